@@ -1,0 +1,22 @@
+"""Classical reference solutions (closed forms, gridded data, Cole-Hopf, Fourier ETDRK4).
+
+NumPy/SciPy/SymPy only: importing this package never imports torch.
+"""
+
+from pinnkit.reference.base import AbstractReference
+from pinnkit.reference.burgers import burgers, burgers_cole_hopf
+from pinnkit.reference.exact import Exact
+from pinnkit.reference.grid import Grid
+from pinnkit.reference.spectral import allen_cahn, kdv, kuramoto_sivashinsky, solve_periodic
+
+__all__ = [
+    "AbstractReference",
+    "Exact",
+    "Grid",
+    "burgers",
+    "burgers_cole_hopf",
+    "solve_periodic",
+    "allen_cahn",
+    "kdv",
+    "kuramoto_sivashinsky",
+]
