@@ -38,7 +38,7 @@ _EQ_RTOL = 1e-12
 _ALIASES = (("left", "right"), ("bottom", "top"), ("back", "front"))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Sample:
     """Points drawn in one region of a domain.
 
@@ -599,7 +599,7 @@ class Box(AbstractBox):
     """
 
     def __init__(self, *axes: tuple[sp.Symbol, object, object]) -> None:
-        where = f"Box{axes!r}"
+        where = "Box(" + ", ".join(map(repr, axes)) + ")"
         if not axes:
             raise ProblemError(
                 f"{where}: no axes given, expected at least one `(symbol, lo, hi)`. "
@@ -622,7 +622,7 @@ class Rectangle(AbstractBox):
     """
 
     def __init__(self, *axes: tuple[sp.Symbol, object, object]) -> None:
-        where = f"Rectangle{axes!r}"
+        where = "Rectangle(" + ", ".join(map(repr, axes)) + ")"
         if len(axes) != 2:
             raise ProblemError(
                 f"{where}: {len(axes)} axes given, expected exactly 2. "
