@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 import sympy as sp
+from sympy.core.function import AppliedUndef
 
 from pinnkit.errors import ProblemError
 from pinnkit.reference.base import AbstractReference
@@ -18,11 +19,10 @@ __all__ = ["Exact"]
 
 
 def _field_name(key: sp.Expr | str) -> str:
+    """The field name of a solution key: an applied undefined function (`u(x, t)`) or a name."""
     if isinstance(key, str):
         return key
-    if isinstance(key, sp.Function) or (
-        isinstance(key, sp.Expr) and isinstance(key.func, sp.core.function.UndefinedFunction)
-    ):
+    if isinstance(key, AppliedUndef):
         return str(key.func)
     if isinstance(key, sp.core.function.UndefinedFunction):
         raise ProblemError(
