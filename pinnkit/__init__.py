@@ -1,0 +1,85 @@
+"""pinnkit: physics-informed neural networks from SymPy problem files.
+
+The public API is re-exported here; see README.md for a first fit.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from pinnkit import reference
+from pinnkit.config import LBFGS, Adam, Config, Sampling
+from pinnkit.domain import (
+    AbstractDomain,
+    Box,
+    Disk,
+    Interval,
+    Rectangle,
+    SpaceTime,
+    TimeInterval,
+)
+from pinnkit.errors import (
+    CompileError,
+    ConfigError,
+    DiscoveryError,
+    PinnkitError,
+    ProblemError,
+    TrainingError,
+)
+from pinnkit.models import MLP, Fourier
+from pinnkit.problem import (
+    Boundary,
+    Condition,
+    Data,
+    Dirichlet,
+    Initial,
+    Neumann,
+    Normal,
+    Parameter,
+    Periodic,
+    Problem,
+    Robin,
+)
+
+try:
+    __version__ = version("pinnkit")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0.0.0+unknown"
+
+__all__ = [
+    "reference",
+    "Config",
+    "Adam",
+    "LBFGS",
+    "Sampling",
+    "AbstractDomain",
+    "Box",
+    "Disk",
+    "Interval",
+    "Rectangle",
+    "SpaceTime",
+    "TimeInterval",
+    "PinnkitError",
+    "ProblemError",
+    "CompileError",
+    "ConfigError",
+    "TrainingError",
+    "DiscoveryError",
+    "MLP",
+    "Fourier",
+    "Boundary",
+    "Condition",
+    "Data",
+    "Dirichlet",
+    "Initial",
+    "Neumann",
+    "Normal",
+    "Parameter",
+    "Periodic",
+    "Problem",
+    "Robin",
+    "__version__",
+]
+
+from pinnkit.runs import Run  # noqa: E402
+from pinnkit.train import fit, resume  # noqa: E402
+
+__all__ += ["Run", "fit", "resume"]

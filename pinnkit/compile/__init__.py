@@ -1,0 +1,20 @@
+"""SymPy -> torch: derivative plan, derivative engines, residual code generation."""
+
+from pinnkit.compile.codegen import OP_TABLE
+from pinnkit.compile.compiled import Batch, CompiledProblem, compile_problem
+from pinnkit.compile.engine import AbstractEngine, AutogradEngine, ForwardEngine, make_engine
+from pinnkit.compile.plan import DerivativePlan, Partial, build_plan
+
+__all__ = [
+    "OP_TABLE",
+    "Batch",
+    "CompiledProblem",
+    "compile_problem",
+    "AbstractEngine",
+    "AutogradEngine",
+    "ForwardEngine",
+    "make_engine",
+    "DerivativePlan",
+    "Partial",
+    "build_plan",
+]

@@ -1,0 +1,192 @@
+"""The algebraic rest of each residual -> torch: common-subexpression elimination, a small
+printer over pinnkit's op table, and the `extra_ops` hook for functions it does not know.
+
+Derivatives never reach this module: `plan.py` has already replaced them by symbols.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+import sympy as sp
+import torch
+
+from pinnkit.errors import CompileError
+
+__all__ = ["OP_TABLE", "generate"]
+
+
+def _sec(x):
+    return 1.0 / torch.cos(x)
+
+
+def _csc(x):
+    return 1.0 / torch.sin(x)
+
+
+def _cot(x):
+    return 1.0 / torch.tan(x)
+
+
+def _heaviside(x, h0=0.5):
+    return torch.heaviside(x, torch.full_like(x, float(h0)))
+
+
+def _as_tensor_pow(base, exponent):
+    return torch.pow(base, exponent)
+
+
+#: SymPy function class -> torch callable. Arguments arrive as tensors or Python floats.
+OP_TABLE: dict[type, Callable] = {
+    sp.sin: torch.sin,
+    sp.cos: torch.cos,
+    sp.tan: torch.tan,
+    sp.asin: torch.asin,
+    sp.acos: torch.acos,
+    sp.atan: torch.atan,
+    sp.atan2: torch.atan2,
+    sp.sinh: torch.sinh,
+    sp.cosh: torch.cosh,
+    sp.tanh: torch.tanh,
+    sp.asinh: torch.asinh,
+    sp.acosh: torch.acosh,
+    sp.atanh: torch.atanh,
+    sp.exp: torch.exp,
+    sp.log: torch.log,
+    sp.Abs: torch.abs,
+    sp.sign: torch.sign,
+    sp.erf: torch.special.erf,
+    sp.erfc: torch.special.erfc,
+    sp.sec: _sec,
+    sp.csc: _csc,
+    sp.cot: _cot,
+    sp.Heaviside: _heaviside,
+    sp.Max: torch.maximum,
+    sp.Min: torch.minimum,
+    sp.floor: torch.floor,
+    sp.ceiling: torch.ceil,
+}
+
+
+class _Printer:
+    """Prints a SymPy expression as Python source over named locals and an op list."""
+
+    def __init__(self, names: Mapping[sp.Symbol, str], ops: Mapping[type, Callable], where: str):
+        self.names = names
+        self.table = ops
+        self.where = where
+        self.used: list[Callable] = []
+
+    def op(self, fn: Callable) -> str:
+        for i, known in enumerate(self.used):
+            if known is fn:
+                return f"_ops[{i}]"
+        self.used.append(fn)
+        return f"_ops[{len(self.used) - 1}]"
+
+    def __call__(self, e: sp.Basic) -> str:
+        if e in self.names:
+            return self.names[e]
+        if not e.free_symbols:
+            value = complex(e.evalf(17)) if e.is_number else None
+            if value is None or value.imag != 0:
+                raise CompileError(
+                    f"{self.where}: the constant `{e}` is not a real number. "
+                    "Fix: write real-valued residuals (split complex equations into real "
+                    "and imaginary parts as two fields)."
+                )
+            return repr(value.real)
+        if isinstance(e, sp.Symbol):
+            raise CompileError(
+                f"{self.where}: symbol `{e}` has no value at compile time; this is a bug in "
+                "pinnkit (Problem validation should have caught it)."
+            )
+        if isinstance(e, sp.Add):
+            return "(" + " + ".join(self(a) for a in e.args) + ")"
+        if isinstance(e, sp.Mul):
+            return "(" + " * ".join(self(a) for a in e.args) + ")"
+        if isinstance(e, sp.Pow):
+            return self._pow(e)
+        fn = self.table.get(type(e))
+        if fn is None:
+            for cls in type(e).__mro__:
+                if cls in self.table:
+                    fn = self.table[cls]
+                    break
+        if fn is None:
+            name = type(e).__name__
+            raise CompileError(
+                f"{self.where} uses `{e}`, whose function `{name}` has no torch mapping.\n"
+                f"  Fix: compile_problem(problem, extra_ops={{sympy.{name}: my_torch_{name.lower()}}}),"
+                " or rewrite it with supported functions."
+            )
+        return f"{self.op(fn)}(" + ", ".join(self(a) for a in e.args) + ")"
+
+    def _pow(self, e: sp.Pow) -> str:
+        base, exp = e.args
+        b = self(base)
+        if exp.is_Integer:
+            n = int(exp)
+            if n == -1:
+                return f"(1.0 / {b})"
+            if n < 0:
+                return f"(1.0 / {b} ** {-n})"
+            return f"({b} ** {n})"
+        if exp == sp.S.Half:
+            return f"{self.op(torch.sqrt)}({b})"
+        if exp == -sp.S.Half:
+            return f"{self.op(torch.rsqrt)}({b})"
+        if not exp.free_symbols:
+            return f"({b} ** {self(exp)})"
+        return f"{self.op(_as_tensor_pow)}({b}, {self(exp)})"
+
+
+def generate(
+    exprs: Sequence[sp.Expr],
+    inputs: Sequence[sp.Symbol],
+    *,
+    where: Sequence[str],
+    extra_ops: Mapping[type, Callable] | None = None,
+    function_name: str = "residuals",
+) -> tuple[Callable, str]:
+    """Compile residual expressions into one Python function of their input tensors.
+
+    **Arguments**
+
+    - `exprs`: residuals in plain symbols (derivatives already replaced).
+    - `inputs`: the symbols, in the order the generated function takes them.
+    - `where`: one name per expression, used in error messages.
+    - `extra_ops`: more SymPy function classes mapped to torch callables (these win).
+
+    **Returns**
+
+    `(fn, source)`: `fn(*inputs) -> tuple` of one tensor (or float) per expression, and the
+    generated source (shown by `pinnkit check`).
+
+    **Raises**
+
+    `CompileError` naming the first unsupported node and the `extra_ops` hook.
+    """
+    table = {**OP_TABLE, **(extra_ops or {})}
+    names = {s: f"v{i}" for i, s in enumerate(inputs)}
+    # Check every expression on its own first so that errors name the right residual.
+    for expr, label in zip(exprs, where):
+        _Printer(names, table, label)(expr)
+    replacements, reduced = sp.cse(
+        list(exprs), symbols=sp.numbered_symbols("c"), optimizations=None
+    )
+    printer = _Printer(dict(names), table, ", ".join(where))
+    body = []
+    for sym, sub in replacements:
+        text = printer(sub)
+        printer.names[sym] = sym.name
+        body.append(f"    {sym.name} = {text}")
+    results = [printer(r) for r in reduced]
+    args = ", ".join(names[s] for s in inputs)
+    source = "\n".join(
+        [f"def {function_name}({args}):", *body, f"    return ({', '.join(results)},)"]
+    )
+    namespace: dict = {"_ops": list(printer.used)}
+    exec(compile(source, f"<pinnkit {function_name}>", "exec"), namespace)  # noqa: S102 - our own generated code
+    fn = namespace[function_name]
+    return fn, source

@@ -1,0 +1,156 @@
+"""Collect field values and `Derivative` nodes into a de-duplicated derivative plan.
+
+The plan, not the residual, decides what the derivative engine computes: every distinct
+partial derivative of every field is listed once, with the intermediate derivatives needed
+to reach it, and every residual is rewritten in terms of plain symbols standing for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import sympy as sp
+
+from pinnkit.problem import field_name
+
+__all__ = ["Partial", "DerivativePlan", "build_plan"]
+
+
+@dataclass(frozen=True, order=True)
+class Partial:
+    """One partial derivative of one field: `orders[i]` derivatives in coordinate `i`.
+
+    `Partial("u", (0, 0))` is the value of `u`; `Partial("u", (2, 0))` is `u_xx` in (x, t).
+    """
+
+    field: str
+    orders: tuple[int, ...]
+
+    @property
+    def order(self) -> int:
+        return sum(self.orders)
+
+    def label(self, coords: Sequence[str]) -> str:
+        """`u`, `u_x`, `u_xxt`: letters in coordinate order (multi-letter names are braced)."""
+        if self.order == 0:
+            return self.field
+        letters = "".join(
+            (c if len(c) == 1 else "{" + c + "}") * k for c, k in zip(coords, self.orders)
+        )
+        return f"{self.field}_{letters}"
+
+    def parent(self) -> Partial | None:
+        """The partial this one is one derivative of (None for the field value).
+
+        The derivative is removed from the coordinate of highest count so that chains such
+        as u -> u_x -> u_xx -> u_xxx share every step.
+        """
+        if self.order == 0:
+            return None
+        index = max(range(len(self.orders)), key=lambda i: (self.orders[i], -i))
+        orders = list(self.orders)
+        orders[index] -= 1
+        return Partial(self.field, tuple(orders))
+
+    def direction(self) -> int:
+        """Index of the coordinate differentiated last to get here from `parent()`."""
+        parent = self.parent()
+        if parent is None:
+            raise ValueError("the field value has no direction; this is a bug in pinnkit")
+        return next(i for i, (a, b) in enumerate(zip(self.orders, parent.orders)) if a != b)
+
+
+@dataclass(frozen=True)
+class DerivativePlan:
+    """What a derivative engine must evaluate on one set of points.
+
+    **Arguments**
+
+    - `coords`: coordinate names, in the model's input column order.
+    - `fields`: field names, in the model's output column order.
+    - `needed`: the partials that residuals use (sorted by order).
+    - `closure`: `needed` plus every intermediate partial on the way (sorted by order);
+      engines evaluate these in order, each from its `parent()`.
+    """
+
+    coords: tuple[str, ...]
+    fields: tuple[str, ...]
+    needed: tuple[Partial, ...]
+    closure: tuple[Partial, ...]
+
+    @property
+    def max_order(self) -> int:
+        return max((p.order for p in self.needed), default=0)
+
+    def label(self, partial: Partial) -> str:
+        return partial.label(self.coords)
+
+    def describe(self) -> str:
+        return ", ".join(self.label(p) for p in self.needed)
+
+
+def _closure(needed: Iterable[Partial]) -> tuple[Partial, ...]:
+    out: set[Partial] = set()
+    for p in needed:
+        while p is not None and p not in out:
+            out.add(p)
+            p = p.parent()
+    return tuple(sorted(out, key=lambda p: (p.order, p.field, tuple(-k for k in p.orders))))
+
+
+def build_plan(
+    exprs: Sequence[sp.Expr],
+    *,
+    coords: Sequence[sp.Symbol],
+    fields: Sequence[sp.Expr],
+    extra: Iterable[Partial] = (),
+) -> tuple[DerivativePlan, list[sp.Expr], dict[Partial, sp.Symbol]]:
+    """Rewrite residuals in terms of partial-derivative symbols and plan their evaluation.
+
+    **Arguments**
+
+    - `exprs`: residual expressions (validated by `Problem`).
+    - `coords`, `fields`: the problem's coordinates and fields, in column order.
+    - `extra`: partials to evaluate even if no expression uses them.
+
+    **Returns**
+
+    `(plan, rewritten, symbols)`: the plan, the expressions with every field value and
+    derivative replaced by a symbol, and the map from partial to that symbol.
+    """
+    coord_names = tuple(c.name for c in coords)
+    field_names = tuple(field_name(f) for f in fields)
+    funcs = {f.func: field_name(f) for f in fields}
+    symbols: dict[Partial, sp.Symbol] = {}
+
+    def symbol_for(partial: Partial) -> sp.Symbol:
+        if partial not in symbols:
+            symbols[partial] = sp.Symbol(f"_p{len(symbols)}_{partial.label(coord_names)}")
+        return symbols[partial]
+
+    def partial_of(node: sp.Basic) -> Partial:
+        if isinstance(node, sp.Derivative):
+            orders = [0] * len(coords)
+            for var, count in node.variable_count:
+                orders[coords.index(var)] += int(count)
+            return Partial(funcs[node.expr.func], tuple(orders))
+        return Partial(funcs[node.func], (0,) * len(coords))
+
+    def is_target(node: sp.Basic) -> bool:
+        if isinstance(node, sp.Derivative):
+            return getattr(node.expr, "func", None) in funcs
+        return getattr(node, "func", None) in funcs
+
+    rewritten = []
+    for expr in exprs:
+        # Derivatives first, so that u inside Derivative(u, x) is not replaced on its own.
+        derivs = {d: symbol_for(partial_of(d)) for d in expr.atoms(sp.Derivative) if is_target(d)}
+        expr = expr.xreplace(derivs)
+        values = {a: symbol_for(partial_of(a)) for a in expr.atoms(sp.Function) if is_target(a)}
+        rewritten.append(expr.xreplace(values))
+    for partial in extra:
+        symbol_for(partial)
+    needed = tuple(sorted(symbols, key=lambda p: (p.order, p.field, p.orders)))
+    plan = DerivativePlan(coord_names, field_names, needed, _closure(needed))
+    return plan, rewritten, symbols

@@ -1,0 +1,82 @@
+"""Models: a network that maps coordinates to fields, assembled from input features and a body.
+
+Column order is the problem's: inputs in `problem.coords` order, outputs in
+`problem.fields` order. A model knows nothing of the PDE.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping, Sequence
+
+import torch
+from torch import nn
+
+from pinnkit.models.features import Fourier, FourierFeatures, Normalize, PeriodicEmbedding
+from pinnkit.models.mlp import MLP
+
+__all__ = ["AbstractModel", "FieldModel", "MLP", "Fourier", "build_model"]
+
+
+class AbstractModel(nn.Module, abc.ABC):
+    """Maps points `(batch, n_coords)` to field values `(batch, n_fields)`.
+
+    Contract: rows are independent (no batch statistics), and the map is smooth enough to
+    differentiate as often as the problem's highest derivative order.
+    """
+
+    @abc.abstractmethod
+    def forward(self, points: torch.Tensor) -> torch.Tensor: ...
+
+
+class FieldModel(AbstractModel):
+    """Normalise inputs to [-1, 1], then periodic embedding, Fourier features, and the body."""
+
+    def __init__(
+        self,
+        *,
+        lo: Sequence[float],
+        hi: Sequence[float],
+        n_out: int,
+        body: MLP,
+        generator: torch.Generator,
+        periods: Mapping[int, float] | None = None,
+        harmonics: int = 1,
+        fourier: Fourier | None = None,
+    ):
+        super().__init__()
+        n_in = len(lo)
+        self.normalize = Normalize(lo, hi)
+        self.periodic = PeriodicEmbedding(n_in, periods, harmonics) if periods else None
+        width = self.periodic.n_out if self.periodic is not None else n_in
+        self.fourier = fourier.build(width, generator) if fourier is not None else None
+        if self.fourier is not None:
+            width = self.fourier.n_out
+        self.body = body.build(width, n_out, generator)
+
+    def forward(self, points):
+        z = self.normalize(points)
+        if self.periodic is not None:
+            z = self.periodic(points, z)
+        if self.fourier is not None:
+            z = self.fourier(z)
+        return self.body(z)
+
+
+def build_model(problem, config, generator: torch.Generator) -> FieldModel:
+    """The model a `Config` asks for, sized for `problem` (weights drawn from `generator`)."""
+    lo, hi = problem.domain.bounds
+    names = [c.name for c in problem.coords]
+    periods = {
+        names.index(name): high - low for name, (low, high) in problem.periodic_embeddings.items()
+    }
+    return FieldModel(
+        lo=[float(v) for v in lo],
+        hi=[float(v) for v in hi],
+        n_out=len(problem.fields),
+        body=config.model,
+        generator=generator,
+        periods=periods,
+        harmonics=config.harmonics,
+        fourier=config.fourier,
+    )

@@ -1,0 +1,292 @@
+"""The run directory and the `Run` object: config, atomic checkpoints, metrics, summary, resume.
+
+runs/<problem>/<timestamp>/
+  config.json  problem.py  metrics.jsonl  checkpoint.pt  summary.json  figures/*.png
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from pinnkit.compile import CompiledProblem
+from pinnkit.config import Config
+from pinnkit.errors import ConfigError, ProblemError
+from pinnkit.problem import Problem
+
+__all__ = [
+    "Run",
+    "ErrorGrid",
+    "new_run_directory",
+    "atomic_write",
+    "save_checkpoint",
+    "load_checkpoint",
+    "read_metrics",
+]
+
+CHECKPOINT = "checkpoint.pt"
+SUMMARY = "summary.json"
+METRICS = "metrics.jsonl"
+CONFIG = "config.json"
+PROBLEM_SOURCE = "problem.py"
+
+
+def new_run_directory(problem_name: str, out: str | os.PathLike = "runs") -> Path:
+    """A fresh `out/<problem>/<timestamp>` directory (suffixed `-2`, `-3` if taken)."""
+    base = Path(out) / problem_name / time.strftime("%Y%m%d-%H%M%S")
+    path, k = base, 1
+    while True:
+        try:
+            path.mkdir(parents=True, exist_ok=False)
+            return path
+        except FileExistsError:
+            k += 1
+            path = base.with_name(f"{base.name}-{k}")
+
+
+def atomic_write(path: Path, data: bytes | str) -> None:
+    """Write a file so that a reader (or a kill at any moment) sees the old or the new
+    content, never a mix: temp file in the same directory, fsync, rename."""
+    path = Path(path)
+    payload = data.encode() if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def save_checkpoint(directory: Path, state: Mapping[str, Any]) -> None:
+    """Write `checkpoint.pt` atomically (loadable with `weights_only=True`)."""
+    import io
+
+    buffer = io.BytesIO()
+    torch.save(dict(state), buffer)
+    atomic_write(Path(directory) / CHECKPOINT, buffer.getvalue())
+
+
+def load_checkpoint(directory: Path, map_location: str | torch.device = "cpu") -> dict | None:
+    """The checkpoint's state, or None if the run was stopped before its first checkpoint."""
+    path = Path(directory) / CHECKPOINT
+    if not path.exists():
+        return None
+    return torch.load(path, map_location=map_location, weights_only=True)
+
+
+def read_metrics(directory: Path) -> list[dict]:
+    """Every complete line of `metrics.jsonl` (a line cut short by a kill is skipped)."""
+    path = Path(directory) / METRICS
+    if not path.exists():
+        return []
+    rows = []
+    for line in path.read_text().splitlines():
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return rows
+
+
+def truncate_metrics(directory: Path, last_step: int) -> None:
+    """Drop metric lines written after the checkpoint a resumed run restarts from."""
+    rows = [r for r in read_metrics(directory) if r.get("step", 0) <= last_step]
+    atomic_write(Path(directory) / METRICS, "".join(json.dumps(r) + "\n" for r in rows))
+
+
+@dataclass(frozen=True)
+class ErrorGrid:
+    """Points where the reference is known, and its values there, for relative L2 errors."""
+
+    points: np.ndarray  # (n, n_coords)
+    values: dict[str, np.ndarray]  # field -> (n,)
+    axes: dict[str, np.ndarray]
+
+    @classmethod
+    def build(cls, problem: Problem, n_per_axis: int = 101) -> ErrorGrid | None:
+        ref = problem.reference
+        if ref is None:
+            return None
+        axes = ref.grid() or problem.domain.grid(n_per_axis)
+        names = [c.name for c in problem.coords]
+        mesh = np.meshgrid(*[np.asarray(axes[n], dtype=np.float64) for n in names], indexing="ij")
+        points = np.stack([m.reshape(-1) for m in mesh], axis=1)
+        inside = problem.domain.contains(points, "interior", tol=1e-6)
+        points = points[inside]
+        values = ref.evaluate({n: points[:, i] for i, n in enumerate(names)})
+        return cls(
+            points,
+            {k: np.asarray(v, dtype=np.float64).reshape(-1) for k, v in values.items()},
+            dict(axes),
+        )
+
+    def rel_l2(self, predict) -> dict[str, float]:
+        """Relative L2 error per field: $\\|u - u_{ref}\\|_2 / \\|u_{ref}\\|_2$ over the grid."""
+        pred = predict(self.points)
+        out = {}
+        for f, ref in self.values.items():
+            norm = np.linalg.norm(ref)
+            diff = np.linalg.norm(pred[f] - ref)
+            out[f] = float(diff / norm) if norm > 0 else float(diff / np.sqrt(len(ref)))
+        return out
+
+
+def predict_points(
+    model: nn.Module, problem: Problem, points: np.ndarray, *, batch_size: int = 65536
+) -> dict[str, np.ndarray]:
+    """Model values at (n, n_coords) points, in batches, as float64 numpy arrays."""
+    param = next(model.parameters())
+    outs = []
+    with torch.no_grad():
+        for start in range(0, len(points), batch_size):
+            chunk = torch.as_tensor(
+                points[start : start + batch_size], dtype=param.dtype, device=param.device
+            )
+            outs.append(model(chunk).double().cpu().numpy())
+    values = np.concatenate(outs, axis=0) if outs else np.zeros((0, len(problem.fields)))
+    return {f: values[:, j] for j, f in enumerate(problem.field_names)}
+
+
+class Run:
+    """A finished (or stopped) training run: the trained model and what was measured.
+
+    **Attributes**
+
+    - `directory`: the run directory (None for a run that was not saved).
+    - `problem`, `config`: what was trained.
+    - `model`: the trained network; `compiled`: the compiled problem with learned constants.
+    - `summary`: the content of `summary.json`.
+    """
+
+    def __init__(
+        self,
+        *,
+        problem: Problem,
+        config: Config,
+        model: nn.Module,
+        compiled: CompiledProblem,
+        summary: dict,
+        directory: Path | None,
+    ):
+        self.problem = problem
+        self.config = config
+        self.model = model
+        self.compiled = compiled
+        self.summary = summary
+        self.directory = directory
+
+    @property
+    def rel_l2(self) -> dict[str, float]:
+        """Relative L2 error per field against the problem's reference (empty if none)."""
+        return dict(self.summary.get("rel_l2") or {})
+
+    @property
+    def parameters(self) -> dict[str, float]:
+        """Learned constants by name."""
+        return {k: float(v) for k, v in self.compiled.parameter_values().items()}
+
+    @property
+    def metrics(self) -> list[dict]:
+        """The metrics lines of the run (from `metrics.jsonl`, or kept in memory)."""
+        if self.directory is not None:
+            return read_metrics(self.directory)
+        return list(self.summary.get("_metrics", []))
+
+    def predict(self, **coords: Any) -> dict[str, np.ndarray]:
+        """Field values at points given by coordinate name, e.g. `run.predict(x=xs, t=ts)`.
+
+        Arrays broadcast against each other; each result has the broadcast shape.
+
+        **Raises**
+
+        `ProblemError` when a coordinate is missing or unknown.
+        """
+        names = [c.name for c in self.problem.coords]
+        missing = [n for n in names if n not in coords]
+        unknown = [k for k in coords if k not in names]
+        if missing or unknown:
+            raise ProblemError(
+                f"Run.predict: expected coordinates {names}; missing {missing}, unknown {unknown}. "
+                f"Fix: `run.predict({', '.join(f'{n}=...' for n in names)})`."
+            )
+        arrays = np.broadcast_arrays(*[np.asarray(coords[n], dtype=np.float64) for n in names])
+        shape = arrays[0].shape
+        points = np.stack([a.reshape(-1) for a in arrays], axis=1)
+        values = predict_points(self.model, self.problem, points)
+        return {f: v.reshape(shape) for f, v in values.items()}
+
+    def plot(self, *, save: bool | None = None):
+        """Figures of the run (prediction, reference, error, loss curves).
+
+        Saved as PNG under `figures/` of the run directory when there is one (or
+        `save=True`); returned as a dict of matplotlib figures.
+        """
+        from pinnkit.plot import plot_run
+
+        return plot_run(self, save=self.directory is not None if save is None else save)
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike, *, device: str = "cpu") -> Run:
+        """Load a run directory written by `pinnkit fit` (its `problem.py` is executed)."""
+        from pinnkit.train.trainer import restore_run
+
+        return restore_run(Path(directory), device=device)
+
+    def __repr__(self) -> str:
+        parts = [f"steps={self.summary.get('steps')}"]
+        if self.rel_l2:
+            parts.append(
+                "rel_l2={" + ", ".join(f"{k}: {v:.3g}" for k, v in self.rel_l2.items()) + "}"
+            )
+        if self.parameters:
+            parts.append(
+                "parameters={"
+                + ", ".join(f"{k}: {v:.6g}" for k, v in self.parameters.items())
+                + "}"
+            )
+        return f"Run({self.problem.name!r}, {', '.join(parts)}, directory={str(self.directory)!r})"
+
+    def _repr_html_(self) -> str:
+        rows = [
+            ("problem", self.problem.name),
+            ("steps", self.summary.get("steps")),
+            ("wall seconds", f"{self.summary.get('wall_seconds', 0):.1f}"),
+            ("device", self.summary.get("device")),
+        ]
+        rows += [(f"rel. L2 ({k})", f"{v:.3e}") for k, v in self.rel_l2.items()]
+        rows += [
+            (f"final loss {k}", f"{v:.3e}")
+            for k, v in (self.summary.get("loss_terms") or {}).items()
+        ]
+        rows += [(f"learned {k}", f"{v:.6g}") for k, v in self.parameters.items()]
+        body = "".join(f"<tr><td>{a}</td><td>{b}</td></tr>" for a, b in rows)
+        return f"<table><caption>Run {self.directory or ''}</caption>{body}</table>"
+
+
+def read_config(directory: Path) -> Config:
+    path = Path(directory) / CONFIG
+    if not path.exists():
+        raise ConfigError(
+            f"{directory}: no {CONFIG}; this is not a pinnkit run directory (or it was killed "
+            "before it was set up). Fix: start a new run with `pinnkit fit FILE`."
+        )
+    return Config.from_json(path.read_text())
+
+
+def write_json(path: Path, data: Any) -> None:
+    atomic_write(Path(path), json.dumps(data, indent=2, default=float) + "\n")

@@ -1,0 +1,573 @@
+"""The training loop: `fit(problem, config) -> Run` and the `Trainer` that owns it.
+
+Adam with step decay, then an optional L-BFGS polish; float32/float64; device choice; one
+seed for all randomness; a NaN guard that rolls back and lowers the step; a progress bar;
+`metrics.jsonl`; atomic checkpoints; resume.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from pinnkit.compile import Batch, compile_problem
+from pinnkit.config import Config
+from pinnkit.errors import ConfigError, ProblemError, TrainingError
+from pinnkit.load import load_problem_file
+from pinnkit.models import build_model
+from pinnkit.problem import Problem
+from pinnkit.runs import (
+    CONFIG,
+    METRICS,
+    PROBLEM_SOURCE,
+    SUMMARY,
+    ErrorGrid,
+    Run,
+    load_checkpoint,
+    new_run_directory,
+    predict_points,
+    read_config,
+    save_checkpoint,
+    truncate_metrics,
+    write_json,
+)
+from pinnkit.train.sampling import Sampler
+from pinnkit.train.terms import LossTerms
+
+__all__ = ["Trainer", "fit", "restore_run", "resolve_device"]
+
+log = logging.getLogger("pinnkit")
+
+#: Consecutive non-finite steps after which the NaN guard gives up.
+MAX_NAN_RETRIES = 6
+
+
+def resolve_device(name: str) -> torch.device:
+    """`auto` -> CUDA when available, else CPU; anything else as torch understands it."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise ConfigError(
+            f"device={name!r} is not a device. Fix: `--device cpu`, `--device cuda` or `auto`."
+        ) from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(
+            f"device={name!r}, but CUDA is not available here. Fix: `--device cpu` (or `auto`)."
+        )
+    return device
+
+
+class Trainer:
+    """Owns one training run from start (or checkpoint) to `Run`.
+
+    **Arguments**
+
+    - `problem`, `config`: what to train and how.
+    - `directory`: the run directory to write (None: train in memory only).
+    - `source`: text of the problem file, saved as `problem.py` for `--resume`.
+    - `extra_ops`: passed to `compile_problem`.
+    - `callback`: called as `callback(step, terms)` after each logged step (for notebooks).
+    """
+
+    def __init__(
+        self,
+        problem: Problem,
+        config: Config,
+        *,
+        directory: Path | None = None,
+        source: str | None = None,
+        extra_ops=None,
+        callback: Callable | None = None,
+    ):
+        self.problem = problem
+        self.config = config
+        self.directory = Path(directory) if directory is not None else None
+        self.source = source
+        self.callback = callback
+        self.device = resolve_device(config.device)
+        self.dtype = torch.float64 if config.dtype == "float64" else torch.float32
+        self.generator = torch.Generator().manual_seed(int(config.seed))
+        self.rng = np.random.default_rng(int(config.seed))
+        self.compiled = compile_problem(
+            problem, dtype=self.dtype, engine=config.engine, extra_ops=extra_ops
+        ).to(self.device)
+        self.model = build_model(problem, config, self.generator).to(self.device, self.dtype)
+        unknown = sorted(set(config.weights) - set(self.compiled.term_names))
+        if unknown:
+            from pinnkit.errors import did_you_mean
+
+            raise ConfigError(
+                f"weights: no loss term named {unknown[0]!r}; terms are "
+                f"{self.compiled.term_names}.{did_you_mean(unknown[0], self.compiled.term_names)}"
+            )
+        self.weights = {
+            **self._default_weights(),
+            **{k: float(v) for k, v in config.weights.items()},
+        }
+        self.sampler = Sampler(
+            problem.domain, self.compiled, config.sampling, self.dtype, self.device
+        )
+        self.data_batches = self.compiled.data_batches()
+        self.params = list(self.model.parameters()) + list(self.compiled.parameters())
+        self.adam = torch.optim.Adam(self.params, lr=config.optimizer.learning_rate)
+        self.lbfgs: torch.optim.LBFGS | None = None
+        self.error_grid = ErrorGrid.build(problem)
+        self.step = 0
+        self.phase = "adam"
+        self.lr_scale = 1.0
+        self.elapsed = 0.0
+        self.fixed: dict[str, Batch] | None = None
+        self.last_terms: dict[str, float] = {}
+        self.last_rel_l2: dict[str, float] = {}
+        self._memory_metrics: list[dict] = []
+
+    # -- public -------------------------------------------------------------------------------
+
+    @property
+    def total_steps(self) -> int:
+        return int(self.config.steps) + int(self.config.lbfgs.steps)
+
+    def run(self) -> Run:
+        """Train to the end and return the `Run` (writing the run directory if any)."""
+        start = time.perf_counter()
+        base = self.elapsed
+        bar = self._progress_bar()
+        try:
+            while self.step < self.config.steps:
+                block = min(
+                    self.config.log_every - self.step % self.config.log_every,
+                    self.config.steps - self.step,
+                )
+                for _ in range(block):
+                    terms = self._adam_step()
+                self.elapsed = base + time.perf_counter() - start
+                self._after_block(terms, bar)
+            if self.step < self.total_steps:
+                self.phase = "lbfgs"
+                self._polish(bar, base, start)
+        finally:
+            bar.close()
+        self.elapsed = base + time.perf_counter() - start
+        return self._finish()
+
+    # -- one Adam step ----------------------------------------------------------------------
+
+    def _default_weights(self) -> dict[str, float]:
+        weights = {e.name: 1.0 for e in self.problem.equations}
+        weights.update({c.name: c.weight for c in self.problem.conditions})
+        weights.update({d.name: d.weight for d in self.problem.data})
+        return weights
+
+    def _batches(self) -> dict[str, Batch]:
+        every = int(self.config.sampling.resample_every)
+        if self.fixed is None or (every > 0 and self.step % every == 0):
+            self.fixed = self.sampler.sample(self.rng)
+        return {**self.fixed, **self.data_batches}
+
+    def _loss(self, batches) -> LossTerms:
+        residuals = self.compiled.residuals(self.model, batches)
+        return LossTerms({k: r.square().mean() for k, r in residuals.items()}, self.weights)
+
+    def _learning_rate(self) -> float:
+        opt = self.config.optimizer
+        return opt.learning_rate * self.lr_scale * opt.decay_rate ** (self.step / opt.decay_steps)
+
+    def _adam_step(self) -> LossTerms:
+        batches = self._batches()
+        for _attempt in range(MAX_NAN_RETRIES + 1):
+            for group in self.adam.param_groups:
+                group["lr"] = self._learning_rate()
+            self.adam.zero_grad(set_to_none=True)
+            terms = self._loss(batches)
+            total = terms.total()
+            bad = terms.first_nonfinite()
+            if bad is None:
+                total.backward()
+                if all(p.grad is None or torch.isfinite(p.grad).all() for p in self.params):
+                    self.adam.step()
+                    self.step += 1
+                    self._good = None
+                    return terms
+                bad = "gradient"
+            self._rollback(bad, terms)
+        raise AssertionError("unreachable; this is a bug in pinnkit")
+
+    def _snapshot(self) -> None:
+        self._last_good = {
+            "model": copy.deepcopy(self.model.state_dict()),
+            "compiled": copy.deepcopy(self.compiled.state_dict()),
+            "adam": copy.deepcopy(self.adam.state_dict()),
+            "last_terms": dict(self.last_terms),
+        }
+
+    def _rollback(self, bad: str, terms: LossTerms) -> None:
+        failures = getattr(self, "_failures", 0) + 1
+        self._failures = failures
+        snapshot = getattr(self, "_last_good", None)
+        if failures > MAX_NAN_RETRIES or snapshot is None:
+            last = snapshot["last_terms"] if snapshot else {}
+            raise TrainingError(
+                f"step {self.step}: loss term {bad!r} is not finite and stayed so after "
+                f"{failures - 1} rollbacks with a halved step each time. Last finite loss "
+                f"terms: {json.dumps(last)}. Try: a smaller `optimizer.learning_rate`, "
+                "`--dtype float64`, smaller loss weights, or check the equation's scaling."
+            )
+        self.model.load_state_dict(snapshot["model"])
+        self.compiled.load_state_dict(snapshot["compiled"])
+        self.adam.load_state_dict(snapshot["adam"])
+        self.lr_scale *= 0.5
+        log.warning(
+            "step %d: %s is not finite; rolled back, learning rate x%.3g",
+            self.step,
+            bad,
+            self.lr_scale,
+        )
+
+    # -- logging, evaluation, checkpoints ----------------------------------------------------
+
+    def _after_block(self, terms: LossTerms, bar) -> None:
+        self.last_terms = terms.values()
+        self._failures = 0
+        self._snapshot()
+        row = {
+            "step": self.step,
+            "phase": self.phase,
+            "loss": terms.total_value(),
+            "terms": self.last_terms,
+            "lr": self._learning_rate() if self.phase == "adam" else None,
+            "seconds": round(self.elapsed, 3),
+        }
+        if self.compiled.problem.parameters:
+            row["parameters"] = {k: float(v) for k, v in self.compiled.parameter_values().items()}
+        if self.error_grid is not None and (
+            self.step % self.config.eval_every == 0 or self.step >= self.total_steps
+        ):
+            self.last_rel_l2 = self.error_grid.rel_l2(self._predict)
+            row["rel_l2"] = self.last_rel_l2
+        self._write_metrics(row)
+        postfix = {"loss": f"{row['loss']:.2e}"}
+        postfix.update({k: f"{v:.1e}" for k, v in self.last_terms.items()})
+        postfix.update({f"L2[{k}]": f"{v:.1e}" for k, v in self.last_rel_l2.items()})
+        postfix.update({k: f"{v:.4g}" for k, v in row.get("parameters", {}).items()})
+        bar.set_postfix(postfix, refresh=False)
+        bar.update(self.step - bar.n)
+        if self.callback is not None:
+            self.callback(self.step, row)
+        if self.step % self.config.checkpoint_every == 0 or self.step >= self.total_steps:
+            self.checkpoint()
+
+    def _predict(self, points: np.ndarray) -> dict[str, np.ndarray]:
+        return predict_points(self.model, self.problem, points)
+
+    def _write_metrics(self, row: dict) -> None:
+        if self.directory is None:
+            self._memory_metrics.append(row)
+            return
+        with open(self.directory / METRICS, "a") as handle:
+            handle.write(json.dumps(row) + "\n")
+
+    def _progress_bar(self):
+        from tqdm.auto import tqdm
+
+        return tqdm(
+            total=self.total_steps,
+            initial=self.step,
+            disable=not self.config.progress,
+            desc=self.problem.name,
+            file=sys.stderr,
+            dynamic_ncols=True,
+            leave=True,
+        )
+
+    def state(self) -> dict:
+        """Everything needed to continue exactly where training stands."""
+        state = {
+            "step": self.step,
+            "phase": self.phase,
+            "lr_scale": self.lr_scale,
+            "elapsed": self.elapsed,
+            "model": self.model.state_dict(),
+            "compiled": self.compiled.state_dict(),
+            "adam": self.adam.state_dict(),
+            "rng": json.dumps(self.rng.bit_generator.state),
+            "torch_rng": self.generator.get_state(),
+            "last_terms": json.dumps(self.last_terms),
+            "last_rel_l2": json.dumps(self.last_rel_l2),
+        }
+        if self.fixed is not None:
+            state["fixed"] = {k: (b.points, b.normals) for k, b in self.fixed.items()}
+        if self.lbfgs is not None:
+            state["lbfgs"] = self.lbfgs.state_dict()
+        return state
+
+    def load_state(self, state: Mapping) -> None:
+        """Restore a `state()` (from a checkpoint)."""
+        self.step = int(state["step"])
+        self.phase = str(state["phase"])
+        self.lr_scale = float(state["lr_scale"])
+        self.elapsed = float(state["elapsed"])
+        self.model.load_state_dict(state["model"])
+        self.compiled.load_state_dict(state["compiled"])
+        self.adam.load_state_dict(state["adam"])
+        self.rng.bit_generator.state = json.loads(state["rng"])
+        self.generator.set_state(state["torch_rng"])
+        self.last_terms = json.loads(state["last_terms"])
+        self.last_rel_l2 = json.loads(state["last_rel_l2"])
+        if "fixed" in state:
+            self.fixed = {
+                k: Batch(p.to(self.device), None if n is None else n.to(self.device))
+                for k, (p, n) in state["fixed"].items()
+            }
+        if "lbfgs" in state:
+            self._make_lbfgs()
+            self.lbfgs.load_state_dict(state["lbfgs"])
+        self._snapshot()
+
+    def checkpoint(self) -> None:
+        if self.directory is not None:
+            save_checkpoint(self.directory, self.state())
+
+    # -- L-BFGS polish ----------------------------------------------------------------------
+
+    def _make_lbfgs(self) -> None:
+        self.lbfgs = torch.optim.LBFGS(
+            self.params,
+            lr=1.0,
+            max_iter=1,
+            history_size=int(self.config.lbfgs.history),
+            tolerance_grad=1e-12,
+            tolerance_change=1e-15,
+            line_search_fn="strong_wolfe",
+        )
+
+    def _polish(self, bar, base: float, start: float) -> None:
+        if self.lbfgs is None:
+            self._make_lbfgs()
+            scale = float(self.config.lbfgs.points)
+            self.fixed = self.sampler.sample(self.rng, scale=scale)
+        batches = {**self.fixed, **self.data_batches}
+
+        def closure():
+            self.lbfgs.zero_grad(set_to_none=True)
+            terms = self._loss(batches)
+            total = terms.total()
+            total.backward()
+            closure.terms = terms
+            return total
+
+        while self.step < self.total_steps:
+            block = min(
+                self.config.log_every - self.step % self.config.log_every,
+                self.total_steps - self.step,
+            )
+            for group in self.lbfgs.param_groups:
+                group["max_iter"] = block
+                group["max_eval"] = block * 5 // 4 + 1
+            self.lbfgs.step(closure)
+            terms = closure.terms
+            bad = terms.first_nonfinite()
+            if bad is not None:
+                self._rollback_polish(bad)
+                break
+            self.step += block
+            self.elapsed = base + time.perf_counter() - start
+            self._after_block(terms, bar)
+
+    def _rollback_polish(self, bad: str) -> None:
+        snapshot = self._last_good
+        self.model.load_state_dict(snapshot["model"])
+        self.compiled.load_state_dict(snapshot["compiled"])
+        log.warning(
+            "L-BFGS: loss term %r became non-finite at step %d; kept the last good "
+            "state and stopped the polish.",
+            bad,
+            self.step,
+        )
+        self.step = self.total_steps
+
+    # -- the end ----------------------------------------------------------------------------
+
+    def _finish(self) -> Run:
+        from pinnkit import __version__
+
+        if self.error_grid is not None:
+            self.last_rel_l2 = self.error_grid.rel_l2(self._predict)
+        summary = {
+            "problem": self.problem.name,
+            "loss_terms": self.last_terms,
+            "loss": sum(self.weights[k] * v for k, v in self.last_terms.items()),
+            "rel_l2": self.last_rel_l2 or None,
+            "parameters": {k: float(v) for k, v in self.compiled.parameter_values().items()},
+            "steps": self.step,
+            "adam_steps": int(self.config.steps),
+            "lbfgs_steps": max(0, self.step - int(self.config.steps)),
+            "wall_seconds": round(self.elapsed, 3),
+            "device": str(self.device)
+            + (
+                f" ({torch.cuda.get_device_name(self.device)})"
+                if self.device.type == "cuda"
+                else ""
+            ),
+            "dtype": self.config.dtype,
+            "engine": self.compiled.engine.name,
+            "seed": int(self.config.seed),
+            "pinnkit_version": __version__,
+            "torch_version": torch.__version__,
+        }
+        if self.directory is not None:
+            write_json(self.directory / SUMMARY, summary)
+        else:
+            summary["_metrics"] = self._memory_metrics
+        return Run(
+            problem=self.problem,
+            config=self.config,
+            model=self.model,
+            compiled=self.compiled,
+            summary=summary,
+            directory=self.directory,
+        )
+
+
+def fit(
+    problem: Problem,
+    config: Config | None = None,
+    *,
+    out: str | os.PathLike | None = "runs",
+    directory: str | os.PathLike | None = None,
+    source: str | None = None,
+    extra_ops=None,
+    callback: Callable | None = None,
+) -> Run:
+    """Train a PINN for `problem` and return the `Run`.
+
+    **Arguments**
+
+    - `problem`: the `Problem`.
+    - `config`: a `Config` (defaults when omitted).
+    - `out`: parent folder of run directories (`runs/<problem>/<timestamp>`); None keeps
+      everything in memory.
+    - `directory`: write exactly this run directory instead (must not hold a run).
+    - `source`: the problem file's text, saved as `problem.py` so `--resume` works.
+    - `extra_ops`, `callback`: see `compile_problem` and `Trainer`.
+
+    **Returns**
+
+    A `Run`: `run.predict(x=..., t=...)`, `run.plot()`, `run.rel_l2`, `run.parameters`.
+    """
+    config = config or Config()
+    if not isinstance(problem, Problem):
+        raise ProblemError(f"fit: expected a pk.Problem, found {type(problem).__name__}.")
+    if not isinstance(config, Config):
+        raise ConfigError(f"fit: expected a pk.Config, found {type(config).__name__}.")
+    if directory is not None:
+        path = Path(directory)
+        path.mkdir(parents=True, exist_ok=True)
+        if (path / CONFIG).exists():
+            raise ConfigError(
+                f"{path} already holds a run. Fix: continue it with `pinnkit fit --resume {path}` "
+                "or choose another directory."
+            )
+    elif out is not None:
+        path = new_run_directory(problem.name, out)
+    else:
+        path = None
+    trainer = Trainer(
+        problem, config, directory=path, source=source, extra_ops=extra_ops, callback=callback
+    )
+    if path is not None:
+        if source is not None:
+            (path / PROBLEM_SOURCE).write_text(source)
+        write_json(path / CONFIG, config.to_dict())
+        trainer.checkpoint()  # step 0, so a kill at any later moment leaves a resumable run
+    return trainer.run()
+
+
+def _load_run_problem(directory: Path) -> tuple[Problem, Config]:
+    config = read_config(directory)
+    source_path = directory / PROBLEM_SOURCE
+    if not source_path.exists():
+        raise ProblemError(
+            f"{directory}: no {PROBLEM_SOURCE}, so the problem cannot be rebuilt. Runs started "
+            "from Python keep no problem file: use `pk.resume(problem, directory)` instead."
+        )
+    original = (
+        json.loads((directory / "origin.json").read_text()).get("file")
+        if (directory / "origin.json").exists()
+        else None
+    )
+    module_file = original if original and Path(original).exists() else source_path
+    problem, _, _ = load_problem_file(source_path, module_file=module_file)
+    return problem, config
+
+
+def resume(
+    directory: str | os.PathLike,
+    *,
+    problem: Problem | None = None,
+    steps: int | None = None,
+    callback: Callable | None = None,
+) -> Run:
+    """Continue a run directory from its last checkpoint to its configured end.
+
+    **Arguments**
+
+    - `directory`: the run directory.
+    - `problem`: the Problem (default: rebuilt from the saved `problem.py`).
+    - `steps`: a new total of Adam steps (default: the saved config's).
+    """
+    directory = Path(directory)
+    loaded, config = (
+        _load_run_problem(directory) if problem is None else (problem, read_config(directory))
+    )
+    if steps is not None:
+        config = config.replace(steps=int(steps))
+        write_json(directory / CONFIG, config.to_dict())
+    trainer = Trainer(loaded, config, directory=directory, callback=callback)
+    state = load_checkpoint(directory, map_location=trainer.device)
+    if state is not None:
+        trainer.load_state(state)
+        truncate_metrics(directory, trainer.step)
+    else:
+        (directory / METRICS).unlink(missing_ok=True)
+        trainer.checkpoint()
+    return trainer.run()
+
+
+def restore_run(directory: Path, *, device: str = "cpu") -> Run:
+    """A `Run` from a run directory, with the model as last checkpointed."""
+    problem, config = _load_run_problem(directory)
+    config = config.replace(device=device, progress=False)
+    trainer = Trainer(problem, config, directory=None)
+    state = load_checkpoint(directory, map_location=trainer.device)
+    if state is None:
+        raise TrainingError(f"{directory}: no checkpoint yet; nothing to load.")
+    trainer.load_state(state)
+    summary_path = directory / SUMMARY
+    summary = (
+        json.loads(summary_path.read_text())
+        if summary_path.exists()
+        else {
+            "steps": trainer.step,
+            "loss_terms": trainer.last_terms,
+            "rel_l2": trainer.last_rel_l2,
+        }
+    )
+    return Run(
+        problem=problem,
+        config=config,
+        model=trainer.model,
+        compiled=trainer.compiled,
+        summary=summary,
+        directory=directory,
+    )
