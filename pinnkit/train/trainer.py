@@ -446,6 +446,7 @@ def fit(
     out: str | os.PathLike | None = "runs",
     directory: str | os.PathLike | None = None,
     source: str | None = None,
+    origin: str | os.PathLike | None = None,
     extra_ops=None,
     callback: Callable | None = None,
 ) -> Run:
@@ -459,6 +460,8 @@ def fit(
       everything in memory.
     - `directory`: write exactly this run directory instead (must not hold a run).
     - `source`: the problem file's text, saved as `problem.py` so `--resume` works.
+    - `origin`: the problem file's path, recorded so a resumed run resolves paths the file
+      builds from `__file__` as the original did.
     - `extra_ops`, `callback`: see `compile_problem` and `Trainer`.
 
     **Returns**
@@ -488,6 +491,8 @@ def fit(
     if path is not None:
         if source is not None:
             (path / PROBLEM_SOURCE).write_text(source)
+        if origin is not None:
+            write_json(path / "origin.json", {"file": str(Path(origin).resolve())})
         write_json(path / CONFIG, config.to_dict())
         trainer.checkpoint()  # step 0, so a kill at any later moment leaves a resumable run
     return trainer.run()

@@ -1,0 +1,198 @@
+"""`pinnkit fit | check | plot | problems`: parse the command line, load, call, report.
+
+A thin shell: every action is one public call that a notebook can make too. A
+`PinnkitError` becomes one message on stderr with exit code 2 (problem, config or compile
+errors) or 1 (training or discovery errors); `--debug` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import logging
+import sys
+from pathlib import Path
+
+from pinnkit.errors import CompileError, ConfigError, PinnkitError, ProblemError, did_you_mean
+
+__all__ = ["main", "bundled_problems", "resolve_problem_path"]
+
+log = logging.getLogger("pinnkit")
+
+
+def bundled_problems() -> dict[str, Path]:
+    """Name -> path of the problem files shipped with pinnkit."""
+    here = Path(__file__).resolve().parent
+    for folder in (here / "_problems", here.parent / "problems"):
+        if folder.is_dir():
+            return {p.stem: p for p in sorted(folder.glob("*.py")) if not p.name.startswith("_")}
+    return {}
+
+
+def resolve_problem_path(spec: str) -> Path:
+    """A path as given, or the bundled problem of that name (`burgers`)."""
+    path = Path(spec)
+    if path.exists() or path.suffix == ".py" or "/" in spec:
+        return path
+    bundled = bundled_problems()
+    if spec in bundled:
+        return bundled[spec]
+    raise ProblemError(
+        f"{spec!r} is neither a file nor a bundled problem.{did_you_mean(spec, bundled)} "
+        f"Bundled: {', '.join(bundled) or 'none found'}. Fix: give a path to a problem file."
+    )
+
+
+def _first_line(path: Path) -> str:
+    """The first line of a problem file's module docstring (without importing it)."""
+    try:
+        doc = ast.get_docstring(ast.parse(path.read_text())) or ""
+    except SyntaxError:
+        return "(syntax error)"
+    return doc.strip().splitlines()[0] if doc.strip() else ""
+
+
+def _overrides(args) -> list[str]:
+    out = list(args.set or [])
+    for flag in ("steps", "seed", "device", "dtype"):
+        value = getattr(args, flag, None)
+        if value is not None:
+            out.append(f"{flag}={value}" if flag in ("steps", "seed") else f'{flag}="{value}"')
+    return out
+
+
+def _cmd_fit(args) -> int:
+    from pinnkit.config import Config, apply_overrides
+    from pinnkit.load import load_problem_file
+    from pinnkit.train import fit, resume
+
+    if args.resume:
+        if args.file or args.set or args.seed is not None or args.dtype or args.device:
+            raise ConfigError(
+                "--resume continues a run exactly as it was configured; only --steps may "
+                f"change. Fix: `pinnkit fit --resume {args.resume}` (optionally `--steps N`)."
+            )
+        run = resume(args.resume, steps=args.steps)
+    else:
+        if not args.file:
+            raise ConfigError("pinnkit fit: give a problem FILE, or --resume RUN_DIR.")
+        path = resolve_problem_path(args.file)
+        problem, config, source = load_problem_file(path)
+        config = apply_overrides(config or Config(), _overrides(args))
+        if args.quiet:
+            config = config.replace(progress=False)
+        from pinnkit.runs import new_run_directory
+
+        directory = new_run_directory(problem.name, args.out)
+        print(f"run directory: {directory}", flush=True)
+        run = fit(problem, config, directory=directory, source=source, origin=path)
+    if args.resume:
+        print(f"run directory: {run.directory}")
+    summary = run.summary
+    print(f"steps: {summary['steps']}   wall: {summary['wall_seconds']:.1f} s   "
+          f"device: {summary['device']}")
+    for name, value in (summary.get("loss_terms") or {}).items():
+        print(f"  loss {name:<20} {value:.3e}")
+    for name, value in (summary.get("rel_l2") or {}).items():
+        print(f"  relative L2 of {name:<10} {value:.3e}")
+    for name, value in (summary.get("parameters") or {}).items():
+        print(f"  learned {name:<16} {value:.6g}")
+    if not args.no_plot:
+        figures = run.plot()
+        print(f"figures: {', '.join(str(run.directory / 'figures' / (k + '.png')) for k in figures)}")
+    return 0
+
+
+def _cmd_check(args) -> int:
+    from pinnkit.compile import compile_problem
+    from pinnkit.config import Config, apply_overrides
+    from pinnkit.load import load_problem_file
+
+    path = resolve_problem_path(args.file)
+    problem, config, _ = load_problem_file(path)
+    config = apply_overrides(config or Config(), args.set or [])
+    compiled = compile_problem(problem, engine=config.engine)
+    print(problem.describe())
+    print()
+    print(compiled.describe())
+    print()
+    print(f"config: {config.to_json()}")
+    return 0
+
+
+def _cmd_plot(args) -> int:
+    from pinnkit.runs import Run
+
+    run = Run.load(args.run_dir)
+    figures = run.plot(save=True)
+    for name in figures:
+        print(Path(args.run_dir) / "figures" / f"{name}.png")
+    return 0
+
+
+def _cmd_problems(args) -> int:
+    problems = bundled_problems()
+    if not problems:
+        print("no bundled problems found")
+        return 0
+    width = max(len(k) for k in problems)
+    for name, path in problems.items():
+        print(f"{name:<{width}}  {_first_line(path)}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pinnkit", description="Physics-informed neural networks from SymPy problem files."
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    fit = sub.add_parser("fit", help="train a problem file; writes a run directory")
+    fit.add_argument("file", nargs="?", help="problem file (or a bundled problem's name)")
+    fit.add_argument("--steps", type=int, help="Adam steps (config.steps)")
+    fit.add_argument("--seed", type=int, help="random seed (config.seed)")
+    fit.add_argument("--device", help="auto, cpu, cuda, cuda:1 ...")
+    fit.add_argument("--dtype", choices=["float32", "float64"])
+    fit.add_argument("--out", default="runs", help="parent folder of run directories")
+    fit.add_argument("--set", action="append", metavar="KEY=VALUE",
+                     help="override a config value, e.g. --set model.width=128 (repeatable)")
+    fit.add_argument("--resume", metavar="RUN_DIR", help="continue a stopped run")
+    fit.add_argument("--no-plot", action="store_true", help="do not write figures")
+    fit.add_argument("--quiet", action="store_true", help="no progress bar")
+    fit.set_defaults(handler=_cmd_fit)
+
+    check = sub.add_parser("check", help="print the equations, derivatives and residuals; no training")
+    check.add_argument("file")
+    check.add_argument("--set", action="append", metavar="KEY=VALUE")
+    check.set_defaults(handler=_cmd_check)
+
+    plot = sub.add_parser("plot", help="(re)draw the figures of a run directory")
+    plot.add_argument("run_dir")
+    plot.set_defaults(handler=_cmd_plot)
+
+    problems = sub.add_parser("problems", help="list the bundled problems")
+    problems.set_defaults(handler=_cmd_problems)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
+                        format="pinnkit: %(message)s")
+    try:
+        return args.handler(args)
+    except PinnkitError as err:
+        if args.debug:
+            raise
+        kind = type(err).__name__
+        print(f"{kind}: {err}", file=sys.stderr)
+        return 2 if isinstance(err, (ProblemError, ConfigError, CompileError)) else 1
+    except KeyboardInterrupt:
+        print("stopped; continue with `pinnkit fit --resume RUN_DIR`", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
