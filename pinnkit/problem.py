@@ -603,8 +603,13 @@ class Problem:
             region = self._resolve_region(cond, i)
             name = cond.name or _default_name(cond, region, self.fields)
             where = f'condition "{name}"'
+            expr = cond.expr
+            if self.domain.time is not None:
+                # `Neumann`/`Robin` form n_c * u_c over all of the field's arguments, time
+                # included; the outward normal of a space-time boundary has no time component.
+                expr = expr.subs(Normal(self.domain.time), 0)
             expr = self._check_expr(
-                cond.expr, where, allow_normals=region not in ("interior", "initial")
+                expr, where, allow_normals=region not in ("interior", "initial")
             )
             if region == "initial" and self.domain.time is None:
                 raise ProblemError(
