@@ -1,0 +1,467 @@
+"""Figures of a run: the solution beside its reference and the error, and the training curves.
+
+matplotlib is imported inside the functions, so `import pinnkit` stays free of it. Figures are
+plain `matplotlib.figure.Figure` objects, never pyplot's: no global figure registry and no
+backend switch, so the same code serves scripts, the CLI and Jupyter (where `Figures` shows
+itself as inline PNGs).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from pinnkit.domain import Disk, SpaceTime
+from pinnkit.errors import ConfigError
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from pinnkit.runs import Run
+
+__all__ = ["Figures", "plot_run", "plot_solution", "plot_losses"]
+
+#: Resolution of saved PNGs and of the inline images in Jupyter.
+DPI = 120
+# Points per axis where the reference has no grid of its own: a line needs more points than an
+# image, and a row of time snapshots can do with fewer per image.
+_LINE_POINTS = 400
+_IMAGE_POINTS = 201
+_SNAPSHOT_POINTS = 101
+_SNAPSHOTS = 3
+# A reference grid axis longer than this is thinned (every k-th point) before plotting: spectral
+# references can hold thousands of points per axis, far more than a figure can show.
+_MAX_AXIS_POINTS = 400
+_SIGNED_CMAP = "RdBu_r"
+_UNSIGNED_CMAP = "cividis"
+_ERROR_CMAP = "viridis"
+# Fraction of the largest magnitude that the other sign must reach for a diverging colour map.
+_SIGN_TOLERANCE = 0.05
+
+
+class Figures(Mapping):
+    """The figures of a run by name (`"solution"`, `"loss"`): a read-only mapping.
+
+    Behaves as a `dict[str, matplotlib.figure.Figure]` for reading (`figures["loss"]`,
+    `.items()`, `dict(figures)`). In Jupyter it displays every figure inline, as PNG, so
+    `run.plot()` as the last line of a cell shows the plots without pyplot.
+    """
+
+    def __init__(self, figures: Mapping[str, Figure]):
+        self._figures = dict(figures)
+
+    def __getitem__(self, name: str) -> Figure:
+        return self._figures[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._figures)
+
+    def __len__(self) -> int:
+        return len(self._figures)
+
+    def __repr__(self) -> str:
+        return f"Figures({list(self._figures)})"
+
+    def _repr_html_(self) -> str:
+        parts = []
+        for name, figure in self._figures.items():
+            buffer = io.BytesIO()
+            figure.savefig(buffer, format="png", dpi=DPI)
+            data = base64.b64encode(buffer.getvalue()).decode("ascii")
+            parts.append(f'<img src="data:image/png;base64,{data}" alt="{name}"/>')
+        return "<div>" + "".join(parts) + "</div>"
+
+
+def plot_run(run: Run, *, save: bool) -> Figures:
+    """All figures of a run: `"solution"` (see `plot_solution`) and `"loss"` (see `plot_losses`).
+
+    **Arguments**
+
+    - `run`: a trained `Run`.
+    - `save`: also write each figure as `figures/<name>.png` (at `DPI`) in the run directory.
+
+    **Returns**
+
+    A `Figures` mapping from name to `matplotlib.figure.Figure`.
+
+    **Raises**
+
+    - `ConfigError`: `save=True` for a run kept in memory (no run directory).
+    """
+    if save and run.directory is None:
+        raise ConfigError(
+            f"plot: save=True, but run {run.problem.name!r} has no run directory (it was fitted "
+            "with `out=None`). Fix: `run.plot(save=False)`, or save the figures yourself with "
+            '`figures["solution"].savefig("solution.png")`.'
+        )
+    figures = Figures({"solution": plot_solution(run), "loss": plot_losses(run)})
+    if save:
+        folder = run.directory / "figures"
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, figure in figures.items():
+            figure.savefig(folder / f"{name}.png", dpi=DPI)
+    return figures
+
+
+# -- solution -----------------------------------------------------------------------------------
+
+
+def plot_solution(run: Run) -> Figure:
+    """The predicted fields, the reference and the absolute error where there is a reference.
+
+    One row per field (one block of rows per field for snapshots): prediction, reference,
+    $|u - u_{ref}|$. How the domain is drawn:
+
+    - one coordinate (an ODE in $t$, or steady 1-D in $x$): lines, the reference dashed and
+      observations (`pk.Data`) as dots;
+    - 1-D space and time: an image over $(t, x)$;
+    - 2-D space: an image over $(x, y)$, points outside a `Disk` left blank; with time, a row
+      of snapshots at the first, middle and last time;
+    - 3-D space: the mid-plane of the last space coordinate (its middle value), likewise.
+
+    Points come from the reference's own grid (`reference.grid()`, thinned to at most
+    400 per axis) when it has one, else an even grid over the domain's bounding box.
+    The title gives the relative L2 error per field from `run.summary["rel_l2"]`.
+
+    **Arguments**
+
+    - `run`: a trained `Run`.
+
+    **Returns**
+
+    A `matplotlib.figure.Figure`.
+    """
+    problem = run.problem
+    domain = problem.domain
+    space = [c.name for c in domain.space_coords]
+    time = domain.time.name if domain.time is not None else None
+    names = [c.name for c in problem.coords]
+    if len(names) == 1:
+        figure = _line_figure(run, names[0])
+    elif time is not None and len(space) == 1:
+        figure = _image_figure(run, horizontal=time, vertical=space[0], times=None)
+    else:
+        times = _snapshot_times(run, time) if time is not None else None
+        figure = _image_figure(run, horizontal=space[0], vertical=space[1], times=times)
+    figure.suptitle(_title(run))
+    return figure
+
+
+def _title(run: Run) -> str:
+    rel_l2 = run.summary.get("rel_l2") or {}
+    if not rel_l2:
+        return run.problem.name
+    errors = ", ".join(f"{field} {value:.2e}" for field, value in rel_l2.items())
+    return f"{run.problem.name}: relative L2 error {errors}"
+
+
+def _new_figure(columns: int, rows: int, width: float, height: float) -> Figure:
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width * columns, height * rows), layout="constrained")
+
+
+def _axis(run: Run, name: str, points: int) -> np.ndarray:
+    """Plot positions along coordinate `name`: the reference's own grid if any, else even."""
+    reference = run.problem.reference
+    grid = reference.grid() if reference is not None else None
+    if grid is not None and name in grid:
+        axis = np.asarray(grid[name], dtype=np.float64)
+        stride = max(1, int(np.ceil(len(axis) / _MAX_AXIS_POINTS)))
+        return axis[::stride]
+    return run.problem.domain.grid({c.name: 2 for c in run.problem.coords} | {name: points})[name]
+
+
+def _middle(run: Run, name: str) -> float:
+    """The middle value of coordinate `name`, snapped to the reference grid if it has one."""
+    index = [c.name for c in run.problem.coords].index(name)
+    lo, hi = run.problem.domain.bounds
+    axis = _axis(run, name, 3)
+    return float(axis[np.argmin(np.abs(axis - 0.5 * (lo[index] + hi[index])))])
+
+
+def _snapshot_times(run: Run, time: str) -> list[float]:
+    axis = _axis(run, time, _SNAPSHOTS)
+    wanted = np.linspace(axis[0], axis[-1], _SNAPSHOTS)
+    return [float(axis[np.argmin(np.abs(axis - value))]) for value in wanted]
+
+
+def _evaluate(
+    run: Run, axes: Mapping[str, np.ndarray]
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Prediction and reference on the tensor grid of `axes` (one array per coordinate).
+
+    Returns arrays of shape `tuple(len(a) for a in axes.values())`, NaN outside the domain.
+    """
+    problem = run.problem
+    names = [c.name for c in problem.coords]
+    mesh = np.meshgrid(*[np.asarray(axes[n], dtype=np.float64) for n in names], indexing="ij")
+    shape = mesh[0].shape
+    points = np.stack([m.reshape(-1) for m in mesh], axis=1)
+    inside = problem.domain.contains(points, "interior", tol=1e-9)
+    coords = {n: points[inside, i] for i, n in enumerate(names)}
+
+    def fill(values: np.ndarray) -> np.ndarray:
+        out = np.full(len(points), np.nan)
+        out[inside] = np.asarray(values, dtype=np.float64).reshape(-1)
+        return out.reshape(shape)
+
+    predicted = {f: fill(v) for f, v in run.predict(**coords).items()}
+    reference = {}
+    if problem.reference is not None and inside.any():
+        values = problem.reference.evaluate(coords)
+        reference = {f: fill(v) for f, v in values.items() if f in predicted}
+    return predicted, reference
+
+
+def _observations(run: Run, field: str, coords: list[str]) -> list[tuple[np.ndarray, ...]]:
+    """Observed positions (and values) of `field` from the problem's `Data`, per data set."""
+    found = []
+    for data in run.problem.data:
+        if field in data.values and all(c in data.coords for c in coords):
+            found.append((*[data.coords[c] for c in coords], data.values[field]))
+    return found
+
+
+def _line_figure(run: Run, coord: str) -> Figure:
+    axis = _axis(run, coord, _LINE_POINTS)
+    predicted, reference = _evaluate(run, {coord: axis})
+    fields = list(predicted)
+    columns = 2 if reference else 1
+    figure = _new_figure(columns, len(fields), 5.0, 3.0)
+    grid = figure.subplots(len(fields), columns, squeeze=False)
+    for row, field in enumerate(fields):
+        ax = grid[row, 0]
+        ax.plot(axis, predicted[field], color="C0", lw=2, label="PINN")
+        if field in reference:
+            ax.plot(axis, reference[field], color="k", lw=1.2, ls="--", label="reference")
+        for k, (positions, values) in enumerate(_observations(run, field, [coord])):
+            ax.plot(positions, values, "o", color="C3", ms=3, label="data" if k == 0 else None)
+        _label(ax, coord, field)
+        ax.set_title(field)
+        ax.legend(fontsize="small")
+        if columns == 2:
+            ax = grid[row, 1]
+            if field in reference:
+                ax.plot(axis, np.abs(predicted[field] - reference[field]), color="C2")
+            _label(ax, coord, f"|{field} - {field}_ref|")
+            ax.set_title("absolute error")
+    return figure
+
+
+def _image_figure(run: Run, *, horizontal: str, vertical: str, times: list[float] | None) -> Figure:
+    """Images over (horizontal, vertical); one column per time in `times` when given."""
+    problem = run.problem
+    names = [c.name for c in problem.coords]
+    time = _time(run)
+    points = _IMAGE_POINTS if times is None else _SNAPSHOT_POINTS
+    h_axis, v_axis = _axis(run, horizontal, points), _axis(run, vertical, points)
+    fixed = {n: _middle(run, n) for n in names if n not in (horizontal, vertical, time)}
+    # images[field][column] = [prediction, reference?]; one column per snapshot time.
+    images: dict[str, list[list[np.ndarray]]] = {}
+    for moment in times if times is not None else [None]:
+        axes = {n: np.array([v]) for n, v in fixed.items()}
+        axes[horizontal], axes[vertical] = h_axis, v_axis
+        if moment is not None:
+            axes[time] = np.array([moment])
+        predicted, reference = _evaluate(run, axes)
+        for field, values in predicted.items():
+            column = [_oriented(values, names, horizontal, vertical)]
+            if field in reference:
+                column.append(_oriented(reference[field], names, horizontal, vertical))
+            images.setdefault(field, []).append(column)
+    kinds = 3 if any(len(column) == 2 for columns in images.values() for column in columns) else 1
+    spatial = horizontal != time
+    width, height = (4.2, 3.6) if spatial else (4.8, 3.2)
+    if times is None:
+        figure = _new_figure(kinds, len(images), width, height)
+        grid = figure.subplots(len(images), kinds, squeeze=False)
+    else:
+        figure = _new_figure(len(times), len(images) * kinds, 0.85 * width, 0.85 * height)
+        grid = figure.subplots(len(images) * kinds, len(times), squeeze=False)
+    for f_index, (field, columns) in enumerate(images.items()):
+        cmap, vmin, vmax = _limits([image for column in columns for image in column])
+        errors = [np.abs(c[0] - c[1]) if len(c) == 2 else None for c in columns]
+        error_max = max((float(np.nanmax(e)) for e in errors if e is not None), default=0.0)
+        for t_index, column in enumerate(columns):
+            for kind in range(kinds):
+                if times is None:
+                    ax = grid[f_index, kind]
+                else:
+                    ax = grid[f_index * kinds + kind, t_index]
+                if kind == 2 and errors[t_index] is not None:
+                    image, style = errors[t_index], (_ERROR_CMAP, 0.0, error_max or None)
+                    title = f"|{field} - {field}_ref|"
+                elif kind < len(column):
+                    image, style = column[kind], (cmap, vmin, vmax)
+                    title = f"{field}: {('PINN', 'reference')[kind]}"
+                else:
+                    ax.set_axis_off()  # this field has no reference
+                    continue
+                mesh = ax.pcolormesh(
+                    h_axis,
+                    v_axis,
+                    np.ma.masked_invalid(image),
+                    shading="nearest",
+                    cmap=style[0],
+                    vmin=style[1],
+                    vmax=style[2],
+                    rasterized=True,
+                )
+                if times is None:
+                    figure.colorbar(mesh, ax=ax)
+                elif t_index == len(times) - 1:
+                    figure.colorbar(mesh, ax=list(grid[f_index * kinds + kind, :]))
+                _label(ax, horizontal, vertical)
+                if spatial:
+                    ax.set_aspect("equal")
+                    _outline(ax, problem.domain)
+                if times is not None:
+                    title += f", {time} = {times[t_index]:.3g}"
+                ax.set_title(title, fontsize="medium")
+                if kind == 0 and times is None:
+                    for positions in _observations(run, field, [horizontal, vertical]):
+                        ax.plot(positions[0], positions[1], ".", color="k", ms=2)
+    if fixed:
+        where = ", ".join(f"{n} = {v:.3g}" for n, v in fixed.items())
+        figure.supxlabel(f"slice at {where}", fontsize="small")
+    return figure
+
+
+def _time(run: Run) -> str | None:
+    time = run.problem.domain.time
+    return time.name if time is not None else None
+
+
+def _oriented(values: np.ndarray, names: list[str], horizontal: str, vertical: str) -> np.ndarray:
+    """An image array of shape (len(vertical axis), len(horizontal axis)) for `pcolormesh`."""
+    keep = [i for i, n in enumerate(names) if n in (horizontal, vertical)]
+    image = values.reshape([values.shape[i] for i in keep])
+    ordered = [names[i] for i in keep]
+    return image if ordered == [vertical, horizontal] else image.T
+
+
+def _limits(images: list[np.ndarray]) -> tuple[str, float | None, float | None]:
+    """Shared colour map and limits for prediction and reference: symmetric when signed."""
+    finite = [im[np.isfinite(im)] for im in images]
+    values = np.concatenate(finite) if finite else np.zeros(0)
+    if values.size == 0:
+        return _UNSIGNED_CMAP, None, None
+    lo, hi = float(values.min()), float(values.max())
+    # Signed only when both signs matter: a positive field whose prediction dips to -1e-3 near a
+    # zero boundary keeps the one-signed map (its slight undershoot is shown at the low end).
+    scale = max(abs(lo), abs(hi))
+    if lo < -_SIGN_TOLERANCE * scale and hi > _SIGN_TOLERANCE * scale:
+        bound = max(-lo, hi)
+        return _SIGNED_CMAP, -bound, bound
+    return _UNSIGNED_CMAP, lo, hi
+
+
+def _outline(ax: Axes, domain) -> None:
+    """Draw the circle of a disk, so that the blank outside reads as outside the domain."""
+    space = domain.space if isinstance(domain, SpaceTime) else domain
+    if isinstance(space, Disk):
+        from matplotlib.patches import Circle
+
+        lo, hi = space.bounds
+        center, radius = 0.5 * (lo + hi), 0.5 * float(hi[0] - lo[0])
+        ax.add_patch(Circle(tuple(center), radius, fill=False, color="0.3", lw=0.8))
+
+
+def _label(ax: Axes, xlabel: str, ylabel: str) -> None:
+    ax.set_xlabel(f"${xlabel}$" if xlabel.isidentifier() else xlabel)
+    ax.set_ylabel(f"${ylabel}$" if ylabel.isidentifier() else ylabel)
+
+
+# -- training curves ----------------------------------------------------------------------------
+
+
+def plot_losses(run: Run) -> Figure:
+    """Training curves from `run.metrics`, one panel each.
+
+    - **loss**: the weighted total and every loss term against the step, log scale, with a
+      the L-BFGS polish (after Adam) shaded;
+    - **relative L2 error** per field against the reference, when it was evaluated;
+    - **learned parameters** (`pk.Parameter`) against the step, when the problem has any.
+
+    **Arguments**
+
+    - `run`: a `Run` (finished or stopped).
+
+    **Returns**
+
+    A `matplotlib.figure.Figure`.
+    """
+    rows = run.metrics
+    panels = ["loss"]
+    if any(row.get("rel_l2") for row in rows):
+        panels.append("rel_l2")
+    if any(row.get("parameters") for row in rows):
+        panels.append("parameters")
+    figure = _new_figure(len(panels), 1, 5.0, 3.6)
+    axes = figure.subplots(1, len(panels), squeeze=False)[0]
+    if not rows:
+        axes[0].text(0.5, 0.5, "no metrics logged", ha="center", va="center")
+        axes[0].set_axis_off()
+        return figure
+    marker = "." if len(rows) <= 40 else None
+    polish = [row["step"] for row in rows if row.get("phase") == "lbfgs"]
+    switch = int(run.summary.get("adam_steps", run.config.steps)) if polish else None
+    initial = {p.name: float(p.init) for p in run.problem.parameters}
+    for name, ax in zip(panels, axes):
+        if name == "loss":
+            _curve(ax, rows, lambda r: r.get("loss"), "total (weighted)", marker, color="k", lw=2)
+            for term in _keys(rows, "terms"):
+                _curve(ax, rows, lambda r, term=term: r["terms"].get(term), term, marker, lw=1)
+            ax.set_yscale("log")
+            ax.set_ylabel("loss")
+            ax.set_title("training loss")
+        elif name == "rel_l2":
+            for field in _keys(rows, "rel_l2"):
+                _curve(ax, rows, lambda r, f=field: (r.get("rel_l2") or {}).get(f), field, marker)
+            ax.set_yscale("log")
+            ax.set_ylabel("relative L2 error")
+            ax.set_title("error against the reference")
+        else:
+            for parameter in _keys(rows, "parameters"):
+                start = [{"step": 0, "parameters": {parameter: initial[parameter]}}]
+                _curve(
+                    ax,
+                    start + rows if parameter in initial else rows,
+                    lambda r, p=parameter: (r.get("parameters") or {}).get(p),
+                    parameter,
+                    marker,
+                )
+            ax.set_ylabel("value")
+            ax.set_title("learned parameters")
+        ax.set_xlabel("step")
+        ax.grid(True, which="major", alpha=0.3)
+        if switch is not None:
+            ax.axvspan(switch, max(polish), color="0.5", alpha=0.12, lw=0, label="L-BFGS")
+        ax.legend(fontsize="small")
+    return figure
+
+
+def _keys(rows: list[dict], group: str) -> list[str]:
+    """Every name under `row[group]` across rows, in order of first appearance."""
+    seen: dict[str, None] = {}
+    for row in rows:
+        seen.update(dict.fromkeys(row.get(group) or {}))
+    return list(seen)
+
+
+def _curve(ax: Axes, rows: list[dict], get, label: str, marker: str | None, **style) -> None:
+    """Plot `get(row)` against the step, skipping rows without a finite value."""
+    steps, values = [], []
+    for row in rows:
+        value = get(row)
+        if value is not None and np.isfinite(value):
+            steps.append(row["step"])
+            values.append(float(value))
+    if steps:
+        ax.plot(steps, values, marker=marker, ms=4, label=label, **style)
