@@ -198,7 +198,7 @@ class Run:
     @property
     def parameters(self) -> dict[str, float]:
         """Learned constants by name."""
-        return {k: float(v) for k, v in self.compiled.parameter_values().items()}
+        return {k: float(v.detach()) for k, v in self.compiled.parameter_values().items()}
 
     @property
     def metrics(self) -> list[dict]:

@@ -249,7 +249,7 @@ class Trainer:
             "seconds": round(self.elapsed, 3),
         }
         if self.compiled.problem.parameters:
-            row["parameters"] = {k: float(v) for k, v in self.compiled.parameter_values().items()}
+            row["parameters"] = {k: float(v.detach()) for k, v in self.compiled.parameter_values().items()}
         if self.error_grid is not None and (
             self.step % self.config.eval_every == 0 or self.step >= self.total_steps
         ):
@@ -408,7 +408,7 @@ class Trainer:
             "loss_terms": self.last_terms,
             "loss": sum(self.weights[k] * v for k, v in self.last_terms.items()),
             "rel_l2": self.last_rel_l2 or None,
-            "parameters": {k: float(v) for k, v in self.compiled.parameter_values().items()},
+            "parameters": {k: float(v.detach()) for k, v in self.compiled.parameter_values().items()},
             "steps": self.step,
             "adam_steps": int(self.config.steps),
             "lbfgs_steps": max(0, self.step - int(self.config.steps)),
