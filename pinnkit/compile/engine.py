@@ -61,9 +61,11 @@ class AutogradEngine(AbstractEngine):
                     continue
                 parent = partial.parent()
                 if parent not in gradients:
-                    (grad,) = torch.autograd.grad(
-                        values[parent].sum(), points, create_graph=True, allow_unused=True
-                    )
+                    grad = None  # a parent that is constant in the points has zero gradient
+                    if values[parent].requires_grad:
+                        (grad,) = torch.autograd.grad(
+                            values[parent].sum(), points, create_graph=True, allow_unused=True
+                        )
                     gradients[parent] = grad if grad is not None else torch.zeros_like(points)
                 values[partial] = gradients[parent][:, partial.direction()]
         return {p: values[p] for p in plan.closure}
