@@ -6,6 +6,7 @@ Derivatives never reach this module: `plan.py` has already replaced them by symb
 
 from __future__ import annotations
 
+import keyword
 from collections.abc import Callable, Mapping, Sequence
 
 import sympy as sp
@@ -104,7 +105,12 @@ class _Printer:
         if isinstance(e, sp.Add):
             return "(" + " + ".join(self(a) for a in e.args) + ")"
         if isinstance(e, sp.Mul):
-            return "(" + " * ".join(self(a) for a in e.args) + ")"
+            # Fold every constant factor (-1/100, 1/pi) into one float.
+            numbers = [a for a in e.args if not a.free_symbols]
+            rest = [self(a) for a in e.args if a.free_symbols]
+            if numbers:
+                rest.insert(0, self(sp.Mul(*numbers)))
+            return "(" + " * ".join(rest) + ")"
         if isinstance(e, sp.Pow):
             return self._pow(e)
         fn = self.table.get(type(e))
@@ -141,6 +147,18 @@ class _Printer:
         return f"{self.op(_as_tensor_pow)}({b}, {self(exp)})"
 
 
+def _readable_names(inputs: Sequence[sp.Symbol], labels: Sequence[str] | None) -> dict:
+    names: dict[sp.Symbol, str] = {}
+    taken = {"_ops"}
+    for i, sym in enumerate(inputs):
+        label = labels[i] if labels is not None else sym.name
+        if not label.isidentifier() or keyword.iskeyword(label) or label in taken:
+            label = f"v{i}"
+        taken.add(label)
+        names[sym] = label
+    return names
+
+
 def generate(
     exprs: Sequence[sp.Expr],
     inputs: Sequence[sp.Symbol],
@@ -148,6 +166,7 @@ def generate(
     where: Sequence[str],
     extra_ops: Mapping[type, Callable] | None = None,
     function_name: str = "residuals",
+    labels: Sequence[str] | None = None,
 ) -> tuple[Callable, str]:
     """Compile residual expressions into one Python function of their input tensors.
 
@@ -157,6 +176,8 @@ def generate(
     - `inputs`: the symbols, in the order the generated function takes them.
     - `where`: one name per expression, used in error messages.
     - `extra_ops`: more SymPy function classes mapped to torch callables (these win).
+    - `labels`: readable argument names for the generated source (`u_xx`, `x`, `D`);
+      a label that is not a fresh identifier falls back to `v<i>`.
 
     **Returns**
 
@@ -168,12 +189,12 @@ def generate(
     `CompileError` naming the first unsupported node and the `extra_ops` hook.
     """
     table = {**OP_TABLE, **(extra_ops or {})}
-    names = {s: f"v{i}" for i, s in enumerate(inputs)}
+    names = _readable_names(inputs, labels)
     # Check every expression on its own first so that errors name the right residual.
     for expr, label in zip(exprs, where):
         _Printer(names, table, label)(expr)
     replacements, reduced = sp.cse(
-        list(exprs), symbols=sp.numbered_symbols("c"), optimizations=None
+        list(exprs), symbols=sp.numbered_symbols("_c"), optimizations=None
     )
     printer = _Printer(dict(names), table, ", ".join(where))
     body = []

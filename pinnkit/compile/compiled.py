@@ -298,26 +298,32 @@ def _compile_group(region, kind, items, problem: Problem, extra_ops) -> _Group:
     )
     inputs: list[tuple] = []
     input_symbols: list[sp.Symbol] = []
+    labels: list[str] = []
     for partial, sym in symbols.items():
         inputs.append(("partial", partial))
         input_symbols.append(sym)
+        labels.append(plan.label(partial))
     free = set().union(*(e.free_symbols for e in rewritten)) if rewritten else set()
     for i, c in enumerate(problem.coords):
         if c in free:
             inputs.append(("coord", i))
             input_symbols.append(c)
+            labels.append(c.name)
     for s in sorted(free, key=str):
         if isinstance(s, Normal):
             inputs.append(("normal", problem.coords.index(s.coord)))
             input_symbols.append(s)
+            labels.append(s.name)
         elif isinstance(s, Parameter):
             inputs.append(("param", s.name))
             input_symbols.append(s)
+            labels.append(s.name)
     fn, source = generate(
         rewritten,
         input_symbols,
         where=[f'"{n}"' for n in names],
         extra_ops=extra_ops,
         function_name="residuals_" + "".join(ch if ch.isalnum() else "_" for ch in region),
+        labels=labels,
     )
     return _Group(region, kind, tuple(names), plan, tuple(inputs), fn, source)
