@@ -79,7 +79,9 @@ __all__ = [
     "__version__",
 ]
 
+from pinnkit.compile import compile_problem  # noqa: E402
+from pinnkit.load import load_problem_file  # noqa: E402
 from pinnkit.runs import Run  # noqa: E402
 from pinnkit.train import fit, resume  # noqa: E402
 
-__all__ += ["Run", "fit", "resume"]
+__all__ += ["Run", "fit", "resume", "compile_problem", "load_problem_file"]
