@@ -14,10 +14,6 @@ from pinnkit.plot import DPI, Figures, plot_losses, plot_solution
 
 x, y, t = sp.symbols("x y t")
 
-# The trainer turns learned parameters into floats without `.detach()`, which torch warns about;
-# the warning is the trainer's, not the plot's (see the report on `Trainer._after_block`).
-PARAMETER_WARNING = "ignore:Converting a tensor with requires_grad=True:UserWarning"
-
 
 def tiny_config(*, lbfgs: int = 0) -> pk.Config:
     """A few seconds of training on CPU: enough for metrics, a checkpoint and a summary."""
@@ -129,7 +125,6 @@ def test_space_time_with_reference(heat_run):
     assert labels == ["total (weighted)", "eq0", "initial_u", "bc_u", "L-BFGS"]
 
 
-@pytest.mark.filterwarnings(PARAMETER_WARNING)
 def test_ode_with_parameter_and_data(tmp_path):
     run = pk.fit(decay_problem(), tiny_config(), out=tmp_path)
     figures = run.plot()
