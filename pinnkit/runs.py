@@ -275,7 +275,10 @@ class Run:
         ]
         rows += [(f"learned {k}", f"{v:.6g}") for k, v in self.parameters.items()]
         body = "".join(f"<tr><td>{a}</td><td>{b}</td></tr>" for a, b in rows)
-        return f"<table><caption>Run {self.directory or ''}</caption>{body}</table>"
+        table = f"<table><caption>Run {self.directory or ''}</caption>{body}</table>"
+        from pinnkit.plot import plot_run
+
+        return table + plot_run(self, save=False)._repr_html_()
 
 
 def read_config(directory: Path) -> Config:
