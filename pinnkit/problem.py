@@ -123,6 +123,11 @@ def _as_expr(value: Any, where: str) -> sp.Expr:
             f"{where}: expected a SymPy expression or `sp.Eq(lhs, rhs)`, found {value!r}. "
             "Fix: build it from the problem's symbols, e.g. `sp.Eq(u.diff(t), u.diff(x, 2))`."
         ) from err
+    if expr is sp.true or expr is sp.false:
+        raise ProblemError(
+            f"{where}: the equation is identically {expr} (SymPy evaluated it before pinnkit "
+            "saw it, e.g. `sp.Eq(u, u)`). Fix: check that both sides are what you meant."
+        )
     if isinstance(expr, sp.logic.boolalg.Boolean) and not isinstance(expr, sp.Expr):
         raise ProblemError(
             f"{where}: {expr} is a relation, not an equation. Only `sp.Eq` is accepted. "

@@ -29,6 +29,18 @@ def _cot(x):
     return 1.0 / torch.tan(x)
 
 
+def _sech(x):
+    return 1.0 / torch.cosh(x)
+
+
+def _csch(x):
+    return 1.0 / torch.sinh(x)
+
+
+def _coth(x):
+    return 1.0 / torch.tanh(x)
+
+
 def _heaviside(x, h0=0.5):
     return torch.heaviside(x, torch.full_like(x, float(h0)))
 
@@ -59,6 +71,9 @@ OP_TABLE: dict[type, Callable] = {
     sp.erf: torch.special.erf,
     sp.erfc: torch.special.erfc,
     sp.sec: _sec,
+    sp.sech: _sech,
+    sp.csch: _csch,
+    sp.coth: _coth,
     sp.csc: _csc,
     sp.cot: _cot,
     sp.Heaviside: _heaviside,
