@@ -4,6 +4,7 @@ threshold (stored with the case in `tests/training_cases.py`, with where it came
 from __future__ import annotations
 
 import pytest
+import torch
 
 import pinnkit as pk
 from tests.training_cases import CASES
@@ -23,7 +24,5 @@ def test_training_reaches_the_case_threshold(name):
 def test_float32_and_float64_both_train(dtype):
     case = CASES["poisson_1d"]
     run = pk.fit(case.problem, case.config.replace(dtype=dtype), out=None)
-    assert next(run.model.parameters()).dtype == (
-        __import__("torch").float64 if dtype == "float64" else __import__("torch").float32
-    )
+    assert next(run.model.parameters()).dtype == getattr(torch, dtype)
     assert max(run.rel_l2.values()) <= case.threshold
