@@ -11,6 +11,8 @@ The observations are 300 points drawn uniformly in the space-time domain (NumPy 
 with Gaussian noise of standard deviation 1% of the standard deviation of the clean values
 added. `D` is learned as `log D` from init 0.3. This is the classic PINN parameter
 identification set-up (Raissi, Perdikaris & Karniadakis 2019, Sec. 4) on the 1-D heat equation.
+
+Default config (seed 0, 2 CPU cores, ~35 s): D = 0.100017 (seed 1: 0.100073), relative L2 5.6e-4.
 """
 
 import numpy as np

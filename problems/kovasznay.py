@@ -13,6 +13,8 @@ Exact solution (Kovasznay 1948), with lambda = Re/2 - sqrt(Re^2/4 + 4 pi^2):
 u and v are given on the whole boundary from the exact solution; the pressure, fixed only up
 to a constant by the equations, is given on the outflow x = 1. The set-up follows DeepXDE's
 `examples/pinn_forward/Kovasznay_flow.py` (Lu et al. 2021) and Jin et al.'s NSFnets (2021).
+
+Default config (seed 0, 2 CPU cores, ~210 s): relative L2 2.2e-3 (u), 7.9e-3 (v), 3.9e-3 (p).
 """
 
 import sympy as sp

@@ -13,6 +13,8 @@ size omega^2 = 400 while u is of size 1, so the ODE term gets a small weight, as
 post (1e-4), and the derivative condition, of size omega, a weight of 1e-1. With Adam at
 1e-3 for 4000 steps the network stays near a damped non-solution (error 0.24); a larger
 step (5e-3) for longer, then L-BFGS, fits the three periods.
+
+Default config (seed 0, 2 CPU cores, ~40 s): relative L2 4.5e-4 (seeds 1, 2: 2.5e-3, 1.5e-3).
 """
 
 import sympy as sp
