@@ -113,7 +113,7 @@ def test_unused_field():
         ([], r"no equations"),
         ([u - u], r'equation "eq0": 0 is identically zero'),
         # Eq(u, u) evaluates to True before pinnkit sees it.
-        ([sp.Eq(u, u)], r'equation "eq0": True is a relation'),
+        ([sp.Eq(u, u)], r'equation "eq0": the equation is identically True'),
         ([sp.Lt(u, 1)], r"is a relation, not an equation"),
         (["u_t = u_xx"], r"expected a SymPy expression"),
     ],
