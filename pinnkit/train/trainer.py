@@ -321,7 +321,7 @@ class Trainer:
         self.compiled.load_state_dict(state["compiled"])
         self.adam.load_state_dict(state["adam"])
         self.rng.bit_generator.state = json.loads(state["rng"])
-        self.generator.set_state(state["torch_rng"])
+        self.generator.set_state(state["torch_rng"].cpu())  # a CPU generator, whatever map_location did
         self.last_terms = json.loads(state["last_terms"])
         self.last_rel_l2 = json.loads(state["last_rel_l2"])
         if "fixed" in state:
