@@ -81,16 +81,21 @@ def _cmd_fit(args) -> int:
         config = apply_overrides(config or Config(), _overrides(args))
         if args.quiet:
             config = config.replace(progress=False)
-        from pinnkit.runs import new_run_directory
-
-        directory = new_run_directory(problem.name, args.out)
-        print(f"run directory: {directory}", flush=True)
-        run = fit(problem, config, directory=directory, source=source, origin=path)
+        run = fit(
+            problem,
+            config,
+            out=args.out,
+            source=source,
+            origin=path,
+            on_start=lambda d: print(f"run directory: {d}", flush=True),
+        )
     if args.resume:
         print(f"run directory: {run.directory}")
     summary = run.summary
-    print(f"steps: {summary['steps']}   wall: {summary['wall_seconds']:.1f} s   "
-          f"device: {summary['device']}")
+    print(
+        f"steps: {summary['steps']}   wall: {summary['wall_seconds']:.1f} s   "
+        f"device: {summary['device']}"
+    )
     for name, value in (summary.get("loss_terms") or {}).items():
         print(f"  loss {name:<20} {value:.3e}")
     for name, value in (summary.get("rel_l2") or {}).items():
@@ -99,7 +104,9 @@ def _cmd_fit(args) -> int:
         print(f"  learned {name:<16} {value:.6g}")
     if not args.no_plot:
         figures = run.plot()
-        print(f"figures: {', '.join(str(run.directory / 'figures' / (k + '.png')) for k in figures)}")
+        print(
+            f"figures: {', '.join(str(run.directory / 'figures' / (k + '.png')) for k in figures)}"
+        )
     return 0
 
 
@@ -155,14 +162,20 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--device", help="auto, cpu, cuda, cuda:1 ...")
     fit.add_argument("--dtype", choices=["float32", "float64"])
     fit.add_argument("--out", default="runs", help="parent folder of run directories")
-    fit.add_argument("--set", action="append", metavar="KEY=VALUE",
-                     help="override a config value, e.g. --set model.width=128 (repeatable)")
+    fit.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="override a config value, e.g. --set model.width=128 (repeatable)",
+    )
     fit.add_argument("--resume", metavar="RUN_DIR", help="continue a stopped run")
     fit.add_argument("--no-plot", action="store_true", help="do not write figures")
     fit.add_argument("--quiet", action="store_true", help="no progress bar")
     fit.set_defaults(handler=_cmd_fit)
 
-    check = sub.add_parser("check", help="print the equations, derivatives and residuals; no training")
+    check = sub.add_parser(
+        "check", help="print the equations, derivatives and residuals; no training"
+    )
     check.add_argument("file")
     check.add_argument("--set", action="append", metavar="KEY=VALUE")
     check.set_defaults(handler=_cmd_check)
@@ -179,8 +192,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
-                        format="pinnkit: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.WARNING, format="pinnkit: %(message)s"
+    )
     try:
         return args.handler(args)
     except PinnkitError as err:

@@ -127,7 +127,8 @@ class Config:
     def __post_init__(self):
         if self.dtype not in ("float32", "float64"):
             raise ConfigError(
-                f"dtype={self.dtype!r}: choose `float32` or `float64`.{did_you_mean(self.dtype, ['float32', 'float64'])}"
+                f"dtype={self.dtype!r}: choose `float32` or `float64`."
+                f"{did_you_mean(self.dtype, ['float32', 'float64'])}"
             )
         if int(self.steps) < 0:
             raise ConfigError(f"steps={self.steps} must be >= 0.")

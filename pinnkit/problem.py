@@ -1,4 +1,4 @@
-"""`Problem` and its parts: fields, `Parameter`, conditions, `Data`, and the validation of all of them.
+"""`Problem` and its parts: fields, `Parameter`, conditions, `Data`, and their validation.
 
 A problem is plain data built from SymPy expressions. It is validated once, when it is
 built, so that a bad problem file never reaches the compiler or the training loop.
@@ -534,7 +534,8 @@ class Problem:
                     if var not in self.coords:
                         raise ProblemError(
                             f"{where}: derivative {node} is taken in `{var}`, which is not a "
-                            f"coordinate {self.coords}.{did_you_mean(str(var), map(str, self.coords))} "
+                            f"coordinate {self.coords}."
+                            f"{did_you_mean(str(var), map(str, self.coords))} "
                             "Fix: differentiate only in the domain's coordinates."
                         )
             elif isinstance(getattr(node, "func", None), sp.core.function.UndefinedFunction):
@@ -726,8 +727,9 @@ class Problem:
             return None
         if not isinstance(reference, AbstractReference):
             raise ProblemError(
-                f"Problem: reference must be a pinnkit reference, found {type(reference).__name__}. "
-                "Fix: `pk.reference.Exact({u: expr})`, `pk.reference.Grid(...)` or a solver's result."
+                "Problem: reference must be a pinnkit reference, found "
+                f"{type(reference).__name__}. Fix: `pk.reference.Exact({{u: expr}})`, "
+                "`pk.reference.Grid(...)` or a solver's result."
             )
         coord_names = tuple(c.name for c in self.coords)
         if set(reference.coords) != set(coord_names):
@@ -829,7 +831,8 @@ class Problem:
     __str__ = describe
 
     def __repr__(self) -> str:
-        return f"Problem({self.name!r}, fields={list(self.field_names)}, equations={len(self.equations)})"
+        fields = list(self.field_names)
+        return f"Problem({self.name!r}, fields={fields}, equations={len(self.equations)})"
 
     def _repr_latex_(self) -> str:
         rows = [sp.latex(e.source) for e in self.equations]

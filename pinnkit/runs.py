@@ -41,15 +41,29 @@ CONFIG = "config.json"
 PROBLEM_SOURCE = "problem.py"
 
 
-def new_run_directory(problem_name: str, out: str | os.PathLike = "runs") -> Path:
-    """A fresh `out/<problem>/<timestamp>` directory (suffixed `-2`, `-3` if taken)."""
-    base = Path(out) / problem_name / time.strftime("%Y%m%d-%H%M%S")
+def new_run_directory(
+    problem_name: str, out: str | os.PathLike = "runs", files: Mapping[str, str] | None = None
+) -> Path:
+    """A fresh `out/<problem>/<timestamp>` directory (suffixed `-2`, `-3` if taken).
+
+    The directory appears atomically with `files` (name -> text) already in it: it is
+    assembled under a hidden temporary name and renamed into place, so a kill at any moment
+    leaves either no run directory or one with its `config.json`.
+    """
+    parent = Path(out) / problem_name
+    parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=parent, prefix=".new-"))
+    for name, text in (files or {}).items():
+        atomic_write(staging / name, text)
+    base = parent / time.strftime("%Y%m%d-%H%M%S")
     path, k = base, 1
     while True:
         try:
-            path.mkdir(parents=True, exist_ok=False)
+            os.rename(staging, path)  # fails if `path` exists and is not empty
             return path
-        except FileExistsError:
+        except OSError:
+            if not path.exists():
+                raise
             k += 1
             path = base.with_name(f"{base.name}-{k}")
 

@@ -9,14 +9,16 @@ import pytest
 
 from pinnkit.cli import main
 
-HEADER = '''
+HEADER = """
 import sympy as sp
 import pinnkit as pk
 x, t = sp.symbols("x t")
 u = sp.Function("u")(x, t)
-'''
+"""
 
-GOOD = HEADER + '''
+GOOD = (
+    HEADER
+    + """
 problem = pk.Problem(
     name="tiny", domain=pk.Interval(x, 0, 1) * pk.TimeInterval(t, 0, 1), fields=[u],
     equations=[sp.Eq(u.diff(t), u.diff(x, 2) / 10)],
@@ -25,7 +27,8 @@ problem = pk.Problem(
 )
 config = pk.Config(steps=20, model=pk.MLP(width=8, depth=2), log_every=10, checkpoint_every=10,
                    sampling=pk.Sampling(interior=64, boundary=16, initial=16))
-'''
+"""
+)
 
 BAD = {
     "undeclared symbol": (
@@ -37,7 +40,8 @@ BAD = {
     ),
     "derivative in a non-coordinate": (
         HEADER + 'y = sp.Symbol("y")\nproblem = pk.Problem(domain=pk.Interval(x, 0, 1) * '
-        "pk.TimeInterval(t, 0, 1), fields=[u], equations=[sp.Eq(u.diff(t), sp.Derivative(u, y))])\n",
+        "pk.TimeInterval(t, 0, 1), fields=[u], "
+        "equations=[sp.Eq(u.diff(t), sp.Derivative(u, y))])\n",
         r"derivative .* is taken in `y`, which is not a coordinate",
     ),
     "field of a non-coordinate": (
@@ -94,8 +98,21 @@ def test_debug_shows_the_traceback(tmp_path):
 def test_fit_resume_plot_and_check(tmp_path, capsys):
     path = tmp_path / "good.py"
     path.write_text(GOOD)
-    assert main(["fit", str(path), "--out", str(tmp_path / "runs"), "--quiet", "--no-plot",
-                 "--seed", "3"]) == 0
+    assert (
+        main(
+            [
+                "fit",
+                str(path),
+                "--out",
+                str(tmp_path / "runs"),
+                "--quiet",
+                "--no-plot",
+                "--seed",
+                "3",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     run_dir = Path(out.splitlines()[0].split(": ", 1)[1])
     summary = json.loads((run_dir / "summary.json").read_text())

@@ -9,16 +9,29 @@ from pinnkit.config import apply_overrides, parse_value
 
 
 def test_json_round_trip_of_a_full_config():
-    config = pk.Config(steps=123, model=pk.MLP(width=7, depth=3, activation="sin"),
-                       fourier=pk.Fourier(features=16, sigma=2.0), weights={"eq0": 3.0},
-                       lbfgs=pk.LBFGS(steps=5), sampling=pk.Sampling(method="sobol"))
+    config = pk.Config(
+        steps=123,
+        model=pk.MLP(width=7, depth=3, activation="sin"),
+        fourier=pk.Fourier(features=16, sigma=2.0),
+        weights={"eq0": 3.0},
+        lbfgs=pk.LBFGS(steps=5),
+        sampling=pk.Sampling(method="sobol"),
+    )
     assert pk.Config.from_json(config.to_json()) == config
 
 
 def test_overrides_set_nested_values_with_types():
-    config = apply_overrides(pk.Config(), ["model.width=128", "optimizer.learning_rate=2e-3",
-                                           "sampling.method=sobol", "dtype=float64",
-                                           "weights={\"eq0\": 10}", "fourier.sigma=3"])
+    config = apply_overrides(
+        pk.Config(),
+        [
+            "model.width=128",
+            "optimizer.learning_rate=2e-3",
+            "sampling.method=sobol",
+            "dtype=float64",
+            'weights={"eq0": 10}',
+            "fourier.sigma=3",
+        ],
+    )
     assert config.model.width == 128 and isinstance(config.model.width, int)
     assert config.optimizer.learning_rate == 2e-3
     assert config.sampling.method == "sobol"

@@ -22,19 +22,27 @@ x, t = sp.symbols("x t")
 u = sp.Function("u")(x, t)
 
 TINY = pk.Config(
-    steps=60, lbfgs=pk.LBFGS(steps=20), model=pk.MLP(width=8, depth=2),
-    sampling=pk.Sampling(interior=64, boundary=16, initial=16), log_every=10,
-    eval_every=20, checkpoint_every=20, progress=False,
+    steps=60,
+    lbfgs=pk.LBFGS(steps=20),
+    model=pk.MLP(width=8, depth=2),
+    sampling=pk.Sampling(interior=64, boundary=16, initial=16),
+    log_every=10,
+    eval_every=20,
+    checkpoint_every=20,
+    progress=False,
 )
 
 
 def heat_problem(**kwargs) -> pk.Problem:
-    exact = sp.exp(-sp.pi**2 * t / 10) * sp.sin(sp.pi * x)
+    exact = sp.exp(-(sp.pi**2) * t / 10) * sp.sin(sp.pi * x)
     return pk.Problem(
-        name="heat", domain=pk.Interval(x, 0, 1) * pk.TimeInterval(t, 0, 1), fields=[u],
+        name="heat",
+        domain=pk.Interval(x, 0, 1) * pk.TimeInterval(t, 0, 1),
+        fields=[u],
         equations=[sp.Eq(u.diff(t), sp.Rational(1, 10) * u.diff(x, 2))],
         conditions=[pk.Initial(u, sp.sin(sp.pi * x)), pk.Dirichlet(u, 0)],
-        reference=pk.reference.Exact({u: exact}), **kwargs,
+        reference=pk.reference.Exact({u: exact}),
+        **kwargs,
     )
 
 
@@ -46,6 +54,7 @@ def _crash_at(step):
     def callback(current, row):
         if current == step:
             raise _Crash
+
     return callback
 
 
@@ -54,8 +63,9 @@ def _crash_at(step):
     [(40, 1), (70, 1), (40, 0), (70, 3)],  # in Adam and in the L-BFGS polish; sampling modes
 )
 def test_resume_matches_uninterrupted(tmp_path, crash_step, resample_every):
-    config = TINY.replace(sampling=pk.Sampling(interior=64, boundary=16, initial=16,
-                                               resample_every=resample_every))
+    config = TINY.replace(
+        sampling=pk.Sampling(interior=64, boundary=16, initial=16, resample_every=resample_every)
+    )
     whole = pk.fit(heat_problem(), config, directory=tmp_path / "whole")
     with pytest.raises(_Crash):
         pk.fit(heat_problem(), config, directory=tmp_path / "cut", callback=_crash_at(crash_step))
@@ -73,8 +83,16 @@ def test_run_directory_contents(tmp_path):
     names = {p.name for p in (tmp_path / "run").iterdir()}
     assert {"config.json", "metrics.jsonl", "checkpoint.pt", "summary.json"} <= names
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
-    for key in ("loss_terms", "rel_l2", "parameters", "steps", "wall_seconds", "device", "seed",
-                "pinnkit_version"):
+    for key in (
+        "loss_terms",
+        "rel_l2",
+        "parameters",
+        "steps",
+        "wall_seconds",
+        "device",
+        "seed",
+        "pinnkit_version",
+    ):
         assert key in summary
     assert set(summary["rel_l2"]) == {"u"}
     state = load_checkpoint(tmp_path / "run")  # weights_only=True inside
@@ -96,12 +114,14 @@ def test_unknown_weight_name_is_a_config_error():
 
 def test_inverse_parameter_is_learned_and_reported():
     D = pk.Parameter("D", init=0.5, log=True)
-    exact = sp.exp(-sp.pi**2 * t / 10) * sp.sin(sp.pi * x)
+    exact = sp.exp(-(sp.pi**2) * t / 10) * sp.sin(sp.pi * x)
     rng = np.random.default_rng(0)
     xs, ts = rng.uniform(0, 1, 200), rng.uniform(0, 1, 200)
     values = sp.lambdify((x, t), exact, "numpy")(xs, ts)
     problem = pk.Problem(
-        name="heat_inverse", domain=pk.Interval(x, 0, 1) * pk.TimeInterval(t, 0, 1), fields=[u],
+        name="heat_inverse",
+        domain=pk.Interval(x, 0, 1) * pk.TimeInterval(t, 0, 1),
+        fields=[u],
         equations=[sp.Eq(u.diff(t), D * u.diff(x, 2))],
         conditions=[pk.Initial(u, sp.sin(sp.pi * x)), pk.Dirichlet(u, 0)],
         data=pk.Data({x: xs, t: ts}, {u: values}),
@@ -164,25 +184,48 @@ def test_sigkill_at_any_moment_then_resume(tmp_path):
     problem_file.write_text(_HEAT_FILE)
     common = ["--quiet", "--no-plot", "--out", str(tmp_path / "runs")]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    whole = subprocess.run([sys.executable, "-m", "pinnkit.cli", "fit", str(problem_file), *common],
-                           capture_output=True, text=True, env=env, check=True)
+    whole = subprocess.run(
+        [sys.executable, "-m", "pinnkit.cli", "fit", str(problem_file), *common],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
     whole_dir = Path(whole.stdout.splitlines()[0].split(": ", 1)[1])
     expected = json.loads((whole_dir / "summary.json").read_text())["loss_terms"]
     for delay in (0.5, 2.0, 3.5, 5.0):
-        proc = subprocess.Popen([sys.executable, "-m", "pinnkit.cli", "fit", str(problem_file),
-                                 *common], stdout=subprocess.PIPE, text=True, env=env)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "pinnkit.cli", "fit", str(problem_file), *common],
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
         first = proc.stdout.readline()
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
+        proc.stdout.close()
         cut = Path(first.split(": ", 1)[1].strip())
-        subprocess.run([sys.executable, "-m", "pinnkit.cli", "fit", "--resume", str(cut),
-                        "--quiet", "--no-plot"], check=True, env=env, capture_output=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pinnkit.cli",
+                "fit",
+                "--resume",
+                str(cut),
+                "--quiet",
+                "--no-plot",
+            ],
+            check=True,
+            env=env,
+            capture_output=True,
+        )
         got = json.loads((cut / "summary.json").read_text())["loss_terms"]
         assert got == expected, f"killed after {delay} s"
 
 
-_HEAT_FILE = '''
+_HEAT_FILE = """
 import sympy as sp
 import pinnkit as pk
 x, t = sp.symbols("x t")
@@ -195,4 +238,4 @@ problem = pk.Problem(
 config = pk.Config(steps=1500, lbfgs=pk.LBFGS(steps=300), model=pk.MLP(width=16, depth=3),
                    sampling=pk.Sampling(interior=256, boundary=32, initial=32),
                    log_every=50, checkpoint_every=50)
-'''
+"""

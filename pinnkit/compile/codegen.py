@@ -138,7 +138,8 @@ class _Printer:
             name = type(e).__name__
             raise CompileError(
                 f"{self.where} uses `{e}`, whose function `{name}` has no torch mapping.\n"
-                f"  Fix: compile_problem(problem, extra_ops={{sympy.{name}: my_torch_{name.lower()}}}),"
+                "  Fix: compile_problem(problem, extra_ops="
+                f"{{sympy.{name}: my_torch_{name.lower()}}}),"
                 " or rewrite it with supported functions."
             )
         return f"{self.op(fn)}(" + ", ".join(self(a) for a in e.args) + ")"

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 import torch
 from torch import nn
 
-from pinnkit.models.features import Fourier, FourierFeatures, Normalize, PeriodicEmbedding
+from pinnkit.models.features import Fourier, Normalize, PeriodicEmbedding
 from pinnkit.models.mlp import MLP
 
 __all__ = ["AbstractModel", "FieldModel", "MLP", "Fourier", "build_model"]

@@ -249,7 +249,9 @@ class Trainer:
             "seconds": round(self.elapsed, 3),
         }
         if self.compiled.problem.parameters:
-            row["parameters"] = {k: float(v.detach()) for k, v in self.compiled.parameter_values().items()}
+            row["parameters"] = {
+                k: float(v.detach()) for k, v in self.compiled.parameter_values().items()
+            }
         if self.error_grid is not None and (
             self.step % self.config.eval_every == 0 or self.step >= self.total_steps
         ):
@@ -321,7 +323,9 @@ class Trainer:
         self.compiled.load_state_dict(state["compiled"])
         self.adam.load_state_dict(state["adam"])
         self.rng.bit_generator.state = json.loads(state["rng"])
-        self.generator.set_state(state["torch_rng"].cpu())  # a CPU generator, whatever map_location did
+        self.generator.set_state(
+            state["torch_rng"].cpu()
+        )  # a CPU generator, whatever map_location did
         self.last_terms = json.loads(state["last_terms"])
         self.last_rel_l2 = json.loads(state["last_rel_l2"])
         if "fixed" in state:
@@ -408,7 +412,9 @@ class Trainer:
             "loss_terms": self.last_terms,
             "loss": sum(self.weights[k] * v for k, v in self.last_terms.items()),
             "rel_l2": self.last_rel_l2 or None,
-            "parameters": {k: float(v.detach()) for k, v in self.compiled.parameter_values().items()},
+            "parameters": {
+                k: float(v.detach()) for k, v in self.compiled.parameter_values().items()
+            },
             "steps": self.step,
             "adam_steps": int(self.config.steps),
             "lbfgs_steps": max(0, self.step - int(self.config.steps)),
@@ -449,6 +455,7 @@ def fit(
     origin: str | os.PathLike | None = None,
     extra_ops=None,
     callback: Callable | None = None,
+    on_start: Callable[[Path], None] | None = None,
 ) -> Run:
     """Train a PINN for `problem` and return the `Run`.
 
@@ -463,6 +470,8 @@ def fit(
     - `origin`: the problem file's path, recorded so a resumed run resolves paths the file
       builds from `__file__` as the original did.
     - `extra_ops`, `callback`: see `compile_problem` and `Trainer`.
+    - `on_start`: called with the run directory once it exists with its `config.json`
+      (the CLI prints it there, so a user can `--resume` after any kill).
 
     **Returns**
 
@@ -473,6 +482,11 @@ def fit(
         raise ProblemError(f"fit: expected a pk.Problem, found {type(problem).__name__}.")
     if not isinstance(config, Config):
         raise ConfigError(f"fit: expected a pk.Config, found {type(config).__name__}.")
+    files = {CONFIG: json.dumps(config.to_dict(), indent=2) + "\n"}
+    if source is not None:
+        files[PROBLEM_SOURCE] = source
+    if origin is not None:
+        files["origin.json"] = json.dumps({"file": str(Path(origin).resolve())}) + "\n"
     if directory is not None:
         path = Path(directory)
         path.mkdir(parents=True, exist_ok=True)
@@ -481,21 +495,26 @@ def fit(
                 f"{path} already holds a run. Fix: continue it with `pinnkit fit --resume {path}` "
                 "or choose another directory."
             )
+        for name in sorted(files, key=lambda n: n == CONFIG):  # config.json last: the marker
+            _write_text(path / name, files[name])
     elif out is not None:
-        path = new_run_directory(problem.name, out)
+        path = new_run_directory(problem.name, out, files)
     else:
         path = None
+    if path is not None and on_start is not None:
+        on_start(path)
     trainer = Trainer(
         problem, config, directory=path, source=source, extra_ops=extra_ops, callback=callback
     )
     if path is not None:
-        if source is not None:
-            (path / PROBLEM_SOURCE).write_text(source)
-        if origin is not None:
-            write_json(path / "origin.json", {"file": str(Path(origin).resolve())})
-        write_json(path / CONFIG, config.to_dict())
-        trainer.checkpoint()  # step 0, so a kill at any later moment leaves a resumable run
+        trainer.checkpoint()  # step 0; a kill before it still leaves a resumable run
     return trainer.run()
+
+
+def _write_text(path: Path, text: str) -> None:
+    from pinnkit.runs import atomic_write
+
+    atomic_write(path, text)
 
 
 def _load_run_problem(directory: Path) -> tuple[Problem, Config]:
