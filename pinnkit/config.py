@@ -102,6 +102,9 @@ class Config:
       condition asks for one; default 1).
     - `optimizer`: `Adam` spec; `lbfgs`: `LBFGS` polish spec; `sampling`: `Sampling` spec.
     - `weights`: fixed loss weight per term name, overriding the problem's.
+    - `causal`: `Causal` temporal weighting of the equations, or None.
+    - `balance`: `Balance` gradient-norm balancing of the terms, or None.
+    - `rar`: `RAR` residual-based adaptive sampling, or None.
     - `log_every`, `eval_every`, `checkpoint_every`: steps between metrics lines, error
       evaluations against the reference, and checkpoints.
     - `progress`: show a progress bar (default True).
@@ -119,6 +122,9 @@ class Config:
     lbfgs: LBFGS = field(default_factory=LBFGS)
     sampling: Sampling = field(default_factory=Sampling)
     weights: dict = field(default_factory=dict)
+    causal: Causal | None = None
+    balance: Balance | None = None
+    rar: RAR | None = None
     log_every: int = 100
     eval_every: int = 1000
     checkpoint_every: int = 1000
@@ -302,3 +308,12 @@ def _set(obj: Any, path: list[str], value: Any, full: str) -> Any:
         return dataclasses.replace(obj, **{head: new})
     except ConfigError as err:
         raise ConfigError(f"--set {full}: {err}") from None
+
+
+# The training strategies' specs live beside their code in train/, which imports this module,
+# so they are imported last (every name train/ needs from here exists by now).
+from pinnkit.train.adaptive import RAR  # noqa: E402
+from pinnkit.train.weighting import Balance, Causal  # noqa: E402
+
+SPECS.update({c.__name__: c for c in (Causal, Balance, RAR)})
+OPTIONAL_SPECS.update({"causal": Causal, "balance": Balance, "rar": RAR})
