@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pinnkit.errors import ConfigError, did_you_mean
-from pinnkit.models import MLP, Fourier
+from pinnkit.models import BOTH_FEATURES, MLP, Fourier, Gaussians
 
 __all__ = ["Adam", "LBFGS", "Sampling", "Config", "apply_overrides", "parse_value"]
 
@@ -98,6 +98,8 @@ class Config:
     - `engine`: derivative engine: `auto`, `autograd` or `func`.
     - `model`: body spec (`MLP`).
     - `fourier`: `Fourier` features spec, or None.
+    - `gaussians`: `Gaussians` spec (Physics-Informed Gaussians), or None; at most one of
+      `fourier` and `gaussians` may be set.
     - `harmonics`: harmonics of the exact periodic embedding (when a `Periodic(exact=True)`
       condition asks for one; default 1).
     - `optimizer`: `Adam` spec; `lbfgs`: `LBFGS` polish spec; `sampling`: `Sampling` spec.
@@ -117,6 +119,7 @@ class Config:
     engine: str = "auto"
     model: MLP = field(default_factory=MLP)
     fourier: Fourier | None = None
+    gaussians: Gaussians | None = None
     harmonics: int = 1
     optimizer: Adam = field(default_factory=Adam)
     lbfgs: LBFGS = field(default_factory=LBFGS)
@@ -136,6 +139,8 @@ class Config:
                 f"dtype={self.dtype!r}: choose `float32` or `float64`."
                 f"{did_you_mean(self.dtype, ['float32', 'float64'])}"
             )
+        if self.fourier is not None and self.gaussians is not None:
+            raise ConfigError(BOTH_FEATURES)
         if int(self.steps) < 0:
             raise ConfigError(f"steps={self.steps} must be >= 0.")
         for name in ("log_every", "eval_every", "checkpoint_every"):
@@ -169,9 +174,11 @@ class Config:
 
 
 #: Spec classes that may appear in a config tree (JSON "type" tag -> class).
-SPECS: dict[str, type] = {c.__name__: c for c in (Config, MLP, Fourier, Adam, LBFGS, Sampling)}
+SPECS: dict[str, type] = {
+    c.__name__: c for c in (Config, MLP, Fourier, Gaussians, Adam, LBFGS, Sampling)
+}
 #: Fields whose value may be None, and the spec to create when a `--set` reaches into them.
-OPTIONAL_SPECS: dict[str, type] = {"fourier": Fourier}
+OPTIONAL_SPECS: dict[str, type] = {"fourier": Fourier, "gaussians": Gaussians}
 
 
 def _to_dict(obj: Any) -> Any:

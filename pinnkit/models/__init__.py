@@ -12,10 +12,18 @@ from collections.abc import Mapping, Sequence
 import torch
 from torch import nn
 
+from pinnkit.errors import ConfigError
 from pinnkit.models.features import Fourier, Normalize, PeriodicEmbedding
+from pinnkit.models.gaussian import Gaussians
 from pinnkit.models.mlp import MLP
 
-__all__ = ["AbstractModel", "FieldModel", "MLP", "Fourier", "build_model"]
+__all__ = ["AbstractModel", "FieldModel", "MLP", "Fourier", "Gaussians", "build_model"]
+
+#: Raised when both input features are asked for (key phrase: "not both").
+BOTH_FEATURES = (
+    "fourier and gaussians are both set; use one input feature, not both. "
+    "Fix: `--set fourier=null` (or `--set gaussians=null`)."
+)
 
 
 class AbstractModel(nn.Module, abc.ABC):
@@ -30,7 +38,13 @@ class AbstractModel(nn.Module, abc.ABC):
 
 
 class FieldModel(AbstractModel):
-    """Normalise inputs to [-1, 1], then periodic embedding, Fourier features, and the body."""
+    """Normalise inputs to [-1, 1], then periodic embedding, then Fourier features or
+    Physics-Informed Gaussians (at most one of them), then the body.
+
+    **Raises**
+
+    `ConfigError` when both `fourier` and `gaussians` are given.
+    """
 
     def __init__(
         self,
@@ -43,8 +57,11 @@ class FieldModel(AbstractModel):
         periods: Mapping[int, float] | None = None,
         harmonics: int = 1,
         fourier: Fourier | None = None,
+        gaussians: Gaussians | None = None,
     ):
         super().__init__()
+        if fourier is not None and gaussians is not None:
+            raise ConfigError(BOTH_FEATURES)
         n_in = len(lo)
         self.normalize = Normalize(lo, hi)
         self.periodic = PeriodicEmbedding(n_in, periods, harmonics) if periods else None
@@ -52,6 +69,9 @@ class FieldModel(AbstractModel):
         self.fourier = fourier.build(width, generator) if fourier is not None else None
         if self.fourier is not None:
             width = self.fourier.n_out
+        self.gaussians = gaussians.build(width, generator) if gaussians is not None else None
+        if self.gaussians is not None:
+            width = self.gaussians.n_out
         self.body = body.build(width, n_out, generator)
 
     def forward(self, points):
@@ -60,6 +80,8 @@ class FieldModel(AbstractModel):
             z = self.periodic(points, z)
         if self.fourier is not None:
             z = self.fourier(z)
+        if self.gaussians is not None:
+            z = self.gaussians(z)
         return self.body(z)
 
 
@@ -79,4 +101,5 @@ def build_model(problem, config, generator: torch.Generator) -> FieldModel:
         periods=periods,
         harmonics=config.harmonics,
         fourier=config.fourier,
+        gaussians=config.gaussians,
     )
