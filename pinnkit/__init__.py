@@ -24,7 +24,7 @@ from pinnkit.errors import (
     ProblemError,
     TrainingError,
 )
-from pinnkit.models import MLP, Fourier, Gaussians
+from pinnkit.models import MLP, Fourier
 from pinnkit.problem import (
     Boundary,
     Condition,
@@ -65,7 +65,6 @@ __all__ = [
     "DiscoveryError",
     "MLP",
     "Fourier",
-    "Gaussians",
     "Boundary",
     "Condition",
     "Data",
@@ -84,5 +83,8 @@ from pinnkit.compile import compile_problem  # noqa: E402
 from pinnkit.load import load_problem_file  # noqa: E402
 from pinnkit.runs import Run  # noqa: E402
 from pinnkit.train import fit, resume  # noqa: E402
+from pinnkit.train.adaptive import RAR  # noqa: E402
+from pinnkit.train.weighting import Balance, Causal  # noqa: E402
 
 __all__ += ["Run", "fit", "resume", "compile_problem", "load_problem_file"]
+__all__ += ["Causal", "Balance", "RAR"]

@@ -2,7 +2,9 @@
 
 Adam with step decay, then an optional L-BFGS polish; float32/float64; device choice; one
 seed for all randomness; a NaN guard that rolls back and lowers the step; a progress bar;
-`metrics.jsonl`; atomic checkpoints; resume.
+`metrics.jsonl`; atomic checkpoints; resume. Optional strategies (`train/weighting.py`,
+`train/adaptive.py`): causal weights, gradient-norm balancing, RAR; their state is
+checkpointed with the rest.
 """
 
 from __future__ import annotations
@@ -40,8 +42,10 @@ from pinnkit.runs import (
     truncate_metrics,
     write_json,
 )
+from pinnkit.train.adaptive import RARSampler
 from pinnkit.train.sampling import Sampler
 from pinnkit.train.terms import LossTerms
+from pinnkit.train.weighting import BalanceWeighting, CausalWeighting
 
 __all__ = ["Trainer", "fit", "restore_run", "resolve_device"]
 
@@ -121,6 +125,24 @@ class Trainer:
         self.data_batches = self.compiled.data_batches()
         self.params = list(self.model.parameters()) + list(self.compiled.parameters())
         self.adam = torch.optim.Adam(self.params, lr=config.optimizer.learning_rate)
+        self.equation_names = [e.name for e in problem.equations]
+        self.causal: CausalWeighting | None = (
+            config.causal.build(problem) if config.causal is not None else None
+        )
+        self.balance: BalanceWeighting | None = (
+            config.balance.build(self.params) if config.balance is not None else None
+        )
+        self.rar: RARSampler | None = (
+            config.rar.build(self._equation_score, dtype=self.dtype, device=self.device)
+            if config.rar is not None
+            else None
+        )
+        # Strategy states (small dataclasses, checkpointed); `_pending` holds the states a
+        # loss evaluation produced, committed only when its step succeeds.
+        self.strategy_states = {
+            name: strategy.init() for name, strategy in self._strategies().items()
+        }
+        self._pending: dict = {}
         self.lbfgs: torch.optim.LBFGS | None = None
         self.error_grid = ErrorGrid.build(problem)
         self.step = 0
@@ -169,15 +191,63 @@ class Trainer:
         weights.update({d.name: d.weight for d in self.problem.data})
         return weights
 
+    def _strategies(self) -> dict:
+        named = {"causal": self.causal, "balance": self.balance, "rar": self.rar}
+        return {k: v for k, v in named.items() if v is not None}
+
     def _batches(self) -> dict[str, Batch]:
         every = int(self.config.sampling.resample_every)
         if self.fixed is None or (every > 0 and self.step % every == 0):
             self.fixed = self.sampler.sample(self.rng)
-        return {**self.fixed, **self.data_batches}
+        if self.rar is not None:
+            _, self.strategy_states["rar"] = self.rar.sample(
+                self.problem.domain, self.rng, self.strategy_states["rar"]
+            )
+        return self._with_added(self.fixed)
 
-    def _loss(self, batches) -> LossTerms:
+    def _with_added(self, fixed: dict[str, Batch]) -> dict[str, Batch]:
+        """`fixed` plus the data points, with the RAR points appended to the interior."""
+        batches = {**fixed, **self.data_batches}
+        added = self.strategy_states["rar"].points if self.rar is not None else None
+        if added is not None and "interior" in batches:
+            interior = batches["interior"]
+            batches["interior"] = Batch(torch.cat([interior.points, added]), interior.normals)
+        return batches
+
+    def _equation_score(self, points: torch.Tensor) -> torch.Tensor:
+        """$\\sum_k r_k^2$ over the equations at `points` (what RAR ranks candidates by)."""
+        batches = {**self.fixed, **self.data_batches, "interior": Batch(points)}
         residuals = self.compiled.residuals(self.model, batches)
-        return LossTerms({k: r.square().mean() for k, r in residuals.items()}, self.weights)
+        return sum(residuals[k].detach().square() for k in self.equation_names)
+
+    def _loss(self, batches, *, polish: bool = False) -> LossTerms:
+        """The loss terms and their weights; strategy states go to `self._pending`.
+
+        In the L-BFGS polish (`polish=True`) the causal weights are recomputed under no_grad
+        at each closure call and held constant within it (no gradient through them), and
+        epsilon does not advance; the balancing weights stay at their last values.
+        """
+        residuals = self.compiled.residuals(self.model, batches)
+        terms = {k: r.square().mean() for k, r in residuals.items()}
+        pending: dict = {}
+        if self.causal is not None:
+            times = batches["interior"].points[:, self.causal.time_index]
+            chunks = {k: self.causal.chunk_losses(residuals[k], times) for k in self.equation_names}
+            causal, pending["causal"] = self.causal.weights(
+                chunks, self.strategy_states["causal"], advance=not polish
+            )
+            terms.update({k: self.causal.loss(chunks[k], causal[k]) for k in chunks})
+        weights = self.weights
+        if self.balance is not None:
+            state = self.strategy_states["balance"]
+            if polish:
+                lambdas = self.balance.current(state)
+            else:
+                active = {k: v for k, v in terms.items() if self.weights[k] != 0}
+                lambdas, pending["balance"] = self.balance.weights(active, state)
+            weights = {k: w * lambdas.get(k, 1.0) for k, w in self.weights.items()}
+        self._pending = pending
+        return LossTerms(terms, weights)
 
     def _learning_rate(self) -> float:
         opt = self.config.optimizer
@@ -196,6 +266,7 @@ class Trainer:
                 total.backward()
                 if all(p.grad is None or torch.isfinite(p.grad).all() for p in self.params):
                     self.adam.step()
+                    self.strategy_states.update(self._pending)
                     self.step += 1
                     self._good = None
                     return terms
@@ -252,6 +323,7 @@ class Trainer:
             row["parameters"] = {
                 k: float(v.detach()) for k, v in self.compiled.parameter_values().items()
             }
+        row.update(self._strategy_metrics())
         if self.error_grid is not None and (
             self.step % self.config.eval_every == 0 or self.step >= self.total_steps
         ):
@@ -259,6 +331,8 @@ class Trainer:
             row["rel_l2"] = self.last_rel_l2
         self._write_metrics(row)
         postfix = {"loss": f"{row['loss']:.2e}"}
+        if "causal_min_weight" in row:  # the causal convergence indicator: -> 1 when done
+            postfix["w_min"] = f"{row['causal_min_weight']:.3f}"
         postfix.update({k: f"{v:.1e}" for k, v in self.last_terms.items()})
         postfix.update({f"L2[{k}]": f"{v:.1e}" for k, v in self.last_rel_l2.items()})
         postfix.update({k: f"{v:.4g}" for k, v in row.get("parameters", {}).items()})
@@ -268,6 +342,19 @@ class Trainer:
             self.callback(self.step, row)
         if self.step % self.config.checkpoint_every == 0 or self.step >= self.total_steps:
             self.checkpoint()
+
+    def _strategy_metrics(self) -> dict:
+        row: dict = {}
+        if self.causal is not None:
+            state = self.strategy_states["causal"]
+            row["causal_min_weight"] = state.min_weight
+            row["causal_epsilon"] = self.causal.epsilon(state)
+        if self.balance is not None:
+            row["balance"] = self.balance.current(self.strategy_states["balance"])
+        if self.rar is not None:
+            points = self.strategy_states["rar"].points
+            row["rar_points"] = 0 if points is None else int(points.shape[0])
+        return row
 
     def _predict(self, points: np.ndarray) -> dict[str, np.ndarray]:
         return predict_points(self.model, self.problem, points)
@@ -311,6 +398,10 @@ class Trainer:
             state["fixed"] = {k: (b.points, b.normals) for k, b in self.fixed.items()}
         if self.lbfgs is not None:
             state["lbfgs"] = self.lbfgs.state_dict()
+        state["strategies"] = {
+            name: strategy.state_dict(self.strategy_states[name])
+            for name, strategy in self._strategies().items()
+        }
         return state
 
     def load_state(self, state: Mapping) -> None:
@@ -336,6 +427,10 @@ class Trainer:
         if "lbfgs" in state:
             self._make_lbfgs()
             self.lbfgs.load_state_dict(state["lbfgs"])
+        saved = state.get("strategies", {})
+        for name, strategy in self._strategies().items():
+            if name in saved:
+                self.strategy_states[name] = strategy.load_state_dict(saved[name])
         self._snapshot()
 
     def checkpoint(self) -> None:
@@ -360,11 +455,11 @@ class Trainer:
             self._make_lbfgs()
             scale = float(self.config.lbfgs.points)
             self.fixed = self.sampler.sample(self.rng, scale=scale)
-        batches = {**self.fixed, **self.data_batches}
+        batches = self._with_added(self.fixed)
 
         def closure():
             self.lbfgs.zero_grad(set_to_none=True)
-            terms = self._loss(batches)
+            terms = self._loss(batches, polish=True)
             total = terms.total()
             total.backward()
             closure.terms = terms
@@ -384,6 +479,7 @@ class Trainer:
             if bad is not None:
                 self._rollback_polish(bad)
                 break
+            self.strategy_states.update(self._pending)  # the causal indicator, for the log
             self.step += block
             self.elapsed = base + time.perf_counter() - start
             self._after_block(terms, bar)

@@ -202,7 +202,7 @@ class CausalWeighting(AbstractWeighting):
         edges = torch.linspace(
             self.t0, self.t1, self.chunks + 1, dtype=times.dtype, device=times.device
         )[1:-1]
-        index = torch.bucketize(times.detach(), edges, right=True)
+        index = torch.bucketize(times.detach().contiguous(), edges, right=True)
         square = residual.square()
         sums = square.new_zeros(self.chunks).index_add(0, index, square)
         counts = square.new_zeros(self.chunks).index_add(0, index, torch.ones_like(square))
