@@ -24,7 +24,7 @@ from pinnkit.errors import (
     ProblemError,
     TrainingError,
 )
-from pinnkit.models import MLP, Fourier
+from pinnkit.models import MLP, Fourier, Gaussians
 from pinnkit.problem import (
     Boundary,
     Condition,
@@ -65,6 +65,7 @@ __all__ = [
     "DiscoveryError",
     "MLP",
     "Fourier",
+    "Gaussians",
     "Boundary",
     "Condition",
     "Data",
