@@ -343,6 +343,13 @@ class Trainer:
         if self.step % self.config.checkpoint_every == 0 or self.step >= self.total_steps:
             self.checkpoint()
 
+    def _effective_weights(self) -> dict[str, float]:
+        """The fixed weights times the balancing weights (when balancing is on)."""
+        if self.balance is None:
+            return dict(self.weights)
+        lambdas = self.balance.current(self.strategy_states["balance"])
+        return {k: w * lambdas.get(k, 1.0) for k, w in self.weights.items()}
+
     def _strategy_metrics(self) -> dict:
         row: dict = {}
         if self.causal is not None:
@@ -506,7 +513,7 @@ class Trainer:
         summary = {
             "problem": self.problem.name,
             "loss_terms": self.last_terms,
-            "loss": sum(self.weights[k] * v for k, v in self.last_terms.items()),
+            "loss": sum(self._effective_weights()[k] * v for k, v in self.last_terms.items()),
             "rel_l2": self.last_rel_l2 or None,
             "parameters": {
                 k: float(v.detach()) for k, v in self.compiled.parameter_values().items()

@@ -95,6 +95,9 @@ class Causal:
     implementation from the paper; commercial users should check the licensing terms with
     the University of Pennsylvania.
 
+    In the L-BFGS polish the weights are recomputed under no_grad at each closure
+    evaluation and held constant within it, and $\\epsilon$ does not advance; the objective
+    therefore shifts slightly between line-search evaluations as the residual changes.
     Does not yet weight boundary or data terms in time (only the equations are chunked).
     """
 
