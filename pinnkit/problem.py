@@ -8,6 +8,7 @@ This module never imports torch.
 from __future__ import annotations
 
 import csv
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -164,7 +165,10 @@ class Condition:
       `"interior"`.
     - `name`: used in losses and logs; derived from the region when omitted.
     - `weight`: fixed weight of this term in the loss (default 1).
-    - `periodic`: internal; for `Periodic`, the coordinate whose two ends are matched.
+    The remaining fields describe periodicity and are set by `Periodic` (and completed by
+    `Problem` validation): `periodic` (the coordinate whose two ends are matched), `exact`
+    (periodic input embedding instead of a loss term), `fields` (matched fields), `order`
+    (highest matched derivative in `periodic`) and `bounds` (the coordinate's two ends).
     """
 
     expr: sp.Expr
@@ -173,6 +177,9 @@ class Condition:
     weight: float = 1.0
     periodic: sp.Symbol | None = None
     exact: bool = False
+    fields: tuple = ()
+    order: int = 1
+    bounds: tuple[float, float] | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "expr", _as_expr(self.expr, f"condition {self.name or ''}"))
@@ -180,6 +187,11 @@ class Condition:
             raise ProblemError(
                 f'condition "{self.name}": weight={self.weight} must be finite and >= 0.'
             )
+
+    @property
+    def period(self) -> float | None:
+        """Length of the periodic coordinate's interval (periodic conditions only)."""
+        return None if self.bounds is None else self.bounds[1] - self.bounds[0]
 
     def __str__(self) -> str:
         where = self.on if isinstance(self.on, str) else f"{self.on.lhs} = {self.on.rhs}"
@@ -270,16 +282,16 @@ def Periodic(
         fields = [fields]
     if order < 0:
         raise ProblemError(f"Periodic({coord}): order={order} must be >= 0.")
-    return _PeriodicCondition(coord, tuple(fields or ()), order, exact, name, weight)
-
-
-def _PeriodicCondition(coord, fields, order, exact, name, weight) -> Condition:
-    cond = Condition(
-        sp.Integer(0), on="periodic", name=name, weight=weight, periodic=coord, exact=exact
+    return Condition(
+        sp.Integer(0),
+        on="periodic",
+        name=name,
+        weight=weight,
+        periodic=coord,
+        exact=exact,
+        fields=tuple(fields or ()),
+        order=int(order),
     )
-    object.__setattr__(cond, "fields", fields)
-    object.__setattr__(cond, "order", int(order))
-    return cond
 
 
 class Data:
@@ -664,19 +676,9 @@ class Problem:
         except ProblemError as err:
             raise ProblemError(f"{where}: {err}") from None
         name = cond.name or f"periodic_{coord}"
-        new = Condition(
-            sp.Integer(0),
-            on=low_part,
-            name=name,
-            weight=cond.weight,
-            periodic=coord,
-            exact=cond.exact,
+        return dataclasses.replace(
+            cond, on=low_part, name=name, fields=tuple(fields), bounds=(float(lo), float(hi))
         )
-        object.__setattr__(new, "fields", tuple(fields))
-        object.__setattr__(new, "order", cond.order)
-        object.__setattr__(new, "period", float(hi - lo))
-        object.__setattr__(new, "bounds", (float(lo), float(hi)))
-        return new
 
     def _coord_bounds(self, coord: sp.Symbol) -> tuple[float, float]:
         index = self.coords.index(coord)
