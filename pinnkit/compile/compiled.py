@@ -47,7 +47,7 @@ class _Group:
     terms: tuple[str, ...]
     plan: DerivativePlan
     inputs: tuple  # what each generated-function argument is: ("partial", p) | ("coord", i) | ...
-    fn: Callable
+    fn: Callable | None  # the generated residual function (None for periodic and data terms)
     source: str
     periodic: Condition | None = None
     targets: Mapping[str, np.ndarray] | None = None  # data groups: field -> observed values
@@ -155,6 +155,9 @@ class CompiledProblem(nn.Module):
                 out[g.terms[0]] = self._periodic(g, model, batch)
                 continue
             values = self.engine.evaluate(model, batch.points, g.plan)
+            if g.kind == "data":
+                out[g.terms[0]] = self._data_residual(g, values)
+                continue
             args = [self._input(kind, batch, values, params) for kind in g.inputs]
             results = g.fn(*args)
             n = batch.points.shape[0]
@@ -163,8 +166,6 @@ class CompiledProblem(nn.Module):
                     r = torch.as_tensor(r, dtype=batch.points.dtype, device=batch.points.device)
                     r = r.expand(n) if r.dim() == 0 else r
                 out[name] = r
-            if g.kind == "data":
-                out[g.terms[0]] = self._data_residual(g, values)
         return out
 
     # -- helpers ----------------------------------------------------------------------------
@@ -283,7 +284,7 @@ def compile_problem(
                 (data.name,),
                 plan,
                 (),
-                lambda *a: (),
+                None,
                 "",
                 targets=dict(data.values),
             )
