@@ -6,7 +6,7 @@ The public API is re-exported here; see README.md for a first fit.
 from importlib.metadata import PackageNotFoundError, version
 
 from pinnkit import reference
-from pinnkit.config import LBFGS, Adam, Config, Sampling
+from pinnkit.config import LBFGS, Adam, Config, Sampling, apply_overrides
 from pinnkit.domain import (
     AbstractDomain,
     Box,
@@ -87,5 +87,5 @@ from pinnkit.train import fit, resume  # noqa: E402
 from pinnkit.train.adaptive import RAR  # noqa: E402
 from pinnkit.train.weighting import Balance, Causal  # noqa: E402
 
-__all__ += ["Run", "fit", "resume", "compile_problem", "load_problem_file"]
+__all__ += ["Run", "fit", "resume", "compile_problem", "load_problem_file", "apply_overrides"]
 __all__ += ["Causal", "Balance", "RAR"]
