@@ -192,3 +192,22 @@ def relative_difference(a: torch.Tensor, b: torch.Tensor) -> float:
     """max |a - b| / max(1, max |b|): the measure the engine-agreement tolerances bound."""
     scale = max(EXACT_SCALE_FLOOR, float(b.detach().abs().max()))
     return float((a - b).detach().abs().max()) / scale
+
+
+def heat_problem(**kwargs) -> Problem:
+    """u_t = u_xx / 10 on [0, 1] x [0, 1], u(x, 0) = sin(pi x), u = 0 at both ends, with its
+    exact solution as reference: the small problem the trainer and strategy tests train."""
+    import pinnkit as pk
+
+    x, t = sp.symbols("x t")
+    u = sp.Function("u")(x, t)
+    exact = sp.exp(-(sp.pi**2) * t / 10) * sp.sin(sp.pi * x)
+    return pk.Problem(
+        name="heat",
+        domain=pk.Interval(x, 0, 1) * pk.TimeInterval(t, 0, 1),
+        fields=[u],
+        equations=[sp.Eq(u.diff(t), sp.Rational(1, 10) * u.diff(x, 2))],
+        conditions=[pk.Initial(u, sp.sin(sp.pi * x)), pk.Dirichlet(u, 0)],
+        reference=pk.reference.Exact({u: exact}),
+        **kwargs,
+    )

@@ -12,6 +12,7 @@ import pinnkit as pk
 from pinnkit.compile import Batch, compile_problem
 from pinnkit.runs import load_checkpoint, read_metrics
 from pinnkit.train.adaptive import RAR
+from tests.helpers import heat_problem
 
 x, t = sp.symbols("x t")
 v = sp.Function("v")(x)
@@ -84,16 +85,6 @@ def test_rar_spec_validation():
         RAR(candidates=10, add=20)
 
 
-def heat() -> pk.Problem:
-    return pk.Problem(
-        name="heat",
-        domain=pk.Interval(x, 0, 1) * pk.TimeInterval(t, 0, 1),
-        fields=[u],
-        equations=[sp.Eq(u.diff(t), sp.Rational(1, 10) * u.diff(x, 2))],
-        conditions=[pk.Initial(u, sp.sin(sp.pi * x)), pk.Dirichlet(u, 0)],
-    )
-
-
 STRATEGIES = pk.Config(
     steps=20,
     lbfgs=pk.LBFGS(steps=6),
@@ -121,10 +112,10 @@ def test_resume_is_exact_with_every_strategy(tmp_path):
         if step == 15:
             raise _Crash
 
-    whole = pk.fit(heat(), STRATEGIES, directory=tmp_path / "whole")
+    whole = pk.fit(heat_problem(), STRATEGIES, directory=tmp_path / "whole")
     with pytest.raises(_Crash):
-        pk.fit(heat(), STRATEGIES, directory=tmp_path / "cut", callback=crash)
-    resumed = pk.resume(tmp_path / "cut", problem=heat())
+        pk.fit(heat_problem(), STRATEGIES, directory=tmp_path / "cut", callback=crash)
+    resumed = pk.resume(tmp_path / "cut", problem=heat_problem())
     assert resumed.summary["loss_terms"] == whole.summary["loss_terms"]
     for a, b in zip(whole.model.parameters(), resumed.model.parameters()):
         assert torch.equal(a, b)

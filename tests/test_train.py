@@ -17,6 +17,7 @@ import torch
 
 import pinnkit as pk
 from pinnkit.runs import load_checkpoint, read_metrics
+from tests.helpers import heat_problem
 
 x, t = sp.symbols("x t")
 u = sp.Function("u")(x, t)
@@ -31,19 +32,6 @@ TINY = pk.Config(
     checkpoint_every=20,
     progress=False,
 )
-
-
-def heat_problem(**kwargs) -> pk.Problem:
-    exact = sp.exp(-(sp.pi**2) * t / 10) * sp.sin(sp.pi * x)
-    return pk.Problem(
-        name="heat",
-        domain=pk.Interval(x, 0, 1) * pk.TimeInterval(t, 0, 1),
-        fields=[u],
-        equations=[sp.Eq(u.diff(t), sp.Rational(1, 10) * u.diff(x, 2))],
-        conditions=[pk.Initial(u, sp.sin(sp.pi * x)), pk.Dirichlet(u, 0)],
-        reference=pk.reference.Exact({u: exact}),
-        **kwargs,
-    )
 
 
 class _Crash(Exception):
