@@ -1,0 +1,276 @@
+"""The symbolic-regression backend interface: `AbstractBackend`, its `Candidate`s and `Front`.
+
+A backend turns samples of a hidden term (named input arrays and the term's values) into a
+Pareto front of SymPy expressions. Every backend measures complexity, loss and score the same
+way (`complexity`, `mean_squared_error`, `make_front`), so fronts from different backends can
+be compared and chosen from by one rule.
+"""
+
+from __future__ import annotations
+
+import abc
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+import sympy as sp
+
+__all__ = [
+    "AbstractBackend",
+    "Candidate",
+    "Front",
+    "complexity",
+    "mean_squared_error",
+    "make_front",
+    "display",
+    "snap_constants",
+    "is_same_form",
+]
+
+# Losses below this fraction of the target's mean square are round-off, not fit: they are
+# raised to it before the Pareto filter and the scores, so that a noiseless exact fit (loss
+# ~1e-31) is not beaten by a longer expression that only fits the round-off (loss ~1e-32).
+LOSS_FLOOR = 1e-12
+# PySR's "best" rule (model_selection="best"): the highest score among candidates whose loss
+# is within this factor of the smallest loss on the front.
+BEST_LOSS_FACTOR = 1.5
+# Significant digits of the constants shown in tables (the expressions keep full precision).
+DISPLAY_DIGITS = 4
+
+
+def complexity(expr: sp.Expr) -> int:
+    """Count the nodes of `expr` written as a tree of unary and binary operations.
+
+    Symbols and numbers count 1, a function application 1 plus its argument, `a**b` 1 plus
+    both sides, and an n-ary sum or product n - 1 (one per binary operation) plus its terms.
+    `-u` is `(-1)*u` (3) and `1/(1 + u**2)` is `(1 + u**2)**(-1)` (7). The same count is used
+    for every backend, PySR included (its own complexity column is in its exports), so fronts
+    are comparable. Example: `0.5*sin(u)` is 4, `u - u**3` is 7, `exp(-x**2)` is 6.
+    """
+    if expr.is_Atom:
+        return 1
+    args = expr.args
+    if isinstance(expr, (sp.Add, sp.Mul)):
+        return len(args) - 1 + sum(complexity(a) for a in args)
+    return 1 + sum(complexity(a) for a in args)
+
+
+def mean_squared_error(
+    expr: sp.Expr, inputs: Mapping[sp.Symbol, np.ndarray], target: np.ndarray
+) -> float:
+    """Mean squared error of `expr` evaluated (NumPy) at `inputs` against `target`.
+
+    Returns `inf` where the expression is not finite at some sample.
+    """
+    symbols = list(inputs)
+    function = sp.lambdify(symbols, expr, modules="numpy")
+    with np.errstate(all="ignore"):
+        values = np.broadcast_to(function(*(inputs[s] for s in symbols)), target.shape)
+        error = float(np.mean((values - target) ** 2))
+    return error if math.isfinite(error) else math.inf
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One expression on a Pareto front.
+
+    Arguments:
+        expr: the SymPy expression in the backend's input symbols, constants at full precision.
+        complexity: `complexity(expr)`.
+        loss: mean squared error on the samples the backend was given.
+        score: PySR's score, $-\\Delta \\log L / \\Delta c$ against the previous (simpler)
+            member of the front, with losses floored at `LOSS_FLOOR` times the target's mean
+            square; 0 for the simplest member.
+    """
+
+    expr: sp.Expr
+    complexity: int
+    loss: float
+    score: float
+
+    def display(self) -> str:
+        """The expression with constants shown to `DISPLAY_DIGITS` significant digits."""
+        return str(display(self.expr))
+
+
+@dataclass(frozen=True)
+class Front:
+    """A Pareto front of candidate expressions, sorted by increasing complexity.
+
+    Along the front the loss strictly decreases (after the round-off floor). `best` is
+    chosen by PySR's "best" rule: among the candidates whose loss is at most
+    `BEST_LOSS_FACTOR` times the smallest, the one with the highest score (the simplest on
+    ties). This rule looks at the fit only; choosing with the physics comes later.
+
+    Arguments:
+        candidates: the members, simplest first.
+        inputs: the input symbols, in the order the backend was given them.
+        backend: the backend's name.
+        seconds: wall time of the fit.
+        exports: files the backend wrote and kept (name -> path), e.g. PySR's hall of fame.
+    """
+
+    candidates: tuple[Candidate, ...]
+    inputs: tuple[sp.Symbol, ...]
+    backend: str
+    seconds: float = 0.0
+    exports: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def best(self) -> Candidate:
+        """The candidate chosen by the default (PySR "best") rule."""
+        smallest = min(c.loss for c in self.candidates)
+        close = [c for c in self.candidates if c.loss <= BEST_LOSS_FACTOR * smallest]
+        return max(close, key=lambda c: (c.score, -c.complexity))
+
+    def contains(self, truth: sp.Expr, *, rtol: float = 0.02) -> bool:
+        """Whether some member has the form of `truth` (`is_same_form`)."""
+        return any(is_same_form(c.expr, truth, rtol=rtol) for c in self.candidates)
+
+    @property
+    def table(self) -> list[dict]:
+        """One dict per member: complexity, loss, score, display expression, chosen mark."""
+        best = self.best
+        return [
+            {
+                "complexity": c.complexity,
+                "loss": c.loss,
+                "score": c.score,
+                "expression": c.display(),
+                "chosen": c is best,
+            }
+            for c in self.candidates
+        ]
+
+    def to_rows(self) -> list[dict]:
+        """JSON/CSV-ready rows: the table plus the full-precision `sympy` and `latex` forms."""
+        rows = self.table
+        for row, c in zip(rows, self.candidates):
+            row["sympy"] = sp.srepr(c.expr)
+            row["latex"] = sp.latex(display(c.expr))
+        return rows
+
+    def __str__(self) -> str:
+        lines = [f"Pareto front ({self.backend}, {self.seconds:.2f} s)"]
+        lines.append(f"  {'':2}{'complexity':>10}  {'loss':>10}  {'score':>8}  expression")
+        for row in self.table:
+            mark = ">>" if row["chosen"] else ""
+            lines.append(
+                f"  {mark:2}{row['complexity']:>10}  {row['loss']:>10.3e}  "
+                f"{row['score']:>8.3f}  {row['expression']}"
+            )
+        return "\n".join(lines)
+
+
+def make_front(
+    pool: Iterable[tuple[sp.Expr, float]],
+    target: np.ndarray,
+    *,
+    inputs: Iterable[sp.Symbol],
+    backend: str,
+    seconds: float = 0.0,
+    exports: Mapping[str, str] | None = None,
+) -> Front:
+    """Filter `(expr, loss)` pairs to their Pareto front and score it.
+
+    A candidate joins the front when its floored loss is strictly below that of every
+    simpler candidate; at equal complexity the lower loss wins. Non-finite losses are dropped.
+
+    Raises:
+        ValueError: when no candidate has a finite loss.
+    """
+    floor = LOSS_FLOOR * max(float(np.mean(np.asarray(target) ** 2)), np.finfo(float).tiny)
+    scored = sorted(
+        ((complexity(e), max(loss, floor), loss, e) for e, loss in pool if math.isfinite(loss)),
+        key=lambda item: (item[0], item[1]),
+    )
+    if not scored:
+        raise ValueError("no candidate expression has a finite loss on the samples")
+    members: list[Candidate] = []
+    previous: tuple[int, float] | None = None
+    for size, floored, loss, expr in scored:
+        if previous is not None and floored >= previous[1]:
+            continue
+        score = 0.0 if previous is None else -math.log(floored / previous[1]) / (size - previous[0])
+        members.append(Candidate(expr=expr, complexity=size, loss=loss, score=score))
+        previous = (size, floored)
+    return Front(
+        candidates=tuple(members),
+        inputs=tuple(inputs),
+        backend=backend,
+        seconds=seconds,
+        exports=dict(exports or {}),
+    )
+
+
+class AbstractBackend(abc.ABC):
+    """A symbolic-regression method: samples of a function in, a Pareto `Front` out.
+
+    Contract: `fit` returns a `Front` whose expressions use exactly (a subset of) the keys
+    of `inputs` as free symbols, with `complexity`, `loss` and `score` measured by
+    `make_front`; the result depends only on the data, the options and `seed`.
+    """
+
+    name: str
+
+    @abc.abstractmethod
+    def fit(
+        self, inputs: Mapping[sp.Symbol, np.ndarray], target: np.ndarray, *, seed: int = 0
+    ) -> Front:
+        """Fit expressions in `inputs` (symbol -> 1-D array, all of one length) to `target`.
+
+        Raises:
+            DiscoveryError: when the backend cannot run (say, a missing dependency).
+        """
+
+
+def display(expr: sp.Expr, digits: int = DISPLAY_DIGITS) -> sp.Expr:
+    """`expr` with every float rounded to `digits` significant digits (for tables only)."""
+    return expr.xreplace({f: sp.Float(f"{float(f):.{digits}g}") for f in expr.atoms(sp.Float)})
+
+
+def _nice(value: float, rtol: float) -> sp.Expr | None:
+    """The simplest number p/q (q <= 10) or p*pi/q (q <= 4) within `rtol` of `value`."""
+    options: list[tuple[int, sp.Expr]] = []
+    for q in range(1, 11):
+        p = round(value * q)
+        if p != 0 and abs(value - p / q) <= rtol * abs(p / q):
+            options.append((q, sp.Rational(p, q)))
+    for q in range(1, 5):
+        p = round(value * q / math.pi)
+        if p != 0 and abs(value - p * math.pi / q) <= rtol * abs(p * math.pi / q):
+            options.append((q + 1, sp.Rational(p, q) * sp.pi))
+    return min(options, key=lambda o: o[0])[1] if options else None
+
+
+def snap_constants(expr: sp.Expr, *, rtol: float = 0.02) -> sp.Expr:
+    """Replace each float by the simplest rational p/q (q <= 10) or multiple p*pi/q (q <= 4)
+    within relative `rtol`; floats with no such neighbour stay as they are.
+
+    `1.003*u - 0.998*u**3` becomes `u - u**3`, `0.4987*sin(u)` becomes `sin(u)/2`. A 1e-5
+    offset stays a float, so a spurious term is never rounded away.
+    """
+    replacements = {}
+    for f in expr.atoms(sp.Float):
+        nice = _nice(float(f), rtol)
+        if nice is not None:
+            replacements[f] = nice
+    return expr.xreplace(replacements)
+
+
+def is_same_form(found: sp.Expr, truth: sp.Expr, *, rtol: float = 0.02) -> bool:
+    """Whether `found` equals `truth` after `snap_constants(found, rtol=rtol)`.
+
+    This is the "exact form" test of the discovery benchmarks: the same terms, and each
+    constant within `rtol` of the true one (true constants must be simple: p/q or p*pi/q).
+    """
+    exact_truth = truth.xreplace(
+        {
+            f: sp.Rational(str(Fraction(float(f)).limit_denominator(1000)))
+            for f in truth.atoms(sp.Float)
+        }
+    )
+    difference = sp.simplify(snap_constants(found, rtol=rtol) - exact_truth)
+    return difference == 0

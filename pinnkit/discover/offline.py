@@ -1,0 +1,294 @@
+"""The offline backend: best-subset sparse regression over a SymPy library of candidate terms.
+
+Needs NumPy and SciPy only (no Julia), is deterministic, and takes well under a second on a
+few thousand samples of two or three inputs. The method and why it is the default are in
+README.md ("Discovery backends") and `benchmarks/discovery/backends.md`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import sympy as sp
+from scipy.optimize import least_squares
+
+from pinnkit.discover.base import AbstractBackend, Front, make_front
+from pinnkit.errors import DiscoveryError
+
+__all__ = ["Library", "Term", "Offline", "FAMILIES"]
+
+# Each family is a function g(a*v) of one input v with one inner constant a: its SymPy form,
+# its NumPy form, the default values of a (one library column each) and the bounds of a when it
+# is fitted. The defaults make
+# the common forms exact (sin(u), exp(-x**2), 1/(1 + u**2)); `Offline(refine=True)` then fits
+# a by least squares, so sin(2.1*x) or exp(-3*x**2) are found too when a = 1 is close enough.
+# Positive bounds keep exp(-a*v**2) decaying and the denominators 1 + a*v**2 and 1 + a*v
+# positive; `monod` (Michaelis-Menten, v/(1 + a*v)) is applied only to inputs that are >= 0.
+_ANY = (-np.inf, np.inf)
+_POSITIVE = (1e-3, 1e3)
+FAMILIES: dict[str, tuple] = {
+    "sin": (lambda v, a: sp.sin(a * v), lambda v, a: np.sin(a * v), (1.0,), _ANY),
+    "cos": (lambda v, a: sp.cos(a * v), lambda v, a: np.cos(a * v), (1.0,), _ANY),
+    "exp": (lambda v, a: sp.exp(a * v), lambda v, a: np.exp(a * v), (1.0, -1.0), _ANY),
+    "gauss": (lambda v, a: sp.exp(-a * v**2), lambda v, a: np.exp(-a * v**2), (1.0,), _POSITIVE),
+    "lorentz": (
+        lambda v, a: 1 / (1 + a * v**2),
+        lambda v, a: 1 / (1 + a * v**2),
+        (1.0,),
+        _POSITIVE,
+    ),
+    "monod": (lambda v, a: v / (1 + a * v), lambda v, a: v / (1 + a * v), (1.0,), _POSITIVE),
+}
+# A column whose largest magnitude exceeds this (exp of a large input, a pole of monod) is
+# dropped: it would dominate the fit numerically and is not a plausible hidden term there.
+MAX_COLUMN = 1e8
+# Ridge added to the standardised Gram matrix so that nearly collinear supports stay solvable
+# while ranking; the chosen supports are refit with plain least squares.
+RIDGE = 1e-10
+
+
+@dataclass(frozen=True)
+class Term:
+    """One library column: a monomial in the inputs times, optionally, one family g(a*v_j).
+
+    Arguments:
+        powers: the exponent of each input in the monomial.
+        family: a key of `FAMILIES`, or None for a pure monomial.
+        inner: index of the input the family is applied to.
+        a: the family's inner constant.
+    """
+
+    powers: tuple[int, ...]
+    family: str | None = None
+    inner: int = 0
+    a: float = 1.0
+
+    def expr(self, symbols: tuple[sp.Symbol, ...], a: float | None = None) -> sp.Expr:
+        """The SymPy form; `a` overrides the inner constant (a = ±1 prints as an integer)."""
+        monomial = sp.Mul(*(s**p for s, p in zip(symbols, self.powers)))
+        if self.family is None:
+            return monomial
+        a = self.a if a is None else a
+        inner = sp.Integer(int(a)) if float(a).is_integer() else sp.Float(a)
+        return monomial * FAMILIES[self.family][0](symbols[self.inner], inner)
+
+    def values(self, arrays: list[np.ndarray], a: float | None = None) -> np.ndarray:
+        """The column at the samples (`arrays` in input order)."""
+        column = np.ones_like(arrays[0])
+        for array, p in zip(arrays, self.powers):
+            if p:
+                column = column * array**p
+        if self.family is not None:
+            a = self.a if a is None else a
+            column = column * FAMILIES[self.family][1](arrays[self.inner], a)
+        return column
+
+
+@dataclass(frozen=True)
+class Library:
+    """The candidate terms: what the offline backend can express.
+
+    For inputs v_1..v_n: the constant 1, every monomial of total degree 1..`degree`, each
+    family of `families` applied to each input, and (with `cross`) each input times a family
+    of a *different* input (u*exp(-x**2), x*sin(t)). With three inputs and the defaults that is
+    74 columns. Sums of up to `Offline.max_terms` of them, with fitted coefficients, are the
+    expressions searched.
+    """
+
+    degree: int = 3
+    families: tuple[str, ...] = ("sin", "cos", "exp", "gauss", "lorentz", "monod")
+    cross: bool = True
+
+    def terms(self, arrays: list[np.ndarray]) -> list[Term]:
+        """The library's terms for inputs sampled as `arrays`, in a fixed order."""
+        n_inputs = len(arrays)
+        unknown = [f for f in self.families if f not in FAMILIES]
+        if unknown:
+            raise DiscoveryError(
+                f"Library(families=...): unknown family `{unknown[0]}`; "
+                f"expected some of {sorted(FAMILIES)}."
+            )
+        zero = (0,) * n_inputs
+        terms = [Term(zero)]
+        for degree in range(1, self.degree + 1):
+            for combo in itertools.combinations_with_replacement(range(n_inputs), degree):
+                terms.append(Term(tuple(combo.count(i) for i in range(n_inputs))))
+        for family in self.families:
+            for j in range(n_inputs):
+                if family == "monod" and np.min(arrays[j]) < 0:
+                    continue
+                for a in FAMILIES[family][2]:
+                    terms.append(Term(zero, family, j, a))
+                    if self.cross:
+                        for i in range(n_inputs):
+                            if i != j:
+                                unit = tuple(int(k == i) for k in range(n_inputs))
+                                terms.append(Term(unit, family, j, a))
+        return terms
+
+
+@dataclass(frozen=True)
+class Offline(AbstractBackend):
+    """Best-subset sparse regression over a `Library` (the default backend).
+
+    For each support size k = 1..`max_terms` it finds the supports (sets of library terms)
+    with the smallest least-squares residual: exhaustively while there are at most
+    `exhaustive_limit` supports of that size, otherwise by a beam search that extends the
+    `beam_width` best supports of size k - 1 by one term. Columns are scaled to unit norm so
+    the ranking does not depend on the inputs' units. The `keep` best supports of each size
+    are refit by least squares on the raw columns; with `refine`, the inner constants of the
+    families in them (sin(a*u), exp(-a*x**2), ...) are then fitted too (SciPy
+    `least_squares`, the linear coefficients solved inside), giving a second candidate. All
+    candidates go through `make_front`. Compare SINDy (Brunton, Proctor, Kutz, PNAS 2016),
+    which uses the same kind of library with thresholded least squares (STLSQ) instead of
+    best-subset search; the benchmark compares the two.
+
+    Deterministic: `seed` only picks the subsample when there are more than `max_samples`.
+    """
+
+    library: Library = Library()
+    max_terms: int = 4
+    exhaustive_limit: int = 100_000
+    beam_width: int = 40
+    keep: int = 6
+    refine: bool = True
+    max_samples: int = 4000
+    name: str = "offline"
+
+    def fit(
+        self, inputs: Mapping[sp.Symbol, np.ndarray], target: np.ndarray, *, seed: int = 0
+    ) -> Front:
+        start = time.perf_counter()
+        symbols, arrays, y = _prepare(inputs, target, self.max_samples, seed)
+        terms = self.library.terms(arrays)
+        columns = np.stack([t.values(arrays) for t in terms], axis=1)
+        usable = np.all(np.isfinite(columns), axis=0) & (
+            np.max(np.abs(columns), axis=0) < MAX_COLUMN
+        )
+        norms = np.linalg.norm(columns, axis=0)
+        usable &= norms > 0
+        terms = [t for t, ok in zip(terms, usable) if ok]
+        columns = columns[:, usable] / norms[usable]
+        gram = columns.T @ columns + RIDGE * np.eye(len(terms))
+        moments = columns.T @ y
+        # The constant model anchors the scores: without it the simplest fitted expression
+        # would get score 0 and lose to any longer one with a marginally smaller loss.
+        pool = [(sp.Float(float(np.mean(y))), float(np.var(y)))]
+        for support in _best_supports(gram, moments, self, len(terms)):
+            chosen = [terms[i] for i in support]
+            pool.append(_refit(chosen, symbols, arrays, y))
+            if self.refine and any(t.family for t in chosen):
+                pool.append(_refine(chosen, symbols, arrays, y))
+        return make_front(
+            [p for p in pool if p is not None],
+            y,
+            inputs=symbols,
+            backend=self.name,
+            seconds=time.perf_counter() - start,
+        )
+
+
+def _prepare(inputs, target, max_samples, seed):
+    """Validate the samples once; subsample to `max_samples` with the seeded generator."""
+    if not inputs:
+        raise DiscoveryError("offline backend: no inputs given; expected {symbol: array}.")
+    symbols = tuple(inputs)
+    y = np.asarray(target, dtype=float).ravel()
+    arrays = [np.asarray(inputs[s], dtype=float).ravel() for s in symbols]
+    for s, array in zip(symbols, arrays):
+        if array.shape != y.shape:
+            raise DiscoveryError(
+                f"offline backend: input `{s}` has {array.size} samples but the target has "
+                f"{y.size}; pass arrays of one length."
+            )
+    finite = np.isfinite(y) & np.all([np.isfinite(a) for a in arrays], axis=0)
+    if finite.sum() < 10:
+        raise DiscoveryError(
+            f"offline backend: only {int(finite.sum())} finite samples; need at least 10."
+        )
+    keep = np.flatnonzero(finite)
+    if keep.size > max_samples:
+        keep = np.sort(np.random.default_rng(seed).choice(keep, max_samples, replace=False))
+    return symbols, [a[keep] for a in arrays], y[keep]
+
+
+def _explained(gram, moments, supports: np.ndarray) -> np.ndarray:
+    """b_S' G_SS^-1 b_S for a batch of supports (rows of indices): the part of |y|^2 a
+    least-squares fit on S explains, so the residual is |y|^2 minus it."""
+    g = gram[supports[:, :, None], supports[:, None, :]]
+    b = moments[supports]
+    return np.einsum("mk,mk->m", b, np.linalg.solve(g, b[..., None])[..., 0])
+
+
+def _best_supports(gram, moments, options: Offline, p: int) -> list[tuple[int, ...]]:
+    """The `keep` best supports of each size 1..max_terms (exhaustive, then beam search)."""
+    found: list[tuple[int, ...]] = []
+    beam: np.ndarray | None = None
+    for k in range(1, min(options.max_terms, p) + 1):
+        if math.comb(p, k) <= options.exhaustive_limit:
+            supports = np.array(list(itertools.combinations(range(p), k)), dtype=int)
+        else:
+            grown = {
+                tuple(sorted((*row, j))) for row in beam.tolist() for j in range(p) if j not in row
+            }
+            supports = np.array(sorted(grown), dtype=int)
+        explained = _explained(gram, moments, supports)
+        order = np.argsort(-explained, kind="stable")
+        beam = supports[order[: options.beam_width]]
+        found.extend(tuple(int(i) for i in row) for row in supports[order[: options.keep]])
+    return found
+
+
+def _combine(terms, symbols, coefficients, inner=None) -> sp.Expr:
+    inner = inner or [None] * len(terms)
+    return sp.Add(
+        *(sp.Float(c) * t.expr(symbols, a) for c, t, a in zip(coefficients, terms, inner))
+    )
+
+
+def _refit(terms, symbols, arrays, y):
+    """Plain least squares on the raw columns of `terms`: (expr, mean squared error)."""
+    columns = np.stack([t.values(arrays) for t in terms], axis=1)
+    coefficients = np.linalg.lstsq(columns, y, rcond=None)[0]
+    loss = float(np.mean((columns @ coefficients - y) ** 2))
+    return _combine(terms, symbols, coefficients), loss
+
+
+def _refine(terms, symbols, arrays, y):
+    """Fit the families' inner constants by variable projection: for each trial value the
+    linear coefficients are solved exactly, and `least_squares` moves only the inner ones."""
+    which = [i for i, t in enumerate(terms) if t.family]
+
+    def solve(inner_values):
+        columns = np.stack(
+            [
+                t.values(arrays, inner_values[which.index(i)] if i in which else None)
+                for i, t in enumerate(terms)
+            ],
+            axis=1,
+        )
+        coefficients = np.linalg.lstsq(columns, y, rcond=None)[0]
+        return columns @ coefficients - y, coefficients
+
+    def residual(inner_values):
+        with np.errstate(all="ignore"):
+            r = solve(inner_values)[0]
+        return np.where(np.isfinite(r), r, 1e3)
+
+    start = np.array([terms[i].a for i in which])
+    bounds = np.array([FAMILIES[terms[i].family][3] for i in which]).T
+    try:
+        result = least_squares(residual, start, bounds=bounds, method="trf", max_nfev=60)
+    except (ValueError, np.linalg.LinAlgError):
+        return None
+    r, coefficients = solve(result.x)
+    loss = float(np.mean(r**2))
+    if not math.isfinite(loss):
+        return None
+    inner = [float(result.x[which.index(i)]) if i in which else None for i in range(len(terms))]
+    return _combine(terms, symbols, coefficients, inner), loss
