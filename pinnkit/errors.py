@@ -12,6 +12,7 @@ __all__ = [
     "ConfigError",
     "TrainingError",
     "DiscoveryError",
+    "PinnkitWarning",
     "did_you_mean",
 ]
 
@@ -38,6 +39,11 @@ class TrainingError(PinnkitError, RuntimeError):
 
 class DiscoveryError(PinnkitError, RuntimeError):
     """Symbolic discovery of a hidden term failed."""
+
+
+class PinnkitWarning(UserWarning):
+    """Something in a run deserves attention but does not stop it (e.g. a stalled causal
+    epsilon schedule); the same text goes to the run's `summary.json` under `notes`."""
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:

@@ -219,3 +219,28 @@ def test_causal_on_a_problem_without_time_fails_before_training():
 
 def test_causal_state_is_a_plain_dataclass():
     assert CausalState() == CausalState(0, 1.0)
+
+
+def test_stalled_schedule_is_reported_after_patience_steps():
+    causal = Causal(chunks=4, schedule=(0.1, 1.0), patience=3).build(heat())
+    large = {"eq0": torch.full((4,), 1.0)}  # min w = exp(-0.1 * 3) < 0.99: never advances
+    state = causal.init()
+    for _ in range(2):
+        _, state = causal.weights(large, state)
+        assert causal.stalled(state) is None
+    _, held = causal.weights(large, state, advance=False)  # polish steps do not count
+    assert held.steps_at_epsilon == 2
+    _, state = causal.weights(large, state)
+    note = causal.stalled(state)
+    assert note is not None and "epsilon=0.1 for 3 steps" in note and "causal.epsilon" in note
+    fixed = Causal(chunks=4, epsilon=1.0, patience=1).build(heat())
+    _, state = fixed.weights(large, fixed.init())
+    assert fixed.stalled(state) is None, "a fixed epsilon has nothing to advance to"
+
+
+def test_a_stalled_schedule_warns_once_and_lands_in_the_summary():
+    config = TINY.replace(causal=Causal(chunks=4, schedule=(1e-6, 1.0), patience=2, threshold=1.0))
+    with pytest.warns(pk.PinnkitWarning, match="has stayed at epsilon=1e-06") as caught:
+        run = pk.fit(heat(), config, out=None)
+    assert len([w for w in caught if issubclass(w.category, pk.PinnkitWarning)]) == 1
+    assert len(run.summary["notes"]) == 1

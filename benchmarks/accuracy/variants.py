@@ -27,8 +27,11 @@ Rows:
 - `convection:plain`: u_t + 50 u_x = 0, periodic on [0, 2 pi], u(x, 0) = sin x (the
   "failure mode" benchmark of Krishnapriyan et al. 2021), a plain PINN.
 - `convection:causal`: the same with causal weighting.
-- `convection:lagrangian`: listed but not implemented in pinnkit yet; the script records
-  it as "not implemented" and trains nothing.
+- `convection:lagrangian`: the Lagrangian PINN (`pk.Lagrangian`, Mojgani, Balajewicz &
+  Hassanzadeh, arXiv 2205.02902): characteristics and state along them, started on the
+  free-streaming characteristics (the default).
+- `convection:lagrangian_at_rest`: the same with `baseline=False`: the position branch
+  must learn the displacement 50 t itself.
 """
 
 from __future__ import annotations
@@ -147,7 +150,22 @@ def convection_causal():
 
 
 def convection_lagrangian():
-    return None  # the Lagrangian two-branch model (models/lagrangian.py) is not implemented
+    return convection_problem(), pk.Config(
+        steps=3000,
+        model=pk.MLP(width=64, depth=4),
+        sampling=pk.Sampling(interior=2000),
+        lbfgs=pk.LBFGS(steps=500),
+        lagrangian=pk.Lagrangian(),
+    )
+
+
+def convection_lagrangian_at_rest():
+    problem, config = convection_lagrangian()
+    return problem, config.replace(
+        steps=10_000,
+        optimizer=pk.Adam(learning_rate=1e-2, decay_rate=0.9, decay_steps=1000),
+        lagrangian=pk.Lagrangian(baseline=False),
+    )
 
 
 ROWS: dict[str, Callable] = {
@@ -161,6 +179,7 @@ ROWS: dict[str, Callable] = {
     "convection:plain": convection_plain,
     "convection:causal": convection_causal,
     "convection:lagrangian": convection_lagrangian,
+    "convection:lagrangian_at_rest": convection_lagrangian_at_rest,
 }
 
 
@@ -187,6 +206,9 @@ def summarize(config: pk.Config) -> str:
         parts.append("balance")
     if config.rar is not None:
         parts.append("RAR")
+    if config.lagrangian is not None:
+        start = "free-streaming start" if config.lagrangian.baseline else "start at rest"
+        parts.append(f"Lagrangian, {start}")
     opt = config.optimizer
     parts.append(f"Adam {config.steps} lr {opt.learning_rate:g}")
     if config.lbfgs.steps:

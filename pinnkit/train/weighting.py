@@ -89,6 +89,10 @@ class Causal:
     - `schedule`: increasing $\\epsilon$ values, e.g. `(0.01, 0.1, 1.0, 10.0, 100.0)`, or `()`
       to keep `epsilon` fixed (default).
     - `threshold`: $\\min_i w_i$ above which the schedule advances (default 0.99).
+    - `patience`: Adam steps at one $\\epsilon$ of a schedule after which training warns that
+      the schedule has stalled (`PinnkitWarning`, once per run; default 5000). A stall means
+      the residual is not getting small enough for the next $\\epsilon$: a larger network,
+      more points or a fixed, larger `epsilon` are the usual remedies.
 
     Patent note: the authors' repository states that the causal training method is covered
     by a University of Pennsylvania patent for commercial use. This is an independent
@@ -105,6 +109,7 @@ class Causal:
     epsilon: float = 1.0
     schedule: tuple = ()
     threshold: float = 0.99
+    patience: int = 5000
 
     def __post_init__(self):
         object.__setattr__(self, "schedule", tuple(float(e) for e in (self.schedule or ())))
@@ -124,6 +129,8 @@ class Causal:
             )
         if not 0 < float(self.threshold) <= 1:
             raise ConfigError(f"causal.threshold={self.threshold} must be in (0, 1].")
+        if int(self.patience) < 1:
+            raise ConfigError(f"causal.patience={self.patience} must be >= 1.")
 
     def build(self, problem) -> CausalWeighting:
         """The strategy for `problem`'s time interval and coordinate order.
@@ -147,6 +154,7 @@ class Causal:
             epsilons=self.schedule or (float(self.epsilon),),
             threshold=float(self.threshold),
             time_index=index,
+            patience=int(self.patience),
             t0=float(lo[index]),
             t1=float(hi[index]),
         )
@@ -155,10 +163,12 @@ class Causal:
 @dataclass(frozen=True)
 class CausalState:
     """`epsilon_index`: position in the epsilon schedule. `min_weight`: $\\min_i w_i$ of
-    the last step (the convergence indicator; logged, not needed to continue)."""
+    the last step (the convergence indicator; logged, not needed to continue).
+    `steps_at_epsilon`: Adam steps since the schedule last advanced."""
 
     epsilon_index: int = 0
     min_weight: float = 1.0
+    steps_at_epsilon: int = 0
 
 
 class CausalWeighting(AbstractWeighting):
@@ -178,12 +188,14 @@ class CausalWeighting(AbstractWeighting):
         epsilons: Sequence[float],
         threshold: float,
         time_index: int,
+        patience: int = 5000,
         t0: float,
         t1: float,
     ):
         self.chunks = chunks
         self.epsilons = tuple(epsilons)
         self.threshold = threshold
+        self.patience = patience
         self.time_index = time_index
         self.t0, self.t1 = t0, t1
 
@@ -224,10 +236,25 @@ class CausalWeighting(AbstractWeighting):
             before = torch.cumsum(total, 0) - total  # sum over k < i, exclusive
             w = torch.exp(-self.epsilon(state) * before)
             min_weight = float(w.min())
-        index = state.epsilon_index
-        if advance and min_weight > self.threshold and index + 1 < len(self.epsilons):
-            index += 1
-        return {k: w for k in terms}, CausalState(index, min_weight)
+        index, steps = state.epsilon_index, state.steps_at_epsilon
+        if advance:
+            steps += 1
+            if min_weight > self.threshold and index + 1 < len(self.epsilons):
+                index, steps = index + 1, 0
+        return {k: w for k in terms}, CausalState(index, min_weight, steps)
+
+    def stalled(self, state: CausalState) -> str | None:
+        """A one-line warning when the schedule has stayed at one epsilon for `patience`
+        steps with more values to go, else None."""
+        if state.epsilon_index + 1 >= len(self.epsilons) or state.steps_at_epsilon < self.patience:
+            return None
+        return (
+            f"causal: the epsilon schedule has stayed at epsilon={self.epsilon(state):g} for "
+            f"{state.steps_at_epsilon} steps (min weight {state.min_weight:.3f}, needs > "
+            f"{self.threshold:g} to advance); the residual is not getting small enough. "
+            "Try a larger network or more points, or a fixed larger epsilon "
+            "(`--set causal.schedule=[] --set causal.epsilon=10`)."
+        )
 
     def loss(self, chunk_loss: Tensor, weights: Tensor) -> Tensor:
         """$\\frac{1}{M}\\sum_i w_i L_i$ (gradient through $L_i$ only)."""
@@ -237,7 +264,11 @@ class CausalWeighting(AbstractWeighting):
         return dataclasses.asdict(state)
 
     def load_state_dict(self, data: Mapping) -> CausalState:
-        return CausalState(int(data["epsilon_index"]), float(data["min_weight"]))
+        return CausalState(
+            int(data["epsilon_index"]),
+            float(data["min_weight"]),
+            int(data.get("steps_at_epsilon", 0)),
+        )
 
 
 # -- gradient-norm balancing --------------------------------------------------------------

@@ -1,0 +1,109 @@
+"""Exact (hard) initial conditions: the model satisfies `u(x, t0) = u0(x)` by construction.
+
+$$u(x, t) = u_0(x) + \\frac{t - t_0}{t_1 - t_0}\\, N(x, t),$$
+
+with $N$ the network (features and body). The initial loss term is then zero to round-off,
+so the equation residual is all that training sees; this helps most with causal weighting,
+whose first chunk is otherwise a tug of war between the initial data and the equation
+(Wang, Sankaran & Perdikaris, arXiv 2203.07404, use the same construction for some cases).
+Fields without an initial *value* condition (`pk.Initial(u, u0)`; a condition on `u_t` is
+not a value) keep the plain network output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import sympy as sp
+import torch
+from torch import Tensor, nn
+
+from pinnkit.compile.codegen import generate
+from pinnkit.errors import ConfigError
+
+__all__ = ["initial_values", "ExactInitial"]
+
+
+def initial_values(problem) -> dict[str, sp.Expr]:
+    """Field name -> the initial value $u_0$ (a function of the space coordinates) for every
+    `Initial(field, value)` condition of the problem that gives the field itself."""
+    domain = problem.domain
+    if domain.time is None:
+        return {}
+    t = domain.time
+    t0 = domain.bounds[0][list(problem.coords).index(t)]
+    out = {}
+    for cond in problem.conditions:
+        if cond.on != "initial":
+            continue
+        for field in problem.fields:
+            value = sp.expand(field - cond.expr)
+            if not value.has(field) and not value.atoms(sp.Derivative) and not any(
+                value.has(f) for f in problem.fields
+            ):
+                out[str(field.func)] = value.subs(t, t0)
+    return out
+
+
+class ExactInitial(nn.Module):
+    """Wraps a model so that the fields with an initial value hold it exactly (see module).
+
+    **Arguments**
+
+    - `inner`: the network, points `(batch, n_coords)` -> `(batch, n_fields)`.
+    - `problem`: gives the coordinates, the time interval and the initial values.
+    - `extra_ops`: SymPy function class -> torch callable, for initial values pinnkit's op
+      table lacks.
+
+    **Raises**
+
+    `ConfigError` when the problem has no time coordinate or no initial value condition, or
+    an initial value depends on a learned constant.
+    """
+
+    def __init__(self, inner: nn.Module, problem, extra_ops: Mapping | None = None):
+        super().__init__()
+        domain = problem.domain
+        values = initial_values(problem)
+        if not values:
+            raise ConfigError(
+                "exact_initial=True needs a time-dependent problem with an initial value "
+                "condition such as `pk.Initial(u, sp.sin(x))`; this problem has none. "
+                "Fix: `--set exact_initial=false`."
+            )
+        space = list(domain.space_coords)
+        for name, value in values.items():
+            extra = value.free_symbols - set(space)
+            if extra:
+                raise ConfigError(
+                    f"exact_initial: the initial value of {name}, {value}, depends on "
+                    f"{sorted(map(str, extra))}; it may depend on the space coordinates only "
+                    "(learned constants cannot be built into the model). "
+                    "Fix: `--set exact_initial=false`."
+                )
+        coords = list(problem.coords)
+        names = list(problem.field_names)
+        self.inner = inner
+        self.columns = [names.index(n) for n in values]
+        self.space = [coords.index(c) for c in space]
+        self.it = coords.index(domain.time)
+        lo, hi = domain.bounds
+        self.t0, self.span = float(lo[self.it]), float(hi[self.it] - lo[self.it])
+        self._initial, self.source = generate(
+            list(values.values()),
+            space,
+            where=[f"initial value of {n}" for n in values],
+            extra_ops=extra_ops,
+            function_name="initial_values",
+            labels=[c.name for c in space],
+        )
+
+    def forward(self, points: Tensor) -> Tensor:
+        out = self.inner(points)
+        tau = (points[:, self.it] - self.t0) / self.span
+        space = [points[:, i] for i in self.space]
+        columns = list(out.unbind(1))
+        for j, value in zip(self.columns, self._initial(*space)):
+            value = torch.as_tensor(value, dtype=out.dtype, device=out.device).expand_as(tau)
+            columns[j] = value + tau * columns[j]
+        return torch.stack(columns, dim=1)
