@@ -24,12 +24,13 @@ from pinnkit.errors import (
     ProblemError,
     TrainingError,
 )
-from pinnkit.models import MLP, Fourier, Gaussians
+from pinnkit.models import MLP, Fourier, Gaussians, HiddenNet
 from pinnkit.problem import (
     Boundary,
     Condition,
     Data,
     Dirichlet,
+    Hidden,
     Initial,
     Neumann,
     Normal,
@@ -66,10 +67,12 @@ __all__ = [
     "MLP",
     "Fourier",
     "Gaussians",
+    "HiddenNet",
     "Boundary",
     "Condition",
     "Data",
     "Dirichlet",
+    "Hidden",
     "Initial",
     "Neumann",
     "Normal",

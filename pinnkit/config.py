@@ -14,6 +14,7 @@ from typing import Any
 
 from pinnkit.errors import ConfigError, did_you_mean
 from pinnkit.models import BOTH_FEATURES, MLP, Fourier, Gaussians
+from pinnkit.models.hidden import HiddenNet
 
 __all__ = ["Adam", "LBFGS", "Sampling", "Config", "apply_overrides", "parse_value"]
 
@@ -107,6 +108,9 @@ class Config:
     - `causal`: `Causal` temporal weighting of the equations, or None.
     - `balance`: `Balance` gradient-norm balancing of the terms, or None.
     - `rar`: `RAR` residual-based adaptive sampling, or None.
+    - `hidden`: `HiddenNet` spec of every `pk.Hidden` term's network (default 2 x 32 tanh).
+    - `hidden_terms`: per-name `HiddenNet` specs overriding `hidden`, e.g.
+      `{"f": HiddenNet(width=64)}` (`--set hidden_terms.f='{"width": 64}'`).
     - `log_every`, `eval_every`, `checkpoint_every`: steps between metrics lines, error
       evaluations against the reference, and checkpoints.
     - `progress`: show a progress bar (default True).
@@ -128,6 +132,8 @@ class Config:
     causal: Causal | None = None
     balance: Balance | None = None
     rar: RAR | None = None
+    hidden: HiddenNet = field(default_factory=HiddenNet)
+    hidden_terms: dict = field(default_factory=dict)
     log_every: int = 100
     eval_every: int = 1000
     checkpoint_every: int = 1000
@@ -141,6 +147,7 @@ class Config:
             )
         if self.fourier is not None and self.gaussians is not None:
             raise ConfigError(BOTH_FEATURES)
+        object.__setattr__(self, "hidden_terms", _hidden_terms(self.hidden_terms))
         if int(self.steps) < 0:
             raise ConfigError(f"steps={self.steps} must be >= 0.")
         for name in ("log_every", "eval_every", "checkpoint_every"):
@@ -177,8 +184,29 @@ class Config:
 SPECS: dict[str, type] = {
     c.__name__: c for c in (Config, MLP, Fourier, Gaussians, Adam, LBFGS, Sampling)
 }
+SPECS[HiddenNet.__name__] = HiddenNet
 #: Fields whose value may be None, and the spec to create when a `--set` reaches into them.
 OPTIONAL_SPECS: dict[str, type] = {"fourier": Fourier, "gaussians": Gaussians}
+
+
+def _hidden_terms(specs: Any) -> dict:
+    """`hidden_terms` with every value a `HiddenNet` (JSON objects and `--set` dicts converted)."""
+    if not isinstance(specs, dict):
+        raise ConfigError(
+            f"hidden_terms={specs!r}: expected a mapping from Hidden name to HiddenNet, e.g. "
+            '`--set hidden_terms=\'{"f": {"width": 16}}\'`.'
+        )
+    out = {}
+    for name, spec in specs.items():
+        if isinstance(spec, dict):
+            spec = _from_dict({"type": "HiddenNet", **spec}, f"hidden_terms.{name}")
+        if not isinstance(spec, HiddenNet):
+            raise ConfigError(
+                f"hidden_terms.{name}={spec!r}: expected a HiddenNet or a JSON object of its "
+                'fields, e.g. `{"width": 16, "depth": 2}`.'
+            )
+        out[str(name)] = spec
+    return out
 
 
 def _to_dict(obj: Any) -> Any:
@@ -280,6 +308,8 @@ def _split(text: str) -> tuple[str, Any]:
 def _set(obj: Any, path: list[str], value: Any, full: str) -> Any:
     head, rest = path[0], path[1:]
     if isinstance(obj, dict):
+        if rest and dataclasses.is_dataclass(obj.get(head)):  # hidden_terms.f.width
+            return {**obj, head: _set(obj[head], rest, value, full)}
         if rest:
             raise ConfigError(f"--set {full}: {head!r} holds plain values; nothing below it.")
         return {**obj, head: value}

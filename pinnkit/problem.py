@@ -1,4 +1,4 @@
-"""`Problem` and its parts: fields, `Parameter`, conditions, `Data`, and their validation.
+"""`Problem` and its parts: fields, `Parameter`, `Hidden`, conditions, `Data`, and their validation.
 
 A problem is plain data built from SymPy expressions. It is validated once, when it is
 built, so that a bad problem file never reaches the compiler or the training loop.
@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import sympy as sp
+from sympy.core.function import UndefinedFunction
 
 from pinnkit.domain import AbstractDomain
 from pinnkit.errors import ProblemError, did_you_mean
@@ -23,6 +24,8 @@ from pinnkit.reference import AbstractReference
 
 __all__ = [
     "Parameter",
+    "Hidden",
+    "is_hidden",
     "Normal",
     "Condition",
     "Initial",
@@ -35,6 +38,8 @@ __all__ = [
     "Equation",
     "Problem",
     "field_name",
+    "derivative_label",
+    "short_form",
 ]
 
 
@@ -103,14 +108,120 @@ class Normal(sp.Symbol):
         return (self.coord,), {}
 
 
+class Hidden(UndefinedFunction):
+    """An unknown term of the problem, learned by its own small network.
+
+    `f = pk.Hidden("f")` is a SymPy function class, like `sp.Function("f")`; applying it gives
+    an ordinary SymPy node: `sp.Eq(u.diff(t), D * u.diff(x, 2) + f(u))`. The compiler turns
+    each Hidden term into a small network $f_\\theta$ evaluated, at every point, on the values
+    of its arguments: $f(u, u_x, x)$ becomes $f_\\theta(u(p), u_x(p), x)$.
+
+    Arguments may be fields, derivatives of fields, coordinates, or expressions of them
+    (`f(u**2, u.diff(x))`), possibly with Parameters; every argument must involve a field or a
+    coordinate (a constant input carries nothing the network's bias cannot). One Hidden may
+    appear in several equations and conditions: it is one network, shared. Applied to different
+    arguments in different places (`f(u) - f(v)`), it is still one function of its argument
+    positions.
+
+    **Arguments**
+
+    - `name`: an identifier, distinct from every field, coordinate and Parameter.
+    - `bounds`: optional input ranges used to normalise the network's inputs to [-1, 1]:
+      either a sequence with one `(low, high)` or `None` per argument position, or a mapping
+      from an argument expression (`u`, `u.diff(x)`) to `(low, high)`. Inputs without bounds
+      get ranges estimated from the problem (see `pinnkit.compile.hidden`).
+
+    **Raises**
+
+    `ProblemError` for a bad name or bounds, or for a call without arguments. `Problem`
+    rejects the rest: a Hidden inside a derivative, nested in another Hidden's arguments, an
+    argument with no field or coordinate, one name used with different numbers of arguments,
+    or a name that clashes with a field, coordinate or Parameter.
+
+    Does not yet support: derivatives of a Hidden term (`f(u).diff(x)`) or Hidden terms whose
+    output is a vector.
+    """
+
+    def __new__(cls, name: str, *, bounds: Any = None):
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ProblemError(
+                f"Hidden name {name!r} is not a valid identifier. "
+                'Fix: use a plain name such as `pk.Hidden("f")`.'
+            )
+        return super().__new__(cls, name, pinnkit_hidden=True, bounds=_hidden_bounds(name, bounds))
+
+    def __call__(self, *args, **options):
+        if not args:
+            raise ProblemError(
+                f'Hidden "{self.name}" was applied to no arguments: `{self.name}()`. A hidden '
+                "network is a function of the values it is given. "
+                f"Fix: apply it to fields, derivatives or coordinates, e.g. `{self.name}(u)`."
+            )
+        return super().__call__(*args, **options)
+
+    def bounds_for(self, args: Sequence[sp.Expr]) -> list[tuple[float, float] | None]:
+        """The user's `(low, high)` for each argument position of an application (or None)."""
+        out: list[tuple[float, float] | None] = [None] * len(args)
+        for key, pair in self.bounds or ():
+            if isinstance(key, int):
+                if key < len(out):
+                    out[key] = pair
+            else:
+                for i, arg in enumerate(args):
+                    if arg == key:
+                        out[i] = pair
+        return out
+
+
+def _hidden_bounds(name: str, bounds: Any) -> tuple | None:
+    """Normalise `Hidden(bounds=...)` to a hashable tuple of `(position or expr, (lo, hi))`."""
+    if bounds is None:
+        return None
+    fix = (
+        f'Fix: `pk.Hidden("{name}", bounds=[(0, 1)])` (one pair or None per argument) '
+        f'or `pk.Hidden("{name}", bounds={{u: (0, 1)}})`.'
+    )
+    if isinstance(bounds, Mapping):
+        items = [(sp.sympify(k), v) for k, v in bounds.items()]
+    elif isinstance(bounds, Sequence) and not isinstance(bounds, str):
+        items = [(i, v) for i, v in enumerate(bounds) if v is not None]
+    else:
+        raise ProblemError(f'Hidden "{name}": bounds={bounds!r} is not a list or a dict. {fix}')
+    out = []
+    for key, pair in items:
+        try:
+            lo, hi = (float(v) for v in pair)
+        except (TypeError, ValueError):
+            lo = hi = float("nan")
+        if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+            raise ProblemError(
+                f'Hidden "{name}": bounds entry {pair!r} (for argument {key}) is not a pair '
+                f"low < high. {fix}"
+            )
+        out.append((key, (lo, hi)))
+    return tuple(out)
+
+
+def is_hidden(expr: Any) -> bool:
+    """Whether `expr` is an application of a `Hidden` term, such as `f(u)`."""
+    return isinstance(getattr(expr, "func", None), Hidden)
+
+
+def _has_hidden(expr: sp.Basic) -> bool:
+    return any(is_hidden(a) for a in expr.atoms(sp.Function))
+
+
 def field_name(field: sp.Expr) -> str:
     """The name of a field, `"u"` for `u(x, t)`."""
     return str(field.func)
 
 
 def _is_field_like(expr: Any) -> bool:
-    return isinstance(expr, sp.Expr) and isinstance(
-        getattr(expr, "func", None), sp.core.function.UndefinedFunction
+    func = getattr(expr, "func", None)
+    return (
+        isinstance(expr, sp.Expr)
+        and isinstance(func, sp.core.function.UndefinedFunction)
+        and not isinstance(func, Hidden)
     )
 
 
@@ -501,6 +612,7 @@ class Problem:
         self.data: tuple[Data, ...] = self._check_data(data)
         self.reference = self._check_reference(reference)
         self.parameters: tuple[Parameter, ...] = self._collect_parameters()
+        self.hidden: tuple[Hidden, ...] = self._collect_hidden()
         self._check_names()
         self._check_fields_used()
 
@@ -535,6 +647,7 @@ class Problem:
     def _check_expr(self, expr: sp.Expr, where: str, *, allow_normals: bool) -> sp.Expr:
         """Check symbols, functions and derivatives of one residual; return it with derivatives
         of non-field expressions expanded."""
+        self._check_hidden_uses(expr, where)
         expr = expr.replace(
             lambda e: isinstance(e, sp.Derivative) and not _is_field_like(e.expr),
             lambda e: e.doit(),
@@ -550,6 +663,8 @@ class Problem:
                             f"{did_you_mean(str(var), map(str, self.coords))} "
                             "Fix: differentiate only in the domain's coordinates."
                         )
+            elif is_hidden(node):
+                continue  # its arguments are checked like the rest of the expression
             elif isinstance(getattr(node, "func", None), sp.core.function.UndefinedFunction):
                 if node.func not in field_funcs:
                     raise ProblemError(
@@ -584,6 +699,43 @@ class Problem:
                 f'`{sym} = pk.Parameter("{sym}", init=1.0)`.'
             )
         return expr
+
+    def _check_hidden_uses(self, expr: sp.Expr, where: str) -> None:
+        """Hidden terms only as plain applications to values the compiler can evaluate."""
+        for node in sp.preorder_traversal(expr):
+            if isinstance(node, (sp.Derivative, sp.Subs)) and _has_hidden(node):
+                name = next(a.func.name for a in node.atoms(sp.Function) if is_hidden(a))
+                raise ProblemError(
+                    f"{where}: the Hidden term `{name}` appears inside a derivative: `{node}`. "
+                    "pinnkit evaluates a Hidden network on its arguments but does not "
+                    f"differentiate it in the coordinates. Fix: give `{name}` the derivative "
+                    f"values it needs as arguments (e.g. `{name}(u, u.diff(x))`), or introduce "
+                    "a field for the differentiated quantity with its own equation."
+                )
+            if not is_hidden(node):
+                continue
+            for arg in node.args:
+                if _has_hidden(arg):
+                    raise ProblemError(
+                        f"{where}: Hidden terms are nested in `{node}`. One Hidden network "
+                        f"cannot take another's output. Fix: use one Hidden term for the "
+                        f"composition, e.g. `{node.func.name}({', '.join(self.field_names)})`."
+                    )
+                # A field u(x, t) has the coordinates among its free symbols.
+                if not arg.free_symbols & set(self.coords):
+                    raise ProblemError(
+                        f"{where}: argument `{arg}` of `{node}` depends on no field or "
+                        "coordinate, so it is the same at every point and tells the network "
+                        f"nothing. Fix: drop it (`{node.func.name}` learns constants on its own) "
+                        "or pass a field, a derivative or a coordinate."
+                    )
+                normals = [s for s in arg.free_symbols if isinstance(s, Normal)]
+                if normals:
+                    raise ProblemError(
+                        f"{where}: argument `{arg}` of `{node}` uses the normal component "
+                        f"`{normals[0]}`. Fix: form the normal derivative outside the Hidden "
+                        "term, or pass the plain derivatives as arguments."
+                    )
 
     def _check_equations(self, equations) -> tuple[Equation, ...]:
         if isinstance(equations, (sp.Basic,)):
@@ -769,6 +921,72 @@ class Problem:
             )
         return tuple(found[k] for k in sorted(found))
 
+    def hidden_applications(self, hidden: Hidden) -> tuple[sp.Expr, ...]:
+        """Every distinct application of `hidden` (`f(u)`, ...), in order of appearance."""
+        found: dict[sp.Expr, None] = {}
+        for expr in self._residual_exprs():
+            for node in sp.preorder_traversal(expr):
+                if is_hidden(node) and node.func == hidden:
+                    found.setdefault(node, None)
+        return tuple(found)
+
+    def _residual_exprs(self) -> list[sp.Expr]:
+        return [e.residual for e in self.equations] + [c.expr for c in self.conditions]
+
+    def _collect_hidden(self) -> tuple[Hidden, ...]:
+        found: dict[str, tuple[Hidden, sp.Expr, str]] = {}
+        for item in [*self.equations, *self.conditions]:
+            expr = item.residual if isinstance(item, Equation) else item.expr
+            kind = "equation" if isinstance(item, Equation) else "condition"
+            for node in sp.preorder_traversal(expr):
+                if not is_hidden(node):
+                    continue
+                name = node.func.name
+                if name not in found:
+                    found[name] = (node.func, node, f'{kind} "{item.name}"')
+                    continue
+                first_fn, first, first_where = found[name]
+                if first_fn != node.func:
+                    raise ProblemError(
+                        f'{kind} "{item.name}": two Hidden terms are named "{name}" with '
+                        f"different settings (bounds {first_fn.bounds} vs {node.func.bounds}). "
+                        "Fix: create it once and reuse the object."
+                    )
+                if len(first.args) != len(node.args):
+                    raise ProblemError(
+                        f'{kind} "{item.name}": Hidden "{name}" is applied to different numbers '
+                        f"of arguments: `{short_form(node, self.coords)}` here but "
+                        f"`{short_form(first, self.coords)}` in {first_where}. Fix: apply "
+                        "it to the same inputs everywhere, or use two Hidden terms."
+                    )
+        names = {c.name: "coordinate" for c in self.coords}
+        names.update({f: "field" for f in self.field_names})
+        names.update({p.name: "Parameter" for p in self.parameters})
+        for name, (fn, first, first_where) in found.items():
+            if name in names:
+                raise ProblemError(
+                    f'{first_where}: the Hidden term "{name}" clashes with the {names[name]} '
+                    f'of the same name. Fix: rename one of them, e.g. `pk.Hidden("{name}_h")`.'
+                )
+            self._check_hidden_bounds(fn, first, first_where)
+        return tuple(fn for fn, _, _ in found.values())
+
+    def _check_hidden_bounds(self, fn: Hidden, first: sp.Expr, where: str) -> None:
+        for key, _pair in fn.bounds or ():
+            arity = len(first.args)
+            if isinstance(key, int) and key >= arity:
+                raise ProblemError(
+                    f'{where}: Hidden "{fn.name}" has bounds for argument {key}, but `{first}` '
+                    f"has {arity} argument(s). Fix: give one pair (or None) per argument."
+                )
+            apps = self.hidden_applications(fn)
+            if not isinstance(key, int) and not any(key in a.args for a in apps):
+                raise ProblemError(
+                    f'{where}: Hidden "{fn.name}" has bounds for `{key}`, which is not one of its '
+                    f"arguments {list(first.args)}.{did_you_mean(str(key), map(str, first.args))}"
+                    " Fix: key the bounds by an argument expression or give them by position."
+                )
+
     def _check_names(self) -> None:
         names = (
             [e.name for e in self.equations]
@@ -817,6 +1035,9 @@ class Problem:
                     f"{p.name} (init {p.init}{', log' if p.log else ''})" for p in self.parameters
                 )
             )
+        if self.hidden:
+            apps = [a for h in self.hidden for a in self.hidden_applications(h)]
+            lines.append("  hidden:     " + ", ".join(short_form(a, self.coords) for a in apps))
         lines.append("  equations:")
         lines += [f"    {e.name}: {sp.sstr(e.source)}" for e in self.equations]
         if self.conditions:
@@ -843,7 +1064,30 @@ class Problem:
                 rows.append(rf"\text{{periodic in }} {sp.latex(c.periodic)}")
             else:
                 rows.append(rf"{sp.latex(c.expr)} = 0 \quad \text{{on {c.on}}}")
+        if self.hidden:
+            names = r",\ ".join(sp.latex(sp.Symbol(h.name)) for h in self.hidden)
+            rows.append(rf"{names} \quad \text{{hidden (learned by networks)}}")
         return r"$\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}$"
+
+
+def derivative_label(node: sp.Expr, coords: Sequence[sp.Symbol]) -> str:
+    """`u`, `u_x`, `u_xxt` for a field or a derivative of one: letters in coordinate order,
+    multi-letter coordinate names braced (`u_{rho}`)."""
+    if not isinstance(node, sp.Derivative):
+        return field_name(node)
+    counts = dict(node.variable_count)
+    letters = "".join(
+        (c.name if len(c.name) == 1 else "{" + c.name + "}") * int(counts.get(c, 0)) for c in coords
+    )
+    return f"{field_name(node.expr)}_{letters}"
+
+
+def short_form(expr: sp.Expr, coords: Sequence[sp.Symbol]) -> str:
+    """`expr` printed with fields as `u` and their derivatives as `u_x`: `f(u, u_x, x)`."""
+    nodes = [d for d in expr.atoms(sp.Derivative) if _is_field_like(d.expr)]
+    expr = expr.xreplace({d: sp.Symbol(derivative_label(d, coords)) for d in nodes})
+    fields = [a for a in expr.atoms(sp.Function) if _is_field_like(a)]
+    return sp.sstr(expr.xreplace({a: sp.Symbol(field_name(a)) for a in fields}))
 
 
 def _default_name(cond: Condition, region: str, fields: Sequence[sp.Expr]) -> str:

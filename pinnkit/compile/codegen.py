@@ -1,7 +1,10 @@
 """The algebraic rest of each residual -> torch: common-subexpression elimination, a small
 printer over pinnkit's op table, and the `extra_ops` hook for functions it does not know.
 
-Derivatives never reach this module: `plan.py` has already replaced them by symbols.
+Derivatives never reach this module: `plan.py` has already replaced them by symbols. A
+`Hidden` term `f(a, b)` is printed as a call `_hidden["f"](a, b)` on the argument tensors;
+the generated function then takes the mapping `_hidden` (name -> callable) as its last
+argument, so the networks are passed in at call time rather than captured.
 """
 
 from __future__ import annotations
@@ -13,8 +16,9 @@ import sympy as sp
 import torch
 
 from pinnkit.errors import CompileError
+from pinnkit.problem import is_hidden
 
-__all__ = ["OP_TABLE", "generate"]
+__all__ = ["OP_TABLE", "generate", "uses_hidden"]
 
 
 def _sec(x):
@@ -128,6 +132,8 @@ class _Printer:
             return "(" + " * ".join(rest) + ")"
         if isinstance(e, sp.Pow):
             return self._pow(e)
+        if is_hidden(e):
+            return f"_hidden[{e.func.name!r}](" + ", ".join(self(a) for a in e.args) + ")"
         fn = self.table.get(type(e))
         if fn is None:
             for cls in type(e).__mro__:
@@ -165,7 +171,7 @@ class _Printer:
 
 def _readable_names(inputs: Sequence[sp.Symbol], labels: Sequence[str] | None) -> dict:
     names: dict[sp.Symbol, str] = {}
-    taken = {"_ops"}
+    taken = {"_ops", "_hidden"}
     for i, sym in enumerate(inputs):
         label = labels[i] if labels is not None else sym.name
         if not label.isidentifier() or keyword.iskeyword(label) or label in taken:
@@ -173,6 +179,11 @@ def _readable_names(inputs: Sequence[sp.Symbol], labels: Sequence[str] | None) -
         taken.add(label)
         names[sym] = label
     return names
+
+
+def uses_hidden(expr: sp.Expr) -> bool:
+    """Whether `expr` applies a `Hidden` term (so its generated function takes `_hidden`)."""
+    return any(is_hidden(a) for a in expr.atoms(sp.Function))
 
 
 def generate(
@@ -198,7 +209,9 @@ def generate(
     **Returns**
 
     `(fn, source)`: `fn(*inputs) -> tuple` of one tensor (or float) per expression, and the
-    generated source (shown by `pinnkit check`).
+    generated source (shown by `pinnkit check`). When an expression applies a `Hidden`
+    term, `fn` takes one more, last argument: `_hidden`, mapping each Hidden name to a
+    callable on its argument tensors.
 
     **Raises**
 
@@ -219,7 +232,9 @@ def generate(
         printer.names[sym] = sym.name
         body.append(f"    {sym.name} = {text}")
     results = [printer(r) for r in reduced]
-    args = ", ".join(names[s] for s in inputs)
+    args = ", ".join(
+        [names[s] for s in inputs] + (["_hidden"] if any(map(uses_hidden, exprs)) else [])
+    )
     source = "\n".join(
         [f"def {function_name}({args}):", *body, f"    return ({', '.join(results)},)"]
     )

@@ -3,7 +3,9 @@ to named residual tensors.
 
 Residuals are grouped by the region their points come from (interior, each boundary part,
 the initial slice, each data set); each group has one derivative plan and one generated
-function, so shared derivatives are computed once per batch.
+function, so shared derivatives are computed once per batch. Each `Hidden` term becomes a
+small network (a submodule under `hidden`), called by the generated code on the values of
+its arguments; its arguments' derivatives are part of the group's plan.
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ import sympy as sp
 import torch
 from torch import Tensor, nn
 
-from pinnkit.compile.codegen import generate
+from pinnkit.compile.codegen import generate, uses_hidden
 from pinnkit.compile.engine import AbstractEngine, make_engine
+from pinnkit.compile.hidden import HiddenTerm, describe_hidden_terms, hidden_term
 from pinnkit.compile.plan import DerivativePlan, Partial, build_plan
-from pinnkit.errors import CompileError
+from pinnkit.errors import CompileError, ConfigError, did_you_mean
+from pinnkit.models.hidden import HiddenNet
 from pinnkit.problem import Condition, Normal, Parameter, Problem
 
 __all__ = ["Batch", "CompiledProblem", "compile_problem"]
@@ -51,24 +55,44 @@ class _Group:
     source: str
     periodic: Condition | None = None
     targets: Mapping[str, np.ndarray] | None = None  # data groups: field -> observed values
+    hidden: bool = False  # whether `fn` applies Hidden terms (and takes `_hidden` last)
 
 
 class CompiledProblem(nn.Module):
     """A problem's residuals as torch: `residuals(model, batches) -> {term: (batch,) tensor}`.
 
     `Parameter`s are `nn.Parameter`s of this module (under `parameters_raw`; a Parameter
-    with `log=True` is stored as its logarithm), so `.to()`, `parameters()` and
-    `state_dict()` cover them. The object is pure: it never mutates the model and keeps no
-    cache between calls.
+    with `log=True` is stored as its logarithm), and each `Hidden` term's network is a
+    submodule (`hidden[name]`, a `pinnkit.models.hidden.HiddenModule`), so `.to()`,
+    `parameters()` and `state_dict()` cover them. The object is pure: it never mutates the
+    model and keeps no cache between calls.
+
+    `hidden_terms` maps each Hidden name to a `HiddenTerm`: its applications, and per input
+    a readable label (`u`, `u_x`, `x`), the SymPy argument and the normalisation range.
 
     Build it with `compile_problem`.
     """
 
-    def __init__(self, problem: Problem, groups: list[_Group], engine: AbstractEngine, dtype):
+    def __init__(
+        self,
+        problem: Problem,
+        groups: list[_Group],
+        engine: AbstractEngine,
+        dtype,
+        *,
+        hidden: Mapping[str, nn.Module] | None = None,
+        hidden_terms: Mapping[str, HiddenTerm] | None = None,
+        hidden_specs: Mapping[str, HiddenNet] | None = None,
+        hidden_inputs: _Group | None = None,
+    ):
         super().__init__()
         self.problem = problem
         self.groups = groups
         self.engine = engine
+        self.hidden = nn.ModuleDict(dict(hidden or {}))
+        self.hidden_terms: dict[str, HiddenTerm] = dict(hidden_terms or {})
+        self._hidden_specs = dict(hidden_specs or {})
+        self._hidden_inputs = hidden_inputs
         self.parameters_raw = nn.ParameterDict(
             {
                 p.name: nn.Parameter(
@@ -159,6 +183,8 @@ class CompiledProblem(nn.Module):
                 out[g.terms[0]] = self._data_residual(g, values)
                 continue
             args = [self._input(kind, batch, values, params) for kind in g.inputs]
+            if g.hidden:
+                args.append(self._hidden_callables())
             results = g.fn(*args)
             n = batch.points.shape[0]
             for name, r in zip(g.terms, results):
@@ -168,7 +194,57 @@ class CompiledProblem(nn.Module):
                 out[name] = r
         return out
 
+    def hidden_values(
+        self, model: nn.Module, points: Tensor
+    ) -> dict[str, tuple[dict[str, Tensor], Tensor]]:
+        """Each Hidden term's inputs and output at `points`, with `model` as the fields.
+
+        For a term `f(u, u_x)` this evaluates the arguments $a_i(p)$ at every point $p$
+        (through the same derivative engine as the residuals) and the network
+        $f_\\theta(a_1(p), \\dots)$ on them: the samples that symbolic regression fits.
+        Pure: it changes neither the model nor this module. Derivative inputs are computed
+        with autograd enabled internally, so calling it under `torch.no_grad()` works and
+        returns tensors without a graph (otherwise `.detach()` what you keep).
+
+        **Arguments**
+
+        - `model`: maps (batch, n_coords) points to (batch, n_fields) values.
+        - `points`: (batch, n_coords) tensor, columns in `problem.coords` order, on this
+          module's device and dtype.
+
+        **Returns**
+
+        `{name: (inputs, output)}`: `inputs` maps each input's label (`u`, `u_x`, `x`; see
+        `hidden_terms[name].inputs` for the SymPy argument behind each label) to a (batch,)
+        tensor, and `output` is the (batch,) network value. A term applied to different
+        arguments in different places (`f(u) - f(v)`) stacks the rows of every application
+        in order of appearance, so its tensors have length `batch * n_applications`, keyed by
+        the labels of the first application.
+        """
+        group = self._hidden_inputs
+        if group is None:
+            return {}
+        batch = Batch(points)
+        values = self.engine.evaluate(model, points, group.plan)
+        params = self.parameter_values()
+        columns = iter(group.fn(*[self._input(k, batch, values, params) for k in group.inputs]))
+        n = points.shape[0]
+        out = {}
+        for name, term in self.hidden_terms.items():
+            stacked: list[list[Tensor]] = [[] for _ in term.inputs]
+            for _app in term.applications:
+                for parts in stacked:
+                    parts.append(_full(next(columns), n, points))
+            inputs = {label: torch.cat(parts) for label, parts in zip(term.labels, stacked)}
+            output = self.hidden[name](torch.stack(list(inputs.values()), dim=-1))
+            out[name] = (inputs, output)
+        return out
+
     # -- helpers ----------------------------------------------------------------------------
+
+    def _hidden_callables(self) -> dict[str, Callable]:
+        """Name -> callable on a Hidden term's argument tensors (what generated code calls)."""
+        return {name: _stacked_call(module) for name, module in self.hidden.items()}
 
     def _input(self, kind, batch: Batch, values, params):
         what, key = kind
@@ -219,7 +295,23 @@ class CompiledProblem(nn.Module):
             lines.append(
                 "  learned constants: " + ", ".join(p.name for p in self.problem.parameters)
             )
+        lines += describe_hidden_terms(
+            list(self.hidden_terms.values()), self._hidden_specs, self.problem.coords
+        )
         return "\n".join(lines)
+
+
+def _stacked_call(module: nn.Module) -> Callable:
+    def call(*columns: Tensor) -> Tensor:
+        return module(torch.stack(torch.broadcast_tensors(*columns), dim=-1))
+
+    return call
+
+
+def _full(value, n: int, points: Tensor) -> Tensor:
+    """A generated column as a (n,) tensor (constants broadcast)."""
+    value = torch.as_tensor(value, dtype=points.dtype, device=points.device)
+    return value.expand(n) if value.dim() == 0 else value
 
 
 def _buffer_name(region: str, field: str) -> str:
@@ -232,20 +324,30 @@ def compile_problem(
     dtype: torch.dtype = torch.float32,
     engine: str = "auto",
     extra_ops: Mapping[type, Callable] | None = None,
+    hidden: HiddenNet | None = None,
+    hidden_terms: Mapping[str, HiddenNet] | None = None,
+    generator: torch.Generator | None = None,
 ) -> CompiledProblem:
     """Compile a `Problem` into a `CompiledProblem`.
 
     **Arguments**
 
     - `problem`: a validated `Problem`.
-    - `dtype`: dtype of the learned constants and data targets (`torch.float32` default).
+    - `dtype`: dtype of the learned constants, data targets and Hidden networks
+      (`torch.float32` default).
     - `engine`: derivative engine, `"auto"`, `"autograd"` or `"func"`.
     - `extra_ops`: `{sympy_function_class: torch_callable}` for functions pinnkit does not
       know, e.g. `{sympy.besselj: my_besselj}`.
+    - `hidden`: network spec of every Hidden term (default `HiddenNet()`: 2 x 32 tanh).
+    - `hidden_terms`: per-name specs overriding `hidden` (`{"f": HiddenNet(width=64)}`).
+    - `generator`: draws the Hidden networks' initial weights, in order of appearance
+      (default: a fresh generator seeded with 0). Unused without Hidden terms.
 
     **Raises**
 
-    `CompileError` for an expression with no torch mapping (it names the node and this hook).
+    `CompileError` for an expression with no torch mapping (it names the node and this hook)
+    or a Hidden name torch cannot use as a submodule name; `ConfigError` for a name in
+    `hidden_terms` that is not a Hidden term of the problem.
     """
     if not isinstance(problem, Problem):
         raise CompileError(f"compile_problem: expected a Problem, found {type(problem).__name__}.")
@@ -289,7 +391,51 @@ def compile_problem(
                 targets=dict(data.values),
             )
         )
-    return CompiledProblem(problem, groups, make_engine(engine), dtype)
+    terms = {h.name: hidden_term(problem, h) for h in problem.hidden}
+    specs = _hidden_specs(problem, hidden, hidden_terms)
+    if generator is None and terms:
+        generator = torch.Generator().manual_seed(0)
+    modules = {}
+    for name, term in terms.items():
+        if hasattr(nn.ModuleDict(), name):
+            raise CompileError(
+                f'Hidden "{name}": torch reserves this name on module containers. '
+                f'Fix: rename it, e.g. `pk.Hidden("{name}_h")`.'
+            )
+        lo, hi = zip(*(i.bounds for i in term.inputs))
+        modules[name] = specs[name].build(lo, hi, generator, dtype=dtype)
+    inputs_group = None
+    if terms:
+        items = [
+            (f'"{name}" input {label}', arg)
+            for name, term in terms.items()
+            for app in term.applications
+            for label, arg in zip(term.labels, app.args)
+        ]
+        inputs_group = _compile_group("hidden inputs", "hidden", items, problem, extra_ops)
+    return CompiledProblem(
+        problem,
+        groups,
+        make_engine(engine),
+        dtype,
+        hidden=modules,
+        hidden_terms=terms,
+        hidden_specs=specs,
+        hidden_inputs=inputs_group,
+    )
+
+
+def _hidden_specs(problem, default, by_name) -> dict[str, HiddenNet]:
+    names = [h.name for h in problem.hidden]
+    by_name = dict(by_name or {})
+    unknown = sorted(set(by_name) - set(names))
+    if unknown:
+        raise ConfigError(
+            f"hidden_terms: {unknown[0]!r} is not a Hidden term of the problem; its Hidden "
+            f"terms are {names}.{did_you_mean(unknown[0], names)} Fix: key the specs by a "
+            'Hidden name, e.g. `hidden_terms={"f": pk.HiddenNet(width=16)}`.'
+        )
+    return {name: by_name.get(name, default or HiddenNet()) for name in names}
 
 
 def _compile_group(region, kind, items, problem: Problem, extra_ops) -> _Group:
@@ -327,4 +473,5 @@ def _compile_group(region, kind, items, problem: Problem, extra_ops) -> _Group:
         function_name="residuals_" + "".join(ch if ch.isalnum() else "_" for ch in region),
         labels=labels,
     )
-    return _Group(region, kind, tuple(names), plan, tuple(inputs), fn, source)
+    hidden = any(uses_hidden(e) for e in rewritten)
+    return _Group(region, kind, tuple(names), plan, tuple(inputs), fn, source, hidden=hidden)

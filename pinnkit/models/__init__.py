@@ -15,9 +15,18 @@ from torch import nn
 from pinnkit.errors import ConfigError
 from pinnkit.models.features import Fourier, Normalize, PeriodicEmbedding
 from pinnkit.models.gaussian import Gaussians
+from pinnkit.models.hidden import HiddenNet
 from pinnkit.models.mlp import MLP
 
-__all__ = ["AbstractModel", "FieldModel", "MLP", "Fourier", "Gaussians", "build_model"]
+__all__ = [
+    "AbstractModel",
+    "FieldModel",
+    "MLP",
+    "Fourier",
+    "Gaussians",
+    "HiddenNet",
+    "build_model",
+]
 
 #: Raised when both input features are asked for (key phrase: "not both").
 BOTH_FEATURES = (

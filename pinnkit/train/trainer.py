@@ -104,7 +104,13 @@ class Trainer:
         self.generator = torch.Generator().manual_seed(int(config.seed))
         self.rng = np.random.default_rng(int(config.seed))
         self.compiled = compile_problem(
-            problem, dtype=self.dtype, engine=config.engine, extra_ops=extra_ops
+            problem,
+            dtype=self.dtype,
+            engine=config.engine,
+            extra_ops=extra_ops,
+            hidden=config.hidden,
+            hidden_terms=config.hidden_terms,
+            generator=self.generator,
         ).to(self.device)
         self.model = build_model(problem, config, self.generator).to(self.device, self.dtype)
         unknown = sorted(set(config.weights) - set(self.compiled.term_names))
