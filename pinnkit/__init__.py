@@ -21,10 +21,12 @@ from pinnkit.errors import (
     ConfigError,
     DiscoveryError,
     PinnkitError,
+    PinnkitWarning,
     ProblemError,
     TrainingError,
 )
 from pinnkit.models import MLP, Fourier, Gaussians, HiddenNet
+from pinnkit.models.lagrangian import Lagrangian
 from pinnkit.problem import (
     Boundary,
     Condition,
@@ -59,6 +61,7 @@ __all__ = [
     "SpaceTime",
     "TimeInterval",
     "PinnkitError",
+    "PinnkitWarning",
     "ProblemError",
     "CompileError",
     "ConfigError",
@@ -67,6 +70,7 @@ __all__ = [
     "MLP",
     "Fourier",
     "Gaussians",
+    "Lagrangian",
     "HiddenNet",
     "Boundary",
     "Condition",

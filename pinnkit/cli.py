@@ -118,9 +118,19 @@ def _cmd_check(args) -> int:
     path = resolve_problem_path(args.file)
     problem, config, _ = load_problem_file(path)
     config = apply_overrides(config or Config(), args.set or [])
-    compiled = compile_problem(
-        problem, engine=config.engine, hidden=config.hidden, hidden_terms=config.hidden_terms
-    )
+    if config.lagrangian is not None:
+        import torch
+
+        compiled, _ = config.lagrangian.build(
+            problem, config, torch.Generator(), dtype=torch.float32
+        )
+    else:
+        compiled = compile_problem(
+            problem,
+            engine=config.engine,
+            hidden=config.hidden,
+            hidden_terms=config.hidden_terms,
+        )
     print(problem.describe())
     print()
     print(compiled.describe())

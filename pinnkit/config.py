@@ -15,6 +15,7 @@ from typing import Any
 from pinnkit.errors import ConfigError, did_you_mean
 from pinnkit.models import BOTH_FEATURES, MLP, Fourier, Gaussians
 from pinnkit.models.hidden import HiddenNet
+from pinnkit.models.lagrangian import Lagrangian
 
 __all__ = ["Adam", "LBFGS", "Sampling", "Config", "apply_overrides", "parse_value"]
 
@@ -103,11 +104,15 @@ class Config:
       `fourier` and `gaussians` may be set.
     - `harmonics`: harmonics of the exact periodic embedding (when a `Periodic(exact=True)`
       condition asks for one; default 1).
+    - `exact_initial`: build the initial values into the model,
+      $u = u_0(x) + \\frac{t - t_0}{t_1 - t_0} N(x, t)$ (default False; see
+      `pinnkit.models.constraints`).
     - `optimizer`: `Adam` spec; `lbfgs`: `LBFGS` polish spec; `sampling`: `Sampling` spec.
     - `weights`: fixed loss weight per term name, overriding the problem's.
     - `causal`: `Causal` temporal weighting of the equations, or None.
     - `balance`: `Balance` gradient-norm balancing of the terms, or None.
     - `rar`: `RAR` residual-based adaptive sampling, or None.
+    - `lagrangian`: `Lagrangian` PINN (two branches along characteristics), or None.
     - `hidden`: `HiddenNet` spec of every `pk.Hidden` term's network (default 2 x 32 tanh).
     - `hidden_terms`: per-name `HiddenNet` specs overriding `hidden`, e.g.
       `{"f": HiddenNet(width=64)}` (`--set hidden_terms.f='{"width": 64}'`).
@@ -125,6 +130,7 @@ class Config:
     fourier: Fourier | None = None
     gaussians: Gaussians | None = None
     harmonics: int = 1
+    exact_initial: bool = False
     optimizer: Adam = field(default_factory=Adam)
     lbfgs: LBFGS = field(default_factory=LBFGS)
     sampling: Sampling = field(default_factory=Sampling)
@@ -132,6 +138,7 @@ class Config:
     causal: Causal | None = None
     balance: Balance | None = None
     rar: RAR | None = None
+    lagrangian: Lagrangian | None = None
     hidden: HiddenNet = field(default_factory=HiddenNet)
     hidden_terms: dict = field(default_factory=dict)
     log_every: int = 100
@@ -182,11 +189,16 @@ class Config:
 
 #: Spec classes that may appear in a config tree (JSON "type" tag -> class).
 SPECS: dict[str, type] = {
-    c.__name__: c for c in (Config, MLP, Fourier, Gaussians, Adam, LBFGS, Sampling)
+    c.__name__: c for c in (Config, MLP, Fourier, Gaussians, Adam, LBFGS, Sampling, Lagrangian)
 }
 SPECS[HiddenNet.__name__] = HiddenNet
 #: Fields whose value may be None, and the spec to create when a `--set` reaches into them.
-OPTIONAL_SPECS: dict[str, type] = {"fourier": Fourier, "gaussians": Gaussians}
+OPTIONAL_SPECS: dict[str, type] = {
+    "fourier": Fourier,
+    "gaussians": Gaussians,
+    "lagrangian": Lagrangian,
+    "position": MLP,
+}
 
 
 def _hidden_terms(specs: Any) -> dict:

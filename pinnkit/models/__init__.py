@@ -94,14 +94,14 @@ class FieldModel(AbstractModel):
         return self.body(z)
 
 
-def build_model(problem, config, generator: torch.Generator) -> FieldModel:
+def build_model(problem, config, generator: torch.Generator) -> AbstractModel:
     """The model a `Config` asks for, sized for `problem` (weights drawn from `generator`)."""
     lo, hi = problem.domain.bounds
     names = [c.name for c in problem.coords]
     periods = {
         names.index(name): high - low for name, (low, high) in problem.periodic_embeddings.items()
     }
-    return FieldModel(
+    model = FieldModel(
         lo=[float(v) for v in lo],
         hi=[float(v) for v in hi],
         n_out=len(problem.fields),
@@ -112,3 +112,8 @@ def build_model(problem, config, generator: torch.Generator) -> FieldModel:
         fourier=config.fourier,
         gaussians=config.gaussians,
     )
+    if config.exact_initial:
+        from pinnkit.models.constraints import ExactInitial
+
+        return ExactInitial(model, problem)
+    return model

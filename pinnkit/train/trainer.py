@@ -15,6 +15,7 @@ import logging
 import os
 import sys
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -23,7 +24,7 @@ import torch
 
 from pinnkit.compile import Batch, compile_problem
 from pinnkit.config import Config
-from pinnkit.errors import ConfigError, ProblemError, TrainingError
+from pinnkit.errors import ConfigError, PinnkitWarning, ProblemError, TrainingError
 from pinnkit.load import load_problem_file
 from pinnkit.models import build_model
 from pinnkit.problem import Problem
@@ -103,16 +104,23 @@ class Trainer:
         self.dtype = torch.float64 if config.dtype == "float64" else torch.float32
         self.generator = torch.Generator().manual_seed(int(config.seed))
         self.rng = np.random.default_rng(int(config.seed))
-        self.compiled = compile_problem(
-            problem,
-            dtype=self.dtype,
-            engine=config.engine,
-            extra_ops=extra_ops,
-            hidden=config.hidden,
-            hidden_terms=config.hidden_terms,
-            generator=self.generator,
-        ).to(self.device)
-        self.model = build_model(problem, config, self.generator).to(self.device, self.dtype)
+        if config.lagrangian is not None:
+            compiled, model = config.lagrangian.build(
+                problem, config, self.generator, dtype=self.dtype, extra_ops=extra_ops
+            )
+        else:
+            compiled = compile_problem(
+                problem,
+                dtype=self.dtype,
+                engine=config.engine,
+                extra_ops=extra_ops,
+                hidden=config.hidden,
+                hidden_terms=config.hidden_terms,
+                generator=self.generator,
+            )
+            model = build_model(problem, config, self.generator)
+        self.compiled = compiled.to(self.device)
+        self.model = model.to(self.device, self.dtype)
         unknown = sorted(set(config.weights) - set(self.compiled.term_names))
         if unknown:
             from pinnkit.errors import did_you_mean
@@ -159,6 +167,7 @@ class Trainer:
         self.last_terms: dict[str, float] = {}
         self.last_rel_l2: dict[str, float] = {}
         self._memory_metrics: list[dict] = []
+        self.notes: list[str] = []  # warnings of this run, also written to summary.json
 
     # -- public -------------------------------------------------------------------------------
 
@@ -192,10 +201,9 @@ class Trainer:
     # -- one Adam step ----------------------------------------------------------------------
 
     def _default_weights(self) -> dict[str, float]:
-        weights = {e.name: 1.0 for e in self.problem.equations}
-        weights.update({c.name: c.weight for c in self.problem.conditions})
-        weights.update({d.name: d.weight for d in self.problem.data})
-        return weights
+        given = {c.name: c.weight for c in self.problem.conditions}
+        given.update({d.name: d.weight for d in self.problem.data})
+        return {k: given.get(k, 1.0) for k in self.compiled.term_names}
 
     def _strategies(self) -> dict:
         named = {"causal": self.causal, "balance": self.balance, "rar": self.rar}
@@ -330,6 +338,7 @@ class Trainer:
                 k: float(v.detach()) for k, v in self.compiled.parameter_values().items()
             }
         row.update(self._strategy_metrics())
+        self._warn_if_stalled()
         if self.error_grid is not None and (
             self.step % self.config.eval_every == 0 or self.step >= self.total_steps
         ):
@@ -348,6 +357,15 @@ class Trainer:
             self.callback(self.step, row)
         if self.step % self.config.checkpoint_every == 0 or self.step >= self.total_steps:
             self.checkpoint()
+
+    def _warn_if_stalled(self) -> None:
+        """Warn once per run when the causal epsilon schedule has stalled."""
+        if self.causal is None or self.phase != "adam":
+            return
+        note = self.causal.stalled(self.strategy_states["causal"])
+        if note and note.split(" for ")[0] not in " ".join(self.notes):
+            self.notes.append(note)
+            warnings.warn(note, PinnkitWarning, stacklevel=2)
 
     def _effective_weights(self) -> dict[str, float]:
         """The fixed weights times the balancing weights (when balancing is on)."""
@@ -528,6 +546,7 @@ class Trainer:
             "adam_steps": int(self.config.steps),
             "lbfgs_steps": max(0, self.step - int(self.config.steps)),
             "wall_seconds": round(self.elapsed, 3),
+            "notes": list(self.notes),
             "device": str(self.device)
             + (
                 f" ({torch.cuda.get_device_name(self.device)})"
