@@ -3,6 +3,7 @@
 from pinnkit.compile.codegen import OP_TABLE
 from pinnkit.compile.compiled import Batch, CompiledProblem, compile_problem
 from pinnkit.compile.engine import AbstractEngine, AutogradEngine, ForwardEngine, make_engine
+from pinnkit.compile.hidden import HiddenInput, HiddenTerm
 from pinnkit.compile.plan import DerivativePlan, Partial, build_plan
 
 __all__ = [
@@ -14,6 +15,8 @@ __all__ = [
     "AutogradEngine",
     "ForwardEngine",
     "make_engine",
+    "HiddenInput",
+    "HiddenTerm",
     "DerivativePlan",
     "Partial",
     "build_plan",
