@@ -52,8 +52,10 @@ def test_model_holds_the_initial_value_and_the_initial_term_vanishes(generator, 
     out = model(at_start).detach().numpy()
     np.testing.assert_allclose(out[:, 0], np.sin(np.pi * xs) * np.exp(xs), atol=ROUND_OFF)
     compiled = compile_problem(problem, dtype=torch.float64)
-    r = compiled.residuals(model, {"initial": Batch(at_start), "interior": Batch(at_start),
-                                    "boundary": Batch(at_start)})
+    r = compiled.residuals(
+        model,
+        {"initial": Batch(at_start), "interior": Batch(at_start), "boundary": Batch(at_start)},
+    )
     assert float(r["u0"].detach().abs().max()) < ROUND_OFF
     assert float(r["v_t0"].detach().abs().max()) > 0  # v is not constrained
     later = at_start.clone()

@@ -84,7 +84,9 @@ def _problem(equation, *, speed=None, conditions=None, period=2 * sp.pi, **kwarg
 
 
 def _config(**kwargs):
-    return Config(lagrangian=Lagrangian(), model=pk.MLP(width=8, depth=2), dtype="float64", **kwargs)
+    return Config(
+        lagrangian=Lagrangian(), model=pk.MLP(width=8, depth=2), dtype="float64", **kwargs
+    )
 
 
 def _build(problem, config=None, generator=None):
@@ -113,9 +115,7 @@ def test_unsupported_problems_get_a_clear_error():
             "is not supported",
         ),
         (
-            _problem(
-                burgers, data=pk.Data({x: [1.0], t: [0.5]}, {u: [0.1]}, name="obs")
-            ),
+            _problem(burgers, data=pk.Data({x: [1.0], t: [0.5]}, {u: [0.1]}, name="obs")),
             "data sets are not supported",
         ),
     ]

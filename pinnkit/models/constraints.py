@@ -38,8 +38,10 @@ def initial_values(problem) -> dict[str, sp.Expr]:
             continue
         for field in problem.fields:
             value = sp.expand(field - cond.expr)
-            if not value.has(field) and not value.atoms(sp.Derivative) and not any(
-                value.has(f) for f in problem.fields
+            if (
+                not value.has(field)
+                and not value.atoms(sp.Derivative)
+                and not any(value.has(f) for f in problem.fields)
             ):
                 out[str(field.func)] = value.subs(t, t0)
     return out

@@ -167,20 +167,36 @@ class Lagrangian:
         if not self.baseline:
             a0 = sp.Integer(0)
         initial_fn, _ = generate(
-            [u0, a0], [setup.x], where=["initial value", "initial velocity"],
-            extra_ops=extra_ops, function_name="initial", labels=[setup.x.name],
+            [u0, a0],
+            [setup.x],
+            where=["initial value", "initial velocity"],
+            extra_ops=extra_ops,
+            function_name="initial",
+            labels=[setup.x.name],
         )
         lo, hi = problem.domain.bounds
         kwargs = dict(
-            lo=[float(v) for v in lo], hi=[float(v) for v in hi], n_out=1, generator=generator,
-            periods={setup.ix: setup.period}, harmonics=config.harmonics,
-            fourier=config.fourier, gaussians=config.gaussians,
+            lo=[float(v) for v in lo],
+            hi=[float(v) for v in hi],
+            n_out=1,
+            generator=generator,
+            periods={setup.ix: setup.period},
+            harmonics=config.harmonics,
+            fourier=config.fourier,
+            gaussians=config.gaussians,
         )
         position = FieldModel(body=self.position or config.model, **kwargs)
         state = FieldModel(body=config.model, **kwargs)
         model = LagrangianModel(
-            position, state, initial_fn, ix=setup.ix, it=setup.it, t0=setup.t0,
-            lo=setup.lo, period=setup.period, grid=int(self.grid),
+            position,
+            state,
+            initial_fn,
+            ix=setup.ix,
+            it=setup.it,
+            t0=setup.t0,
+            lo=setup.lo,
+            period=setup.period,
+            grid=int(self.grid),
         )
         residuals = LagrangianResiduals(problem, setup, dtype=dtype, extra_ops=extra_ops)
         return residuals, model
@@ -207,7 +223,9 @@ class _Setup:
         domain = problem.domain
         space = domain.space_coords
         if domain.time is None or len(space) != 1:
-            raise ProblemError(f"lagrangian: the domain {domain!r} is not 1-D space x time. {_SUPPORTED}")
+            raise ProblemError(
+                f"lagrangian: the domain {domain!r} is not 1-D space x time. {_SUPPORTED}"
+            )
         if len(problem.fields) != 1 or len(problem.equations) != 1:
             raise ProblemError(
                 f"lagrangian: found {len(problem.fields)} fields and {len(problem.equations)} "
@@ -242,7 +260,8 @@ class _Setup:
         if not periodic:
             raise ProblemError(
                 f"lagrangian: no periodic condition in {x}; inflow/outflow boundaries are not "
-                f"supported yet. Fix: add `pk.Periodic({x}, exact=True)` if the problem is periodic. "
+                f"supported yet. Fix: add `pk.Periodic({x}, exact=True)` if the problem is "
+                "periodic. "
                 f"{_SUPPORTED}"
             )
         if initial is None:
@@ -256,8 +275,17 @@ class _Setup:
         lo, hi = domain.bounds
         ix, it = coords.index(x), coords.index(t)
         return cls(
-            advection, eq.name, field, x, t, ix, it, float(lo[it]), float(lo[ix]),
-            float(hi[ix] - lo[ix]), initial,
+            advection,
+            eq.name,
+            field,
+            x,
+            t,
+            ix,
+            it,
+            float(lo[it]),
+            float(lo[ix]),
+            float(hi[ix] - lo[ix]),
+            initial,
         )
 
 
@@ -303,7 +331,9 @@ class LagrangianModel(nn.Module):
         m, period = self.grid, self.period
         times, inverse = torch.unique(t, return_inverse=True)
         xi_grid = self.lo + period * torch.arange(m + 1, dtype=x.dtype, device=x.device) / m
-        rows = self._positions(xi_grid[None, :m].expand(len(times), m), times[:, None].expand(-1, m))
+        rows = self._positions(
+            xi_grid[None, :m].expand(len(times), m), times[:, None].expand(-1, m)
+        )
         rows = torch.cat([rows, rows[:, :1] + period], dim=1)  # X(xi + L) = X(xi) + L
         phi = rows[inverse] - x[:, None]
         q = torch.floor(phi / period)
@@ -318,8 +348,10 @@ class LagrangianModel(nn.Module):
             fc = self._positions(c, t) - x - shift
             left = fc < 0
             a, fa, b, fb = (
-                torch.where(left, c, a), torch.where(left, fc, fa),
-                torch.where(left, b, c), torch.where(left, fb, fc),
+                torch.where(left, c, a),
+                torch.where(left, fc, fa),
+                torch.where(left, b, c),
+                torch.where(left, fb, fc),
             )
             fb = torch.where(left & (side < 0), fb / 2, fb)
             fa = torch.where(~left & (side > 0), fa / 2, fa)
@@ -342,7 +374,9 @@ class LagrangianResiduals(nn.Module):
         self.engine = _EngineName("autograd (lagrangian)")
         self.parameters_raw = nn.ParameterDict(
             {
-                p.name: nn.Parameter(torch.tensor(math.log(p.init) if p.log else p.init, dtype=dtype))
+                p.name: nn.Parameter(
+                    torch.tensor(math.log(p.init) if p.log else p.init, dtype=dtype)
+                )
                 for p in problem.parameters
             }
         )
@@ -353,13 +387,18 @@ class LagrangianResiduals(nn.Module):
         )
         self.max_order = orders[-1]
         symbols = [sp.Symbol("u" + "_" + "x" * k if k else "u") for k in range(self.max_order + 1)]
-        subs = {sp.Derivative(field, (setup.x, k)): symbols[k] for k in range(1, self.max_order + 1)}
+        subs = {
+            sp.Derivative(field, (setup.x, k)): symbols[k] for k in range(1, self.max_order + 1)
+        }
         exprs = [e.subs(subs).subs(field, symbols[0]) for e in (adv.velocity, adv.rest)]
         self._params = [p for p in problem.parameters if any(e.has(p) for e in exprs)]
         inputs = [*symbols, setup.x, setup.t, *self._params]
         self._fn, self.source = generate(
-            exprs, inputs, where=[f'"{self.term_names[1]}"', f'"{self.term_names[0]}"'],
-            extra_ops=extra_ops, function_name="lagrangian_" + setup.equation,
+            exprs,
+            inputs,
+            where=[f'"{self.term_names[1]}"', f'"{self.term_names[0]}"'],
+            extra_ops=extra_ops,
+            function_name="lagrangian_" + setup.equation,
             labels=[s.name for s in inputs],
         )
 
@@ -395,7 +434,9 @@ class LagrangianResiduals(nn.Module):
             if k < self.max_order:
                 d = torch.autograd.grad(d.sum(), points, create_graph=True)[0][:, ix] / x_xi
         values = self.parameter_values()
-        velocity, rest = self._fn(*derivs, x, points[:, it], *[values[p.name] for p in self._params])
+        velocity, rest = self._fn(
+            *derivs, x, points[:, it], *[values[p.name] for p in self._params]
+        )
         return {
             self.term_names[0]: gu[:, it] - _full(rest, u),
             self.term_names[1]: gx[:, it] - _full(velocity, u),
@@ -407,7 +448,8 @@ class LagrangianResiduals(nn.Module):
             [
                 "Lagrangian PINN (Mojgani et al. 2022): the equation along characteristics",
                 f"  rewrite: {s.advection}",
-                f"  velocity a = {sp.sstr(s.advection.velocity)};  rest R = {sp.sstr(s.advection.rest)}",
+                f"  velocity a = {sp.sstr(s.advection.velocity)};  "
+                f"rest R = {sp.sstr(s.advection.rest)}",
                 f"  initial value u0({s.x.name}) = {sp.sstr(s.initial)}; periodic in {s.x.name} "
                 f"with period {s.period:g}",
                 f"  terms: {self.term_names[0]!r} (dU/dt = R), {self.term_names[1]!r} (dX/dt = a)",
@@ -426,4 +468,3 @@ def _full(value, like: Tensor) -> Tensor:
     if isinstance(value, Tensor) and value.shape == like.shape:
         return value
     return torch.as_tensor(value, dtype=like.dtype, device=like.device).expand(like.shape)
-
