@@ -97,7 +97,11 @@ def test_front_invariants(name):
             current.complexity - previous.complexity
         )
         assert current.score == pytest.approx(expected, rel=1e-12)
-    assert front.best in front.candidates
+    assert front.best in front.candidates and front.best == front.choose("best")
+    assert front.choose("accuracy").loss == min(losses)
+    assert front.choose("score").score == max(c.score for c in front.candidates)
+    with pytest.raises(ValueError, match="unknown model_selection"):
+        front.choose("pareto")
     rows = front.to_rows()
     assert sum(row["chosen"] for row in rows) == 1
     json.dumps(rows)

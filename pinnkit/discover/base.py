@@ -120,9 +120,31 @@ class Front:
 
     @property
     def best(self) -> Candidate:
-        """The candidate chosen by the default (PySR "best") rule."""
+        """The candidate chosen by the default rule, `choose("best")`."""
+        return self.choose("best")
+
+    def choose(self, model_selection: str = "best") -> Candidate:
+        """The candidate chosen by one of PySR's `model_selection` rules.
+
+        `"best"`: the highest score among candidates with loss at most `BEST_LOSS_FACTOR`
+        times the smallest (the default). `"score"`: the highest score overall. `"accuracy"`:
+        the smallest loss. Ties go to the simpler candidate.
+
+        Raises:
+            ValueError: for another rule name.
+        """
         smallest = min(c.loss for c in self.candidates)
-        close = [c for c in self.candidates if c.loss <= BEST_LOSS_FACTOR * smallest]
+        if model_selection == "accuracy":
+            return min(self.candidates, key=lambda c: (c.loss, c.complexity))
+        if model_selection == "score":
+            close = list(self.candidates)
+        elif model_selection == "best":
+            close = [c for c in self.candidates if c.loss <= BEST_LOSS_FACTOR * smallest]
+        else:
+            raise ValueError(
+                f"Front.choose: unknown model_selection `{model_selection}`; "
+                "expected 'best', 'score' or 'accuracy'."
+            )
         return max(close, key=lambda c: (c.score, -c.complexity))
 
     def contains(self, truth: sp.Expr, *, rtol: float = 0.02) -> bool:
@@ -272,5 +294,11 @@ def is_same_form(found: sp.Expr, truth: sp.Expr, *, rtol: float = 0.02) -> bool:
             for f in truth.atoms(sp.Float)
         }
     )
-    difference = sp.simplify(snap_constants(found, rtol=rtol) - exact_truth)
-    return difference == 0
+    difference = snap_constants(found, rtol=rtol) - exact_truth
+    # A cheap numeric check first: `simplify` on a long wrong candidate takes seconds.
+    symbols = sorted(found.free_symbols | truth.free_symbols, key=str)
+    point = {s: sp.Rational(37 + 11 * i, 71) for i, s in enumerate(symbols)}
+    scale = 1 + abs(complex(exact_truth.xreplace(point).evalf()))
+    if not abs(complex(difference.xreplace(point).evalf())) <= 1e-9 * scale:
+        return False
+    return sp.simplify(difference) == 0

@@ -95,9 +95,9 @@ class Library:
 
     For inputs v_1..v_n: the constant 1, every monomial of total degree 1..`degree`, each
     family of `families` applied to each input, and (with `cross`) each input times a family
-    of a *different* input (u*exp(-x**2), x*sin(t)). With three inputs and the defaults that is
-    74 columns. Sums of up to `Offline.max_terms` of them, with fitted coefficients, are the
-    expressions searched.
+    of a *different* input (u*exp(-x**2), x*sin(t)). With the defaults that is 11 columns for
+    one nonnegative input and 83 for three. Sums of up to `Offline.max_terms` of them, with
+    fitted coefficients, are the expressions searched.
     """
 
     degree: int = 3
