@@ -88,6 +88,7 @@ __all__ = [
 ]
 
 from pinnkit.compile import compile_problem  # noqa: E402
+from pinnkit.discover import Discovery, discover  # noqa: E402
 from pinnkit.load import load_problem_file  # noqa: E402
 from pinnkit.runs import Run  # noqa: E402
 from pinnkit.train import fit, resume  # noqa: E402
@@ -96,3 +97,4 @@ from pinnkit.train.weighting import Balance, Causal  # noqa: E402
 
 __all__ += ["Run", "fit", "resume", "compile_problem", "load_problem_file", "apply_overrides"]
 __all__ += ["Causal", "Balance", "RAR"]
+__all__ += ["discover", "Discovery"]

@@ -1,4 +1,4 @@
-"""`pinnkit fit | check | plot | problems`: parse the command line, load, call, report.
+"""`pinnkit fit | check | discover | plot | problems`: parse the command line, load, call, report.
 
 A thin shell: every action is one public call that a notebook can make too. A
 `PinnkitError` becomes one message on stderr with exit code 2 (problem, config or compile
@@ -149,6 +149,20 @@ def _cmd_plot(args) -> int:
     return 0
 
 
+def _cmd_discover(args) -> int:
+    from pinnkit.discover import discover
+    from pinnkit.runs import Run
+
+    run = Run.load(args.run_dir)
+    found = discover(run, backend=args.backend, seed=args.seed, samples=args.samples)
+    paths = found.save(Path(args.run_dir) / "discovered")
+    print(found)
+    for name in ("discovered.json", *(p for p in paths if p.startswith("pareto_")), "problem.py"):
+        print(f"wrote {paths[name]}")
+    print(f"refit the constants: pinnkit fit {paths['problem.py']}")
+    return 0
+
+
 def _cmd_problems(args) -> int:
     problems = bundled_problems()
     if not problems:
@@ -191,6 +205,16 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("file")
     check.add_argument("--set", action="append", metavar="KEY=VALUE")
     check.set_defaults(handler=_cmd_check)
+
+    disc = sub.add_parser(
+        "discover",
+        help="find formulas for the Hidden terms of a run; writes RUN_DIR/discovered/",
+    )
+    disc.add_argument("run_dir")
+    disc.add_argument("--backend", default="offline", help="offline (default) or pysr")
+    disc.add_argument("--seed", type=int, default=0, help="seed of the points and backend")
+    disc.add_argument("--samples", type=int, default=4000, help="collocation points")
+    disc.set_defaults(handler=_cmd_discover)
 
     plot = sub.add_parser("plot", help="(re)draw the figures of a run directory")
     plot.add_argument("run_dir")

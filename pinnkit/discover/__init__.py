@@ -1,4 +1,6 @@
-"""Symbolic discovery of hidden terms: backends (offline default, PySR) and their Pareto fronts.
+"""Symbolic discovery of hidden terms: `discover(run) -> Discovery`, backends (offline default,
+PySR) and their Pareto fronts, the physics-aware choice (`select`) and substitution back into
+the Problem (`substitute`, `export`).
 
 `backend(name, **options)` resolves a backend by name (the CLI's `--backend`); `offline` is
 the default because it needs nothing beyond PyPI and recovered the common hidden terms best
@@ -23,6 +25,7 @@ from pinnkit.discover.base import (
 from pinnkit.discover.julia import JuliaStatus, julia_status
 from pinnkit.discover.offline import Library, Offline
 from pinnkit.discover.pysr import PySR
+from pinnkit.discover.substitute import Discovery, Formula, substitute
 from pinnkit.errors import ConfigError, did_you_mean
 
 __all__ = [
@@ -43,6 +46,10 @@ __all__ = [
     "BACKENDS",
     "DEFAULT_BACKEND",
     "backend",
+    "discover",
+    "Discovery",
+    "Formula",
+    "substitute",
 ]
 
 BACKENDS = MappingProxyType({"offline": Offline, "pysr": PySR})
@@ -72,3 +79,6 @@ def backend(name: str = DEFAULT_BACKEND, **options) -> AbstractBackend:
                 f"{', '.join(valid)}.{did_you_mean(key, valid)}"
             )
     return cls(**options)
+
+
+from pinnkit.discover.pipeline import discover  # noqa: E402  (it resolves names through `backend`)

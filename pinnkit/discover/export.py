@@ -1,0 +1,272 @@
+"""Exports of a `Discovery`: `discovered.json`, `pareto_<name>.csv`, a runnable `problem.py`
+with the formulas written in, and the HTML table Jupyter shows.
+
+The problem file is generated from the substituted `Problem` itself (not from the original
+file's text), so runs started from a notebook export too: coordinates, fields, Parameters
+(the formulas' constants among them) and normals are declared, then the equations and
+conditions are printed by SymPy's `sstr` (exact rationals kept as `S(1)/10`), the data sets
+are written as CSV files beside it, and `config.json` beside it holds the run's config.
+The original problem's reference solution is not carried over (it is code, not data).
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import re
+from pathlib import Path
+
+import sympy as sp
+from sympy.printing.str import StrPrinter
+
+from pinnkit.discover.base import display
+from pinnkit.problem import Normal, Parameter, Problem, is_hidden
+
+__all__ = ["discovery_json", "save_discovery", "discovery_html", "problem_source"]
+
+CSV_COLUMNS = (
+    "term",
+    "complexity",
+    "loss",
+    "score",
+    "physics_loss",
+    "shortlisted",
+    "backend_best",
+    "chosen",
+    "expression",
+    "sympy",
+    "latex",
+)
+
+
+def discovery_json(found) -> dict:
+    """The content of `discovered.json` (see `Discovery.to_json`)."""
+    terms = {}
+    for name, f in found.found.items():
+        expr, selection = f.expr, f.selection
+        terms[name] = {
+            "inputs": [
+                {"symbol": str(s), "argument": sp.sstr(a), "range": list(f.samples.bounds[s])}
+                for s, a in zip(f.samples.symbols, f.samples.args)
+            ],
+            "expression": sp.sstr(expr),
+            "expression_rounded": str(display(expr)),
+            "srepr": sp.srepr(expr),
+            "latex": sp.latex(sp.Eq(f.hidden(*f.samples.symbols), display(expr))),
+            "complexity": selection.chosen.complexity,
+            "loss": selection.chosen.loss,
+            "physics_loss_network": selection.network,
+            "samples": {"kept": f.samples.size, "drawn": f.samples.drawn},
+            "backend_seconds": f.front.seconds,
+            "pareto": f.rows(),
+        }
+    return {
+        "backend": found.backend,
+        "seed": found.seed,
+        "run": None if found.run_directory is None else str(found.run_directory),
+        "rule": terms and next(iter(found.found.values())).selection.rule,
+        "physics_factor": next(iter(found.found.values())).selection.factor,
+        "terms": terms,
+    }
+
+
+def pareto_csv(rows: list[dict]) -> str:
+    """The rows of one term's front as CSV text (columns `CSV_COLUMNS`)."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: "" if row.get(k) is None else row[k] for k in CSV_COLUMNS})
+    return buffer.getvalue()
+
+
+def save_discovery(found, directory: Path) -> dict[str, Path]:
+    """Write the exports into `directory` (atomically, file by file); name -> path."""
+    from pinnkit.runs import atomic_write
+
+    directory.mkdir(parents=True, exist_ok=True)
+    paths: dict[str, Path] = {}
+
+    def write(name: str, text: str) -> None:
+        atomic_write(directory / name, text)
+        paths[name] = directory / name
+
+    write("discovered.json", json.dumps(found.to_json(), indent=2, default=float) + "\n")
+    for name, f in found.found.items():
+        write(f"pareto_{name}.csv", pareto_csv(f.rows()))
+    problem = found.problem(parameters=True)
+    for data in problem.data:
+        write(f"data_{data.name}.csv", _data_csv(problem, data))
+    if found.config is not None:
+        config = found.config.replace(
+            hidden_terms={
+                k: v for k, v in found.config.hidden_terms.items() if k not in found.found
+            }
+        )
+        write("config.json", json.dumps(config.to_dict(), indent=2) + "\n")
+    header = "\n".join(
+        f"    {sp.sstr(f.hidden(*f.samples.symbols))} = {display(f.expr)}"
+        for f in found.found.values()
+    )
+    origin = f" of run {found.run_directory}" if found.run_directory else ""
+    write(
+        "problem.py",
+        problem_source(
+            problem,
+            doc=f"{problem.name} with the discovered term(s) written in (pinnkit discover, "
+            f"backend {found.backend}{origin}):\n\n{header}\n\nConstants are Parameters "
+            "initialised at the discovered values, so `pinnkit fit` on this file refits them.",
+            config=found.config is not None,
+        ),
+    )
+    return paths
+
+
+def _data_csv(problem: Problem, data) -> str:
+    names = [c.name for c in problem.coords] + list(data.values)
+    columns = [data.coords[n] for n in names[: len(problem.coords)]]
+    columns += [data.values[n] for n in data.values]
+    lines = [",".join(names)]
+    lines += [",".join(repr(float(v)) for v in row) for row in zip(*columns)]
+    return "\n".join(lines) + "\n"
+
+
+_DOMAIN_CLASSES = re.compile(r"\b(Interval|TimeInterval|Box|Rectangle|Disk)\(")
+
+
+class _Printer(StrPrinter):
+    """`sstr`, except that a non-integer rational prints as `S(p)/q`, so that it stays exact
+    when the generated file is executed (integers print plainly: `u**2`, `x/10`)."""
+
+    def _print_Rational(self, expr):
+        return f"S({expr.p})/{expr.q}"
+
+
+def _code(expr) -> str:
+    return _Printer().doprint(expr)
+
+
+def problem_source(problem: Problem, *, doc: str, config: bool) -> str:
+    """A problem file (in the style of `problems/*.py`) that rebuilds `problem`.
+
+    Data sets are read from `data_<name>.csv` beside the file; `config` adds
+    `config = pk.Config.from_json(...)` reading `config.json` beside it.
+    """
+    exprs = [e.source for e in problem.equations] + [c.expr for c in problem.conditions]
+    functions = {type(n).__name__ for e in exprs for n in sp.preorder_traversal(e)}
+    allowed = {name for name in functions if hasattr(sp, name) and name[0].isalpha()}
+    allowed |= {"Derivative", "S"}
+    allowed |= {str(c) for e in exprs for c in e.atoms(sp.NumberSymbol)}
+    allowed -= {"Symbol", "Integer", "Rational", "Float", "Mul", "Add", "Pow", "Tuple"}
+    allowed -= {"Equality", "Zero", "One", "NegativeOne", "Half", "Pi", "Exp1"}
+    coords = ", ".join(c.name for c in problem.coords)
+    symbols = sorted(
+        {s for e in exprs for s in e.free_symbols if isinstance(s, (Parameter, Normal))},
+        key=lambda s: s.name,
+    )
+    hidden = sorted({a.func for e in exprs for a in e.atoms(sp.Function) if is_hidden(a)}, key=str)
+    lines = [
+        '"""' + doc + '\n"""',
+        "",
+        "from pathlib import Path",
+        "",
+        "import sympy as sp",
+        f"from sympy import {', '.join(sorted(allowed))}",
+        "",
+        "import pinnkit as pk",
+        "",
+        "HERE = Path(__file__).resolve().parent",
+        f'{coords}{"," if len(problem.coords) == 1 else ""} = sp.symbols("{coords}")',
+    ]
+    for f in problem.fields:
+        lines.append(f'{f.func} = sp.Function("{f.func}")')
+    for s in symbols:
+        if isinstance(s, Parameter):
+            log = ", log=True" if s.log else ""
+            lines.append(f'{s.name} = pk.Parameter("{s.name}", init={s.init!r}{log})')
+        else:
+            lines.append(f"{s.name} = pk.Normal({s.coord})")
+    for h in hidden:
+        lines.append(f'{h} = pk.Hidden("{h}")  # bounds of the original are not carried over')
+    domain = _DOMAIN_CLASSES.sub(r"pk.\1(", repr(problem.domain)).replace(" × ", " * ")
+    equations = []
+    for e in problem.equations:
+        src = e.source
+        text = (
+            f"sp.Eq({_code(src.lhs)}, {_code(src.rhs)})"
+            if isinstance(src, sp.Equality)
+            else _code(src)
+        )
+        equations.append(f"        {e.name!r}: {text},")
+    conditions = [f"        {_condition(c)}," for c in problem.conditions]
+    data = [
+        f'        pk.Data.from_file(HERE / "data_{d.name}.csv", name={d.name!r}, '
+        f"weight={d.weight!r}),"
+        for d in problem.data
+    ]
+    lines += [
+        "",
+        "problem = pk.Problem(",
+        f"    name={problem.name + '_discovered'!r},",
+        f"    domain={domain},",
+        "    fields=[" + ", ".join(f"{f.func}({coords})" for f in problem.fields) + "],",
+        "    equations={",
+        *equations,
+        "    },",
+        "    conditions=[",
+        *conditions,
+        "    ],",
+    ]
+    if data:
+        lines += ["    data=[", *data, "    ],"]
+    lines.append(")")
+    if config:
+        lines += ["", 'config = pk.Config.from_json((HERE / "config.json").read_text())']
+    return "\n".join(lines) + "\n"
+
+
+def _condition(c) -> str:
+    parts = [_code(c.expr), f"on={c.on!r}" if isinstance(c.on, str) else f"on={_code(c.on)}"]
+    parts += [f"name={c.name!r}", f"weight={c.weight!r}"]
+    if c.periodic is not None:
+        fields = ", ".join(_code(f) for f in c.fields)
+        parts += [
+            f"periodic={c.periodic}",
+            f"exact={c.exact!r}",
+            f"fields=({fields},)",
+            f"order={c.order!r}",
+            f"bounds={c.bounds!r}",
+        ]
+    return "pk.Condition(" + ", ".join(parts) + ")"
+
+
+def discovery_html(found) -> str:
+    """Jupyter's view: per term the chosen formula (LaTeX) and its Pareto front as a table,
+    the chosen row highlighted and the short-listed rows' physics losses shown."""
+    parts = []
+    for f in found.found.values():
+        head = sp.latex(sp.Eq(f.hidden(*f.samples.symbols), display(f.expr)))
+        parts.append(f"<p><b>{html.escape(f.hidden.name)}</b>: $${head}$$</p>")
+        rows = []
+        for row in f.rows():
+            style = ' style="background:#fff3b0;font-weight:bold"' if row["chosen"] else ""
+            physics = "" if row["physics_loss"] is None else f"{row['physics_loss']:.3e}"
+            rows.append(
+                f"<tr{style}><td>{row['complexity']}</td><td>{row['loss']:.3e}</td>"
+                f"<td>{row['score']:.3f}</td><td>{physics}</td>"
+                f"<td>{html.escape(row['expression'])}</td>"
+                f"<td>{'chosen' if row['chosen'] else ''}"
+                f"{' (backend: best)' if row['backend_best'] else ''}</td></tr>"
+            )
+        parts.append(
+            f"<table><caption>Pareto front of {html.escape(f.hidden.name)} "
+            f"({html.escape(found.backend)})</caption><tr><th>complexity</th><th>loss</th>"
+            "<th>score</th><th>physics loss</th><th>expression</th><th></th></tr>"
+            + "".join(rows)
+            + "</table>"
+        )
+    rule = next(iter(found.found.values())).selection.rule if found.found else ""
+    parts.append(f"<p><small>Choice rule: {html.escape(rule)}</small></p>")
+    return "\n".join(parts)

@@ -1,0 +1,229 @@
+"""Put discovered formulas back into a Problem, and the `Discovery` result that holds them.
+
+A formula for a Hidden term is an expression in one symbol per input position (`u`, `u_x`,
+`x`, named by the inputs' labels). `substitute` applies it, as a `sp.Lambda` of those symbols,
+to every application of the term in every equation and condition, so `f(u(x, t))` becomes
+`0.98*u(x, t)*(1 - u(x, t))` and `f(v(x, t))` the same formula in `v`. The result is an
+ordinary, fully symbolic `Problem`; with `parameters=True` each float constant of a formula
+becomes a `pk.Parameter` (initialised at the fitted value), so `pk.fit` refits the constants.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import sympy as sp
+
+from pinnkit.discover.base import Front, display, snap_constants
+from pinnkit.discover.sample import HiddenSamples
+from pinnkit.discover.select import Selection
+from pinnkit.problem import Hidden, Parameter, Problem, is_hidden
+
+__all__ = ["Formula", "Found", "Discovery", "substitute", "parametrize"]
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A closed form for one Hidden term: `expr` in `symbols` (one per input position)."""
+
+    symbols: tuple[sp.Symbol, ...]
+    expr: sp.Expr
+
+    def apply(self, *args: sp.Expr) -> sp.Expr:
+        """The formula at the arguments of one application (`f(u(x, t))` -> its expression)."""
+        return sp.Lambda(self.symbols, self.expr)(*args)
+
+
+def parametrize(name: str, expr: sp.Expr) -> tuple[sp.Expr, tuple[Parameter, ...]]:
+    """`expr` with each distinct float replaced by `pk.Parameter(f"{name}_c{k}", init=value)`.
+
+    Constants are numbered in the order SymPy's pre-order traversal meets them; integers,
+    rationals and `pi` stay exact (exponents, the structure of the formula).
+    """
+    floats: dict[sp.Float, None] = {}
+    for node in sp.preorder_traversal(expr):
+        if isinstance(node, sp.Float):
+            floats.setdefault(node, None)
+    parameters = {f: Parameter(f"{name}_c{k}", init=float(f)) for k, f in enumerate(floats)}
+    return expr.xreplace(parameters), tuple(parameters.values())
+
+
+def substitute(
+    problem: Problem, formulas: Mapping[str, Formula], *, name: str | None = None
+) -> Problem:
+    """`problem` with each Hidden term named in `formulas` replaced by its formula.
+
+    Data, reference, domain, condition names and weights are kept; Hidden terms not in
+    `formulas` stay Hidden. The new Problem is validated like any other.
+
+    Arguments:
+        problem: the Problem with Hidden terms.
+        formulas: Hidden name -> `Formula`.
+        name: the new problem's name (default: the old one).
+    """
+
+    def put(expr: sp.Expr) -> sp.Expr:
+        return expr.replace(
+            lambda node: is_hidden(node) and node.func.name in formulas,
+            lambda node: formulas[node.func.name].apply(*node.args),
+        )
+
+    equations = {}
+    for equation in problem.equations:
+        source = equation.source
+        if isinstance(source, sp.Equality):
+            equations[equation.name] = sp.Eq(put(source.lhs), put(source.rhs), evaluate=False)
+        else:
+            equations[equation.name] = put(equation.residual)
+    conditions = [
+        dataclasses.replace(c, expr=put(c.expr)) if _uses(c.expr, formulas) else c
+        for c in problem.conditions
+    ]
+    return Problem(
+        domain=problem.domain,
+        fields=list(problem.fields),
+        equations=equations,
+        conditions=conditions,
+        data=list(problem.data) or None,
+        reference=problem.reference,
+        name=problem.name if name is None else name,
+    )
+
+
+def _uses(expr: sp.Expr, formulas: Mapping[str, Formula]) -> bool:
+    return any(is_hidden(a) and a.func.name in formulas for a in expr.atoms(sp.Function))
+
+
+@dataclass(frozen=True)
+class Found:
+    """What was found for one Hidden term: its samples, the backend's front, the choice."""
+
+    hidden: Hidden
+    samples: HiddenSamples
+    front: Front
+    selection: Selection
+
+    @property
+    def formula(self) -> Formula:
+        return Formula(self.samples.symbols, self.selection.chosen.expr)
+
+    @property
+    def expr(self) -> sp.Expr:
+        return self.selection.chosen.expr
+
+    def rows(self) -> list[dict]:
+        """The front as rows (see `Discovery.table`)."""
+        physics = {id(s.candidate): s.physics for s in self.selection.scored}
+        best = self.front.best
+        rows = []
+        for row, candidate in zip(self.front.to_rows(), self.front.candidates):
+            row = {"term": self.hidden.name, **row}
+            row["chosen"] = candidate is self.selection.chosen
+            row["backend_best"] = candidate is best
+            row["shortlisted"] = id(candidate) in physics
+            row["physics_loss"] = physics.get(id(candidate))
+            rows.append(row)
+        return rows
+
+
+class Discovery:
+    """The result of `pk.discover(run)`: a formula per Hidden term, chosen with the physics.
+
+    - `sympy()`: `{f: expr}` keyed by the `pk.Hidden` objects, in the input symbols.
+    - `latex()`: the formulas as LaTeX equations.
+    - `table`: every term's Pareto front as rows, the chosen candidate marked.
+    - `problem(parameters=True)`: the Problem with the formulas written in.
+    - `save(directory)`: `discovered.json`, `pareto_<name>.csv` and `problem.py` there.
+
+    In Jupyter it shows the Pareto fronts with the chosen formulas highlighted.
+    """
+
+    def __init__(
+        self,
+        problem: Problem,
+        found: Mapping[str, Found],
+        *,
+        backend: str,
+        seed: int,
+        config=None,
+        run_directory: Path | None = None,
+    ):
+        self.original = problem
+        self.found = dict(found)
+        self.backend = backend
+        self.seed = seed
+        self.config = config
+        self.run_directory = run_directory
+
+    def sympy(self, *, snap: bool = False) -> dict[Hidden, sp.Expr]:
+        """`{hidden: formula}`; `snap=True` rounds constants to nearby simple numbers
+        (`snap_constants`: p/q with q <= 10, or p*pi/q, within 2%)."""
+        return {f.hidden: snap_constants(f.expr) if snap else f.expr for f in self.found.values()}
+
+    def formulas(self, *, snap: bool = False) -> dict[str, Formula]:
+        """Hidden name -> `Formula` (the chosen expression and its input symbols)."""
+        return {
+            name: Formula(f.samples.symbols, snap_constants(f.expr) if snap else f.expr)
+            for name, f in self.found.items()
+        }
+
+    def latex(self) -> str:
+        """One LaTeX equation per term, `f{\\left(u \\right)} = ...` (constants to 4 digits)."""
+        return ",\\quad ".join(
+            sp.latex(sp.Eq(f.hidden(*f.samples.symbols), display(f.expr), evaluate=False))
+            for f in self.found.values()
+        )
+
+    @property
+    def table(self) -> list[dict]:
+        """One row per candidate of every term's front: term, complexity, loss, score,
+        expression, physics_loss (shortlisted ones), chosen, backend_best, sympy, latex."""
+        return [row for f in self.found.values() for row in f.rows()]
+
+    def problem(self, *, parameters: bool = True, snap: bool = False) -> Problem:
+        """The original Problem with every discovered term replaced by its formula.
+
+        Arguments:
+            parameters: turn each float constant of a formula into a `pk.Parameter` named
+                `<term>_c<k>` with the fitted value as `init`, so `pk.fit` refits them.
+            snap: round constants first (`snap_constants`); snapped ones become exact
+                numbers and are not refit.
+        """
+        formulas = {}
+        for name, formula in self.formulas(snap=snap).items():
+            expr = parametrize(name, formula.expr)[0] if parameters else formula.expr
+            formulas[name] = Formula(formula.symbols, expr)
+        return substitute(self.original, formulas)
+
+    def to_json(self) -> dict:
+        """Everything `save` writes to `discovered.json`, as plain data."""
+        from pinnkit.discover.export import discovery_json
+
+        return discovery_json(self)
+
+    def save(self, directory) -> dict[str, Path]:
+        """Write `discovered.json`, `pareto_<name>.csv`, `problem.py` (+ its data and config)
+        into `directory` (created); returns name -> path."""
+        from pinnkit.discover.export import save_discovery
+
+        return save_discovery(self, Path(directory))
+
+    def __str__(self) -> str:
+        lines = []
+        for f in self.found.values():
+            head = sp.sstr(f.hidden(*f.samples.symbols))
+            lines.append(f"{head} = {display(f.expr)}")
+            lines.append("  " + f.selection.describe().replace("\n", "\n  "))
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        body = ", ".join(f"{f.hidden.name}: {display(f.expr)}" for f in self.found.values())
+        return f"Discovery({{{body}}}, backend={self.backend!r})"
+
+    def _repr_html_(self) -> str:
+        from pinnkit.discover.export import discovery_html
+
+        return discovery_html(self)

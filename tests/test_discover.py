@@ -1,0 +1,298 @@
+"""`pk.discover`: sampling a hidden term over the trained solution, the physics-aware choice
+from a Pareto front, substitution back into the Problem (constants as Parameters), the
+exports (JSON, CSV, a problem file that loads and compiles), the `pinnkit discover` command;
+and (slow) fit + discover on `problems/fisher_hidden.py`.
+
+The fast tests use a "trained" run whose solution network is a manufactured solution and
+whose hidden network is a known function, so discovery must return exactly that formula.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import sympy as sp
+import torch
+from torch import nn
+
+import pinnkit as pk
+from pinnkit.cli import main
+from pinnkit.compile import compile_problem
+from pinnkit.discover import Candidate, Formula, Front, is_same_form, substitute
+from pinnkit.discover.sample import sample_hidden
+from pinnkit.discover.select import Scored, choose, physics_batches, pick, shortlist
+from pinnkit.errors import DiscoveryError
+from pinnkit.load import load_problem_file
+from tests.helpers import SympyModel
+
+x, t = sp.symbols("x t")
+u = sp.Function("u")(x, t)
+D = sp.Rational(1, 10)
+SOLUTION = sp.Rational(1, 2) + sp.exp(-t) * sp.sin(sp.pi * x) / 3
+TRUE_F = sp.Lambda(sp.Symbol("a"), sp.Symbol("a") * (1 - sp.Symbol("a")))
+PROBLEMS_DIR = Path(__file__).resolve().parent.parent / "problems"
+U = sp.Symbol("u")
+
+
+def _problem(f) -> pk.Problem:
+    """u_t = D u_xx + f(u) + s(x, t), with s such that SOLUTION solves it for f = TRUE_F."""
+    exact = SOLUTION
+    forcing = sp.simplify(exact.diff(t) - D * exact.diff(x, 2) - TRUE_F(exact))
+    rng = np.random.default_rng(5)
+    xs, ts = rng.uniform(0, 1, 40), rng.uniform(0, 1, 40)
+    values = sp.lambdify((x, t), exact, "numpy")(xs, ts)
+    return pk.Problem(
+        name="planted",
+        domain=pk.Interval(x, 0, 1) * pk.TimeInterval(t, 0, 1),
+        fields=[u],
+        equations={"reaction": sp.Eq(u.diff(t), D * u.diff(x, 2) + f(u) + forcing)},
+        conditions=[pk.Initial(u, exact.subs(t, 0), name="initial"), pk.Dirichlet(u, 0.5)],
+        data=pk.Data({x: xs, t: ts}, {u: values}),
+    )
+
+
+class _Known(nn.Module):
+    """Stands in for a trained hidden network: applies `fn` to the input columns."""
+
+    def __init__(self, fn):
+        super().__init__()
+        self.fn = fn
+
+    def forward(self, inputs):
+        return self.fn(*inputs.unbind(-1))
+
+
+def _planted_run(fn=lambda p: p * (1 - p)) -> pk.Run:
+    problem = _problem(pk.Hidden("f"))
+    compiled = compile_problem(problem, dtype=torch.float64, generator=torch.Generator())
+    compiled.hidden["f"] = _Known(fn)
+    return pk.Run(
+        problem=problem,
+        config=pk.Config(dtype="float64"),
+        model=SympyModel.of(problem, {"u": SOLUTION}),
+        compiled=compiled,
+        summary={},
+        directory=None,
+    )
+
+
+@pytest.fixture(scope="module")
+def planted() -> pk.Run:
+    return _planted_run()
+
+
+@pytest.fixture(scope="module")
+def found(planted) -> pk.Discovery:
+    return pk.discover(planted, samples=1000)
+
+
+# -- sampling --------------------------------------------------------------------------------
+
+
+def test_samples_cover_the_inputs_of_the_trained_solution(planted):
+    samples = sample_hidden(planted, samples=1000, trim=0.05)["f"]
+    (symbol,) = samples.symbols
+    values = samples.inputs[symbol]
+    lo, hi = samples.bounds[symbol]
+    # u = 1/2 + exp(-t) sin(pi x) / 3 lies in [0.5, 0.834]; trimming keeps the inner 90%.
+    assert 0.5 <= lo < hi <= 0.5 + 1 / 3
+    assert values.min() >= lo and values.max() <= hi
+    assert samples.size <= samples.drawn and samples.size >= 0.8 * samples.drawn
+    np.testing.assert_allclose(samples.target, values * (1 - values), rtol=1e-12)
+
+
+def test_discovery_needs_a_hidden_term():
+    problem = _problem(TRUE_F)
+    compiled = compile_problem(problem, dtype=torch.float64)
+    run = pk.Run(
+        problem=problem,
+        config=pk.Config(),
+        model=SympyModel.of(problem, {"u": SOLUTION}),
+        compiled=compiled,
+        summary={},
+        directory=None,
+    )
+    with pytest.raises(DiscoveryError, match="has no Hidden term"):
+        pk.discover(run)
+
+
+def test_unknown_term_name_is_reported(planted):
+    with pytest.raises(DiscoveryError, match="Did you mean `f`"):
+        pk.discover(planted, terms=["ff"])
+
+
+# -- the planted formula ---------------------------------------------------------------------
+
+
+def test_planted_formula_is_found_exactly(found):
+    (hidden,) = found.sympy()
+    assert hidden.name == "f"
+    assert is_same_form(found.sympy()[hidden], U * (1 - U), rtol=1e-6)
+    assert sp.simplify(found.sympy(snap=True)[hidden] - U * (1 - U)) == 0
+    assert "f{\\left(u \\right)}" in found.latex()
+    chosen = [row for row in found.table if row["chosen"]]
+    assert len(chosen) == 1 and chosen[0]["physics_loss"] < 1e-20
+
+
+def test_substituted_problem_has_no_hidden_term_and_refits_constants(found):
+    problem = found.problem(parameters=True)
+    assert problem.hidden == ()
+    names = sorted(p.name for p in problem.parameters)
+    assert names and all(n.startswith("f_c") for n in names)
+    for p in problem.parameters:
+        assert abs(abs(p.init) - 1) < 1e-6  # u - u**2: both coefficients have magnitude 1
+    exact = found.problem(parameters=False, snap=True)
+    assert exact.parameters == ()
+    residual = exact.equations[0].residual
+    expected = _problem(TRUE_F).equations[0].residual
+    assert sp.simplify(residual - expected) == 0
+
+
+def test_substitute_applies_the_formula_to_every_application():
+    f = pk.Hidden("f")
+    v = sp.Function("v")(x, t)
+    problem = pk.Problem(
+        domain=pk.Interval(x, 0, 1) * pk.TimeInterval(t, 0, 1),
+        fields=[u, v],
+        equations=[sp.Eq(u.diff(t), f(u)), sp.Eq(v.diff(t), f(v) - u)],
+        conditions=[pk.Boundary(f(u) + v, 0, on="left", name="hidden_bc")],
+    )
+    a = sp.Symbol("u")
+    new = substitute(problem, {"f": Formula((a,), 2 * a**2)})
+    assert new.hidden == ()
+    assert new.equations[1].residual == v.diff(t) - 2 * v**2 + u
+    assert new.conditions[0].expr == 2 * u**2 + v and new.conditions[0].name == "hidden_bc"
+
+
+# -- the choice rule -------------------------------------------------------------------------
+
+
+def _front(entries) -> Front:
+    """A front of (expr, complexity, loss, score) with made-up losses."""
+    return Front(
+        candidates=tuple(Candidate(e, c, loss, score) for e, c, loss, score in entries),
+        inputs=(U,),
+        backend="constructed",
+    )
+
+
+def test_physics_chooses_the_right_formula_when_the_best_fit_is_wrong(planted):
+    """The backend's choice (lowest loss, highest score) is wrong; substituted into the PDE
+    it explains the equation worse than u (1 - u), which the physics picks."""
+    wrong = U - U**2 + sp.Float(0.05) * sp.sin(7 * U)
+    front = _front(
+        [
+            (sp.Float(0.23), 1, 1e-3, 0.0),
+            (U - U**2, 5, 1e-5, 1.15),
+            (wrong, 11, 1e-9, 1.5),
+        ]
+    )
+    assert front.best.expr == wrong
+    batches = physics_batches(planted, samples=500, seed=0)
+    selection = choose(planted, "f", front, (U,), batches=batches, scale=0.06)
+    assert selection.chosen.expr == U - U**2
+    physics = {s.candidate.expr: s.physics for s in selection.scored}
+    assert physics[U - U**2] < 1e-20 < 1e-6 < min(physics[wrong], physics[sp.Float(0.23)])
+
+
+def test_pick_prefers_the_simplest_within_the_factor():
+    a, b, c = (Candidate(U, k, 1.0, 0.0) for k in (3, 5, 9))
+    assert pick([Scored(a, 5.0), Scored(b, 1.5), Scored(c, 1.0)], 2.0) is b
+    assert pick([Scored(a, 1.9), Scored(b, 1.5), Scored(c, 1.0)], 2.0) is a
+    assert pick([Scored(a, float("inf")), Scored(b, float("inf"))]) is a  # falls back to loss
+
+
+def test_shortlist_keeps_the_lowest_losses_and_the_backend_choice():
+    front = _front([(U, 1, 1.0, 0.0), (U**2, 3, 6e-3, 2.0), (U**3, 5, 5e-3, 0.3)])
+    assert front.best.expr == U**2
+    assert [c.expr for c in shortlist(front)] == [U, U**2, U**3]
+    assert [c.expr for c in shortlist(front, size=1)] == [U**2, U**3]
+
+
+# -- exports ---------------------------------------------------------------------------------
+
+
+def test_save_writes_json_csv_and_a_problem_file_that_loads_and_compiles(found, tmp_path):
+    paths = found.save(tmp_path / "discovered")
+    assert {"discovered.json", "pareto_f.csv", "problem.py", "data_data.csv"} <= set(paths)
+    record = json.loads(paths["discovered.json"].read_text())
+    term = record["terms"]["f"]
+    assert sp.sympify(term["expression"]) == found.sympy()[pk.Hidden("f")] or is_same_form(
+        sp.sympify(term["expression"]), U * (1 - U), rtol=1e-6
+    )
+    assert sp.simplify(eval(term["srepr"], vars(sp)) - found.found["f"].expr) == 0
+    assert "physics" in record["rule"] and term["pareto"]
+    assert sum(row["chosen"] for row in term["pareto"]) == 1
+    lines = paths["pareto_f.csv"].read_text().splitlines()
+    assert lines[0].startswith("term,complexity,loss")
+    assert len(lines) == 1 + len(term["pareto"])
+    problem, config, _ = load_problem_file(paths["problem.py"])
+    assert problem.hidden == () and config is not None
+    assert sorted(p.name for p in problem.parameters) == sorted(
+        p.name for p in found.problem().parameters
+    )
+    assert problem.data[0].n == 40
+    compiled = compile_problem(problem, dtype=torch.float64)
+    model = SympyModel.of(problem, {"u": SOLUTION})
+    batches = physics_batches(
+        pk.Run(
+            problem=problem,
+            config=config,
+            model=model,
+            compiled=compiled,
+            summary={},
+            directory=None,
+        ),
+        samples=200,
+        seed=0,
+    )
+    residual = compiled.residuals(model, batches)["reaction"]
+    assert float(residual.detach().abs().max()) < 1e-6  # the written-in formula solves the PDE
+
+
+def test_html_highlights_the_chosen_formula(found):
+    text = found._repr_html_()
+    assert "<table>" in text and "background" in text and "chosen" in text
+    assert "Choice rule" in text
+    assert "f(u) = " in str(found)
+
+
+# -- the command line ------------------------------------------------------------------------
+
+
+def _cli_run(tmp_path, problem_file: str, capsys) -> Path:
+    argv = ["fit", str(PROBLEMS_DIR / problem_file), "--steps", "2", "--set", "lbfgs.steps=0"]
+    assert main([*argv, "--out", str(tmp_path), "--no-plot", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    return Path(out.split("run directory: ")[1].splitlines()[0])
+
+
+def test_cli_discover_writes_the_exports_into_the_run_directory(tmp_path, capsys):
+    run_dir = _cli_run(tmp_path, "fisher_hidden.py", capsys)
+    assert main(["discover", str(run_dir), "--samples", "300", "--seed", "1"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("f(u) = ") and "wrote" in out and "pinnkit fit" in out
+    folder = run_dir / "discovered"
+    assert {"discovered.json", "pareto_f.csv", "problem.py"} <= {p.name for p in folder.iterdir()}
+    assert json.loads((folder / "discovered.json").read_text())["seed"] == 1
+    problem, _, _ = load_problem_file(folder / "problem.py")
+    assert problem.hidden == () and problem.name == "fisher_hidden_discovered"
+
+
+def test_cli_discover_without_hidden_terms_says_how_to_fix(tmp_path, capsys):
+    run_dir = _cli_run(tmp_path, "heat_inverse.py", capsys)
+    assert main(["discover", str(run_dir)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("DiscoveryError:") and "has no Hidden term" in err
+    assert "pk.Hidden" in err and len(err.strip().splitlines()) == 1
+
+
+def test_cli_discover_errors(tmp_path, capsys):
+    assert main(["discover", str(tmp_path / "missing")]) == 2
+    assert "not a pinnkit run directory" in capsys.readouterr().err
+    run_dir = _cli_run(tmp_path, "fisher_hidden.py", capsys)
+    assert main(["discover", str(run_dir), "--backend", "ofline"]) == 2
+    assert "Did you mean `offline`" in capsys.readouterr().err
