@@ -1,0 +1,296 @@
+"""Space domains: axis-aligned boxes (`Interval`, `Rectangle`, `Box`) and the `Disk`.
+
+Box faces are named `"x = 0"` with aliases `"left"`, `"right"`, ...; the disk's boundary is
+its circle. NumPy and SymPy only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from pinnkit.domain.base import AbstractDomain, _number, _symbol, _text
+from pinnkit.domain.sampling import _allocate, _fill
+from pinnkit.errors import ProblemError
+
+__all__ = ["AbstractBox", "Box", "Disk", "Interval", "Rectangle"]
+
+# Aliases of the low/high faces of the first, second and third coordinate.
+_ALIASES = (("left", "right"), ("bottom", "top"), ("back", "front"))
+
+
+class AbstractBox(AbstractDomain):
+    """An axis-aligned box $\\prod_i [lo_i, hi_i]$; `Interval`, `Rectangle` and `Box` fill it in.
+
+    Parts are the faces `"c = lo"` and `"c = hi"` of each coordinate `c`, with aliases
+    `"left"`/`"right"`, `"bottom"`/`"top"`, `"back"`/`"front"` for the first three coordinates.
+    Whole-boundary samples are spread over faces in proportion to their measure; the normal of
+    a face is its axis direction, and a corner belongs to the face it was sampled on.
+    """
+
+    _axes: tuple[tuple[sp.Symbol, sp.Expr, sp.Expr], ...]
+
+    @property
+    def space_coords(self) -> tuple[sp.Symbol, ...]:
+        return tuple(axis[0] for axis in self._axes)
+
+    @property
+    def time(self) -> None:
+        return None
+
+    @property
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        lo = np.array([float(axis[1]) for axis in self._axes])
+        hi = np.array([float(axis[2]) for axis in self._axes])
+        return lo, hi
+
+    @property
+    def regions(self) -> tuple[str, ...]:
+        return ("interior", "boundary", *self._faces())
+
+    def _key(self) -> tuple:
+        return self._axes
+
+    def _faces(self) -> dict[str, tuple[sp.Symbol, sp.Expr]]:
+        return {
+            f"{symbol} = {_text(value)}": (symbol, value)
+            for symbol, lo, hi in self._axes
+            for value in (lo, hi)
+        }
+
+    def _aliases(self) -> dict[str, str]:
+        names = list(self._faces())
+        return {
+            alias: names[2 * i + side]
+            for i, pair in enumerate(_ALIASES[: len(self._axes)])
+            for side, alias in enumerate(pair)
+        }
+
+    def _dimension(self, region: str) -> int:
+        d = len(self._axes)
+        return d if region in ("interior", "boundary") else d - 1
+
+    def _map(self, region: str, unit: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        lo, hi = self.bounds
+        n, d = len(unit), len(lo)
+        if region == "interior":
+            return lo + (hi - lo) * unit, None
+        if region == "boundary":
+            widths = hi - lo
+            measure = np.repeat([np.prod(np.delete(widths, i)) for i in range(d)], 2)
+            by_rank = np.repeat(np.arange(2 * d), _allocate(n, measure))
+            # The first unit coordinate only orders points among faces, so a joint Sobol draw
+            # stays balanced over faces and within each face.
+            face = by_rank[np.argsort(np.argsort(unit[:, 0], kind="stable"), kind="stable")]
+            unit = unit[:, 1:]
+        else:
+            face = np.full(n, list(self._faces()).index(region))
+        axis, side = face // 2, face % 2
+        points = _fill(lo, hi, axis, unit)
+        rows = np.arange(n)
+        points[rows, axis] = np.where(side == 1, hi[axis], lo[axis])
+        normals = np.zeros((n, d))
+        normals[rows, axis] = np.where(side == 1, 1.0, -1.0)
+        return points, normals
+
+    def _inside(self, points: np.ndarray, region: str, tol: float) -> np.ndarray:
+        lo, hi = self.bounds
+        inside = np.all((points >= lo - tol) & (points <= hi + tol), axis=1)
+        if region == "interior":
+            return inside
+        if region == "boundary":
+            on = (np.abs(points - lo) <= tol) | (np.abs(points - hi) <= tol)
+            return inside & np.any(on, axis=1)
+        symbol, value = self._faces()[region]
+        return inside & (np.abs(points[:, self.coords.index(symbol)] - float(value)) <= tol)
+
+
+def _check_axes(axes: tuple, where: str) -> tuple[tuple[sp.Symbol, sp.Expr, sp.Expr], ...]:
+    checked = []
+    for axis in axes:
+        if not (isinstance(axis, tuple) and len(axis) == 3):
+            raise ProblemError(
+                f"{where}: axis `{axis!r}` is not a (symbol, lo, hi) tuple. Expected e.g. "
+                f"`(x, 0, 1)`. Fix: `Box((x, 0, 1), (y, 0, 1), (z, 0, 1))`."
+            )
+        symbol = _symbol(axis[0], where, "coordinate")
+        lo = _number(axis[1], where, f"lower end of {symbol}")
+        hi = _number(axis[2], where, f"upper end of {symbol}")
+        if not bool(lo < hi):
+            raise ProblemError(
+                f"{where}: the range of {symbol} is [{_text(lo)}, {_text(hi)}], expected lower "
+                f"end < upper end. Fix: swap them, `({symbol}, {_text(hi)}, {_text(lo)})`."
+            )
+        checked.append((symbol, lo, hi))
+    symbols = [axis[0] for axis in checked]
+    repeated = sorted({str(s) for s in symbols if symbols.count(s) > 1})
+    if repeated:
+        raise ProblemError(
+            f"{where}: coordinate `{repeated[0]}` appears more than once, expected distinct "
+            f'coordinates. Fix: use a new symbol per axis, e.g. `y = sympy.Symbol("y")`.'
+        )
+    return tuple(checked)
+
+
+def _make_box(axes: tuple, where: str) -> AbstractBox:
+    axes = _check_axes(axes, where)
+    return Rectangle(*axes) if len(axes) == 2 else Box(*axes)
+
+
+class Interval(AbstractBox):
+    """The interval $[a, b]$ in the coordinate `x`; parts `"x = a"` (left) and `"x = b"` (right).
+
+    **Arguments**
+
+    - `x`: the coordinate symbol.
+    - `a`, `b`: the ends, numbers with `a < b` (`sympy.pi` is fine).
+
+    **Raises**
+
+    - `ProblemError`: `x` is not a Symbol, an end is not a number, or `a >= b`.
+    """
+
+    def __init__(self, x: sp.Symbol, a: object, b: object) -> None:
+        self._axes = _check_axes(((x, a, b),), f"Interval({x}, {a}, {b})")
+
+    def __repr__(self) -> str:
+        x, a, b = self._axes[0]
+        return f"Interval({x}, {_text(a)}, {_text(b)})"
+
+
+class Box(AbstractBox):
+    """An axis-aligned box in any number of dimensions, e.g. `Box((x, 0, 1), (y, 0, 1), (z, 0, 2))`.
+
+    **Arguments**
+
+    - `*axes`: one `(symbol, lo, hi)` tuple per coordinate, with `lo < hi`, distinct symbols.
+
+    **Raises**
+
+    - `ProblemError`: a malformed axis, a non-Symbol, `lo >= hi`, or a repeated symbol.
+    """
+
+    def __init__(self, *axes: tuple[sp.Symbol, object, object]) -> None:
+        where = "Box(" + ", ".join(map(repr, axes)) + ")"
+        if not axes:
+            raise ProblemError(
+                f"{where}: no axes given, expected at least one `(symbol, lo, hi)`. "
+                f"Fix: `Box((x, 0, 1), (y, 0, 1), (z, 0, 1))`."
+            )
+        self._axes = _check_axes(axes, where)
+
+    def __repr__(self) -> str:
+        return "Box(" + ", ".join(f"({s}, {_text(a)}, {_text(b)})" for s, a, b in self._axes) + ")"
+
+
+class Rectangle(AbstractBox):
+    """The rectangle $[x_0, x_1] \\times [y_0, y_1]$: `Rectangle((x, 0, 1), (y, 0, 2))`.
+
+    Same as a two-axis `Box`, with the aliases `"left"`, `"right"`, `"bottom"`, `"top"`.
+
+    **Raises**
+
+    - `ProblemError`: not exactly two axes, or any `Box` error.
+    """
+
+    def __init__(self, *axes: tuple[sp.Symbol, object, object]) -> None:
+        where = "Rectangle(" + ", ".join(map(repr, axes)) + ")"
+        if len(axes) != 2:
+            raise ProblemError(
+                f"{where}: {len(axes)} axes given, expected exactly 2. "
+                f"Fix: `Interval` for one axis, `Box(...)` for three or more."
+            )
+        self._axes = _check_axes(axes, where)
+
+    def __repr__(self) -> str:
+        (x, x0, x1), (y, y0, y1) = self._axes
+        return f"Rectangle(({x}, {_text(x0)}, {_text(x1)}), ({y}, {_text(y0)}, {_text(y1)}))"
+
+
+class Disk(AbstractDomain):
+    """The closed disk $|(x, y) - c| \\le R$; its boundary is the circle (no named parts).
+
+    Interior points are uniform in area: $r = R\\sqrt{u_1}$, $\\theta = 2\\pi u_2$ (Sobol draws
+    go through the same map). Normals on the circle are radial.
+
+    **Arguments**
+
+    - `x`, `y`: the coordinate symbols, distinct.
+    - `center`: `(cx, cy)`, numbers. Default `(0, 0)`.
+    - `radius`: a positive number. Default `1`.
+
+    **Raises**
+
+    - `ProblemError`: non-Symbol or repeated coordinates, a bad center, or `radius <= 0`.
+    """
+
+    def __init__(
+        self, x: sp.Symbol, y: sp.Symbol, center: tuple = (0, 0), radius: object = 1
+    ) -> None:
+        where = f"Disk({x}, {y}, center={center!r}, radius={radius})"
+        self._x, self._y = _symbol(x, where, "first coordinate"), _symbol(y, where, "second")
+        if x == y:
+            raise ProblemError(
+                f"{where}: both coordinates are `{x}`, expected two distinct symbols. "
+                f'Fix: `Disk(x, y)` with `x, y = sympy.symbols("x y")`.'
+            )
+        if not (isinstance(center, (tuple, list)) and len(center) == 2):
+            raise ProblemError(
+                f"{where}: center is `{center!r}`, expected a pair of numbers. "
+                f"Fix: `center=(0, 0)`."
+            )
+        self._center = tuple(_number(c, where, "center coordinate") for c in center)
+        self._radius = _number(radius, where, "radius")
+        if not bool(self._radius > 0):
+            raise ProblemError(
+                f"{where}: radius is {_text(self._radius)}, expected a positive number. "
+                f"Fix: e.g. `radius=1`."
+            )
+
+    def __repr__(self) -> str:
+        cx, cy = (_text(c) for c in self._center)
+        return f"Disk({self._x}, {self._y}, center=({cx}, {cy}), radius={_text(self._radius)})"
+
+    @property
+    def space_coords(self) -> tuple[sp.Symbol, ...]:
+        return (self._x, self._y)
+
+    @property
+    def time(self) -> None:
+        return None
+
+    @property
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        center, radius = np.array([float(c) for c in self._center]), float(self._radius)
+        return center - radius, center + radius
+
+    @property
+    def regions(self) -> tuple[str, ...]:
+        return ("interior", "boundary")
+
+    def _key(self) -> tuple:
+        return (self._x, self._y, self._center, self._radius)
+
+    def _faces(self) -> dict[str, tuple[sp.Symbol, sp.Expr]]:
+        return {}
+
+    def _aliases(self) -> dict[str, str]:
+        return {}
+
+    def _dimension(self, region: str) -> int:
+        return 2 if region == "interior" else 1
+
+    def _map(self, region: str, unit: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        center, radius = np.array([float(c) for c in self._center]), float(self._radius)
+        angle = 2 * np.pi * unit[:, -1]
+        direction = np.stack([np.cos(angle), np.sin(angle)], axis=1)
+        if region == "interior":
+            return center + radius * np.sqrt(unit[:, :1]) * direction, None
+        return center + radius * direction, direction
+
+    def _inside(self, points: np.ndarray, region: str, tol: float) -> np.ndarray:
+        center, radius = np.array([float(c) for c in self._center]), float(self._radius)
+        distance = np.linalg.norm(points - center, axis=1)
+        if region == "interior":
+            return distance <= radius + tol
+        return np.abs(distance - radius) <= tol
