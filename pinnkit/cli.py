@@ -154,7 +154,9 @@ def _cmd_discover(args) -> int:
     from pinnkit.runs import Run
 
     run = Run.load(args.run_dir)
-    found = discover(run, backend=args.backend, seed=args.seed, samples=args.samples)
+    found = discover(
+        run, backend=args.backend, seed=args.seed, samples=args.samples, refit=args.refit
+    )
     paths = found.save(Path(args.run_dir) / "discovered")
     print(found)
     for name in ("discovered.json", *(p for p in paths if p.startswith("pareto_")), "problem.py"):
@@ -214,6 +216,9 @@ def build_parser() -> argparse.ArgumentParser:
     disc.add_argument("--backend", default="offline", help="offline (default) or pysr")
     disc.add_argument("--seed", type=int, default=0, help="seed of the points and backend")
     disc.add_argument("--samples", type=int, default=4000, help="collocation points")
+    disc.add_argument(
+        "--refit", type=int, default=100, help="L-BFGS iterations per candidate (0: none)"
+    )
     disc.set_defaults(handler=_cmd_discover)
 
     plot = sub.add_parser("plot", help="(re)draw the figures of a run directory")

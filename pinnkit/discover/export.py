@@ -57,7 +57,8 @@ def discovery_json(found) -> dict:
             "latex": sp.latex(sp.Eq(f.hidden(*f.samples.symbols), display(expr))),
             "complexity": selection.chosen.complexity,
             "loss": selection.chosen.loss,
-            "physics_loss_network": selection.network,
+            "loss_network": selection.network,
+            "refit_iterations": selection.refit,
             "samples": {"kept": f.samples.size, "drawn": f.samples.drawn},
             "backend_seconds": f.front.seconds,
             "pareto": f.rows(),
@@ -244,7 +245,7 @@ def _condition(c) -> str:
 
 def discovery_html(found) -> str:
     """Jupyter's view: per term the chosen formula (LaTeX) and its Pareto front as a table,
-    the chosen row highlighted and the short-listed rows' physics losses shown."""
+    the chosen row highlighted and the tried rows' losses after the refit shown."""
     parts = []
     for f in found.found.values():
         head = sp.latex(sp.Eq(f.hidden(*f.samples.symbols), display(f.expr)))
@@ -263,7 +264,7 @@ def discovery_html(found) -> str:
         parts.append(
             f"<table><caption>Pareto front of {html.escape(f.hidden.name)} "
             f"({html.escape(found.backend)})</caption><tr><th>complexity</th><th>loss</th>"
-            "<th>score</th><th>physics loss</th><th>expression</th><th></th></tr>"
+            "<th>score</th><th>refit loss</th><th>expression</th><th></th></tr>"
             + "".join(rows)
             + "</table>"
         )

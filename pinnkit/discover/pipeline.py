@@ -7,7 +7,7 @@ import numpy as np
 
 from pinnkit.discover.base import AbstractBackend
 from pinnkit.discover.sample import SAMPLES, TRIM, check_terms, sample_hidden
-from pinnkit.discover.select import PHYSICS_FACTOR, choose, physics_batches
+from pinnkit.discover.select import PHYSICS_FACTOR, REFIT, choose, physics_batches
 from pinnkit.discover.substitute import Discovery, Found
 from pinnkit.errors import DiscoveryError
 
@@ -23,14 +23,16 @@ def discover(
     seed: int = 0,
     trim: float = TRIM,
     factor: float = PHYSICS_FACTOR,
+    refit: int = REFIT,
     **options,
 ) -> Discovery:
     """Find a closed form for every Hidden term of a trained run.
 
     For each term: sample its inputs and its network over the trained solution
     (`pinnkit.discover.sample`), fit `backend` to the samples (a Pareto front of formulas),
-    then choose with the physics (`pinnkit.discover.select`: the simplest short-listed
-    formula whose substituted equation residual is within `factor` of the best).
+    then choose with the physics (`pinnkit.discover.select`: the simplest formula that, once
+    substituted and refit with the solution, explains the data and the equations within
+    `factor` of the trained network's loss).
 
     Arguments:
         run: a `pk.Run` (from `pk.fit` or `pk.Run.load(directory)`).
@@ -40,7 +42,9 @@ def discover(
         samples: interior collocation points for sampling and for the physics loss.
         seed: seeds the points and the backend.
         trim: fraction of each input's range cut off at both ends before fitting.
-        factor: the physics-loss factor of the choice rule.
+        factor: the loss factor of the choice rule.
+        refit: L-BFGS iterations of each candidate's refit (0: hold the solution fixed; fast
+            but lenient).
         **options: options of the backend named by `backend` (`niterations=100`).
 
     Returns:
@@ -75,7 +79,16 @@ def discover(
     for name, s in sampled.items():
         front = method.fit(s.inputs, s.target, seed=seed)
         scale = float(np.mean(s.target**2))
-        selection = choose(run, name, front, s.symbols, batches=batches, scale=scale, factor=factor)
+        selection = choose(
+            run,
+            name,
+            front,
+            s.symbols,
+            batches=batches,
+            scale=scale,
+            factor=factor,
+            refit=refit,
+        )
         found[name] = Found(hidden[name], s, front, selection)
     return Discovery(
         run.problem,

@@ -180,7 +180,8 @@ class Discovery:
     @property
     def table(self) -> list[dict]:
         """One row per candidate of every term's front: term, complexity, loss, score,
-        expression, physics_loss (shortlisted ones), chosen, backend_best, sympy, latex."""
+        expression, physics_loss (the loss after the refit, for the candidates tried),
+        shortlisted (tried), chosen, backend_best, sympy, latex."""
         return [row for f in self.found.values() for row in f.rows()]
 
     def problem(self, *, parameters: bool = True, snap: bool = False) -> Problem:
