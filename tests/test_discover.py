@@ -193,11 +193,24 @@ def test_physics_chooses_the_right_formula_when_the_best_fit_is_wrong(planted):
     )
     assert front.best.expr == wrong
     batches = physics_batches(planted, samples=500, seed=0)
-    selection = choose(planted, "f", front, (U,), batches=batches, scale=0.06, refit=0)
+    samples = sample_hidden(planted, samples=500)["f"]
+    selection = choose(planted, "f", front, samples, batches=batches, refit=0)
     assert selection.chosen.expr == U - U**2
     physics = {s.candidate.expr: s.physics for s in selection.scored}
     assert physics[U - U**2] < 1e-20 < 1e-6 < physics[sp.Float(0.23)]
     assert wrong not in physics  # tried simplest first; u (1 - u) passed, so it stopped
+
+
+def test_pruning_drops_a_term_the_physics_does_not_need(planted):
+    """The only candidate on the front carries a spurious small term; the physics (here
+    exact) does not need it, so it is dropped and the rest refit to the samples."""
+    spurious = sp.Float(1.0) * U - sp.Float(1.0) * U**2 + sp.Float(0.01) * sp.cos(U)
+    front = _front([(spurious, 14, 1e-6, 0.0)])
+    batches = physics_batches(planted, samples=500, seed=0)
+    samples = sample_hidden(planted, samples=500)["f"]
+    selection = choose(planted, "f", front, samples, batches=batches, refit=0)
+    assert is_same_form(selection.chosen.expr, U - U**2, rtol=1e-6)
+    assert any(s.candidate.expr == spurious for s in selection.scored)
 
 
 def test_pick_takes_the_first_within_the_factor_of_the_network():

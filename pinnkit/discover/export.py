@@ -33,6 +33,7 @@ CSV_COLUMNS = (
     "score",
     "physics_loss",
     "shortlisted",
+    "pruned",
     "backend_best",
     "chosen",
     "expression",

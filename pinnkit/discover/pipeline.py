@@ -3,8 +3,6 @@ backend, choose a formula with the physics, and return a `Discovery`."""
 
 from __future__ import annotations
 
-import numpy as np
-
 from pinnkit.discover.base import AbstractBackend
 from pinnkit.discover.sample import SAMPLES, TRIM, check_terms, sample_hidden
 from pinnkit.discover.select import PHYSICS_FACTOR, REFIT, choose, physics_batches
@@ -78,17 +76,7 @@ def discover(
     found = {}
     for name, s in sampled.items():
         front = method.fit(s.inputs, s.target, seed=seed)
-        scale = float(np.mean(s.target**2))
-        selection = choose(
-            run,
-            name,
-            front,
-            s.symbols,
-            batches=batches,
-            scale=scale,
-            factor=factor,
-            refit=refit,
-        )
+        selection = choose(run, name, front, s, batches=batches, factor=factor, refit=refit)
         found[name] = Found(hidden[name], s, front, selection)
     return Discovery(
         run.problem,

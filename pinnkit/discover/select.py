@@ -16,6 +16,10 @@ The rule (also in README.md, "Hidden terms and discovery"):
    $\\times\\, L_\\text{net}$: the simplest formula that explains the data and the equation as
    well as the free network did. Candidates are tried in order and the first that passes is
    kept, so a simple right formula costs one refit. When none passes: the smallest $L(c)$.
+4. **Pruning.** From the chosen formula, additive terms are dropped one at a time (the
+   smallest over the samples first, the rest refit to the samples) while the result still
+   passes, or explains at least as well: `0.02*x + 9.86*sin(3.14*x)` becomes
+   `9.86*sin(3.14*x)` when the data and the equation do not need the `0.02*x`.
 
 The refit matters: with the solution held fixed, any formula is judged by how closely it
 follows the network, errors included, which is the backend's loss again. Refit, a formula
@@ -35,9 +39,17 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 import torch
+from scipy.optimize import least_squares
 
 from pinnkit.compile import Batch, compile_problem
-from pinnkit.discover.base import Candidate, Front, complexity, display, snap_constants
+from pinnkit.discover.base import (
+    Candidate,
+    Front,
+    complexity,
+    display,
+    mean_squared_error,
+    snap_constants,
+)
 from pinnkit.discover.sample import collocation_points, run_dtype
 from pinnkit.errors import CompileError, DiscoveryError, ProblemError
 
@@ -73,7 +85,8 @@ RULE = (
     "candidates: the front's members, simplest first (complexity after rounding constants "
     "within 2% of simple numbers); L = the training loss after refitting the solution and "
     "the formula's constants with the formula substituted; chosen: the first (simplest) with "
-    "L <= {factor:g} x the trained run's loss"
+    "L <= {factor:g} x the trained run's loss; then its additive terms are dropped while it "
+    "still passes"
 )
 
 
@@ -239,28 +252,87 @@ def refit_loss(run, name: str, formula, batches: dict[str, Batch], *, refit: int
         return math.inf
 
 
+def fit_constants(expr: sp.Expr, samples) -> Candidate:
+    """`expr` with its floats refit (least squares) to a term's samples, as a `Candidate`."""
+    floats = sorted(expr.atoms(sp.Float), key=sp.default_sort_key)
+    symbols = list(samples.symbols)
+    target = samples.target
+    if floats:
+        marks = sp.symbols(f"_c0:{len(floats)}")
+        template = expr.xreplace(dict(zip(floats, marks)))
+        function = sp.lambdify([*symbols, *marks], template, modules="numpy")
+        columns = [samples.inputs[s] for s in symbols]
+
+        def residual(values):
+            with np.errstate(all="ignore"):
+                out = np.broadcast_to(function(*columns, *values), target.shape) - target
+            return np.where(np.isfinite(out), out, 1e3)
+
+        found = least_squares(residual, [float(f) for f in floats], max_nfev=200).x
+        expr = template.xreplace({m: sp.Float(float(v)) for m, v in zip(marks, found)})
+    loss = mean_squared_error(expr, samples.inputs, target)
+    return Candidate(expr=expr, complexity=complexity(expr), loss=loss, score=0.0)
+
+
 def choose(
     run,
     name: str,
     front: Front,
-    symbols: tuple[sp.Symbol, ...],
+    samples,
     *,
     batches: dict[str, Batch],
-    scale: float,
     factor: float = PHYSICS_FACTOR,
     refit: int = REFIT,
     size: int = SHORTLIST_SIZE,
 ) -> Selection:
-    """Apply the rule (module docstring) to `front`, the candidates for Hidden `name`;
-    `scale` is the term's mean square over its samples (for the round-off floor)."""
+    """Apply the rule (module docstring) to `front`, the candidates for Hidden `name`
+    fitted to `samples` (its `HiddenSamples`)."""
     from pinnkit.discover.substitute import Formula
 
-    floor = PHYSICS_FLOOR * scale
+    floor = PHYSICS_FLOOR * float(np.mean(samples.target**2))
     network = total_loss(run.compiled, run.model, batches)
+
+    def judge(candidate: Candidate) -> Scored:
+        formula = Formula(samples.symbols, candidate.expr)
+        loss = refit_loss(run, name, formula, batches, refit=refit)
+        return Scored(candidate, loss, snapped_complexity(candidate))
+
     scored = []
     for c in shortlist(front, size=size):
-        loss = refit_loss(run, name, Formula(symbols, c.expr), batches, refit=refit)
-        scored.append(Scored(c, loss, snapped_complexity(c)))
-        if passes(loss, network, factor, floor):
+        scored.append(judge(c))
+        if passes(scored[-1].physics, network, factor, floor):
             break
-    return Selection(pick(scored, network, factor, floor), tuple(scored), network, factor, refit)
+    chosen = pick(scored, network, factor, floor)
+    current = next(s for s in scored if s.candidate is chosen)
+    return Selection(
+        _prune(current, samples, judge, scored, lambda s: passes(s, network, factor, floor)),
+        tuple(scored),
+        network,
+        factor,
+        refit,
+    )
+
+
+def _prune(current: Scored, samples, judge, scored: list, ok) -> Candidate:
+    """Step 4: drop additive terms of the chosen formula while the result passes (or
+    explains at least as well), trying the term of smallest size (RMS over the samples)
+    first; the rest is refit to the samples."""
+    while isinstance(current.candidate.expr, sp.Add):
+        expr = current.candidate.expr
+        for term in sorted(expr.args, key=lambda term: _rms(term, samples)):
+            tried = judge(fit_constants(expr - term, samples))
+            scored.append(tried)
+            if ok(tried.physics) or tried.physics <= current.physics:
+                current = tried
+                break
+        else:
+            break
+    return current.candidate
+
+
+def _rms(term: sp.Expr, samples) -> float:
+    values = np.broadcast_to(
+        sp.lambdify(samples.symbols, term, "numpy")(*(samples.inputs[s] for s in samples.symbols)),
+        samples.target.shape,
+    )
+    return float(np.sqrt(np.mean(np.square(values))))

@@ -119,11 +119,30 @@ class Found:
         physics = {id(s.candidate): s.physics for s in self.selection.scored}
         best = self.front.best
         rows = []
-        for row, candidate in zip(self.front.to_rows(), self.front.candidates):
-            row = {"term": self.hidden.name, **row}
+        extra = [
+            s.candidate
+            for s in self.selection.scored
+            if all(s.candidate is not c for c in self.front.candidates)
+        ]
+        members = [*self.front.candidates, *extra]
+        front_rows = self.front.to_rows()
+        for k, candidate in enumerate(members):
+            if k < len(front_rows):
+                row = {"term": self.hidden.name, **front_rows[k]}
+            else:  # a pruned formula (selection step 4), not a member of the front
+                row = {
+                    "term": self.hidden.name,
+                    "complexity": candidate.complexity,
+                    "loss": candidate.loss,
+                    "score": candidate.score,
+                    "expression": candidate.display(),
+                    "sympy": sp.srepr(candidate.expr),
+                    "latex": sp.latex(display(candidate.expr)),
+                }
             row["chosen"] = candidate is self.selection.chosen
             row["backend_best"] = candidate is best
             row["shortlisted"] = id(candidate) in physics
+            row["pruned"] = k >= len(front_rows)
             row["physics_loss"] = physics.get(id(candidate))
             rows.append(row)
         return rows
