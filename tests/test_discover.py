@@ -316,3 +316,24 @@ def test_cli_discover_errors(tmp_path, capsys):
     run_dir = _cli_run(tmp_path, "fisher_hidden.py", capsys)
     assert main(["discover", str(run_dir), "--backend", "ofline"]) == 2
     assert "Did you mean `offline`" in capsys.readouterr().err
+
+
+# -- slow: fit + discover on the bundled Fisher-KPP problem ----------------------------------
+
+# problems/fisher_hidden.py with its own config (3000 Adam steps + 500 L-BFGS, ~30 s on a
+# quiet 2-core CPU) and discovery with the default offline backend and 100-iteration refits
+# (~5 s). Measured, seed 0: f = 0.9863*u - 0.9804*u**2 (constants within 2% of u (1 - u)).
+
+
+@pytest.mark.slow
+def test_fisher_fit_and_discover_finds_u_times_one_minus_u(tmp_path):
+    problem, config, _ = load_problem_file(PROBLEMS_DIR / "fisher_hidden.py")
+    run = pk.fit(problem, config.replace(progress=False, device="cpu"), out=None)
+    found = pk.discover(run)
+    formula = found.sympy()[problem.hidden[0]]
+    assert is_same_form(formula, U * (1 - U), rtol=0.02), str(found)
+    refit = found.problem()
+    assert refit.hidden == () and len(refit.parameters) == 2
+    paths = found.save(tmp_path / "discovered")
+    reloaded, _, _ = load_problem_file(paths["problem.py"])
+    compile_problem(reloaded)

@@ -1,0 +1,406 @@
+"""Hidden-term discovery end to end: fit a PINN with the unknown term(s) hidden, discover them,
+and check the exact form. Five cases, two noise levels, several seeds, CPU.
+
+    OMP_NUM_THREADS=1 python benchmarks/discovery/suite.py [--cases fisher,forcing]
+        [--seeds 0,1,2,3,4] [--noise 0.01,0.05]
+
+Cases (the observations come from classical solvers written here or in `pinnkit.reference`,
+never from a PINN):
+
+- `fisher`: u_t = 0.01 u_xx + f(u), f = u (1 - u), x in [0, 1], t in [0, 2], Neumann ends,
+  u0 = 0.1 + 0.8 exp(-50 (x - 1/2)^2); 100 observations (25 x at t = 0.5, 1, 1.5, 2).
+  Reference: method of lines (201 points, mirrored Neumann ends, RK45 at rtol 1e-9).
+- `lotka_volterra`: u' = 1.3 u + p(u, v), v' = -1.8 v + q(u, v), p = -0.9 u v, q = 0.8 u v,
+  t in [0, 3], u(0) = 0.44, v(0) = 4.6 (after Podina, Eastman & Kohandel, arXiv 2212.04630,
+  first example: the interaction terms hidden); 50 times, both species observed (100 values).
+  Reference: `solve_ivp` (RK45, rtol 1e-10).
+- `burgers`: u_t = (0.01/pi) u_xx + h(u, u_x), h = -u u_x, x in [-1, 1], u0 = -sin(pi x),
+  u(+-1) = 0, on t in [0, 0.25] (before the near-shock forms at t = 1/pi: with it the hidden
+  network's input u_x spans +-150 and this CPU budget does not resolve it; not run here);
+  200 observations (40 x at t = 0.05, 0.1, ..., 0.25). Reference: Cole-Hopf
+  (`pinnkit.reference.burgers`).
+- `forcing`: -u_xx = g(x), g = pi^2 sin(pi x), x in [0, 1], u(0) = u(1) = 0; 50 observations.
+  Reference: the closed form u = sin(pi x).
+- `allen_cahn`: u_t = 0.01 u_xx + f(u), f = u - u^3, x in [-1, 1], t in [0, 3], Neumann ends,
+  u0 = 0.8 cos(pi x) + 0.1 sin(pi x / 2); 100 observations (25 x at t = 0.5, 1, 2, 3).
+  Reference: method of lines as for `fisher`.
+
+Noise: Gaussian, standard deviation = level x the RMS of the clean observations of each
+field, from `numpy.random.default_rng(seed)`; the same seed is the training seed.
+Exact form ("hit"): every hidden term's chosen formula equals the truth after each float
+constant is rounded to a nearby simple number within 2% (`pinnkit.discover.is_same_form`) or
+matched to one of the truth's own constants within 2% (pi^2, pi: see `same_form`).
+
+Rows are merged into `suite.json` by (case, noise, seed), so cells can be run separately;
+`suite.md` is rewritten from all rows, and cells never run are listed as such.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import sympy as sp
+import torch
+from scipy.integrate import solve_ivp
+
+import pinnkit as pk
+from pinnkit.discover import is_same_form
+from pinnkit.discover.base import display
+
+HERE = Path(__file__).parent
+NOISES = (0.01, 0.05)
+SEEDS = (0, 1, 2, 3, 4)
+RTOL = 0.02
+x, t = sp.symbols("x t")
+U, V = sp.Function("u"), sp.Function("v")
+
+
+@dataclass(frozen=True)
+class Case:
+    problem: pk.Problem
+    config: pk.Config
+    truth: dict[str, sp.Expr]  # Hidden name -> formula in its input symbols (labels)
+
+
+def _noisy(clean: dict, level: float, rng: np.random.Generator) -> dict:
+    out = {}
+    for key, values in clean.items():
+        rms = float(np.sqrt(np.mean(values**2)))
+        out[key] = values + level * rms * rng.standard_normal(values.shape)
+    return out
+
+
+def _reaction_diffusion(reaction, u0, a, b, T, diffusion, n=201, steps=101) -> pk.reference.Grid:
+    """Method of lines for u_t = D u_xx + reaction(u) with u_x = 0 at both ends."""
+    xs = np.linspace(a, b, n)
+    h = xs[1] - xs[0]
+
+    def rhs(_t, w):
+        lap = np.empty_like(w)
+        lap[1:-1] = w[2:] - 2 * w[1:-1] + w[:-2]
+        lap[0], lap[-1] = 2 * (w[1] - w[0]), 2 * (w[-2] - w[-1])  # mirrored ghost points
+        return diffusion * lap / h**2 + reaction(w)
+
+    ts = np.linspace(0.0, T, steps)
+    start = sp.lambdify(x, u0, "numpy")(xs) * np.ones_like(xs)
+    sol = solve_ivp(rhs, (0.0, T), start, t_eval=ts, rtol=1e-9, atol=1e-11)
+    return pk.reference.Grid({"x": xs, "t": ts}, {"u": sol.y}, method="cubic")
+
+
+def _snapshots(reference, a, b, times, per_time, level, rng) -> pk.Data:
+    u = U(x, t)
+    xs = np.tile(np.linspace(a, b, per_time), len(times))
+    ts = np.repeat(np.asarray(times, dtype=float), per_time)
+    clean = {"u": reference.evaluate({"x": xs, "t": ts})["u"]}
+    return pk.Data({x: xs, t: ts}, {u: _noisy(clean, level, rng)["u"]})
+
+
+def _reaction_config(seed: int, steps: int = 3000) -> pk.Config:
+    return pk.Config(
+        steps=steps,
+        seed=seed,
+        device="cpu",
+        progress=False,
+        model=pk.MLP(width=32, depth=3),
+        hidden=pk.HiddenNet(width=16, depth=2),
+        optimizer=pk.Adam(learning_rate=2e-3, decay_rate=0.9, decay_steps=500),
+        sampling=pk.Sampling(interior=1000, boundary=100, initial=100),
+        lbfgs=pk.LBFGS(steps=500),
+        eval_every=1000,
+    )
+
+
+def fisher(level: float, seed: int) -> Case:
+    u, f, s = U(x, t), pk.Hidden("f"), sp.Symbol("u")
+    u0 = sp.Rational(1, 10) + sp.Rational(4, 5) * sp.exp(-50 * (x - sp.Rational(1, 2)) ** 2)
+    reference = _reaction_diffusion(lambda w: w * (1 - w), u0, 0.0, 1.0, 2.0, 0.01)
+    rng = np.random.default_rng(seed)
+    problem = pk.Problem(
+        name="fisher",
+        domain=pk.Interval(x, 0, 1) * pk.TimeInterval(t, 0, 2),
+        fields=[u],
+        equations={"fisher": sp.Eq(u.diff(t), u.diff(x, 2) / 100 + f(u))},
+        conditions=[pk.Initial(u, u0, name="initial"), pk.Neumann(u, 0, name="neumann")],
+        data=_snapshots(reference, 0, 1, (0.5, 1.0, 1.5, 2.0), 25, level, rng),
+        reference=reference,
+    )
+    return Case(problem, _reaction_config(seed), {"f": s * (1 - s)})
+
+
+def allen_cahn(level: float, seed: int) -> Case:
+    u, f, s = U(x, t), pk.Hidden("f"), sp.Symbol("u")
+    u0 = sp.Rational(4, 5) * sp.cos(sp.pi * x) + sp.sin(sp.pi * x / 2) / 10
+    reference = _reaction_diffusion(lambda w: w - w**3, u0, -1.0, 1.0, 3.0, 0.01)
+    rng = np.random.default_rng(seed)
+    problem = pk.Problem(
+        name="allen_cahn_hidden",
+        domain=pk.Interval(x, -1, 1) * pk.TimeInterval(t, 0, 3),
+        fields=[u],
+        equations={"allen_cahn": sp.Eq(u.diff(t), u.diff(x, 2) / 100 + f(u))},
+        conditions=[pk.Initial(u, u0, name="initial"), pk.Neumann(u, 0, name="neumann")],
+        data=_snapshots(reference, -1, 1, (0.5, 1.0, 2.0, 3.0), 25, level, rng),
+        reference=reference,
+    )
+    return Case(problem, _reaction_config(seed), {"f": s - s**3})
+
+
+def lotka_volterra(level: float, seed: int) -> Case:
+    u, v = U(t), V(t)
+    p, q = pk.Hidden("p"), pk.Hidden("q")
+    alpha, beta, gamma, delta, T = 1.3, 0.9, 1.8, 0.8, 3.0
+
+    def rhs(_t, y):
+        return [alpha * y[0] - beta * y[0] * y[1], delta * y[0] * y[1] - gamma * y[1]]
+
+    ts = np.linspace(0, T, 301)
+    sol = solve_ivp(rhs, (0, T), [0.44, 4.6], t_eval=ts, rtol=1e-10, atol=1e-12)
+    reference = pk.reference.Grid({"t": ts}, {"u": sol.y[0], "v": sol.y[1]}, method="cubic")
+    observed = np.linspace(0, T, 50)
+    clean = reference.evaluate({"t": observed})
+    noisy = _noisy({k: np.asarray(clean[k]) for k in ("u", "v")}, level, np.random.default_rng(seed))
+    a, b = sp.Rational(13, 10), sp.Rational(9, 5)
+    problem = pk.Problem(
+        name="lotka_volterra_hidden",
+        domain=pk.TimeInterval(t, 0, T),
+        fields=[u, v],
+        equations={
+            "prey": sp.Eq(u.diff(t), a * u + p(u, v)),
+            "predator": sp.Eq(v.diff(t), -b * v + q(u, v)),
+        },
+        conditions=[
+            pk.Initial(u, sp.Rational(44, 100), name="initial_u"),
+            pk.Initial(v, sp.Rational(46, 10), name="initial_v"),
+        ],
+        data=pk.Data({t: observed}, {u: noisy["u"], v: noisy["v"]}),
+        reference=reference,
+    )
+    config = pk.Config(
+        steps=4000,
+        seed=seed,
+        device="cpu",
+        progress=False,
+        model=pk.MLP(width=32, depth=3),
+        hidden=pk.HiddenNet(width=16, depth=2),
+        optimizer=pk.Adam(learning_rate=2e-3, decay_rate=0.9, decay_steps=500),
+        sampling=pk.Sampling(interior=500, initial=1),
+        lbfgs=pk.LBFGS(steps=500),
+        eval_every=1000,
+    )
+    su, sv = sp.symbols("u v")
+    return Case(problem, config, {"p": -sp.Rational(9, 10) * su * sv, "q": sp.Rational(4, 5) * su * sv})
+
+
+def burgers(level: float, seed: int) -> Case:
+    u, h = U(x, t), pk.Hidden("h")
+    T = 0.25
+    reference = pk.reference.burgers(
+        nu=0.01 / np.pi, x=np.linspace(-1, 1, 201), t=np.linspace(0, T, 51)
+    )
+    rng = np.random.default_rng(seed)
+    times = (0.05, 0.1, 0.15, 0.2, 0.25)
+    problem = pk.Problem(
+        name="burgers_hidden",
+        domain=pk.Interval(x, -1, 1) * pk.TimeInterval(t, 0, T),
+        fields=[u],
+        equations={"burgers": sp.Eq(u.diff(t), u.diff(x, 2) / (100 * sp.pi) + h(u, u.diff(x)))},
+        conditions=[
+            pk.Initial(u, -sp.sin(sp.pi * x), name="initial"),
+            pk.Dirichlet(u, 0, name="dirichlet"),
+        ],
+        data=_snapshots(reference, -1, 1, times, 40, level, rng),
+        reference=reference,
+    )
+    config = pk.Config(
+        steps=4000,
+        seed=seed,
+        device="cpu",
+        progress=False,
+        model=pk.MLP(width=32, depth=4),
+        hidden=pk.HiddenNet(width=16, depth=2),
+        optimizer=pk.Adam(learning_rate=2e-3, decay_rate=0.9, decay_steps=500),
+        sampling=pk.Sampling(interior=1500, boundary=100, initial=200),
+        lbfgs=pk.LBFGS(steps=1000),
+        eval_every=1000,
+    )
+    su, sux = sp.symbols("u u_x")
+    return Case(problem, config, {"h": -su * sux})
+
+
+def forcing(level: float, seed: int) -> Case:
+    u, g, sx = U(x), pk.Hidden("g"), sp.Symbol("x")
+    exact = sp.sin(sp.pi * x)
+    rng = np.random.default_rng(seed)
+    xs = np.linspace(0.02, 0.98, 50)
+    clean = {"u": np.sin(np.pi * xs)}
+    problem = pk.Problem(
+        name="forcing_hidden",
+        domain=pk.Interval(x, 0, 1),
+        fields=[u],
+        equations={"poisson": sp.Eq(-u.diff(x, 2), g(x))},
+        conditions=[pk.Dirichlet(u, 0, name="dirichlet")],
+        data=pk.Data({x: xs}, {u: _noisy(clean, level, rng)["u"]}),
+        reference=pk.reference.Exact({u: exact}),
+    )
+    config = pk.Config(
+        steps=3000,
+        seed=seed,
+        device="cpu",
+        progress=False,
+        model=pk.MLP(width=32, depth=3),
+        hidden=pk.HiddenNet(width=16, depth=2),
+        optimizer=pk.Adam(learning_rate=2e-3, decay_rate=0.9, decay_steps=500),
+        sampling=pk.Sampling(interior=500, boundary=2),
+        lbfgs=pk.LBFGS(steps=500),
+        eval_every=1000,
+    )
+    return Case(problem, config, {"g": sp.pi**2 * sp.sin(sp.pi * sx)})
+
+
+CASES: dict[str, Callable[[float, int], Case]] = {
+    "fisher": fisher,
+    "lotka_volterra": lotka_volterra,
+    "burgers": burgers,
+    "forcing": forcing,
+    "allen_cahn": allen_cahn,
+}
+
+
+def same_form(found: sp.Expr, truth: sp.Expr, rtol: float = RTOL) -> bool:
+    """The exact-form test: `is_same_form`, or every float of `found` within `rtol` of one of
+    the truth's own numbers (its numeric subexpressions, such as pi**2 and pi, and their
+    negatives) and then equal to the truth."""
+    if is_same_form(found, truth, rtol=rtol):
+        return True
+    numbers = {n for n in sp.preorder_traversal(truth) if n.is_number and n != 0}
+    numbers |= {-n for n in numbers}
+    replacements = {}
+    for value in found.atoms(sp.Float):
+        close = [n for n in numbers if abs(float(value) - float(n)) <= rtol * abs(float(n))]
+        if not close:
+            return False
+        replacements[value] = min(close, key=lambda n: abs(float(value) - float(n)))
+    difference = found.xreplace(replacements) - truth
+    return sp.simplify(difference) == 0
+
+
+def run_cell(name: str, level: float, seed: int) -> dict:
+    torch.set_num_threads(1)
+    case = CASES[name](level, seed)
+    start = time.perf_counter()
+    run = pk.fit(case.problem, case.config, out=None)
+    fitted = time.perf_counter()
+    found = pk.discover(run, seed=seed)
+    done = time.perf_counter()
+    formulas = {h.name: e for h, e in found.sympy().items()}
+    hits = {k: bool(same_form(formulas[k], truth)) for k, truth in case.truth.items()}
+    return {
+        "case": name,
+        "noise": level,
+        "seed": seed,
+        "hit": all(hits.values()),
+        "hits": hits,
+        "formulas": {k: str(display(e)) for k, e in formulas.items()},
+        "backend_best": {k: str(display(f.front.best.expr)) for k, f in found.found.items()},
+        "backend_best_hit": {
+            k: bool(same_form(f.front.best.expr, case.truth[k])) for k, f in found.found.items()
+        },
+        "on_front": {
+            k: any(same_form(c.expr, case.truth[k]) for c in f.front.candidates)
+            for k, f in found.found.items()
+        },
+        "rel_l2": run.rel_l2,
+        "fit_seconds": fitted - start,
+        "discover_seconds": done - fitted,
+        "seconds": done - start,
+    }
+
+
+def _key(row) -> tuple:
+    return (row["case"], float(row["noise"]), int(row["seed"]))
+
+
+def merge(rows: list[dict], path: Path) -> list[dict]:
+    old = json.loads(path.read_text())["rows"] if path.exists() else []
+    table = {_key(r): r for r in old}
+    table.update({_key(r): r for r in rows})
+    merged = sorted(table.values(), key=lambda r: (list(CASES).index(r["case"]), *_key(r)[1:]))
+    meta = {
+        "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
+        "torch_threads": 1,
+        "python": platform.python_version(),
+    }
+    path.write_text(json.dumps({"meta": meta, "rows": merged}, indent=1) + "\n")
+    return merged
+
+
+def markdown(rows: list[dict]) -> str:
+    lines = [
+        "# Hidden-term discovery suite (fit + discover, CPU, 1 thread)",
+        "",
+        "Written by `benchmarks/discovery/suite.py`; see its docstring for the cases.",
+        "Hit: the chosen formula has the exact form (constants within 2%). On front: the exact",
+        "form is somewhere on the backend's Pareto front. Backend best: PySR's 'best' rule on",
+        "the front alone, without the physics.",
+        "",
+        "| case | noise | seeds run | exact form | on front | backend best | median s | max s |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name in CASES:
+        for level in NOISES:
+            cell = [r for r in rows if r["case"] == name and float(r["noise"]) == level]
+            if not cell:
+                lines.append(f"| {name} | {level:.0%} | 0 | not run | | | | |")
+                continue
+            n = len(cell)
+            hits = sum(r["hit"] for r in cell)
+            front = sum(all(r["on_front"].values()) for r in cell)
+            best = sum(all(r["backend_best_hit"].values()) for r in cell)
+            seconds = [r["seconds"] for r in cell]
+            lines.append(
+                f"| {name} | {level:.0%} | {n} ({', '.join(str(r['seed']) for r in cell)}) "
+                f"| {hits}/{n} | {front}/{n} | {best}/{n} | {statistics.median(seconds):.0f} "
+                f"| {max(seconds):.0f} |"
+            )
+    lines += ["", "## Chosen formulas", ""]
+    for r in rows:
+        mark = "hit" if r["hit"] else "miss"
+        formulas = "; ".join(f"{k} = {v}" for k, v in r["formulas"].items())
+        l2 = ", ".join(f"{k} {v:.2g}" for k, v in (r.get("rel_l2") or {}).items())
+        lines.append(
+            f"- {r['case']}, {r['noise']:.0%}, seed {r['seed']}: {mark}: `{formulas}` "
+            f"(rel. L2 {l2}; {r['seconds']:.0f} s)"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", default=",".join(CASES))
+    parser.add_argument("--seeds", default=",".join(map(str, SEEDS)))
+    parser.add_argument("--noise", default=",".join(map(str, NOISES)))
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    path = HERE / "suite.json"
+    for level in [float(v) for v in args.noise.split(",")]:
+        for name in args.cases.split(","):
+            for seed in [int(s) for s in args.seeds.split(",")]:
+                row = run_cell(name, level, seed)
+                print(
+                    f"{name} noise={level:.0%} seed={seed}: {'hit' if row['hit'] else 'miss'} "
+                    f"{row['formulas']} ({row['seconds']:.0f} s)",
+                    flush=True,
+                )
+                rows = merge([row], path)
+                (HERE / "suite.md").write_text(markdown(rows))
+
+
+if __name__ == "__main__":
+    main()
