@@ -165,7 +165,9 @@ def lotka_volterra(level: float, seed: int) -> Case:
     reference = pk.reference.Grid({"t": ts}, {"u": sol.y[0], "v": sol.y[1]}, method="cubic")
     observed = np.linspace(0, T, 50)
     clean = reference.evaluate({"t": observed})
-    noisy = _noisy({k: np.asarray(clean[k]) for k in ("u", "v")}, level, np.random.default_rng(seed))
+    noisy = _noisy(
+        {k: np.asarray(clean[k]) for k in ("u", "v")}, level, np.random.default_rng(seed)
+    )
     a, b = sp.Rational(13, 10), sp.Rational(9, 5)
     problem = pk.Problem(
         name="lotka_volterra_hidden",
@@ -195,7 +197,9 @@ def lotka_volterra(level: float, seed: int) -> Case:
         eval_every=1000,
     )
     su, sv = sp.symbols("u v")
-    return Case(problem, config, {"p": -sp.Rational(9, 10) * su * sv, "q": sp.Rational(4, 5) * su * sv})
+    return Case(
+        problem, config, {"p": -sp.Rational(9, 10) * su * sv, "q": sp.Rational(4, 5) * su * sv}
+    )
 
 
 def burgers(level: float, seed: int) -> Case:
