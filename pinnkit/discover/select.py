@@ -11,7 +11,9 @@ The rule (also in README.md, "Hidden terms and discovery"):
    are refit together, starting from the trained run: `refit` (100) L-BFGS iterations. Its
    loss $L(c)$ is the training loss, every equation, condition and data term (mean square
    times weight), on fixed points: uniform interior points plus the observation points.
-   $L_\\text{net}$ is the same loss of the trained run with its hidden network.
+   $L_\\text{net}$ is the same loss of the trained run with its hidden network. The chosen
+   formula is reported with its refit constants (fit to the data and the equations, not to
+   the network); the backend's constants stay in the table.
 3. **Choice.** The simplest candidate with $L(c) \\le$ `PHYSICS_FACTOR` (1.5)
    $\\times\\, L_\\text{net}$: the simplest formula that explains the data and the equation as
    well as the free network did. Candidates are tried in order and the first that passes is
@@ -92,12 +94,13 @@ RULE = (
 
 @dataclass(frozen=True)
 class Scored:
-    """A tried candidate: its loss after the refit (inf when it failed) and its complexity
-    after rounding constants."""
+    """A tried candidate: its loss after the refit (inf when it failed), its complexity
+    after rounding constants, and the formula with its constants as refit."""
 
     candidate: Candidate
     physics: float
     complexity: int
+    refit_expr: sp.Expr | None = None
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,7 @@ class Selection:
     """The physics-aware choice for one Hidden term.
 
     Arguments:
-        chosen: the chosen candidate (a member of the front).
+        chosen: the chosen candidate (a member of the front, or a pruned form of one).
         scored: the candidates tried, in order, with their losses.
         network: the trained run's loss on the same points (the reference).
         factor: `PHYSICS_FACTOR` as used.
@@ -119,6 +122,15 @@ class Selection:
     refit: int = REFIT
 
     @property
+    def formula(self) -> sp.Expr:
+        """The chosen formula with its constants as refit with the solution (the backend's
+        constants when there was no refit)."""
+        for s in self.scored:
+            if s.candidate is self.chosen and s.refit_expr is not None:
+                return s.refit_expr
+        return self.chosen.expr
+
+    @property
     def rule(self) -> str:
         text = RULE.format(factor=self.factor)
         return text + (f" ({self.refit} L-BFGS iterations)" if self.refit else " (no refit)")
@@ -126,6 +138,7 @@ class Selection:
     def describe(self) -> str:
         """The tried candidates as text, the chosen one marked `>>`."""
         lines = [f"loss of the trained run: {self.network:.3e}; pass: <= {self.factor:g}x"]
+        lines.append(f"chosen, constants refit: {display(self.formula)}")
         for s in self.scored:
             mark = ">>" if s.candidate is self.chosen else "  "
             lines.append(
@@ -199,16 +212,19 @@ def total_loss(compiled, model, batches: dict[str, Batch]) -> float:
     return total if math.isfinite(total) else math.inf
 
 
-def refit_loss(run, name: str, formula, batches: dict[str, Batch], *, refit: int) -> float:
+def refit_loss(
+    run, name: str, formula, batches: dict[str, Batch], *, refit: int
+) -> tuple[float, sp.Expr]:
     """Step 2: the loss with Hidden `name` replaced by `formula` (a `Formula`) after
     `refit` L-BFGS iterations on the solution network and the formula's constants, started
-    from the trained run (`refit=0`: no iterations, the solution held fixed)."""
+    from the trained run (`refit=0`: no iterations, the solution held fixed); and the formula
+    with its constants as refit (unchanged with `refit=0` or when the refit failed)."""
     from pinnkit.config import LBFGS
     from pinnkit.discover.substitute import Formula, parametrize, substitute
     from pinnkit.errors import TrainingError
     from pinnkit.train.trainer import Trainer
 
-    expr = parametrize(name, formula.expr)[0] if refit else formula.expr
+    expr, constants = parametrize(name, formula.expr) if refit else (formula.expr, ())
     dtype, device = run_dtype(run.model, run.compiled)
     config = run.config.replace(
         steps=0,
@@ -245,11 +261,14 @@ def refit_loss(run, name: str, formula, batches: dict[str, Batch], *, refit: int
         prefix = f"hidden.{name}."
         state = {k: v for k, v in run.compiled.state_dict().items() if not k.startswith(prefix)}
         target.load_state_dict(state, strict=False)
-        if refit:
-            trainer.run()
-        return total_loss(target, model, batches)
+        if not refit:
+            return total_loss(target, model, batches), formula.expr
+        trainer.run()
+        values = target.parameter_values()
+        fitted = {c: sp.Float(float(values[c.name].detach())) for c in constants}
+        return total_loss(target, model, batches), expr.xreplace(fitted)
     except (CompileError, ProblemError, TrainingError):
-        return math.inf
+        return math.inf, formula.expr
 
 
 def fit_constants(expr: sp.Expr, samples) -> Candidate:
@@ -294,8 +313,8 @@ def choose(
 
     def judge(candidate: Candidate) -> Scored:
         formula = Formula(samples.symbols, candidate.expr)
-        loss = refit_loss(run, name, formula, batches, refit=refit)
-        return Scored(candidate, loss, snapped_complexity(candidate))
+        loss, refit_expr = refit_loss(run, name, formula, batches, refit=refit)
+        return Scored(candidate, loss, snapped_complexity(candidate), refit_expr)
 
     scored = []
     for c in shortlist(front, size=size):

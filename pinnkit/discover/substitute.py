@@ -108,15 +108,17 @@ class Found:
 
     @property
     def formula(self) -> Formula:
-        return Formula(self.samples.symbols, self.selection.chosen.expr)
+        return Formula(self.samples.symbols, self.expr)
 
     @property
     def expr(self) -> sp.Expr:
-        return self.selection.chosen.expr
+        """The chosen formula, constants as refit with the solution (`Selection.formula`)."""
+        return self.selection.formula
 
     def rows(self) -> list[dict]:
         """The front as rows (see `Discovery.table`)."""
         physics = {id(s.candidate): s.physics for s in self.selection.scored}
+        refit = {id(s.candidate): s.refit_expr for s in self.selection.scored}
         best = self.front.best
         rows = []
         extra = [
@@ -144,6 +146,8 @@ class Found:
             row["shortlisted"] = id(candidate) in physics
             row["pruned"] = k >= len(front_rows)
             row["physics_loss"] = physics.get(id(candidate))
+            refit_expr = refit.get(id(candidate))
+            row["refit_expression"] = None if refit_expr is None else str(display(refit_expr))
             rows.append(row)
         return rows
 
@@ -200,7 +204,8 @@ class Discovery:
     def table(self) -> list[dict]:
         """One row per candidate of every term's front: term, complexity, loss, score,
         expression, physics_loss (the loss after the refit, for the candidates tried),
-        shortlisted (tried), chosen, backend_best, sympy, latex."""
+        refit_expression (with the refit constants), shortlisted (tried), pruned, chosen,
+        backend_best, sympy, latex."""
         return [row for f in self.found.values() for row in f.rows()]
 
     def problem(self, *, parameters: bool = True, snap: bool = False) -> Problem:
