@@ -337,3 +337,30 @@ def test_fisher_fit_and_discover_finds_u_times_one_minus_u(tmp_path):
     paths = found.save(tmp_path / "discovered")
     reloaded, _, _ = load_problem_file(paths["problem.py"])
     compile_problem(reloaded)
+
+
+def test_problem_file_of_an_ode_with_a_hidden_term_left(tmp_path):
+    """One coordinate (`t = sp.Symbol("t")`), two fields, one term substituted and one
+    Hidden term kept as a Hidden term."""
+    from pinnkit.discover.export import problem_source
+
+    p, q = pk.Hidden("p"), pk.Hidden("q")
+    u1, v1 = sp.Function("u")(t), sp.Function("v")(t)
+    problem = pk.Problem(
+        name="lv",
+        domain=pk.TimeInterval(t, 0, 3),
+        fields=[u1, v1],
+        equations={
+            "prey": sp.Eq(u1.diff(t), sp.Rational(13, 10) * u1 + p(u1, v1)),
+            "predator": sp.Eq(v1.diff(t), -sp.Rational(9, 5) * v1 + q(u1, v1)),
+        },
+        conditions=[pk.Initial(u1, sp.Rational(11, 25)), pk.Initial(v1, 4.6)],
+    )
+    a, b = sp.symbols("u v")
+    new = substitute(problem, {"p": Formula((a, b), sp.Float(-0.9) * a * b)})
+    (tmp_path / "problem.py").write_text(problem_source(new, doc="lv", config=False))
+    loaded, config, _ = load_problem_file(tmp_path / "problem.py")
+    assert config is None and [h.name for h in loaded.hidden] == ["q"]
+    assert loaded.equations[0].residual == new.equations[0].residual
+    assert loaded.conditions[0].expr == u1 - sp.Rational(11, 25)  # exact, not 0.44
+    compile_problem(loaded)

@@ -182,7 +182,11 @@ def problem_source(problem: Problem, *, doc: str, config: bool) -> str:
         "import pinnkit as pk",
         "",
         "HERE = Path(__file__).resolve().parent",
-        f'{coords}{"," if len(problem.coords) == 1 else ""} = sp.symbols("{coords}")',
+        (
+            f'{coords} = sp.Symbol("{coords}")'
+            if len(problem.coords) == 1
+            else f'{coords} = sp.symbols("{coords}")'
+        ),
     ]
     for f in problem.fields:
         lines.append(f'{f.func} = sp.Function("{f.func}")')
