@@ -217,7 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
     disc.add_argument("--seed", type=int, default=0, help="seed of the points and backend")
     disc.add_argument("--samples", type=int, default=4000, help="collocation points")
     disc.add_argument(
-        "--refit", type=int, default=100, help="L-BFGS iterations per candidate (0: none)"
+        "--refit", type=int, default=400, help="L-BFGS iterations per candidate (0: none)"
     )
     disc.set_defaults(handler=_cmd_discover)
 

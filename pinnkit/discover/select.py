@@ -8,7 +8,7 @@ The rule (also in README.md, "Hidden terms and discovery"):
    the backend's own choice (`Front.best`, PySR's "best" rule).
 2. **Physics loss.** A candidate is substituted for the Hidden term in the Problem
    (`substitute`, its constants as Parameters), and the solution network and the constants
-   are refit together, starting from the trained run: `refit` (100) L-BFGS iterations. Its
+   are refit together, starting from the trained run: `refit` (400) L-BFGS iterations. Its
    loss $L(c)$ is the training loss, every equation, condition and data term (mean square
    times weight), on fixed points: uniform interior points plus the observation points.
    $L_\\text{net}$ is the same loss of the trained run with its hidden network. The chosen
@@ -72,8 +72,10 @@ __all__ = [
 #: suite's seed 0 at 1% noise: the right forms came in at 0.97x (Fisher), 1.05x (Lotka-Volterra),
 #: the look-alike 0.39 sin(3.03 u) for u - u^3 (Allen-Cahn) at 1.66x, wrong simple forms at 3.5x+.
 PHYSICS_FACTOR = 1.5
-#: L-BFGS iterations of each candidate's refit (0: the solution is held fixed).
-REFIT = 100
+#: L-BFGS iterations of each candidate's refit (0: the solution is held fixed). On the
+#: suite's Burgers case (seed 0, 1% noise) -u u_x reached 4.3x the trained run's loss after
+#: 100 iterations and 1.47x after 400: the solution needs that long to re-equilibrate.
+REFIT = 400
 #: At most this many candidates are tried (the simplest), plus the backend's choice.
 SHORTLIST_SIZE = 12
 #: Losses below this fraction of the term's mean square (over its samples) are round-off:
