@@ -227,3 +227,17 @@ config = pk.Config(steps=1500, lbfgs=pk.LBFGS(steps=300), model=pk.MLP(width=16,
                    sampling=pk.Sampling(interior=256, boundary=32, initial=32),
                    log_every=50, checkpoint_every=50)
 """
+
+
+def test_lbfgs_only_run_rolls_a_non_finite_step_back_to_the_start(caplog):
+    """With `steps=0` no Adam step takes a snapshot; the polish keeps the starting state."""
+    from pinnkit.train import Trainer
+
+    trainer = Trainer(heat_problem(), TINY.replace(steps=0, lbfgs=pk.LBFGS(steps=6)))
+    start = {k: v.clone() for k, v in trainer.model.state_dict().items()}
+    trainer.model = _Exploding(trainer.model, after=0)
+    run = trainer.run()
+    assert "non-finite" in caplog.text
+    for k, v in trainer.model.inner.state_dict().items():
+        assert torch.equal(v, start[k])
+    assert run.summary["steps"] == 6

@@ -265,10 +265,8 @@ def refit_loss(
         target.load_state_dict(state, strict=False)
         if not refit:
             return total_loss(target, model, batches), formula.expr
-        # The trainer rolls a non-finite L-BFGS step back to its last snapshot, which only its
-        # Adam phase takes; with no Adam steps, take it here (the warm start) so that a
-        # candidate that blows up is judged where it started instead of failing.
-        trainer._snapshot()
+        # A non-finite L-BFGS step rolls back to the warm start (the trainer snapshots it when
+        # there are no Adam steps), so a candidate that blows up is judged where it started.
         trainer.run()
         values = target.parameter_values()
         fitted = {c: sp.Float(float(values[c.name].detach())) for c in constants}

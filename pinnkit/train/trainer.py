@@ -482,6 +482,8 @@ class Trainer:
         )
 
     def _polish(self, bar, base: float, start: float) -> None:
+        if getattr(self, "_last_good", None) is None:
+            self._snapshot()  # no Adam step took one (steps=0): the start is the good state
         if self.lbfgs is None:
             self._make_lbfgs()
             scale = float(self.config.lbfgs.points)
