@@ -39,6 +39,16 @@ PERTURBATION = 0.3
 # Points per sampled region in the exactness tests: enough to cover faces and corners, few
 # enough that the whole compile test file runs in a few seconds on 2 CPU cores.
 POINTS_PER_REGION = 24
+# Inverting the Lagrangian characteristics X(xi, t) = x by regula falsi in float64 reaches
+# round-off (measured ~1e-15); 1e-9 fails on any wrong bracket or period shift.
+INVERSION_ATOL = 1e-9
+# Slow variant tests (tests/test_variants.py): on its own case, with the same budget, a
+# variant must at least halve plain training's relative L2 error. The measured ratios are 0.1
+# to 0.4 (seed 0; figures in each test), so 0.5 separates "helps" from seed noise.
+BEATS_PLAIN = 0.5
+# ... and plain training must visibly fail there (the cases are chosen so that it does;
+# measured 0.22 to 1.03), or the comparison would say nothing.
+PLAIN_FAILS = 0.2
 
 
 def perturbation(coords: Sequence[sp.Symbol], index: int) -> sp.Expr:

@@ -15,14 +15,11 @@ import pinnkit as pk
 from pinnkit.config import Config, apply_overrides
 from pinnkit.errors import ProblemError
 from pinnkit.models.lagrangian import Lagrangian, split_advection
-from tests.helpers import EXACT_RTOL, SympyModel
+from tests.helpers import EXACT_RTOL, INVERSION_ATOL, SympyModel
 
 x, t = sp.symbols("x t")
 u = sp.Function("u")(x, t)
 nu, c = sp.symbols("nu c")
-
-#: Inverting X(xi, t) = x by regula falsi in float64 reaches round-off.
-INVERSION_ATOL = 1e-9
 
 
 def _split(lhs, rhs=0):

@@ -1,10 +1,10 @@
 """Slow: each training variant, trained briefly on a case it was made for, beats plain
 training with the same budget (network, steps, points, seed).
 
-The cases are small on purpose (a minute or less on 2 CPU cores each); the full-size
-benchmarks are `benchmarks/accuracy/variants.py`. Each assertion compares the variant with
-plain training and also bounds the variant's own error; the figures in the docstrings were
-measured with seed 0 on the 2-core CI machine.
+The cases are small on purpose (15 s to 2 min each on one core); the full-size benchmarks
+are `benchmarks/accuracy/variants.py`. Each test checks that plain training fails on the
+case (`PLAIN_FAILS`) and that the variant at least halves its error (`BEATS_PLAIN`); the
+figures in the docstrings were measured with seed 0 on the 2-core machine.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import pytest
 import sympy as sp
 
 import pinnkit as pk
+from tests.helpers import BEATS_PLAIN, PLAIN_FAILS
 
 PROBLEMS = Path(__file__).resolve().parent.parent / "problems"
 
@@ -78,8 +79,8 @@ def test_causal_weighting_beats_plain_on_allen_cahn():
     )
     plain = _fit(problem, base)
     causal = _fit(problem, base.replace(causal=pk.Causal(chunks=32, epsilon=10.0)))
-    assert plain > 0.3
-    assert causal < 0.5 * plain, (causal, plain)
+    assert plain > PLAIN_FAILS
+    assert causal < BEATS_PLAIN * plain, (causal, plain)
 
 
 @pytest.mark.slow
@@ -92,7 +93,8 @@ def test_rar_beats_plain_on_a_concentrated_source():
     )
     plain = _fit(kink(), base)
     rar = _fit(kink(), base.replace(rar=pk.RAR(every=200, add=8, candidates=4096)))
-    assert rar < 0.5 * plain, (rar, plain)
+    assert plain > PLAIN_FAILS
+    assert rar < BEATS_PLAIN * plain, (rar, plain)
 
 
 #: The wavy case's budget: 2000 Adam steps, then a 300-step L-BFGS polish.
@@ -109,8 +111,8 @@ def test_fourier_features_beat_plain_on_many_oscillations():
     """Measured: plain 1.00 (it learns almost nothing of sin(12 pi x)), Fourier 0.38."""
     plain = _fit(wavy(), WAVY)
     fourier = _fit(wavy(), WAVY.replace(fourier=pk.Fourier(features=32, sigma=4.0)))
-    assert plain > 0.8
-    assert fourier < 0.5 * plain, (fourier, plain)
+    assert plain > PLAIN_FAILS
+    assert fourier < BEATS_PLAIN * plain, (fourier, plain)
 
 
 @pytest.mark.slow
@@ -125,8 +127,8 @@ def test_gaussians_beat_plain_on_many_oscillations():
             optimizer=pk.Adam(learning_rate=1e-2, decay_steps=500),
         ),
     )
-    assert pig < 0.3, (pig, plain)
-    assert pig < 0.5 * plain, (pig, plain)
+    assert plain > PLAIN_FAILS
+    assert pig < BEATS_PLAIN * plain, (pig, plain)
 
 
 def shifted() -> pk.Problem:
@@ -156,5 +158,5 @@ def test_balancing_beats_plain_when_the_terms_differ_in_scale():
     )
     plain = _fit(shifted(), base)
     balanced = _fit(shifted(), base.replace(balance=pk.Balance(every=100)))
-    assert balanced < 0.05
-    assert balanced < 0.3 * plain, (balanced, plain)
+    assert plain > PLAIN_FAILS
+    assert balanced < BEATS_PLAIN * plain, (balanced, plain)
