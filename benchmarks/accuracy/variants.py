@@ -148,7 +148,7 @@ def helmholtz_pig():
         model=pk.MLP(width=16, depth=1, activation="tanh"),
         optimizer=pk.Adam(learning_rate=1e-2, decay_rate=0.9, decay_steps=500),
         sampling=pk.Sampling(interior=2000, boundary=200),
-        lbfgs=pk.LBFGS(steps=2500, points=2.0),
+        lbfgs=pk.LBFGS(steps=5000, points=2.0),
     )
 
 
