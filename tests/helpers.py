@@ -221,3 +221,15 @@ def heat_problem(**kwargs) -> Problem:
         reference=pk.reference.Exact({u: exact}),
         **kwargs,
     )
+
+
+class KnownFunction(nn.Module):
+    """Stands in for a trained hidden-term network: `forward(inputs)` applies `fn` to the
+    input columns, so a test knows exactly what the Hidden term computes."""
+
+    def __init__(self, fn):
+        super().__init__()
+        self.fn = fn
+
+    def forward(self, inputs):
+        return self.fn(*inputs.unbind(-1))

@@ -16,7 +16,6 @@ import numpy as np
 import pytest
 import sympy as sp
 import torch
-from torch import nn
 
 import pinnkit as pk
 from pinnkit.cli import main
@@ -26,7 +25,7 @@ from pinnkit.discover.sample import sample_hidden
 from pinnkit.discover.select import Scored, choose, physics_batches, pick, shortlist
 from pinnkit.errors import DiscoveryError
 from pinnkit.load import load_problem_file
-from tests.helpers import SympyModel
+from tests.helpers import KnownFunction, SympyModel
 
 x, t = sp.symbols("x t")
 u = sp.Function("u")(x, t)
@@ -54,21 +53,10 @@ def _problem(f) -> pk.Problem:
     )
 
 
-class _Known(nn.Module):
-    """Stands in for a trained hidden network: applies `fn` to the input columns."""
-
-    def __init__(self, fn):
-        super().__init__()
-        self.fn = fn
-
-    def forward(self, inputs):
-        return self.fn(*inputs.unbind(-1))
-
-
 def _planted_run(fn=lambda p: p * (1 - p)) -> pk.Run:
     problem = _problem(pk.Hidden("f"))
     compiled = compile_problem(problem, dtype=torch.float64, generator=torch.Generator())
-    compiled.hidden["f"] = _Known(fn)
+    compiled.hidden["f"] = KnownFunction(fn)
     return pk.Run(
         problem=problem,
         config=pk.Config(dtype="float64"),

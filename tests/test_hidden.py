@@ -21,6 +21,7 @@ from pinnkit.load import load_problem_file
 from tests.helpers import (
     ENGINE_RTOL,
     EXACT_RTOL,
+    KnownFunction,
     SympyModel,
     assert_residuals_match,
     relative_difference,
@@ -67,20 +68,9 @@ def _system(f, g) -> pk.Problem:
     )
 
 
-class _Known(nn.Module):
-    """Stands in for a HiddenModule: `forward(inputs)` applies `fn` to the columns."""
-
-    def __init__(self, fn):
-        super().__init__()
-        self.fn = fn
-
-    def forward(self, inputs):
-        return self.fn(*inputs.unbind(-1))
-
-
 def _with_known_functions(compiled):
-    compiled.hidden["f"] = _Known(lambda p: p * (1 - p))
-    compiled.hidden["g"] = _Known(lambda p, q, r: p * q + torch.sin(r))
+    compiled.hidden["f"] = KnownFunction(lambda p: p * (1 - p))
+    compiled.hidden["g"] = KnownFunction(lambda p, q, r: p * q + torch.sin(r))
     return compiled
 
 

@@ -51,7 +51,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import sympy as sp
 import torch
 
 import pinnkit as pk
@@ -66,24 +65,6 @@ MARKDOWN = HERE / "variants.md"
 def _bundled(name: str) -> tuple[pk.Problem, pk.Config]:
     problem, config, _ = pk.load_problem_file(PROBLEMS / f"{name}.py")
     return problem, config or pk.Config()
-
-
-def convection_problem(speed: float = 50.0) -> pk.Problem:
-    """u_t + speed u_x = 0 on [0, 2 pi] x [0, 1], u(x, 0) = sin x, periodic in x (exact).
-
-    The exact solution is sin(x - speed t); with speed 50 a plain PINN fails
-    (Krishnapriyan et al., "Characterizing possible failure modes in PINNs", 2021).
-    """
-    x, t = sp.symbols("x t")
-    u = sp.Function("u")(x, t)
-    return pk.Problem(
-        name="convection",
-        domain=pk.Interval(x, 0, 2 * sp.pi) * pk.TimeInterval(t, 0, 1),
-        fields=[u],
-        equations={"convection": sp.Eq(u.diff(t) + speed * u.diff(x), 0)},
-        conditions=[pk.Initial(u, sp.sin(x), name="initial"), pk.Periodic(x, exact=True)],
-        reference=pk.reference.Exact({u: sp.sin(x - speed * t)}),
-    )
 
 
 # -- rows ---------------------------------------------------------------------------------
@@ -153,7 +134,7 @@ def helmholtz_pig():
 
 
 def convection_plain():
-    return convection_problem(), pk.Config(
+    return _bundled("convection")[0], pk.Config(
         steps=10_000,
         model=pk.MLP(width=64, depth=4),
         sampling=pk.Sampling(interior=2000, initial=256),
@@ -170,7 +151,7 @@ def convection_causal():
 
 
 def convection_lagrangian():
-    return convection_problem(), pk.Config(
+    return _bundled("convection")[0], pk.Config(
         steps=3000,
         model=pk.MLP(width=64, depth=4),
         sampling=pk.Sampling(interior=2000),

@@ -105,19 +105,27 @@ def _snapshots(reference, a, b, times, per_time, level, rng) -> pk.Data:
     return pk.Data({x: xs, t: ts}, {u: _noisy(clean, level, rng)["u"]})
 
 
-def _reaction_config(seed: int, steps: int = 3000) -> pk.Config:
+def _config(
+    seed: int, sampling: pk.Sampling, *, steps: int = 3000, lbfgs: int = 500, depth: int = 3
+) -> pk.Config:
+    """The suite's training config: a 32-wide solution net, a 16 x 2 hidden net, Adam at
+    2e-3 then L-BFGS; the cases differ in points, steps and depth only."""
     return pk.Config(
         steps=steps,
         seed=seed,
         device="cpu",
         progress=False,
-        model=pk.MLP(width=32, depth=3),
+        model=pk.MLP(width=32, depth=depth),
         hidden=pk.HiddenNet(width=16, depth=2),
         optimizer=pk.Adam(learning_rate=2e-3, decay_rate=0.9, decay_steps=500),
-        sampling=pk.Sampling(interior=1000, boundary=100, initial=100),
-        lbfgs=pk.LBFGS(steps=500),
+        sampling=sampling,
+        lbfgs=pk.LBFGS(steps=lbfgs),
         eval_every=1000,
     )
+
+
+def _reaction_config(seed: int) -> pk.Config:
+    return _config(seed, pk.Sampling(interior=1000, boundary=100, initial=100))
 
 
 def fisher(level: float, seed: int) -> Case:
@@ -186,18 +194,7 @@ def lotka_volterra(level: float, seed: int) -> Case:
         data=pk.Data({t: observed}, {u: noisy["u"], v: noisy["v"]}),
         reference=reference,
     )
-    config = pk.Config(
-        steps=4000,
-        seed=seed,
-        device="cpu",
-        progress=False,
-        model=pk.MLP(width=32, depth=3),
-        hidden=pk.HiddenNet(width=16, depth=2),
-        optimizer=pk.Adam(learning_rate=2e-3, decay_rate=0.9, decay_steps=500),
-        sampling=pk.Sampling(interior=500, initial=1),
-        lbfgs=pk.LBFGS(steps=500),
-        eval_every=1000,
-    )
+    config = _config(seed, pk.Sampling(interior=500, initial=1), steps=4000)
     su, sv = sp.symbols("u v")
     return Case(
         problem, config, {"p": -sp.Rational(9, 10) * su * sv, "q": sp.Rational(4, 5) * su * sv}
@@ -224,17 +221,12 @@ def burgers(level: float, seed: int) -> Case:
         data=_snapshots(reference, -1, 1, times, 40, level, rng),
         reference=reference,
     )
-    config = pk.Config(
+    config = _config(
+        seed,
+        pk.Sampling(interior=1500, boundary=100, initial=200),
         steps=4000,
-        seed=seed,
-        device="cpu",
-        progress=False,
-        model=pk.MLP(width=32, depth=4),
-        hidden=pk.HiddenNet(width=16, depth=2),
-        optimizer=pk.Adam(learning_rate=2e-3, decay_rate=0.9, decay_steps=500),
-        sampling=pk.Sampling(interior=1500, boundary=100, initial=200),
-        lbfgs=pk.LBFGS(steps=1000),
-        eval_every=1000,
+        lbfgs=1000,
+        depth=4,
     )
     su, sux = sp.symbols("u u_x")
     return Case(problem, config, {"h": -su * sux})
@@ -255,18 +247,7 @@ def forcing(level: float, seed: int) -> Case:
         data=pk.Data({x: xs}, {u: _noisy(clean, level, rng)["u"]}),
         reference=pk.reference.Exact({u: exact}),
     )
-    config = pk.Config(
-        steps=3000,
-        seed=seed,
-        device="cpu",
-        progress=False,
-        model=pk.MLP(width=32, depth=3),
-        hidden=pk.HiddenNet(width=16, depth=2),
-        optimizer=pk.Adam(learning_rate=2e-3, decay_rate=0.9, decay_steps=500),
-        sampling=pk.Sampling(interior=500, boundary=2),
-        lbfgs=pk.LBFGS(steps=500),
-        eval_every=1000,
-    )
+    config = _config(seed, pk.Sampling(interior=500, boundary=2))
     return Case(problem, config, {"g": sp.pi**2 * sp.sin(sp.pi * sx)})
 
 

@@ -57,18 +57,28 @@ def main() -> None:
         row = {"problem": name, **{f"{e}_ms": 1e3 * statistics.median(times[e]) for e in ENGINES}}
         row["func_over_autograd"] = row["func_ms"] / row["autograd_ms"]
         rows.append(row)
-        print(f"{name}: " + ", ".join(f"{k}={v:.3g}" for k, v in row.items() if k != "problem"),
-              flush=True)
+        print(
+            f"{name}: " + ", ".join(f"{k}={v:.3g}" for k, v in row.items() if k != "problem"),
+            flush=True,
+        )
     print()
     print("| problem | autograd ms/step | func ms/step | func / autograd |")
     print("|---|---|---|---|")
     for r in rows:
-        print(f"| {r['problem']} | {r['autograd_ms']:.2f} | {r['func_ms']:.2f} | "
-              f"{r['func_over_autograd']:.2f} |")
-    out = {"device": args.device, "machine": platform.processor() or platform.machine(),
-           "threads": torch.get_num_threads(), "torch": torch.__version__,
-           "blocks": args.blocks, "steps_per_block": args.steps, "rows": rows,
-           "numpy": np.__version__}
+        print(
+            f"| {r['problem']} | {r['autograd_ms']:.2f} | {r['func_ms']:.2f} | "
+            f"{r['func_over_autograd']:.2f} |"
+        )
+    out = {
+        "device": args.device,
+        "machine": platform.processor() or platform.machine(),
+        "threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "blocks": args.blocks,
+        "steps_per_block": args.steps,
+        "rows": rows,
+        "numpy": np.__version__,
+    }
     (Path(__file__).parent / "engines.json").write_text(json.dumps(out, indent=2) + "\n")
 
 

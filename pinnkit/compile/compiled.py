@@ -27,7 +27,7 @@ from pinnkit.errors import CompileError, ConfigError, did_you_mean
 from pinnkit.models.hidden import HiddenNet
 from pinnkit.problem import Condition, Normal, Parameter, Problem
 
-__all__ = ["Batch", "CompiledProblem", "compile_problem"]
+__all__ = ["Batch", "CompiledProblem", "compile_problem", "learned_constants", "constant_values"]
 
 
 @dataclass(frozen=True)
@@ -93,15 +93,7 @@ class CompiledProblem(nn.Module):
         self.hidden_terms: dict[str, HiddenTerm] = dict(hidden_terms or {})
         self._hidden_specs = dict(hidden_specs or {})
         self._hidden_inputs = hidden_inputs
-        self.parameters_raw = nn.ParameterDict(
-            {
-                p.name: nn.Parameter(
-                    torch.tensor(math.log(p.init) if p.log else p.init, dtype=dtype)
-                )
-                for p in problem.parameters
-            }
-        )
-        self._log = {p.name: p.log for p in problem.parameters}
+        self.parameters_raw = learned_constants(problem, dtype)
         for g in groups:
             if g.kind == "data":
                 for f, values in g.targets.items():
@@ -130,7 +122,7 @@ class CompiledProblem(nn.Module):
 
     def parameter_values(self) -> dict[str, Tensor]:
         """Current values of the learned constants (log-parametrised ones exponentiated)."""
-        return {k: (torch.exp(v) if self._log[k] else v) for k, v in self.parameters_raw.items()}
+        return constant_values(self.parameters_raw, self.problem)
 
     def data_batches(self) -> dict[str, Batch]:
         """The fixed observation points of each data set, on this module's device and dtype."""
@@ -299,6 +291,23 @@ class CompiledProblem(nn.Module):
             list(self.hidden_terms.values()), self._hidden_specs, self.problem.coords
         )
         return "\n".join(lines)
+
+
+def learned_constants(problem: Problem, dtype: torch.dtype) -> nn.ParameterDict:
+    """One `nn.Parameter` per `pk.Parameter` of the problem, at its initial value (the
+    logarithm of it for `log=True`)."""
+    return nn.ParameterDict(
+        {
+            p.name: nn.Parameter(torch.tensor(math.log(p.init) if p.log else p.init, dtype=dtype))
+            for p in problem.parameters
+        }
+    )
+
+
+def constant_values(raw: nn.ParameterDict, problem: Problem) -> dict[str, Tensor]:
+    """The learned constants' values from their raw parameters (`learned_constants`)."""
+    log = {p.name: p.log for p in problem.parameters}
+    return {k: (torch.exp(v) if log[k] else v) for k, v in raw.items()}
 
 
 def _stacked_call(module: nn.Module) -> Callable:

@@ -37,7 +37,6 @@ crossing; the paper's method does not resolve shocks either.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import sympy as sp
@@ -45,6 +44,7 @@ import torch
 from torch import Tensor, nn
 
 from pinnkit.compile.codegen import generate
+from pinnkit.compile.compiled import constant_values, learned_constants
 from pinnkit.errors import ConfigError, ProblemError
 from pinnkit.models.mlp import MLP
 
@@ -372,15 +372,7 @@ class LagrangianResiduals(nn.Module):
         self.problem = problem
         self.setup = setup
         self.engine = _EngineName("autograd (lagrangian)")
-        self.parameters_raw = nn.ParameterDict(
-            {
-                p.name: nn.Parameter(
-                    torch.tensor(math.log(p.init) if p.log else p.init, dtype=dtype)
-                )
-                for p in problem.parameters
-            }
-        )
-        self._log = {p.name: p.log for p in problem.parameters}
+        self.parameters_raw = learned_constants(problem, dtype)
         adv, field = setup.advection, setup.field
         orders = sorted(
             {dict(d.variable_count)[setup.x] for d in adv.rest.atoms(sp.Derivative)} | {0}
@@ -414,7 +406,7 @@ class LagrangianResiduals(nn.Module):
         return region
 
     def parameter_values(self) -> dict[str, Tensor]:
-        return {k: (torch.exp(v) if self._log[k] else v) for k, v in self.parameters_raw.items()}
+        return constant_values(self.parameters_raw, self.problem)
 
     def data_batches(self) -> dict:
         return {}

@@ -363,7 +363,7 @@ class Trainer:
         if self.causal is None or self.phase != "adam":
             return
         note = self.causal.stalled(self.strategy_states["causal"])
-        if note and note.split(" for ")[0] not in " ".join(self.notes):
+        if note and not any(n.startswith("causal:") for n in self.notes):
             self.notes.append(note)
             warnings.warn(note, PinnkitWarning, stacklevel=2)
 
