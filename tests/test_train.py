@@ -241,3 +241,31 @@ def test_lbfgs_only_run_rolls_a_non_finite_step_back_to_the_start(caplog):
     for k, v in trainer.model.inner.state_dict().items():
         assert torch.equal(v, start[k])
     assert run.summary["steps"] == 6
+
+
+def test_use_points_trains_on_exactly_the_given_points():
+    from pinnkit.train import Trainer
+
+    config = TINY.replace(sampling=pk.Sampling(resample_every=0))
+    trainer = Trainer(heat_problem(), config)
+    rng = np.random.default_rng(0)
+    points = {
+        "interior": rng.uniform(0, 1, (50, 2)),
+        "initial": np.column_stack([rng.uniform(0, 1, 7), np.zeros(7)]),
+        "boundary": np.column_stack([rng.integers(0, 2, 9), rng.uniform(0, 1, 9)]),
+    }
+    trainer.use_points(points)
+    for _ in range(3):
+        trainer._adam_step()
+    for region, given in points.items():
+        np.testing.assert_array_equal(trainer.fixed[region].points.numpy(), given.astype("f4"))
+
+
+def test_use_points_refuses_resampling_and_wrong_regions():
+    from pinnkit.train import Trainer
+
+    with pytest.raises(pk.ConfigError, match="would replace the given points"):
+        Trainer(heat_problem(), TINY).use_points({})
+    trainer = Trainer(heat_problem(), TINY.replace(sampling=pk.Sampling(resample_every=0)))
+    with pytest.raises(pk.ConfigError, match="expected exactly"):
+        trainer.use_points({"interior": np.zeros((4, 2))})

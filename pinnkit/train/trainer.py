@@ -198,6 +198,43 @@ class Trainer:
         self.elapsed = base + time.perf_counter() - start
         return self._finish()
 
+    def use_points(self, points: Mapping[str, np.ndarray | torch.Tensor | Batch]) -> None:
+        """Train the Adam phase on given collocation points instead of sampled ones.
+
+        For side-by-side comparisons with another code on its exact points. The L-BFGS
+        polish still draws its own set. Does not yet accept points for regions that need
+        normals unless given as a `Batch` with its normals.
+
+        **Arguments**
+
+        - `points`: region name (as in `compiled.sample_regions`: `interior`, `initial`,
+          `boundary`, `periodic:x`, ...) -> points of shape (batch, n_coords), in the
+          order of `problem.coords`.
+
+        **Raises**
+
+        `ConfigError` when `sampling.resample_every` is not 0 (the points would be
+        replaced at the next resample) or the regions are not exactly the sampled ones.
+        """
+        if int(self.config.sampling.resample_every) != 0:
+            raise ConfigError(
+                f"use_points: sampling.resample_every={self.config.sampling.resample_every} "
+                "would replace the given points. Fix: "
+                "`config.replace(sampling=pk.Sampling(resample_every=0))`."
+            )
+        expected = set(self.compiled.sample_regions)
+        if set(points) != expected:
+            raise ConfigError(
+                f"use_points: got regions {sorted(points)}; expected exactly "
+                f"{sorted(expected)} (see `pinnkit check`)."
+            )
+        self.fixed = {
+            region: (given if isinstance(given, Batch) else Batch(torch.as_tensor(given))).to(
+                self.device, self.dtype
+            )
+            for region, given in points.items()
+        }
+
     # -- one Adam step ----------------------------------------------------------------------
 
     def _default_weights(self) -> dict[str, float]:
