@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import ast
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -64,7 +65,7 @@ def _overrides(args) -> list[str]:
 def _cmd_fit(args) -> int:
     from pinnkit.config import Config, apply_overrides
     from pinnkit.load import load_problem_file
-    from pinnkit.train import fit, resume
+    from pinnkit.train import World, fit, resume
 
     if args.resume:
         if args.file or args.set or args.seed is not None or args.dtype or args.device:
@@ -89,6 +90,8 @@ def _cmd_fit(args) -> int:
             origin=path,
             on_start=lambda d: print(f"run directory: {d}", flush=True),
         )
+    if not World.from_environment().is_main:
+        return 0  # under torchrun, rank 0 reports (and draws the figures)
     if args.resume:
         print(f"run directory: {run.directory}")
     summary = run.summary
@@ -237,6 +240,7 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.debug else logging.WARNING, format="pinnkit: %(message)s"
     )
     try:
+        _check_launch(args.command)
         return args.handler(args)
     except PinnkitError as err:
         if args.debug:
@@ -247,6 +251,26 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("stopped; continue with `pinnkit fit --resume RUN_DIR`", file=sys.stderr)
         return 130
+    finally:
+        if "pinnkit.train.distributed" in sys.modules:  # only a fit can have joined a group
+            sys.modules["pinnkit.train.distributed"].leave()
+
+
+def _check_launch(command: str) -> None:
+    """Under torchrun only `fit` runs (data-parallel); ranks > 0 log errors only."""
+    if not any(k in os.environ for k in ("RANK", "WORLD_SIZE", "LOCAL_RANK")):
+        return  # not launched by torchrun (and torch stays unimported for `problems`)
+    from pinnkit.train.distributed import World
+
+    world = World.from_environment()
+    if world.is_distributed and command != "fit":
+        raise ConfigError(
+            f"pinnkit {command} runs in one process, but it was launched as rank "
+            f"{world.rank} of {world.size} (torchrun). Only `pinnkit fit` trains "
+            f"data-parallel. Fix: run `pinnkit {command} ...` without torchrun."
+        )
+    if not world.is_main:
+        logging.getLogger("pinnkit").setLevel(logging.ERROR)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Training: loss terms, weighting and sampling strategies, the trainer loop, `fit` and `resume`."""
 
 from pinnkit.train.adaptive import RAR, AbstractSampler, RARSampler
+from pinnkit.train.distributed import World, rank_generator
 from pinnkit.train.sampling import Sampler
 from pinnkit.train.terms import LossTerms
 from pinnkit.train.trainer import Trainer, fit, restore_run, resume
@@ -27,4 +28,6 @@ __all__ = [
     "AbstractSampler",
     "RAR",
     "RARSampler",
+    "World",
+    "rank_generator",
 ]

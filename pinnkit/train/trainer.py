@@ -4,7 +4,8 @@ Adam with step decay, then an optional L-BFGS polish; float32/float64; device ch
 seed for all randomness; a NaN guard that rolls back and lowers the step; a progress bar;
 `metrics.jsonl`; atomic checkpoints; resume. Optional strategies (`train/weighting.py`,
 `train/adaptive.py`): causal weights, gradient-norm balancing, RAR; their state is
-checkpointed with the rest.
+checkpointed with the rest. Under torchrun the same loop trains data-parallel
+(`train/distributed.py`): rank 0 alone writes the run directory.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from pinnkit.runs import (
     write_json,
 )
 from pinnkit.train.adaptive import RARSampler
+from pinnkit.train.distributed import World, rank_generator
 from pinnkit.train.sampling import Sampler
 from pinnkit.train.terms import LossTerms
 from pinnkit.train.weighting import BalanceWeighting, CausalWeighting
@@ -83,6 +85,10 @@ class Trainer:
     - `source`: text of the problem file, saved as `problem.py` for `--resume`.
     - `extra_ops`: passed to `compile_problem`.
     - `callback`: called as `callback(step, terms)` after each logged step (for notebooks).
+    - `world`: the processes of a data-parallel run (`World.from_environment()` after
+      `join`; see `pinnkit.train.distributed`). Default: one process. Every rank builds a
+      `Trainer` with the same arguments; each draws its own points, and only rank 0 writes
+      to `directory`.
     """
 
     def __init__(
@@ -94,16 +100,20 @@ class Trainer:
         source: str | None = None,
         extra_ops=None,
         callback: Callable | None = None,
+        world: World | None = None,
     ):
         self.problem = problem
         self.config = config
         self.directory = Path(directory) if directory is not None else None
         self.source = source
         self.callback = callback
-        self.device = resolve_device(config.device)
+        self.world = world if world is not None else World()
+        self.device = self.world.place(resolve_device(config.device))
         self.dtype = torch.float64 if config.dtype == "float64" else torch.float32
+        # The torch generator (initial weights) is the same on every rank; the numpy stream
+        # (collocation points) is this rank's own.
         self.generator = torch.Generator().manual_seed(int(config.seed))
-        self.rng = np.random.default_rng(int(config.seed))
+        self.rng = rank_generator(int(config.seed), self.world.rank)
         if config.lagrangian is not None:
             compiled, model = config.lagrangian.build(
                 problem, config, self.generator, dtype=self.dtype, extra_ops=extra_ops
@@ -138,13 +148,18 @@ class Trainer:
         )
         self.data_batches = self.compiled.data_batches()
         self.params = list(self.model.parameters()) + list(self.compiled.parameters())
+        self.world.broadcast(self.params)  # equal already (one seed); this makes it certain
         self.adam = torch.optim.Adam(self.params, lr=config.optimizer.learning_rate)
         self.equation_names = [e.name for e in problem.equations]
         self.causal: CausalWeighting | None = (
             config.causal.build(problem) if config.causal is not None else None
         )
         self.balance: BalanceWeighting | None = (
-            config.balance.build(self.params) if config.balance is not None else None
+            config.balance.build(
+                self.params, reduce=self.world.sum_tensors if self.world.is_distributed else None
+            )
+            if config.balance is not None
+            else None
         )
         self.rar: RARSampler | None = (
             config.rar.build(self._equation_score, dtype=self.dtype, device=self.device)
@@ -279,11 +294,12 @@ class Trainer:
         epsilon does not advance; the balancing weights stay at their last values.
         """
         residuals = self.compiled.residuals(self.model, batches)
-        terms = {k: r.square().mean() for k, r in residuals.items()}
+        # The combined batch's terms: means over ranks of equal-sized per-rank means.
+        terms = self.world.mean_terms({k: r.square().mean() for k, r in residuals.items()})
         pending: dict = {}
         if self.causal is not None:
             times = batches["interior"].points[:, self.causal.time_index]
-            chunks = {k: self.causal.chunk_losses(residuals[k], times) for k in self.equation_names}
+            chunks = {k: self._chunk_losses(residuals[k], times) for k in self.equation_names}
             causal, pending["causal"] = self.causal.weights(
                 chunks, self.strategy_states["causal"], advance=not polish
             )
@@ -300,6 +316,11 @@ class Trainer:
         self._pending = pending
         return LossTerms(terms, weights)
 
+    def _chunk_losses(self, residual: torch.Tensor, times: torch.Tensor) -> torch.Tensor:
+        """Causal chunk losses of the combined batch (sums and counts added over ranks)."""
+        sums, counts = self.causal.chunk_sums(residual, times)
+        return self.world.sum(sums) / self.world.sum(counts).clamp_min(1)
+
     def _learning_rate(self) -> float:
         opt = self.config.optimizer
         return opt.learning_rate * self.lr_scale * opt.decay_rate ** (self.step / opt.decay_steps)
@@ -315,6 +336,7 @@ class Trainer:
             bad = terms.first_nonfinite()
             if bad is None:
                 total.backward()
+                self.world.reduce_gradients(self.params)
                 if all(p.grad is None or torch.isfinite(p.grad).all() for p in self.params):
                     self.adam.step()
                     self.strategy_states.update(self._pending)
@@ -431,6 +453,8 @@ class Trainer:
         if self.directory is None:
             self._memory_metrics.append(row)
             return
+        if not self.world.is_main:
+            return
         with open(self.directory / METRICS, "a") as handle:
             handle.write(json.dumps(row) + "\n")
 
@@ -440,7 +464,7 @@ class Trainer:
         return tqdm(
             total=self.total_steps,
             initial=self.step,
-            disable=not self.config.progress,
+            disable=not self.config.progress or not self.world.is_main,
             desc=self.problem.name,
             file=sys.stderr,
             dynamic_ncols=True,
@@ -470,7 +494,25 @@ class Trainer:
             name: strategy.state_dict(self.strategy_states[name])
             for name, strategy in self._strategies().items()
         }
+        if self.world.is_distributed:  # a collective: every rank calls state()
+            state["world_size"] = self.world.size
+            state["ranks"] = self.world.gather(self._rank_state())
         return state
+
+    def _rank_state(self) -> dict:
+        """What differs between ranks: the random stream, the points, the RAR points."""
+        part: dict = {"rng": json.dumps(self.rng.bit_generator.state)}
+        if self.fixed is not None:
+            part["fixed"] = {
+                k: (b.points.cpu(), None if b.normals is None else b.normals.cpu())
+                for k, b in self.fixed.items()
+            }
+        if self.rar is not None:
+            part["rar"] = {
+                k: v.cpu() if isinstance(v, torch.Tensor) else v
+                for k, v in self.rar.state_dict(self.strategy_states["rar"]).items()
+            }
+        return part
 
     def load_state(self, state: Mapping) -> None:
         """Restore a `state()` (from a checkpoint)."""
@@ -499,11 +541,25 @@ class Trainer:
         for name, strategy in self._strategies().items():
             if name in saved:
                 self.strategy_states[name] = strategy.load_state_dict(saved[name])
+        if self.world.is_distributed:  # this rank's stream and points (resume checked the size)
+            part = state["ranks"][self.world.rank]
+            self.rng.bit_generator.state = json.loads(part["rng"])
+            if "fixed" in part:
+                self.fixed = {
+                    k: Batch(p.to(self.device), None if n is None else n.to(self.device))
+                    for k, (p, n) in part["fixed"].items()
+                }
+            if "rar" in part:
+                self.strategy_states["rar"] = self.rar.load_state_dict(part["rar"])
         self._snapshot()
 
     def checkpoint(self) -> None:
+        """Write `checkpoint.pt` (rank 0; every rank must call it, with the same directory)."""
         if self.directory is not None:
-            save_checkpoint(self.directory, self.state())
+            self.world.check_lockstep(self.params, f"the checkpoint of step {self.step}")
+            state = self.state()
+            if self.world.is_main:
+                save_checkpoint(self.directory, state)
 
     # -- L-BFGS polish ----------------------------------------------------------------------
 
@@ -532,6 +588,7 @@ class Trainer:
             terms = self._loss(batches, polish=True)
             total = terms.total()
             total.backward()
+            self.world.reduce_gradients(self.params)
             closure.terms = terms
             return total
 
@@ -571,6 +628,7 @@ class Trainer:
     def _finish(self) -> Run:
         from pinnkit import __version__
 
+        self.world.check_lockstep(self.params, "the end of training")
         if self.error_grid is not None:
             self.last_rel_l2 = self.error_grid.rel_l2(self._predict)
         summary = {
@@ -595,11 +653,13 @@ class Trainer:
             "dtype": self.config.dtype,
             "engine": self.compiled.engine.name,
             "seed": int(self.config.seed),
+            "processes": self.world.size,
             "pinnkit_version": __version__,
             "torch_version": torch.__version__,
         }
         if self.directory is not None:
-            write_json(self.directory / SUMMARY, summary)
+            if self.world.is_main:
+                write_json(self.directory / SUMMARY, summary)
         else:
             summary["_metrics"] = self._memory_metrics
         return Run(
@@ -643,6 +703,11 @@ def fit(
     **Returns**
 
     A `Run`: `run.predict(x=..., t=...)`, `run.plot()`, `run.rel_l2`, `run.parameters`.
+
+    Launched by torchrun (`RANK`, `WORLD_SIZE`, ... set), every process calls `fit` and they
+    train data-parallel (`pinnkit.train.distributed`): rank 0 creates and writes the run
+    directory (and calls `on_start`), the others write nothing and return a `Run` with the
+    same model and directory.
     """
     config = config or Config()
     if not isinstance(problem, Problem):
@@ -654,28 +719,63 @@ def fit(
         files[PROBLEM_SOURCE] = source
     if origin is not None:
         files["origin.json"] = json.dumps({"file": str(Path(origin).resolve())}) + "\n"
-    if directory is not None:
-        path = Path(directory)
-        path.mkdir(parents=True, exist_ok=True)
-        if (path / CONFIG).exists():
-            raise ConfigError(
-                f"{path} already holds a run. Fix: continue it with `pinnkit fit --resume {path}` "
-                "or choose another directory."
-            )
-        for name in sorted(files, key=lambda n: n == CONFIG):  # config.json last: the marker
-            _write_text(path / name, files[name])
-    elif out is not None:
-        path = new_run_directory(problem.name, out, files)
-    else:
-        path = None
-    if path is not None and on_start is not None:
-        on_start(path)
+
+    def start() -> Path | None:
+        if directory is not None:
+            path = Path(directory)
+            path.mkdir(parents=True, exist_ok=True)
+            if (path / CONFIG).exists():
+                raise ConfigError(
+                    f"{path} already holds a run. Fix: continue it with "
+                    f"`pinnkit fit --resume {path}` or choose another directory."
+                )
+            for name in sorted(files, key=lambda n: n == CONFIG):  # config.json last: the marker
+                _write_text(path / name, files[name])
+        elif out is not None:
+            path = new_run_directory(problem.name, out, files)
+        else:
+            path = None
+        if path is not None and on_start is not None:
+            on_start(path)
+        return path
+
+    world = _join_world(config)
+    path = world.on_main(start)
     trainer = Trainer(
-        problem, config, directory=path, source=source, extra_ops=extra_ops, callback=callback
+        problem,
+        config,
+        directory=path,
+        source=source,
+        extra_ops=extra_ops,
+        callback=callback,
+        world=world,
     )
     if path is not None:
         trainer.checkpoint()  # step 0; a kill before it still leaves a resumable run
     return trainer.run()
+
+
+def _join_world(config: Config) -> World:
+    """The processes torchrun started (one when not launched by it), with the group joined."""
+    world = World.from_environment()
+    world.join(world.place(resolve_device(config.device)))
+    return world
+
+
+def _check_world_size(state: Mapping, world: World, directory: Path) -> None:
+    saved = int(state.get("world_size", 1))
+    if saved != world.size:
+        command = (
+            f"torchrun --nproc_per_node {saved} -m pinnkit fit --resume {directory}"
+            if saved > 1
+            else f"pinnkit fit --resume {directory}"
+        )
+        raise ConfigError(
+            f"{directory}: the checkpoint was written by {saved} process(es), and this resume "
+            f"runs {world.size}. Each rank's random stream and points are restored exactly, "
+            f"so a run continues only with as many processes as it had. Fix: `{command}` "
+            "(or start a new run)."
+        )
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -716,6 +816,14 @@ def resume(
     - `directory`: the run directory.
     - `problem`: the Problem (default: rebuilt from the saved `problem.py`).
     - `steps`: a new total of Adam steps (default: the saved config's).
+
+    Under torchrun every rank reads the same checkpoint (the run directory must be visible
+    to all of them) and continues exactly, with its own random stream and points restored;
+    the number of processes must be the one the run was written with.
+
+    **Raises**
+
+    `ConfigError` when the checkpoint was written by a different number of processes.
     """
     directory = Path(directory)
     loaded, config = (
@@ -723,14 +831,17 @@ def resume(
     )
     if steps is not None:
         config = config.replace(steps=int(steps))
-        write_json(directory / CONFIG, config.to_dict())
-    trainer = Trainer(loaded, config, directory=directory, callback=callback)
+    world = _join_world(config)
+    if steps is not None:
+        world.on_main(lambda: write_json(directory / CONFIG, config.to_dict()))
+    trainer = Trainer(loaded, config, directory=directory, callback=callback, world=world)
     state = load_checkpoint(directory, map_location=trainer.device)
     if state is not None:
+        _check_world_size(state, world, directory)
         trainer.load_state(state)
-        truncate_metrics(directory, trainer.step)
+        world.on_main(lambda: truncate_metrics(directory, trainer.step))
     else:
-        (directory / METRICS).unlink(missing_ok=True)
+        world.on_main(lambda: (directory / METRICS).unlink(missing_ok=True))
         trainer.checkpoint()
     return trainer.run()
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import abc
 import dataclasses
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -214,6 +214,14 @@ class CausalWeighting(AbstractWeighting):
         - `residual`: `(batch,)` residual at the interior points.
         - `times`: `(batch,)` their time coordinate.
         """
+        sums, counts = self.chunk_sums(residual, times)
+        return sums / counts.clamp_min(1)
+
+    def chunk_sums(self, residual: Tensor, times: Tensor) -> tuple[Tensor, Tensor]:
+        """Summed squared `residual` per time chunk (differentiable) and the number of points
+        in each chunk, both `(chunks,)`; `chunk_losses` is their ratio. Several processes
+        add these up before dividing, so that their chunk losses are those of the combined
+        batch (`pinnkit.train.distributed`)."""
         edges = torch.linspace(
             self.t0, self.t1, self.chunks + 1, dtype=times.dtype, device=times.device
         )[1:-1]
@@ -221,7 +229,7 @@ class CausalWeighting(AbstractWeighting):
         square = residual.square()
         sums = square.new_zeros(self.chunks).index_add(0, index, square)
         counts = square.new_zeros(self.chunks).index_add(0, index, torch.ones_like(square))
-        return sums / counts.clamp_min(1)
+        return sums, counts.detach()
 
     def weights(
         self, terms: Mapping[str, Tensor], state: CausalState, *, advance: bool = True
@@ -307,9 +315,14 @@ class Balance:
                 "Fix: `pk.Balance(every=100, alpha=0.9)`."
             )
 
-    def build(self, parameters: Sequence[Tensor]) -> BalanceWeighting:
-        """The strategy over `parameters` (the model's and the problem's learned ones)."""
-        return BalanceWeighting(parameters, every=int(self.every), alpha=float(self.alpha))
+    def build(
+        self, parameters: Sequence[Tensor], *, reduce: Callable | None = None
+    ) -> BalanceWeighting:
+        """The strategy over `parameters` (the model's and the problem's learned ones);
+        `reduce` as in `BalanceWeighting`."""
+        return BalanceWeighting(
+            parameters, every=int(self.every), alpha=float(self.alpha), reduce=reduce
+        )
 
 
 @dataclass(frozen=True)
@@ -325,13 +338,23 @@ class BalanceWeighting(AbstractWeighting):
     """Gradient-norm balancing (see `Balance`); build with `Balance(...).build(parameters)`.
 
     `terms` are scalar losses with their graphs (term name -> 0-d tensor); the weights are
-    the $\\lambda_k$ as floats (1 for a term not seen before).
+    the $\\lambda_k$ as floats (1 for a term not seen before). `reduce`, when given, maps
+    each term's list of parameter gradients to the list whose norm is taken (several
+    processes sum their contributions over ranks with it; `pinnkit.train.distributed`).
     """
 
-    def __init__(self, parameters: Sequence[Tensor], *, every: int, alpha: float):
+    def __init__(
+        self,
+        parameters: Sequence[Tensor],
+        *,
+        every: int,
+        alpha: float,
+        reduce: Callable | None = None,
+    ):
         self.parameters = [p for p in parameters if p.requires_grad]
         self.every = every
         self.alpha = alpha
+        self.reduce = reduce
 
     def init(self) -> BalanceState:
         return BalanceState()
@@ -341,6 +364,8 @@ class BalanceWeighting(AbstractWeighting):
         norms = {}
         for name, term in terms.items():
             grads = torch.autograd.grad(term, self.parameters, retain_graph=True, allow_unused=True)
+            if self.reduce is not None:
+                grads = self.reduce(grads)
             norms[name] = math.sqrt(
                 sum(float(g.detach().square().sum()) for g in grads if g is not None)
             )
