@@ -249,6 +249,8 @@ def test_only_rank_zero_writes(two_process_run):
     assert steps == list(range(5, 45, 5)), "one metrics line per logged step, not one per rank"
     state = load_checkpoint(directory)
     assert state["world_size"] == 2 and len(state["ranks"]) == 2
+    run = pk.Run.load(directory)  # one process reads a two-process run (rank 0's state)
+    assert run.predict(x=[0.5], t=[0.0])["u"].shape == (1,)
 
 
 # Adam only, with RAR and points kept for 3 steps: per-rank state a resume must restore.
@@ -286,3 +288,10 @@ def test_resume_under_torchrun_continues_exactly(tmp_path):
         assert torch.equal(b["ranks"][rank]["rar"]["points"], a["ranks"][rank]["rar"]["points"])
     steps = [row["step"] for row in read_metrics(cut)]
     assert steps == sorted(set(steps))
+
+
+def test_a_rank_without_its_gpu_is_a_config_error(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setattr("torch.distributed.is_initialized", lambda: False)
+    with pytest.raises(pk.ConfigError, match="this machine has 1 GPU"):
+        World(rank=1, size=2, local_rank=1).join(torch.device("cuda", 1))

@@ -184,8 +184,8 @@ class World:
 
         **Raises**
 
-        `ConfigError` when torch was built without torch.distributed, or a running process
-        group disagrees with the environment.
+        `ConfigError` when torch was built without torch.distributed, a running process
+        group disagrees with the environment, or the GPU of this rank does not exist.
         """
         if not self.is_distributed:
             return
@@ -207,6 +207,13 @@ class World:
                 )
             return
         if device.type == "cuda":
+            if device.index is not None and device.index >= torch.cuda.device_count():
+                raise ConfigError(
+                    f"distributed: rank {self.rank} (local rank {self.local_rank}) would train "
+                    f"on {device}, but this machine has {torch.cuda.device_count()} GPU(s). "
+                    "Fix: one process per GPU (`torchrun --nproc_per_node "
+                    f"{torch.cuda.device_count()} ...`), or `--device cpu`."
+                )
             torch.cuda.set_device(device)
         backend = "nccl" if device.type == "cuda" else "gloo"
         dist.init_process_group(backend, rank=self.rank, world_size=self.size)
