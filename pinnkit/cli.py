@@ -127,16 +127,23 @@ def _cmd_check(args) -> int:
         compiled, _ = config.lagrangian.build(
             problem, config, torch.Generator(), dtype=torch.float32
         )
+        model = None
     else:
+        import torch
+
+        from pinnkit.models import build_model
+
         compiled = compile_problem(
             problem,
             engine=config.engine,
             hidden=config.hidden,
             hidden_terms=config.hidden_terms,
+            compile=config.compile,
         )
+        model = build_model(problem, config, torch.Generator())  # for the engine choice
     print(problem.describe())
     print()
-    print(compiled.describe())
+    print(compiled.describe(model) if model is not None else compiled.describe())
     print()
     print(f"config: {config.to_json()}")
     return 0

@@ -97,7 +97,10 @@ class Config:
     - `seed`: the one seed all randomness comes from (default 0).
     - `device`: `auto` (CUDA when present), `cpu`, `cuda`, `cuda:1`, ...
     - `dtype`: `float32` (default) or `float64`.
-    - `engine`: derivative engine: `auto`, `autograd` or `func`.
+    - `engine`: derivative engine: `auto` (Taylor mode where the model allows it, else
+      autograd; see `pinnkit.compile.engine.AutoEngine`), `autograd`, `func` or `taylor`.
+    - `compile`: run the residuals through `torch.compile` (default False): slow first
+      steps while it compiles, faster steps after; needs a C++ compiler on CPU.
     - `model`: body spec (`MLP`).
     - `fourier`: `Fourier` features spec, or None.
     - `gaussians`: `Gaussians` spec (Physics-Informed Gaussians), or None; at most one of
@@ -126,6 +129,7 @@ class Config:
     device: str = "auto"
     dtype: str = "float32"
     engine: str = "auto"
+    compile: bool = False
     model: MLP = field(default_factory=MLP)
     fourier: Fourier | None = None
     gaussians: Gaussians | None = None

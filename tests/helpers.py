@@ -104,6 +104,40 @@ class SympyModel(nn.Module):
         return cls(problem.coords, [solution[name] for name in problem.field_names])
 
 
+#: SymPy forms of the activations of `pinnkit.models.mlp` (for `network_solution`).
+SYMPY_ACTIVATIONS = {
+    "Tanh": sp.tanh,
+    "_Sine": sp.sin,
+    "Sigmoid": lambda z: 1 / (1 + sp.exp(-z)),
+    "SiLU": lambda z: z / (1 + sp.exp(-z)),
+    "GELU": lambda z: z * (1 + sp.erf(z / sp.sqrt(2))) / 2,
+    "Softplus": lambda z: sp.log(1 + sp.exp(z)),
+}
+
+
+def network_solution(model: nn.Module, problem: Problem) -> dict[str, sp.Expr]:
+    """The SymPy expression of a `FieldModel` with an MLP body (no input features), field
+    name -> expression in the coordinates, with the float64 weights as SymPy Floats: SymPy
+    then differentiates the network exactly, which is what the Taylor engine is checked
+    against."""
+    z = [
+        sp.Float(float(s)) * (c - sp.Float(float(m)))
+        for c, m, s in zip(problem.coords, model.normalize.center, model.normalize.scale)
+    ]
+    for layer in model.body:
+        if isinstance(layer, nn.Linear):
+            w = layer.weight.detach().double().numpy()
+            b = layer.bias.detach().double().numpy()
+            z = [
+                sum(sp.Float(float(w[i, j])) * z[j] for j in range(len(z))) + sp.Float(float(b[i]))
+                for i in range(w.shape[0])
+            ]
+        else:
+            fn = SYMPY_ACTIVATIONS[type(layer).__name__]
+            z = [fn(v) for v in z]
+    return dict(zip(problem.field_names, z))
+
+
 def sample_batches(
     compiled: CompiledProblem, rng: np.random.Generator, n: int = POINTS_PER_REGION
 ) -> dict[str, Batch]:

@@ -15,10 +15,12 @@ import torch
 import pinnkit as pk
 from pinnkit.compile import (
     OP_TABLE,
+    AutoEngine,
     AutogradEngine,
     Batch,
     ForwardEngine,
     Partial,
+    TaylorEngine,
     build_plan,
     compile_problem,
     make_engine,
@@ -26,6 +28,7 @@ from pinnkit.compile import (
 from pinnkit.compile.codegen import generate
 from pinnkit.errors import CompileError, ConfigError
 from pinnkit.models import build_model
+from pinnkit.models.mlp import ACTIVATIONS
 from tests.cases import CASES
 from tests.helpers import (
     ENGINE_GRAD_RTOL,
@@ -33,6 +36,7 @@ from tests.helpers import (
     EXACT_RTOL,
     SympyModel,
     assert_residuals_match,
+    network_solution,
     perturbation,
     relative_difference,
     sample_batches,
@@ -109,6 +113,50 @@ def test_perturbed_residuals_match_sympy(name, engine):
     assert_residuals_match(residuals, expected, rtol=case.rtol)
 
 
+# The Taylor engine propagates through networks only, so its exactness test uses a tiny
+# network whose SymPy form (`network_solution`) SymPy differentiates exactly. These cases
+# cover mixed partials, orders 1-3, normals and Neumann conditions; the rest (order 4,
+# several fields, periodic terms) run with `-m slow` (SymPy's derivatives of a network take
+# about a second per case).
+TAYLOR_FAST_CASES = ("burgers", "disk_neumann", "kdv", "mixed_derivatives")
+# One activation per case, cycled, so every activation with a NumPy form is checked (GELU's
+# erf has none; it is checked against autograd below).
+MIRROR_ACTIVATIONS = ("tanh", "sin", "sigmoid", "silu", "softplus")
+
+
+def _taylor_cases():
+    for name in sorted(CASES):
+        marks = () if name in TAYLOR_FAST_CASES else (pytest.mark.slow,)
+        yield pytest.param(name, "taylor", marks=marks, id=f"{name}-taylor")
+        yield pytest.param(name, "compile", marks=pytest.mark.slow, id=f"{name}-compile")
+
+
+@functools.cache
+def _network_and_expected(name: str):
+    """A tiny network for case `name`, its sampled batches, and SymPy's residuals of it."""
+    problem = _problem(name)
+    index = sorted(CASES).index(name)
+    activation = MIRROR_ACTIVATIONS[index % len(MIRROR_ACTIVATIONS)]
+    config = pk.Config(model=pk.MLP(width=2, depth=2, activation=activation, init="default"))
+    model = build_model(problem, config, torch.Generator().manual_seed(index)).double()
+    compiled = compile_problem(problem, dtype=torch.float64)
+    batches = sample_batches(compiled, np.random.default_rng(0))
+    params = {k: v.item() for k, v in compiled.parameter_values().items()}
+    expected = sympy_residuals(problem, network_solution(model, problem), batches, params)
+    return model, batches, expected
+
+
+@pytest.mark.parametrize(("name", "variant"), list(_taylor_cases()))
+def test_taylor_residuals_of_a_network_match_sympy(name, variant):
+    """Taylor mode (eager, and under torch.compile) gives SymPy's residuals of a network."""
+    model, batches, expected = _network_and_expected(name)
+    compiled = compile_problem(
+        _problem(name), dtype=torch.float64, engine="taylor", compile=variant == "compile"
+    )
+    residuals = compiled.residuals(model, batches)
+    assert_residuals_match(residuals, expected, rtol=CASES[name].rtol)
+
+
 def test_cases_cover_the_advertised_features():
     problems = [_problem(name) for name in CASES]
     conditions = [c for p in problems for c in p.conditions]
@@ -145,25 +193,69 @@ def test_engines_agree_on_a_random_network(name, generator, float64):
     problem = _problem(name)
     model = _mlp(problem, generator)
     batches, _ = _batches_and_expected(name)
-    reverse = compile_problem(problem, dtype=torch.float64, engine="autograd")
-    forward = compile_problem(problem, dtype=torch.float64, engine="func")
-    forward.load_state_dict(reverse.state_dict())
+    _assert_engines_agree(problem, model, batches, ["func", "taylor"])
 
+
+def _assert_engines_agree(problem, model, batches, engines):
+    """Residuals and their parameter gradients from each engine match autograd's."""
+    reverse = compile_problem(problem, dtype=torch.float64, engine="autograd")
     a = reverse.residuals(model, batches)
-    b = forward.residuals(model, batches)
-    assert a.keys() == b.keys()
-    for term in a:
-        assert relative_difference(b[term], a[term]) <= ENGINE_RTOL, term
 
     def gradients(compiled, residuals):
         loss = sum(r.square().mean() for r in residuals.values())
         leaves = [*model.parameters(), *compiled.parameters()]
         return torch.autograd.grad(loss, leaves, allow_unused=True)
 
-    for ga, gb in zip(gradients(reverse, a), gradients(forward, b)):
-        assert (ga is None) == (gb is None)
-        if ga is not None:
-            assert relative_difference(gb, ga) <= ENGINE_GRAD_RTOL
+    reference = gradients(reverse, a)
+    for engine in engines:
+        other = compile_problem(problem, dtype=torch.float64, engine=engine)
+        other.load_state_dict(reverse.state_dict())
+        b = other.residuals(model, batches)
+        assert a.keys() == b.keys()
+        for term in a:
+            assert relative_difference(b[term], a[term]) <= ENGINE_RTOL, (engine, term)
+        for ga, gb in zip(reference, gradients(other, b)):
+            assert (ga is None) == (gb is None)
+            if ga is not None:
+                assert relative_difference(gb, ga) <= ENGINE_GRAD_RTOL, engine
+
+
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+@pytest.mark.parametrize("features", ["plain", "fourier", "periodic", "exact_initial"])
+def test_taylor_agrees_with_autograd_through_every_supported_module(
+    activation, features, generator, float64
+):
+    """Every activation, input feature and the exact-initial wrapper, on a 4th-order
+    problem (Kuramoto-Sivashinsky); the periodic embedding needs `Periodic(exact=True)`,
+    so that variant uses a 3rd-order problem with a mixed partial and exact periodicity."""
+    name = "kuramoto_sivashinsky"
+    problem = _problem(name)
+    batches, _ = _batches_and_expected(name)
+    options = {
+        "plain": {},
+        "fourier": {"fourier": pk.Fourier(features=3)},
+        "periodic": {},
+        "exact_initial": {"exact_initial": True},
+    }[features]
+    if features == "periodic":
+        problem = _exactly_periodic()
+        compiled = compile_problem(problem, dtype=torch.float64)
+        batches = sample_batches(compiled, np.random.default_rng(0))
+    config = pk.Config(
+        model=pk.MLP(width=6, depth=2, activation=activation, init="default"), **options
+    )
+    model = build_model(problem, config, generator).double()
+    _assert_engines_agree(problem, model, batches, ["taylor"])
+
+
+def _exactly_periodic() -> pk.Problem:
+    u = u_(x, t)
+    return pk.Problem(
+        domain=pk.Interval(x, 0, 2) * pk.TimeInterval(t, 0, 1),
+        fields=[u],
+        equations=[sp.Eq(u.diff(t) + u * u.diff(x) + u.diff(x, 3), u.diff(x, t))],
+        conditions=[pk.Initial(u, sp.cos(sp.pi * x)), pk.Periodic(x, exact=True)],
+    )
 
 
 def test_engines_return_the_closure_with_row_shaped_tensors(generator, float64):
@@ -171,7 +263,7 @@ def test_engines_return_the_closure_with_row_shaped_tensors(generator, float64):
     plan, _, _ = build_plan([u.diff(x, 2, t)], coords=(x, t), fields=(u,))
     model = torch.nn.Sequential(torch.nn.Linear(2, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1))
     points = torch.rand(5, 2, generator=generator)
-    for engine in (AutogradEngine(), ForwardEngine()):
+    for engine in (AutogradEngine(), ForwardEngine(), TaylorEngine()):
         values = engine.evaluate(model, points, plan)
         assert list(values) == list(plan.closure)
         assert all(v.shape == (5,) for v in values.values())
@@ -191,8 +283,62 @@ def test_engines_differentiate_a_model_linear_in_the_points(engine):
     torch.testing.assert_close(values[Partial("u", (1, 1))], torch.zeros(4).double())
 
 
+def test_taylor_differentiates_a_model_linear_in_the_points():
+    u = u_(x, t)
+    plan, _, _ = build_plan([u.diff(x, 2), u.diff(x, t)], coords=(x, t), fields=(u,))
+    model = torch.nn.Sequential(torch.nn.Linear(2, 1)).double()
+    with torch.no_grad():
+        model[0].weight.copy_(torch.tensor([[3.0, -1.0]]))
+    values = TaylorEngine().evaluate(model, torch.rand(4, 2, dtype=torch.float64), plan)
+    torch.testing.assert_close(values[Partial("u", (1, 0))], torch.full((4,), 3.0).double())
+    torch.testing.assert_close(values[Partial("u", (2, 0))], torch.zeros(4).double())
+    torch.testing.assert_close(values[Partial("u", (1, 1))], torch.zeros(4).double())
+
+
+def test_taylor_rejects_what_it_cannot_propagate_and_auto_falls_back(generator):
+    problem = _problem("burgers")
+    config = pk.Config(model=pk.MLP(width=4, depth=1), gaussians=pk.Gaussians())
+    model = build_model(problem, config, generator)
+    plan = compile_problem(problem).groups[0].plan
+    points = torch.rand(5, 2)
+    with pytest.raises(ConfigError, match="cannot propagate.*model.gaussians.*engine=auto"):
+        TaylorEngine().evaluate(model, points, plan)
+    auto = AutoEngine()
+    assert auto.choose(model, plan)[0] == "autograd"
+    assert "gaussians" in auto.choose(model, plan)[1]
+    values = auto.evaluate(model, points, plan)
+    expected = AutogradEngine().evaluate(model, points, plan)
+    assert all(torch.equal(values[p], expected[p]) for p in plan.closure)
+    plain = build_model(problem, pk.Config(model=pk.MLP(width=4, depth=1)), generator)
+    assert AutoEngine(compile=True).choose(plain, plan)[0] == "taylor"
+    compiled = compile_problem(problem, compile=True)
+    with pytest.raises(ConfigError, match="compile=True needs.*region 'interior'"):
+        compiled.residuals(model, {r: Batch(points) for r in compiled.sample_regions})
+
+
+@pytest.mark.parametrize(
+    ("name", "engine"),
+    [("kdv", "taylor"), ("kuramoto_sivashinsky", "taylor"), ("poisson_3d", "autograd")],
+)
+def test_auto_takes_taylor_mode_for_high_orders_in_few_inputs(name, engine, generator):
+    """The measured rule (`AutoEngine`): Taylor mode for u_xxx in (x, t), autograd for a
+    3-D Laplacian, whose seven Taylor rows cost more than autograd's five passes."""
+    problem = _problem(name)
+    model = build_model(problem, pk.Config(model=pk.MLP(width=4, depth=1)), generator)
+    plan = compile_problem(problem).groups[0].plan
+    choice, why = AutoEngine().choose(model, plan)
+    assert choice == engine and "partials" in why and "passes" in why
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_compile_needs_the_taylor_engine(engine):
+    with pytest.raises(ConfigError, match="compile=True needs.*engine=taylor"):
+        compile_problem(_problem("burgers"), engine=engine, compile=True)
+
+
 def test_make_engine():
-    assert isinstance(make_engine("auto"), AutogradEngine)
+    assert isinstance(make_engine("auto"), AutoEngine)
+    assert isinstance(make_engine("taylor"), TaylorEngine)
     assert isinstance(make_engine("func"), ForwardEngine)
     with pytest.raises(ConfigError, match="engine 'fnc' is unknown.*Did you mean `func`"):
         make_engine("fnc")

@@ -18,12 +18,14 @@ from pinnkit.compile import compile_problem
 from pinnkit.config import apply_overrides
 from pinnkit.errors import CompileError, ConfigError, ProblemError
 from pinnkit.load import load_problem_file
+from pinnkit.models import build_model
 from tests.helpers import (
     ENGINE_RTOL,
     EXACT_RTOL,
     KnownFunction,
     SympyModel,
     assert_residuals_match,
+    network_solution,
     relative_difference,
     sample_batches,
     sympy_residuals,
@@ -86,6 +88,23 @@ def test_residuals_match_sympy_with_known_hidden_functions(engine):
     batches = sample_batches(compiled, np.random.default_rng(0))
     model = SympyModel.of(problem, SOLUTION)
     expected = sympy_residuals(twin, SOLUTION, batches, {"D": 0.3})
+    assert_residuals_match(compiled.residuals(model, batches), expected, rtol=EXACT_RTOL)
+
+
+@pytest.mark.parametrize("variant", ["taylor", pytest.param("compile", marks=pytest.mark.slow)])
+def test_taylor_residuals_of_a_network_match_sympy_with_known_hidden_functions(variant):
+    """The Taylor engine (eager and under torch.compile) on a tiny network, against SymPy's
+    derivatives of the same network written out (`network_solution`)."""
+    problem = _system(pk.Hidden("f"), pk.Hidden("g"))
+    twin = _system(F_KNOWN, G_KNOWN)
+    compiled = compile_problem(
+        problem, dtype=torch.float64, engine="taylor", compile=variant == "compile"
+    )
+    compiled = _with_known_functions(compiled)
+    batches = sample_batches(compiled, np.random.default_rng(0))
+    config = pk.Config(model=pk.MLP(width=2, depth=2, init="default"))
+    model = build_model(problem, config, torch.Generator().manual_seed(0)).double()
+    expected = sympy_residuals(twin, network_solution(model, problem), batches, {"D": 0.3})
     assert_residuals_match(compiled.residuals(model, batches), expected, rtol=EXACT_RTOL)
 
 

@@ -2,7 +2,14 @@
 
 from pinnkit.compile.codegen import OP_TABLE
 from pinnkit.compile.compiled import Batch, CompiledProblem, compile_problem
-from pinnkit.compile.engine import AbstractEngine, AutogradEngine, ForwardEngine, make_engine
+from pinnkit.compile.engine import (
+    AbstractEngine,
+    AutoEngine,
+    AutogradEngine,
+    ForwardEngine,
+    TaylorEngine,
+    make_engine,
+)
 from pinnkit.compile.hidden import HiddenInput, HiddenTerm
 from pinnkit.compile.plan import DerivativePlan, Partial, build_plan
 
@@ -14,6 +21,8 @@ __all__ = [
     "AbstractEngine",
     "AutogradEngine",
     "ForwardEngine",
+    "TaylorEngine",
+    "AutoEngine",
     "make_engine",
     "HiddenInput",
     "HiddenTerm",

@@ -11,6 +11,7 @@ its arguments; its arguments' derivatives are part of the group's plan.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -20,7 +21,7 @@ import torch
 from torch import Tensor, nn
 
 from pinnkit.compile.codegen import generate, uses_hidden
-from pinnkit.compile.engine import AbstractEngine, make_engine
+from pinnkit.compile.engine import AbstractEngine, AutoEngine, make_engine
 from pinnkit.compile.hidden import HiddenTerm, describe_hidden_terms, hidden_term
 from pinnkit.compile.plan import DerivativePlan, Partial, build_plan
 from pinnkit.errors import CompileError, ConfigError, did_you_mean
@@ -84,11 +85,14 @@ class CompiledProblem(nn.Module):
         hidden_terms: Mapping[str, HiddenTerm] | None = None,
         hidden_specs: Mapping[str, HiddenNet] | None = None,
         hidden_inputs: _Group | None = None,
+        compile: bool = False,
     ):
         super().__init__()
         self.problem = problem
         self.groups = groups
         self.engine = engine
+        self.compile = compile
+        self._compiled_residuals: Callable | None = None
         self.hidden = nn.ModuleDict(dict(hidden or {}))
         self.hidden_terms: dict[str, HiddenTerm] = dict(hidden_terms or {})
         self._hidden_specs = dict(hidden_specs or {})
@@ -155,7 +159,31 @@ class CompiledProblem(nn.Module):
 
         Term name -> residual tensor of shape (batch,) (periodic terms stack the mismatch
         of every matched quantity).
+
+        **Raises**
+
+        `ConfigError` when built with `compile=True` on CPU without a C++ compiler.
         """
+        if self.compile:
+            if self._compiled_residuals is None:
+                self._check_compilable(model)
+                self._compiled_residuals = _torch_compile(self._residuals, batches)
+            with warnings.catch_warnings():
+                # Dynamo reads `.grad` of non-leaf tensors while tracing, which makes torch
+                # warn about its own access: nothing a user can act on.
+                warnings.filterwarnings("ignore", "The .grad attribute of a Tensor", UserWarning)
+                return self._compiled_residuals(model, batches)
+        return self._residuals(model, batches)
+
+    def _check_compilable(self, model: nn.Module) -> None:
+        if not isinstance(self.engine, AutoEngine):
+            return
+        for g in self.groups:
+            name, why = self.engine.choose(model, g.plan)
+            if name != "taylor" and g.plan.max_order > 0:
+                raise ConfigError(f"{COMPILE_NEEDS_TAYLOR} Here {why}; region {g.region!r}.")
+
+    def _residuals(self, model: nn.Module, batches: Mapping[str, Batch]) -> dict[str, Tensor]:
         params = self.parameter_values()
         out: dict[str, Tensor] = {}
         for g in self.groups:
@@ -268,16 +296,21 @@ class CompiledProblem(nn.Module):
         b = self.engine.evaluate(model, high, g.plan)
         return torch.cat([a[p] - b[p] for p in g.plan.needed])
 
-    def describe(self) -> str:
-        """What will be computed: per region, the derivatives and the residuals."""
+    def describe(self, model: nn.Module | None = None) -> str:
+        """What will be computed: per region, the derivatives, the engine `"auto"` picks for
+        `model` (when given) and why, and the residuals."""
         coords = [c.name for c in self.problem.coords]
+        compiled = " under torch.compile" if self.compile else ""
         lines = [
-            f"Compiled with the {self.engine.name} engine; coordinates {coords}, "
+            f"Compiled with the {self.engine.name} engine{compiled}; coordinates {coords}, "
             f"fields {list(self.problem.field_names)}."
         ]
         for g in self.groups:
             lines.append(f"  region {g.region!r} ({g.kind}): terms {list(g.terms)}")
             lines.append(f"    derivatives: {g.plan.describe()}")
+            if isinstance(self.engine, AutoEngine) and g.plan.max_order > 0:
+                name, why = self.engine.choose(model, g.plan)
+                lines.append(f"    engine: {name} ({why})")
             extra = [p for p in g.plan.closure if p not in g.plan.needed]
             if extra:
                 lines.append(f"    intermediate: {', '.join(g.plan.label(p) for p in extra)}")
@@ -323,6 +356,40 @@ def _full(value, n: int, points: Tensor) -> Tensor:
     return value.expand(n) if value.dim() == 0 else value
 
 
+#: Raised when `compile=True` runs on CPU without a C++ compiler (key phrase: "C++ compiler").
+NO_CXX = (
+    "compile=True: torch.compile needs a C++ compiler on CPU (it generates and builds C++ "
+    "kernels), and none was found (`g++`, `c++`, `clang++` or $CXX). Fix: install one "
+    "(`apt-get install g++`) or `--set compile=false`."
+)
+
+
+#: Raised when `compile=True` meets an engine other than Taylor mode (key phrase:
+#: "compile=True needs").
+COMPILE_NEEDS_TAYLOR = (
+    'compile=True needs the "taylor" engine: torch.compile cannot differentiate the graph '
+    "that autograd's or torch.func's derivatives build (a double backward). "
+    "Fix: `--set engine=taylor` (or `auto`, which picks it where it can), or "
+    "`--set compile=false`."
+)
+
+
+def _torch_compile(fn: Callable, batches: Mapping[str, Batch]) -> Callable:
+    """`torch.compile(fn)`, after checking that a CPU run can build its kernels."""
+    import os
+    import shutil
+
+    on_cpu = any(b.points.device.type == "cpu" for b in batches.values())
+    compilers = [os.environ.get("CXX", ""), "g++", "c++", "clang++"]
+    if on_cpu and not any(c and shutil.which(c) for c in compilers):
+        raise ConfigError(NO_CXX)
+    with warnings.catch_warnings():
+        # Importing inductor warns that torch's own `torch.jit.script_method` is deprecated:
+        # nothing a user can act on.
+        warnings.filterwarnings("ignore", "`torch.jit.script_method`", DeprecationWarning)
+        return torch.compile(fn)
+
+
 def _buffer_name(region: str, field: str) -> str:
     return "target_" + "".join(ch if ch.isalnum() else "_" for ch in region) + "_" + field
 
@@ -336,6 +403,7 @@ def compile_problem(
     hidden: HiddenNet | None = None,
     hidden_terms: Mapping[str, HiddenNet] | None = None,
     generator: torch.Generator | None = None,
+    compile: bool = False,
 ) -> CompiledProblem:
     """Compile a `Problem` into a `CompiledProblem`.
 
@@ -344,13 +412,18 @@ def compile_problem(
     - `problem`: a validated `Problem`.
     - `dtype`: dtype of the learned constants, data targets and Hidden networks
       (`torch.float32` default).
-    - `engine`: derivative engine, `"auto"`, `"autograd"` or `"func"`.
+    - `engine`: derivative engine, `"auto"` (chosen per region and model, see
+      `pinnkit.compile.engine.AutoEngine`), `"autograd"`, `"func"` or `"taylor"`.
     - `extra_ops`: `{sympy_function_class: torch_callable}` for functions pinnkit does not
       know, e.g. `{sympy.besselj: my_besselj}`.
     - `hidden`: network spec of every Hidden term (default `HiddenNet()`: 2 x 32 tanh).
     - `hidden_terms`: per-name specs overriding `hidden` (`{"f": HiddenNet(width=64)}`).
     - `generator`: draws the Hidden networks' initial weights, in order of appearance
       (default: a fresh generator seeded with 0). Unused without Hidden terms.
+    - `compile`: run `residuals` through `torch.compile` (default False). The first call
+      compiles (tens of seconds on CPU, a C++ compiler needed) and each new batch size
+      compiles again; then a step is faster, most with the Taylor engine, whose residuals
+      are one forward graph (autograd's double backward does not compile as a whole).
 
     **Raises**
 
@@ -360,6 +433,9 @@ def compile_problem(
     """
     if not isinstance(problem, Problem):
         raise CompileError(f"compile_problem: expected a Problem, found {type(problem).__name__}.")
+    engine_impl = make_engine(engine, compile=compile)
+    if compile and engine not in ("auto", "taylor"):
+        raise ConfigError(f"{COMPILE_NEEDS_TAYLOR} Found engine={engine!r}.")
     coords, fields = problem.coords, problem.fields
     regions: dict[str, list[tuple[str, sp.Expr]]] = {}
     for eq in problem.equations:
@@ -425,12 +501,13 @@ def compile_problem(
     return CompiledProblem(
         problem,
         groups,
-        make_engine(engine),
+        engine_impl,
         dtype,
         hidden=modules,
         hidden_terms=terms,
         hidden_specs=specs,
         hidden_inputs=inputs_group,
+        compile=compile,
     )
 
 

@@ -1,9 +1,11 @@
-"""Evaluate a derivative plan on a batch of points: plain autograd and torch.func engines.
+"""Evaluate a derivative plan on a batch of points: plain autograd, torch.func forward mode
+and Taylor mode (`pinnkit.compile.taylor`), and the `"auto"` choice between them.
 
-Both engines share one interface and agree to round-off (tests check this). Which is
-faster depends on the network, the number of inputs and the derivative orders; the default
-(`"auto"`) is plain autograd, the faster of the two on every bundled problem when measured
-on a 2-core CPU (see `benchmarks/speed/engines.py`).
+The engines share one interface and agree to round-off (tests check this). Which is faster
+depends on the network, the number of inputs and the derivative orders; `"auto"` picks per
+plan and model by a rule measured on a 2-core CPU (`AutoEngine`,
+`benchmarks/speed/engines.py`). torch.func is never the fastest measured, so `"auto"` does
+not pick it.
 """
 
 from __future__ import annotations
@@ -16,7 +18,15 @@ from torch import Tensor, nn
 from pinnkit.compile.plan import DerivativePlan, Partial
 from pinnkit.errors import ConfigError, did_you_mean
 
-__all__ = ["AbstractEngine", "AutogradEngine", "ForwardEngine", "make_engine", "ENGINES"]
+__all__ = [
+    "AbstractEngine",
+    "AutogradEngine",
+    "ForwardEngine",
+    "TaylorEngine",
+    "AutoEngine",
+    "make_engine",
+    "ENGINES",
+]
 
 
 class AbstractEngine(abc.ABC):
@@ -133,16 +143,81 @@ def _nested(model: nn.Module, points: Tensor, directions: list[int]) -> list[Ten
     return list(level(len(directions))(points))
 
 
-ENGINES = {"autograd": AutogradEngine, "func": ForwardEngine}
+# The Taylor engine subclasses AbstractEngine, so it is imported once that exists.
+from pinnkit.compile.taylor import TaylorEngine, supports_taylor  # noqa: E402
+
+ENGINES = {"autograd": AutogradEngine, "func": ForwardEngine, "taylor": TaylorEngine}
 
 
-def make_engine(name: str) -> AbstractEngine:
-    """The engine called `name` (`"auto"`, `"autograd"` or `"func"`)."""
+#: `engine="auto"` takes Taylor mode in eager runs when the partials it carries are at most
+#: this many times the passes autograd makes (see `AutoEngine`).
+TAYLOR_ROWS_PER_PASS = 1.25
+
+
+class AutoEngine(AbstractEngine):
+    """Picks Taylor mode or autograd per plan and model, by a rule measured on a CPU.
+
+    Cost model: Taylor mode pushes $R$ rows (the value and every partial of the plan's
+    downward closure) through the network and back; autograd makes $1 + G$ passes, one
+    forward and one double-backward `grad` call for each of the $G$ partials that have
+    children. Measured medians of ms per Adam step, Taylor / autograd, eager, one thread of
+    a 2-core shared CPU (`benchmarks/speed/engines.py`, upper bounds while shared):
+
+    | setting | R | 1 + G | R / (1 + G) | taylor / autograd |
+    |---|---|---|---|---|
+    | kdv (4 x 128, 16k points, order 3) | 5 | 4 | 1.25 | 0.83 |
+    | burgers (3 x 20, 2540 points, order 2) | 4 | 3 | 1.33 | 1.0 |
+    | poisson_3d (3 x 64, 4000 points, order 2) | 7 | 5 | 1.4 | 1.45 |
+    | advection_3d (4 inputs, order 1) | 5 | 2 | 2.5 | 2.6 |
+
+    Rule: Taylor mode when it can propagate through the model and $R \\le 1.25\\,(1 + G)$
+    (few inputs, high orders: KdV, Kuramoto-Sivashinsky), autograd otherwise (many inputs,
+    low orders: 3-D Laplacians, first-order transport). Under `compile=True` Taylor mode
+    whenever the model allows (torch.compile cannot compile autograd's double backward,
+    and compiled Taylor mode is the fastest variant measured: see `engines.json`).
+
+    **Arguments**
+
+    - `compile`: whether residuals run under torch.compile (default False).
+    """
+
+    name = "auto"
+
+    def __init__(self, *, compile: bool = False):
+        self.compile = compile
+        self.taylor = TaylorEngine()
+        self.autograd = AutogradEngine()
+
+    def choose(self, model: nn.Module | None, plan: DerivativePlan) -> tuple[str, str]:
+        """`(engine name, reason)` for evaluating `plan` on `model` (None: not known)."""
+        why_not = "the model (not known yet)" if model is None else supports_taylor(model)
+        if why_not is not None:
+            return "autograd", f"taylor cannot propagate through {why_not}"
+        if self.compile:
+            return "taylor", "compile=True needs Taylor mode"
+        rows = self.taylor.schedule(plan).size + 1
+        passes = 1 + len({p.parent() for p in plan.closure if p.order > 0})
+        verdict = "<=" if rows <= TAYLOR_ROWS_PER_PASS * passes else ">"
+        name = "taylor" if verdict == "<=" else "autograd"
+        return name, (
+            f"Taylor mode carries {rows} partials, autograd makes {passes} passes; "
+            f"{rows} {verdict} {TAYLOR_ROWS_PER_PASS} x {passes}"
+        )
+
+    def evaluate(self, model, points, plan):
+        name, _ = self.choose(model, plan)
+        engine = self.taylor if name == "taylor" else self.autograd
+        return engine.evaluate(model, points, plan)
+
+
+def make_engine(name: str, *, compile: bool = False) -> AbstractEngine:
+    """The engine called `name`: `"auto"` (see `AutoEngine`; `compile` tells it whether the
+    residuals run under torch.compile), `"autograd"`, `"func"` or `"taylor"`."""
     if name == "auto":
-        name = "autograd"
+        return AutoEngine(compile=compile)
     if name not in ENGINES:
         raise ConfigError(
             f"engine {name!r} is unknown; choose one of {['auto', *ENGINES]}."
-            f"{did_you_mean(name, ['auto', *ENGINES])} Fix: `--set engine=autograd`."
+            f"{did_you_mean(name, ['auto', *ENGINES])} Fix: `--set engine=auto`."
         )
     return ENGINES[name]()

@@ -1,0 +1,496 @@
+"""Taylor-mode derivative engine: forward propagation of exactly the partials a plan needs.
+
+Every layer carries one stacked tensor of shape `(K, batch, width)`: row 0 is the value and
+rows 1.. are the partial derivatives with respect to the input coordinates, one per
+multi-index of the plan's downward closure (every multi-index below a needed one; `u_xt`
+needs `u_x` and `u_t`). An affine layer acts on all rows with ONE matmul (the derivatives
+of an affine map are linear; the bias touches the value row only). An elementwise
+activation $h = \\sigma(z)$ uses the multivariate Faà di Bruno formula
+
+$$\\partial^{\\alpha} h = \\sum_{\\pi \\in \\Pi(\\alpha)} \\sigma^{(|\\pi|)}(z)
+    \\prod_{B \\in \\pi} \\partial^{B} z,$$
+
+the sum over the set partitions $\\pi$ of the $|\\alpha|$ derivatives of $\\alpha$
+(Hardy, "Combinatorics of partial derivatives", 2006). Partitions with the same blocks
+(as multi-indices) are merged with an integer count once per plan, so `u_xxx` costs
+`3 z_x z_xx` rather than three products. The activation's derivatives come from the
+ODEs it satisfies ($\\tanh' = 1 - \\tanh^2$, $s' = s - s^2$, ...), differentiated by
+Leibniz's rule, so any order works.
+
+There is no double backward: the residual is an ordinary function of the parameters, and
+its gradient is one reverse pass through this forward computation, which is what makes the
+engine fast for the small, deep-in-order networks of PINNs. It works on the networks that
+`pinnkit.models.build_model` assembles from `Linear` layers, the activations of
+`pinnkit.models.mlp`, input normalisation, the periodic embedding, Fourier features and the
+exact-initial-value wrapper. Physics-Informed Gaussians and other modules are not supported
+(`ConfigError`, or autograd under `engine="auto"`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import torch
+from torch import Tensor, nn
+
+from pinnkit.compile.engine import AbstractEngine
+from pinnkit.compile.plan import DerivativePlan, Partial
+from pinnkit.errors import ConfigError
+
+__all__ = ["TaylorEngine", "UnsupportedModule", "supports_taylor"]
+
+#: Raised (as `ConfigError`) when `engine="taylor"` meets a module it cannot propagate
+#: through (key phrase: "cannot propagate").
+UNSUPPORTED = (
+    'engine "taylor" cannot propagate derivatives through {where} ({what}); it supports '
+    "the networks `pk.MLP` builds (Linear layers with tanh, sin, sigmoid, silu, gelu or "
+    "softplus), input normalisation, the periodic embedding, Fourier features and "
+    "`exact_initial`. Fix: `--set engine=auto` (autograd for such models) or "
+    "`--set engine=autograd`."
+)
+
+
+class UnsupportedModule(Exception):
+    """Internal: a module the Taylor engine cannot propagate through (`where`, `what`)."""
+
+    def __init__(self, where: str, what: str):
+        super().__init__(where, what)
+        self.where, self.what = where, what
+
+
+# -- the per-plan structure ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class _Products:
+    """The Faà di Bruno terms with `blocks` factors, merged per target multi-index.
+
+    Tangent row `targets[i]` receives `counts[i]` times the product of tangent rows
+    `factors[j][i]`, j = 0..blocks-1 (tangent rows count the derivatives only: row r of the
+    tangents is multi-index `indices[r + 1]`).
+    """
+
+    blocks: int
+    targets: Tensor
+    factors: tuple[Tensor, ...]
+    counts: Tensor | None  # None when every count is 1
+    single: tuple[int, ...] | None  # the factor rows when there is exactly one term
+
+
+@dataclass(frozen=True, eq=False)
+class Schedule:
+    """What the engine propagates for one plan.
+
+    `indices` are the multi-indices (index 0 the value, then the tangent rows), sorted by
+    order; `products` are the Faà di Bruno terms with 2, 3, ... blocks (empty groups left
+    out); `first` lists (tangent row, coordinate) of each first-order multi-index; `outputs`
+    maps each partial of the plan's closure to its (row, column), row 0 being the value and
+    row r > 0 tangent row r - 1.
+    """
+
+    indices: tuple[tuple[int, ...], ...]
+    max_order: int
+    products: tuple[_Products, ...]
+    first: tuple[tuple[int, int], ...]
+    outputs: tuple[tuple[Partial, int, int], ...]
+
+    @property
+    def size(self) -> int:
+        """Number of tangent rows (partials other than the value)."""
+        return len(self.indices) - 1
+
+    def row(self, orders: tuple[int, ...]) -> int:
+        return self.indices.index(orders)
+
+
+def _set_partitions(items: list[int]):
+    """Every set partition of `items`, as lists of blocks."""
+    if not items:
+        yield []
+        return
+    head, rest = items[0], items[1:]
+    for partition in _set_partitions(rest):
+        yield [[head], *partition]
+        for i in range(len(partition)):
+            yield [*partition[:i], [head, *partition[i]], *partition[i + 1 :]]
+
+
+def build_schedule(plan: DerivativePlan) -> Schedule:
+    """The rows and merged Faà di Bruno terms for `plan` (see `Schedule`)."""
+    n = len(plan.coords)
+    wanted = {p.orders for p in plan.closure} | {(0,) * n}
+    closed: set[tuple[int, ...]] = set()
+    for orders in wanted:
+        closed.update(itertools.product(*(range(k + 1) for k in orders)))
+    indices = tuple(sorted(closed, key=lambda a: (sum(a), tuple(-k for k in a))))
+    row = {a: i for i, a in enumerate(indices)}
+    terms: dict[int, Counter] = {}
+    for target in indices:
+        labels = [i for i, k in enumerate(target) for _ in range(k)]
+        for partition in _set_partitions(list(range(len(labels)))):
+            if len(partition) < 2:
+                continue
+            blocks = []
+            for block in partition:
+                orders = [0] * n
+                for position in block:
+                    orders[labels[position]] += 1
+                blocks.append(row[tuple(orders)] - 1)
+            key = (row[target] - 1, tuple(sorted(blocks)))
+            terms.setdefault(len(partition), Counter())[key] += 1
+    products = []
+    for blocks, counter in sorted(terms.items()):
+        items = sorted(counter.items())
+        counts = [c for _, c in items]
+        products.append(
+            _Products(
+                blocks=blocks,
+                targets=torch.tensor([t for (t, _), _ in items], dtype=torch.long),
+                factors=tuple(
+                    torch.tensor([f[j] for (_, f), _ in items], dtype=torch.long)
+                    for j in range(blocks)
+                ),
+                counts=None if all(c == 1 for c in counts) else torch.tensor(counts),
+                single=items[0][0][1] if len(items) == 1 else None,
+            )
+        )
+    first = tuple((row[a] - 1, a.index(1)) for a in indices if sum(a) == 1)
+    outputs = tuple((p, row[p.orders], plan.fields.index(p.field)) for p in plan.closure)
+    max_order = max(sum(a) for a in indices)
+    return Schedule(indices, max_order, tuple(products), first, outputs)
+
+
+# -- activations and their derivatives -------------------------------------------------------
+
+
+def _tanh_derivatives(z: Tensor, n: int) -> list[Tensor]:
+    # y' = 1 - y^2  =>  y^(m+1) = -sum_j C(m, j) y^(j) y^(m-j)  (m >= 1)
+    y = [torch.tanh(z)]
+    if n >= 1:
+        y.append(1 - y[0] * y[0])
+    for m in range(1, n):
+        y.append(_leibniz(y, m, sign=-1))
+    return y
+
+
+def _sigmoid_derivatives(z: Tensor, n: int) -> list[Tensor]:
+    # s' = s - s^2  =>  s^(m+1) = s^(m) - sum_j C(m, j) s^(j) s^(m-j)
+    s = [torch.sigmoid(z)]
+    if n >= 1:
+        s.append(s[0] - s[0] * s[0])
+    for m in range(1, n):
+        s.append(s[m] + _leibniz(s, m, sign=-1))
+    return s
+
+
+def _leibniz(y: list[Tensor], m: int, *, sign: int = 1) -> Tensor:
+    """$\\pm \\sum_{j=0}^{m} \\binom{m}{j} y^{(j)} y^{(m-j)}$, using its symmetry (the sign
+    is folded into the coefficients to save a pass over the data)."""
+    total = None
+    for j in range((m + 1) // 2):
+        term = y[j] * (y[m - j] * (sign * 2 * math.comb(m, j)))
+        total = term if total is None else total + term
+    if m % 2 == 0:
+        term = y[m // 2] * (y[m // 2] * (sign * math.comb(m, m // 2)))
+        total = term if total is None else total + term
+    return total
+
+
+def _sin_derivatives(z: Tensor, n: int, *, phase: int = 0) -> list[Tensor]:
+    """Derivatives of sin (phase 0) or cos (phase 1): sin^(m) = sin(z + m pi / 2)."""
+    s, c = torch.sin(z), torch.cos(z)
+    out = []
+    for m in range(phase, phase + n + 1):
+        k = m % 4
+        out.append((s, c)[k] if k < 2 else -(s, c)[k - 2])
+    return out
+
+
+def _gelu_derivatives(z: Tensor, n: int) -> list[Tensor]:
+    # f = z Phi(z): f^(m) = z Phi^(m) + m Phi^(m-1); Phi' = phi, phi' = -z phi, so
+    # phi^(k+1) = -z phi^(k) - k phi^(k-1).
+    cdf = 0.5 * (1 + torch.erf(z * (1 / math.sqrt(2))))
+    phi = [torch.exp(-0.5 * z * z) * (1 / math.sqrt(2 * math.pi))]
+    for k in range(n - 1):
+        nxt = -z * phi[k]
+        if k >= 1:
+            nxt = nxt - k * phi[k - 1]
+        phi.append(nxt)
+    big_phi = [cdf, *phi]  # Phi^(m)
+    return [z * cdf] + [z * big_phi[m] + m * big_phi[m - 1] for m in range(1, n + 1)]
+
+
+def _silu_derivatives(z: Tensor, n: int) -> list[Tensor]:
+    s = _sigmoid_derivatives(z, n)
+    return [z * s[0]] + [z * s[m] + m * s[m - 1] for m in range(1, n + 1)]
+
+
+def _softplus_derivatives(z: Tensor, n: int, beta: float) -> list[Tensor]:
+    # log(1 + exp(beta z)) / beta; its m-th derivative is beta^(m-1) sigmoid^(m-1)(beta z).
+    # torch's linear branch above `threshold` is not followed: the two differ by < e^-20.
+    s = _sigmoid_derivatives(beta * z, max(n - 1, 0))
+    value = nn.functional.softplus(z, beta=beta, threshold=1e9)
+    return [value] + [s[m - 1] * beta ** (m - 1) for m in range(1, n + 1)]
+
+
+def _activation(module: nn.Module) -> Callable[[Tensor, int], list[Tensor]] | None:
+    """Derivatives function of an activation module, or None when it is not one we know."""
+    from pinnkit.models.mlp import _Sine
+
+    if isinstance(module, nn.Tanh):
+        return _tanh_derivatives
+    if isinstance(module, _Sine):
+        return _sin_derivatives
+    if isinstance(module, nn.Sigmoid):
+        return _sigmoid_derivatives
+    if isinstance(module, nn.SiLU):
+        return _silu_derivatives
+    if isinstance(module, nn.GELU) and module.approximate == "none":
+        return _gelu_derivatives
+    if isinstance(module, nn.Softplus):
+        beta = float(module.beta)
+        return lambda z, n: _softplus_derivatives(z, n, beta)
+    return None
+
+
+# -- propagation -----------------------------------------------------------------------------
+
+
+class Jet(NamedTuple):
+    """A quantity and its partials: `value` (batch, width), `tangents` (K, batch, width)."""
+
+    value: Tensor
+    tangents: Tensor
+
+
+def _fdb_products(tangents: Tensor, schedule: Schedule) -> list[Tensor]:
+    """Per group of `schedule.products`, the merged products of tangent rows (terms, ...)."""
+    out = []
+    for p in schedule.products:
+        if p.single is not None:
+            prod = tangents[p.single[0]]
+            for r in p.single[1:]:
+                prod = prod * tangents[r]
+            prod = prod.unsqueeze(0)
+        else:
+            device = tangents.device
+            prod = tangents.index_select(0, p.factors[0].to(device))
+            for f in p.factors[1:]:
+                prod = prod * tangents.index_select(0, f.to(device))
+        if p.counts is not None:
+            prod = prod * p.counts.to(tangents.device, tangents.dtype)[:, None, None]
+        out.append(prod)
+    return out
+
+
+def _compose(derivatives: list[Tensor], z: Jet, products, schedule: Schedule) -> Jet:
+    """Jet of $\\sigma(z)$ from $z$'s jet and $\\sigma^{(m)}(z)$, m = 0..max_order."""
+    if schedule.size == 0:
+        return Jet(derivatives[0], z.tangents)
+    tangents = derivatives[1] * z.tangents
+    for p, prod in zip(schedule.products, products):
+        # Out of place: an in-place add on a slice makes autograd copy the whole stack.
+        tangents = tangents.index_add(0, p.targets.to(prod.device), derivatives[p.blocks] * prod)
+    return Jet(derivatives[0], tangents)
+
+
+def _elementwise(fn, z: Jet, schedule: Schedule) -> Jet:
+    derivatives = fn(z.value, schedule.max_order)
+    return _compose(derivatives, z, _fdb_products(z.tangents, schedule), schedule)
+
+
+def _linear(z: Jet, weight: Tensor, bias: Tensor | None) -> Jet:
+    # One matmul for every tangent row; the bias shifts the value only.
+    value = nn.functional.linear(z.value, weight, bias)
+    return Jet(value, z.tangents @ weight.t())
+
+
+def _sequential(net: nn.Sequential, z: Jet, schedule: Schedule, where: str) -> Jet:
+    for i, layer in enumerate(net):
+        if isinstance(layer, nn.Linear):
+            z = _linear(z, layer.weight, layer.bias)
+            continue
+        fn = _activation(layer)
+        if fn is None:
+            raise UnsupportedModule(f"{where}[{i}]", type(layer).__name__)
+        z = _elementwise(fn, z, schedule)
+    return z
+
+
+def _cos_sin(angles: Jet, schedule: Schedule) -> list[Jet]:
+    """Jets of cos(angles) and sin(angles), sharing the Faà di Bruno products."""
+    products = _fdb_products(angles.tangents, schedule)
+    n = schedule.max_order
+    return [
+        _compose(_sin_derivatives(angles.value, n, phase=1), angles, products, schedule),
+        _compose(_sin_derivatives(angles.value, n), angles, products, schedule),
+    ]
+
+
+def _cat(jets: list[Jet]) -> Jet:
+    return Jet(
+        torch.cat([j.value for j in jets], dim=-1), torch.cat([j.tangents for j in jets], dim=-1)
+    )
+
+
+def _field_model(model, points: Tensor, schedule: Schedule, where: str) -> Jet:
+    """Jets through `pinnkit.models.FieldModel` (normalise, periodic, Fourier, body)."""
+    raw = _input_jet(points, schedule)
+    scale, center = model.normalize.scale, model.normalize.center
+    z = Jet((raw.value - center) * scale, raw.tangents * scale)
+    if model.periodic is not None:
+        emb = model.periodic
+        angles = Jet(
+            (raw.value[:, emb.axes, None] * emb.omegas).flatten(1),
+            (raw.tangents[..., emb.axes, None] * emb.omegas).flatten(2),
+        )
+        kept = Jet(z.value[:, emb.keep], z.tangents[..., emb.keep])
+        z = _cat([kept, *_cos_sin(angles, schedule)])
+    if model.fourier is not None:
+        matrix = (2 * math.pi) * model.fourier.matrix
+        z = _cat(_cos_sin(Jet(z.value @ matrix, z.tangents @ matrix), schedule))
+    if model.gaussians is not None:
+        raise UnsupportedModule(f"{where}.gaussians", "Physics-Informed Gaussians")
+    if not isinstance(model.body, nn.Sequential):
+        raise UnsupportedModule(f"{where}.body", type(model.body).__name__)
+    return _sequential(model.body, z, schedule, f"{where}.body")
+
+
+def _input_jet(points: Tensor, schedule: Schedule) -> Jet:
+    """The coordinates' own jet: unit first derivatives, zero higher ones."""
+    tangents = points.new_zeros((schedule.size, *points.shape))
+    for row, coord in schedule.first:
+        tangents[row, :, coord] = 1.0
+    return Jet(points, tangents)
+
+
+def _exact_initial(model, points: Tensor, schedule: Schedule, where: str) -> Jet:
+    """Jet of $u = u_0(x) + \\tau N$ with $\\tau = (t - t_0) / T$ (`ExactInitial`)."""
+    inner = _propagate(model.inner, points, schedule, f"{where}.inner")
+    tau = ((points[:, model.it] - model.t0) / model.span)[:, None]
+    # d^a (tau N) = tau d^a N + a_t / T d^(a - e_t) N, since tau is linear in t.
+    targets, sources, factors = [], [], []
+    for r, a in enumerate(schedule.indices):
+        if a[model.it] > 0:
+            lower = list(a)
+            lower[model.it] -= 1
+            targets.append(r)
+            sources.append(schedule.row(tuple(lower)))
+            factors.append(a[model.it] / model.span)
+    full = torch.cat([inner.value.unsqueeze(0), inner.tangents])
+    shift = torch.zeros(len(schedule.indices), len(schedule.indices), dtype=full.dtype)
+    shift[targets, sources] = torch.tensor(factors, dtype=full.dtype)
+    wrapped = full * tau + torch.einsum("ij,jbf->ibf", shift.to(full.device), full)
+    initial = _initial_jets(model, points, schedule)  # (K + 1, batch, n_initial)
+    columns = list(full.unbind(-1))
+    for i, j in enumerate(model.columns):
+        columns[j] = wrapped[..., j] + initial[..., i]
+    out = torch.stack(columns, dim=-1)
+    return Jet(out[0], out[1:])
+
+
+def _initial_jets(model, points: Tensor, schedule: Schedule) -> Tensor:
+    """Partials (K + 1, batch, n) of the initial values $u_0$ (functions of the space
+    coordinates without parameters), by nested forward-mode products."""
+    space = model.space
+
+    def values(p: Tensor) -> Tensor:
+        out = model._initial(*[p[:, i] for i in space])
+        return torch.stack(
+            [torch.as_tensor(v, dtype=p.dtype, device=p.device).expand(p.shape[0]) for v in out],
+            dim=-1,
+        )
+
+    rows = []
+    for a in schedule.indices:
+        directions = [i for i, k in enumerate(a) for _ in range(k)]
+        if a[model.it] > 0:
+            rows.append(None)
+        else:
+            rows.append(_nested_derivative(values, points.detach(), directions))
+    zero = torch.zeros_like(rows[0])
+    return torch.stack([r if r is not None else zero for r in rows])
+
+
+def _nested_derivative(fn, points: Tensor, directions: list[int]) -> Tensor:
+    if not directions:
+        return fn(points)
+    tangent = torch.zeros_like(points)
+    tangent[:, directions[-1]] = 1.0
+    inner = directions[:-1]
+    return torch.func.jvp(lambda p: _nested_derivative(fn, p, inner), (points,), (tangent,))[1]
+
+
+def _propagate(model: nn.Module, points: Tensor, schedule: Schedule, where: str) -> Jet:
+    from pinnkit.models import FieldModel
+    from pinnkit.models.constraints import ExactInitial
+
+    if isinstance(model, ExactInitial):
+        return _exact_initial(model, points, schedule, where)
+    if isinstance(model, FieldModel):
+        return _field_model(model, points, schedule, where)
+    if isinstance(model, nn.Sequential):
+        return _sequential(model, _input_jet(points, schedule), schedule, where)
+    raise UnsupportedModule(where, type(model).__name__)
+
+
+def supports_taylor(model: nn.Module) -> str | None:
+    """None when the Taylor engine can propagate through `model`, else why not."""
+    from pinnkit.models import FieldModel
+    from pinnkit.models.constraints import ExactInitial
+
+    def check(module, where):
+        if isinstance(module, ExactInitial):
+            return check(module.inner, f"{where}.inner")
+        if isinstance(module, FieldModel):
+            if module.gaussians is not None:
+                return f"{where}.gaussians (Physics-Informed Gaussians)"
+            return check(module.body, f"{where}.body")
+        if isinstance(module, nn.Sequential):
+            for i, layer in enumerate(module):
+                if not isinstance(layer, nn.Linear) and _activation(layer) is None:
+                    return f"{where}[{i}] ({type(layer).__name__})"
+            return None
+        return f"{where} ({type(module).__name__})"
+
+    return check(model, "model")
+
+
+class TaylorEngine(AbstractEngine):
+    """Forward Taylor-mode propagation of the plan's partials through the network.
+
+    See the module docstring for the maths. The per-plan structure (multi-indices, merged
+    Faà di Bruno terms) is built once per plan and kept on the engine; it depends on the
+    plan only, never on points or parameters.
+
+    **Raises**
+
+    `ConfigError` (key phrase "cannot propagate") from `evaluate` for a model with a module
+    it does not know, naming the module and the fix.
+    """
+
+    name = "taylor"
+
+    def __init__(self):
+        self._schedules: dict[DerivativePlan, Schedule] = {}
+
+    def schedule(self, plan: DerivativePlan) -> Schedule:
+        if plan not in self._schedules:
+            self._schedules[plan] = build_schedule(plan)
+        return self._schedules[plan]
+
+    def evaluate(self, model, points, plan):
+        schedule = self.schedule(plan)
+        try:
+            jet = _propagate(model, points, schedule, "model")
+        except UnsupportedModule as err:
+            raise ConfigError(UNSUPPORTED.format(where=err.where, what=err.what)) from None
+        return {
+            p: jet.value[:, column] if row == 0 else jet.tangents[row - 1, :, column]
+            for p, row, column in schedule.outputs
+        }
