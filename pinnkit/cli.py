@@ -165,7 +165,11 @@ def _cmd_discover(args) -> int:
 
     run = Run.load(args.run_dir)
     found = discover(
-        run, backend=args.backend, seed=args.seed, samples=args.samples, refit=args.refit
+        run,
+        backend=args.backend,
+        seed=args.seed,
+        samples=args.samples,
+        **({} if args.refit is None else {"refit": args.refit}),
     )
     paths = found.save(Path(args.run_dir) / "discovered")
     print(found)
@@ -227,7 +231,10 @@ def build_parser() -> argparse.ArgumentParser:
     disc.add_argument("--seed", type=int, default=0, help="seed of the points and backend")
     disc.add_argument("--samples", type=int, default=4000, help="collocation points")
     disc.add_argument(
-        "--refit", type=int, default=400, help="L-BFGS iterations per candidate (0: none)"
+        "--refit",
+        type=int,
+        default=None,
+        help="L-BFGS iterations per candidate (0: none; default: pk.discover's, 500)",
     )
     disc.set_defaults(handler=_cmd_discover)
 

@@ -22,7 +22,14 @@ from pinnkit.cli import main
 from pinnkit.compile import compile_problem
 from pinnkit.discover import Candidate, Formula, Front, is_same_form, substitute
 from pinnkit.discover.sample import sample_hidden
-from pinnkit.discover.select import Scored, choose, physics_batches, pick, shortlist
+from pinnkit.discover.select import (
+    Losses,
+    Scored,
+    choose,
+    physics_batches,
+    pick,
+    shortlist,
+)
 from pinnkit.errors import DiscoveryError
 from pinnkit.load import load_problem_file
 from tests.helpers import KnownFunction, SympyModel
@@ -208,6 +215,23 @@ def test_pick_takes_the_first_within_the_factor_of_the_network():
     assert pick(scored, network=0.1, factor=1.5) is c  # none passes: the smallest loss
     inf = float("inf")
     assert pick([Scored(a, inf, 3), Scored(b, inf, 5)], network=1.0, factor=1.5) is a
+
+
+def test_pick_rejects_a_candidate_whose_misfit_grew_beyond_the_noise():
+    """With noisy data the loss factor alone is lenient (the loss is mostly noise); the data
+    test rejects a formula whose misfit grew by more than `threshold` noise units."""
+    a, b = Candidate(U, 1, 1.0, 0.0), Candidate(U - U**2, 7, 1.0, 0.0)
+    scored = [Scored(a, 1.2, 1, excess=21.0), Scored(b, 1.01, 7, excess=0.8)]
+    assert pick(scored, network=1.0, factor=1.5, threshold=9.0) is b
+    assert pick(scored, network=1.0, factor=1.5, threshold=30.0) is a
+
+
+def test_excess_is_the_misfit_growth_in_noise_units():
+    network = Losses(1.0, {("data", "u"): (0.01, 100), ("data", "v"): (0.04, 100)})
+    candidate = Losses(1.1, {("data", "u"): (0.011, 100), ("data", "v"): (0.04, 100)})
+    noise = {("data", "u"): 0.01, ("data", "v"): 0.04}
+    assert candidate.excess(network, noise) == pytest.approx(100 * 0.001 / 0.01)
+    assert Losses(float("inf"), {}).excess(network, noise) == float("inf")
 
 
 def test_shortlist_is_simplest_first_after_rounding_and_keeps_the_backend_choice():

@@ -57,6 +57,8 @@ def hidden_terms(rng: np.random.Generator) -> dict[str, tuple[sp.Expr, dict]]:
         "cubic": (u - u**3, {u: np.tanh(3 * x11 - t01)}),
         "quadratic": (x * y + sp.Rational(3, 10) * x**2, {x: x11, y: rng.uniform(-1, 1, SAMPLES)}),
         "lorentzian": (2 / (1 + u**2), {u: 2 * np.sin(np.pi * x01) * np.exp(-t01)}),
+        # An inner constant far from the library's a = 1: sin(x) on [0, 1] looks like x.
+        "forcing": (sp.pi**2 * sp.sin(sp.pi * x), {x: x01}),
     }
 
 
@@ -118,12 +120,24 @@ def test_offline_is_deterministic_and_seeded_subsample():
     assert a.candidates[-1].loss != b.candidates[-1].loss
 
 
-def test_complexity_counts_binary_tree_nodes():
-    assert complexity(sp.Float(0.5) * sp.sin(u)) == 4
+def test_complexity_counts_binary_tree_nodes_and_functions_as_three():
+    assert complexity(sp.Float(0.5) * sp.sin(u)) == 6
     assert complexity(u - u**3) == 7
-    assert complexity(sp.exp(-(x**2))) == 6
+    assert complexity(sp.exp(-(x**2))) == 8
     assert complexity(1 / (1 + u**2)) == 7
     assert complexity(-u * u_x) == 5
+    # A number counts 1 whatever its form, so rounding a constant never makes it dearer.
+    assert complexity(sp.pi**2 * sp.sin(sp.pi * x)) == complexity(9.87 * sp.sin(3.14 * x)) == 8
+    # The cubic comes before its look-alikes (a fitted sine; a Taylor cancellation).
+    assert complexity(u - u**3) < complexity(0.38 * sp.sin(2.9 * u))
+    assert complexity(u - u**3) < complexity(-5.3 * u + 6.3 * sp.sin(u))
+
+
+def test_same_form_matches_the_truths_own_constants():
+    assert is_same_form(9.87 * sp.sin(3.14 * x), sp.pi**2 * sp.sin(sp.pi * x))
+    assert is_same_form(-0.89 * u * u_x, -sp.Rational(9, 10) * u * u_x)
+    assert not is_same_form(9.3 * sp.sin(3.14 * x), sp.pi**2 * sp.sin(sp.pi * x))  # 6% off
+    assert not is_same_form(9.87 * sp.cos(3.14 * x), sp.pi**2 * sp.sin(sp.pi * x))
 
 
 def test_snap_constants_and_same_form():

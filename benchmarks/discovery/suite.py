@@ -30,8 +30,8 @@ field, from `numpy.random.default_rng(seed)`; the same seed is the training seed
 Exact form ("hit"): every hidden term's chosen formula (constants as refit with the solution
 by the choice step; `hit_backend_constants` uses the backend's constants) equals the truth
 after each float
-constant is rounded to a nearby simple number within 2% (`pinnkit.discover.is_same_form`) or
-matched to one of the truth's own constants within 2% (pi^2, pi: see `same_form`).
+constant is rounded to a nearby simple number within 2% or matched to one of the truth's own
+constants within 2% (pi^2, pi), `pinnkit.discover.is_same_form`.
 
 Rows are merged into `suite.json` by (case, noise, seed), so cells can be run separately;
 `suite.md` is rewritten from all rows, and cells never run are listed as such.
@@ -40,6 +40,7 @@ Rows are merged into `suite.json` by (case, noise, seed), so cells can be run se
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import platform
 import statistics
@@ -60,7 +61,6 @@ from pinnkit.discover.base import display
 HERE = Path(__file__).parent
 NOISES = (0.01, 0.05)
 SEEDS = (0, 1, 2, 3, 4)
-RTOL = 0.02
 x, t = sp.symbols("x t")
 U, V = sp.Function("u"), sp.Function("v")
 
@@ -260,24 +260,6 @@ CASES: dict[str, Callable[[float, int], Case]] = {
 }
 
 
-def same_form(found: sp.Expr, truth: sp.Expr, rtol: float = RTOL) -> bool:
-    """The exact-form test: `is_same_form`, or every float of `found` within `rtol` of one of
-    the truth's own numbers (its numeric subexpressions, such as pi**2 and pi, and their
-    negatives) and then equal to the truth."""
-    if is_same_form(found, truth, rtol=rtol):
-        return True
-    numbers = {n for n in sp.preorder_traversal(truth) if n.is_number and n != 0}
-    numbers |= {-n for n in numbers}
-    replacements = {}
-    for value in found.atoms(sp.Float):
-        close = [n for n in numbers if abs(float(value) - float(n)) <= rtol * abs(float(n))]
-        if not close:
-            return False
-        replacements[value] = min(close, key=lambda n: abs(float(value) - float(n)))
-    difference = found.xreplace(replacements) - truth
-    return sp.simplify(difference) == 0
-
-
 def run_cell(name: str, level: float, seed: int) -> dict:
     torch.set_num_threads(1)
     case = CASES[name](level, seed)
@@ -287,7 +269,7 @@ def run_cell(name: str, level: float, seed: int) -> dict:
     found = pk.discover(run, seed=seed)
     done = time.perf_counter()
     formulas = {h.name: e for h, e in found.sympy().items()}
-    hits = {k: bool(same_form(formulas[k], truth)) for k, truth in case.truth.items()}
+    hits = {k: bool(is_same_form(formulas[k], truth)) for k, truth in case.truth.items()}
     return {
         "case": name,
         "noise": level,
@@ -299,14 +281,14 @@ def run_cell(name: str, level: float, seed: int) -> dict:
             k: str(display(f.selection.chosen.expr)) for k, f in found.found.items()
         },
         "hit_backend_constants": all(
-            same_form(f.selection.chosen.expr, case.truth[k]) for k, f in found.found.items()
+            is_same_form(f.selection.chosen.expr, case.truth[k]) for k, f in found.found.items()
         ),
         "backend_best": {k: str(display(f.front.best.expr)) for k, f in found.found.items()},
         "backend_best_hit": {
-            k: bool(same_form(f.front.best.expr, case.truth[k])) for k, f in found.found.items()
+            k: bool(is_same_form(f.front.best.expr, case.truth[k])) for k, f in found.found.items()
         },
         "on_front": {
-            k: any(same_form(c.expr, case.truth[k]) for c in f.front.candidates)
+            k: any(is_same_form(c.expr, case.truth[k]) for c in f.front.candidates)
             for k, f in found.found.items()
         },
         "rel_l2": run.rel_l2,
@@ -321,6 +303,14 @@ def _key(row) -> tuple:
 
 
 def merge(rows: list[dict], path: Path) -> list[dict]:
+    """Merge `rows` into the JSON at `path` under an exclusive lock (cells may run in
+    several processes at once) and return all rows."""
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _merge(rows, path)
+
+
+def _merge(rows: list[dict], path: Path) -> list[dict]:
     old = json.loads(path.read_text())["rows"] if path.exists() else []
     table = {_key(r): r for r in old}
     table.update({_key(r): r for r in rows})

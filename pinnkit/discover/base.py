@@ -40,21 +40,32 @@ BEST_LOSS_FACTOR = 1.5
 DISPLAY_DIGITS = 4
 
 
+#: What applying a function (sin, exp, ...) adds to the complexity, besides its argument. A
+#: function is a stronger claim than a sum or a product: at 1 (PySR's default), the look-alike
+#: 0.38*sin(2.9*u) (6) was simpler than u - u**3 (7) and -5.3*u + 6.3*sin(u) (Taylor
+#: cancellation) beat the cubic on the front; at 3 the cubic comes first (7 against 8).
+FUNCTION_COMPLEXITY = 3
+
+
 def complexity(expr: sp.Expr) -> int:
     """Count the nodes of `expr` written as a tree of unary and binary operations.
 
-    Symbols and numbers count 1, a function application 1 plus its argument, `a**b` 1 plus
-    both sides, and an n-ary sum or product n - 1 (one per binary operation) plus its terms.
+    A symbol counts 1, and so does a number, whatever its form (`0.98`, `pi**2`, `1/3`), a
+    function application `FUNCTION_COMPLEXITY` (3) plus its argument, `a**b` 1 plus both
+    sides, and an n-ary sum or product n - 1 (one per binary operation) plus its terms.
     `-u` is `(-1)*u` (3) and `1/(1 + u**2)` is `(1 + u**2)**(-1)` (7). The same count is used
     for every backend, PySR included (its own complexity column is in its exports), so fronts
-    are comparable. Example: `0.5*sin(u)` is 4, `u - u**3` is 7, `exp(-x**2)` is 6.
+    are comparable. Example: `0.5*sin(u)` is 6, `u - u**3` is 7, `exp(-x**2)` is 8,
+    `pi**2*sin(pi*x)` is 8.
     """
-    if expr.is_Atom:
+    if expr.is_Atom or expr.is_number:
         return 1
     args = expr.args
     if isinstance(expr, (sp.Add, sp.Mul)):
         return len(args) - 1 + sum(complexity(a) for a in args)
-    return 1 + sum(complexity(a) for a in args)
+    if isinstance(expr, sp.Pow):
+        return 1 + sum(complexity(a) for a in args)
+    return FUNCTION_COMPLEXITY + sum(complexity(a) for a in args)
 
 
 def mean_squared_error(
@@ -283,10 +294,13 @@ def snap_constants(expr: sp.Expr, *, rtol: float = 0.02) -> sp.Expr:
 
 
 def is_same_form(found: sp.Expr, truth: sp.Expr, *, rtol: float = 0.02) -> bool:
-    """Whether `found` equals `truth` after `snap_constants(found, rtol=rtol)`.
+    """Whether `found` has the form and constants of `truth`: equal after each float of
+    `found` is rounded to a simple number (`snap_constants`), or matched to one of the
+    truth's own numbers (`pi**2`, `9/10`, their negatives), within relative `rtol`.
 
     This is the "exact form" test of the discovery benchmarks: the same terms, and each
-    constant within `rtol` of the true one (true constants must be simple: p/q or p*pi/q).
+    constant within `rtol` of the true one. `9.87*sin(3.14*x)` has the form of
+    `pi**2*sin(pi*x)`; `-u**3 + u + 1e-4` does not have that of `u - u**3`.
     """
     exact_truth = truth.xreplace(
         {
@@ -294,11 +308,26 @@ def is_same_form(found: sp.Expr, truth: sp.Expr, *, rtol: float = 0.02) -> bool:
             for f in truth.atoms(sp.Float)
         }
     )
-    difference = snap_constants(found, rtol=rtol) - exact_truth
-    # A cheap numeric check first: `simplify` on a long wrong candidate takes seconds.
-    symbols = sorted(found.free_symbols | truth.free_symbols, key=str)
+    if _equal(snap_constants(found, rtol=rtol), exact_truth):
+        return True
+    numbers = {n for n in sp.preorder_traversal(exact_truth) if n.is_number and n != 0}
+    numbers |= {-n for n in numbers}
+    matched = {}
+    for value in found.atoms(sp.Float):
+        close = [n for n in numbers if abs(float(value) - float(n)) <= rtol * abs(float(n))]
+        if not close:
+            return False
+        matched[value] = min(close, key=lambda n: abs(float(value) - float(n)))
+    return _equal(found.xreplace(matched), exact_truth)
+
+
+def _equal(a: sp.Expr, b: sp.Expr) -> bool:
+    """Symbolic equality, with a cheap numeric check first (`simplify` on a long wrong
+    candidate takes seconds)."""
+    difference = a - b
+    symbols = sorted(a.free_symbols | b.free_symbols, key=str)
     point = {s: sp.Rational(37 + 11 * i, 71) for i, s in enumerate(symbols)}
-    scale = 1 + abs(complex(exact_truth.xreplace(point).evalf()))
+    scale = 1 + abs(complex(b.xreplace(point).evalf()))
     if not abs(complex(difference.xreplace(point).evalf())) <= 1e-9 * scale:
         return False
     return sp.simplify(difference) == 0

@@ -23,27 +23,53 @@ from pinnkit.errors import DiscoveryError
 __all__ = ["Library", "Term", "Offline", "FAMILIES"]
 
 # Each family is a function g(a*v) of one input v with one inner constant a: its SymPy form,
-# its NumPy form, the default values of a (one library column each) and the bounds of a when it
-# is fitted. The defaults make
-# the common forms exact (sin(u), exp(-x**2), 1/(1 + u**2)); `Offline(refine=True)` then fits
-# a by least squares, so sin(2.1*x) or exp(-3*x**2) are found too when a = 1 is close enough.
-# Positive bounds keep exp(-a*v**2) decaying and the denominators 1 + a*v**2 and 1 + a*v
-# positive; `monod` (Michaelis-Menten, v/(1 + a*v)) is applied only to inputs that are >= 0.
+# its NumPy form, the default values of a (one library column each), the bounds of a when it
+# is fitted, and the grid of starting values for that fit, as multiples of 1/s (s: the input's
+# largest magnitude over the samples; 1/s**2 for the squared inputs of gauss and lorentz). The
+# defaults make the common forms exact (sin(u), exp(-x**2), 1/(1 + u**2)); `Offline(refine=True)`
+# then fits a by least squares from the best point of the grid, so sin(pi*x) on [0, 1] or
+# exp(-3*x**2) are found too, not only values of a close to 1. Positive bounds keep
+# exp(-a*v**2) decaying and the denominators 1 + a*v**2 and 1 + a*v positive; `monod`
+# (Michaelis-Menten, v/(1 + a*v)) is applied only to inputs that are >= 0.
 _ANY = (-np.inf, np.inf)
 _POSITIVE = (1e-3, 1e3)
+_FREQUENCIES = tuple(np.geomspace(0.1, 40.0, 48))  # a*s: up to ~6 periods over the range
+_RATES = tuple(np.geomspace(0.05, 10.0, 24))
+_WIDTHS = tuple(np.geomspace(0.05, 50.0, 24))
 FAMILIES: dict[str, tuple] = {
-    "sin": (lambda v, a: sp.sin(a * v), lambda v, a: np.sin(a * v), (1.0,), _ANY),
-    "cos": (lambda v, a: sp.cos(a * v), lambda v, a: np.cos(a * v), (1.0,), _ANY),
-    "exp": (lambda v, a: sp.exp(a * v), lambda v, a: np.exp(a * v), (1.0, -1.0), _ANY),
-    "gauss": (lambda v, a: sp.exp(-a * v**2), lambda v, a: np.exp(-a * v**2), (1.0,), _POSITIVE),
+    "sin": (lambda v, a: sp.sin(a * v), lambda v, a: np.sin(a * v), (1.0,), _ANY, _FREQUENCIES),
+    "cos": (lambda v, a: sp.cos(a * v), lambda v, a: np.cos(a * v), (1.0,), _ANY, _FREQUENCIES),
+    "exp": (
+        lambda v, a: sp.exp(a * v),
+        lambda v, a: np.exp(a * v),
+        (1.0, -1.0),
+        _ANY,
+        _RATES + tuple(-r for r in _RATES),
+    ),
+    "gauss": (
+        lambda v, a: sp.exp(-a * v**2),
+        lambda v, a: np.exp(-a * v**2),
+        (1.0,),
+        _POSITIVE,
+        _WIDTHS,
+    ),
     "lorentz": (
         lambda v, a: 1 / (1 + a * v**2),
         lambda v, a: 1 / (1 + a * v**2),
         (1.0,),
         _POSITIVE,
+        _WIDTHS,
     ),
-    "monod": (lambda v, a: v / (1 + a * v), lambda v, a: v / (1 + a * v), (1.0,), _POSITIVE),
+    "monod": (
+        lambda v, a: v / (1 + a * v),
+        lambda v, a: v / (1 + a * v),
+        (1.0,),
+        _POSITIVE,
+        _WIDTHS,
+    ),
 }
+#: Families whose grid is in units of 1/s**2 (their input enters squared).
+_SQUARED = ("gauss", "lorentz")
 # A column whose largest magnitude exceeds this (exp of a large input, a pole of monod) is
 # dropped: it would dominate the fit numerically and is not a plausible hidden term there.
 MAX_COLUMN = 1e8
@@ -143,7 +169,8 @@ class Offline(AbstractBackend):
     the ranking does not depend on the inputs' units. The `keep` best supports of each size
     are refit by least squares on the raw columns; with `refine`, the inner constants of the
     families in them (sin(a*u), exp(-a*x**2), ...) are then fitted too (SciPy
-    `least_squares`, the linear coefficients solved inside), giving a second candidate. All
+    `least_squares`, the linear coefficients solved inside, from the best point of a grid),
+    giving a second candidate; so is every family alone (`sin(a*x)`). All
     candidates go through `make_front`. Compare SINDy (Brunton, Proctor, Kutz, PNAS 2016),
     which uses the same kind of library with thresholded least squares (STLSQ) instead of
     best-subset search; the benchmark compares the two.
@@ -184,6 +211,12 @@ class Offline(AbstractBackend):
             pool.append(_refit(chosen, symbols, arrays, y))
             if self.refine and any(t.family for t in chosen):
                 pool.append(_refine(chosen, symbols, arrays, y))
+        if self.refine:
+            # Every family alone, its inner constant fitted: with a = 1 the column sin(x) on
+            # [0, 1] looks like x and ranks low, though sin(pi*x) is exact.
+            for term in terms:
+                if term.family and not any(term.powers):
+                    pool.append(_refine([term], symbols, arrays, y))
         return make_front(
             [p for p in pool if p is not None],
             y,
@@ -261,7 +294,10 @@ def _refit(terms, symbols, arrays, y):
 
 def _refine(terms, symbols, arrays, y):
     """Fit the families' inner constants by variable projection: for each trial value the
-    linear coefficients are solved exactly, and `least_squares` moves only the inner ones."""
+    linear coefficients are solved exactly, and only the inner ones move. Each inner constant
+    starts at the best point of its family's grid (one sweep, one constant at a time, the
+    others held), then SciPy `least_squares` polishes them together; the fit from the
+    library's own values is kept when it is better."""
     which = [i for i, t in enumerate(terms) if t.family]
 
     def solve(inner_values):
@@ -280,15 +316,36 @@ def _refine(terms, symbols, arrays, y):
             r = solve(inner_values)[0]
         return np.where(np.isfinite(r), r, 1e3)
 
-    start = np.array([terms[i].a for i in which])
+    def cost(inner_values) -> float:
+        try:
+            return float(np.sum(residual(inner_values) ** 2))
+        except np.linalg.LinAlgError:
+            return math.inf
+
+    library = np.array([terms[i].a for i in which])
+    start = library.copy()
+    for k, i in enumerate(which):
+        term = terms[i]
+        scale = max(float(np.max(np.abs(arrays[term.inner]))), 1e-12)
+        scale = scale**2 if term.family in _SQUARED else scale
+        low, high = FAMILIES[term.family][3]
+        grid = [g / scale for g in FAMILIES[term.family][4] if low <= g / scale <= high]
+        trials = [np.where(np.arange(len(which)) == k, g, start) for g in [start[k], *grid]]
+        start = min(trials, key=cost)
     bounds = np.array([FAMILIES[terms[i].family][3] for i in which]).T
-    try:
-        result = least_squares(residual, start, bounds=bounds, method="trf", max_nfev=60)
-    except (ValueError, np.linalg.LinAlgError):
+    best = None
+    for origin in (start, library):
+        try:
+            result = least_squares(residual, origin, bounds=bounds, method="trf", max_nfev=60)
+        except (ValueError, np.linalg.LinAlgError):
+            continue
+        if best is None or result.cost < best.cost:
+            best = result
+    if best is None:
         return None
-    r, coefficients = solve(result.x)
+    r, coefficients = solve(best.x)
     loss = float(np.mean(r**2))
     if not math.isfinite(loss):
         return None
-    inner = [float(result.x[which.index(i)]) if i in which else None for i in range(len(terms))]
+    inner = [float(best.x[which.index(i)]) if i in which else None for i in range(len(terms))]
     return _combine(terms, symbols, coefficients, inner), loss

@@ -3,10 +3,20 @@ backend, choose a formula with the physics, and return a `Discovery`."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from pinnkit.discover.base import AbstractBackend
 from pinnkit.discover.sample import SAMPLES, TRIM, check_terms, sample_hidden
-from pinnkit.discover.select import PHYSICS_FACTOR, REFIT, choose, physics_batches
-from pinnkit.discover.substitute import Discovery, Found
+from pinnkit.discover.select import (
+    DATA_THRESHOLD,
+    PHYSICS_FACTOR,
+    POLISH,
+    REFIT,
+    choose,
+    physics_batches,
+    write_in,
+)
+from pinnkit.discover.substitute import Discovery, Formula, Found
 from pinnkit.errors import DiscoveryError
 
 __all__ = ["discover"]
@@ -21,7 +31,9 @@ def discover(
     seed: int = 0,
     trim: float = TRIM,
     factor: float = PHYSICS_FACTOR,
+    threshold: float = DATA_THRESHOLD,
     refit: int = REFIT,
+    polish: int = POLISH,
     **options,
 ) -> Discovery:
     """Find a closed form for every Hidden term of a trained run.
@@ -41,8 +53,11 @@ def discover(
         seed: seeds the points and the backend.
         trim: fraction of each input's range cut off at both ends before fitting.
         factor: the loss factor of the choice rule.
+        threshold: the data test's threshold of the choice rule, in noise units.
         refit: L-BFGS iterations of each candidate's refit (0: hold the solution fixed; fast
             but lenient).
+        polish: L-BFGS iterations of the chosen formula's last refit, whose constants are
+            reported (used when `refit > 0` and `polish > refit`).
         **options: options of the backend named by `backend` (`niterations=100`).
 
     Returns:
@@ -54,7 +69,6 @@ def discover(
     """
     from pinnkit.discover import backend as make_backend
 
-    check_terms(run.problem, terms)
     if getattr(run.config, "lagrangian", None) is not None:
         raise DiscoveryError(
             "discover: this run uses the Lagrangian PINN, whose compiled problem is "
@@ -70,13 +84,33 @@ def discover(
         method = backend
     else:
         method = make_backend(backend, **options)
-    sampled = sample_hidden(run, terms=terms, samples=samples, seed=seed, trim=trim)
+    names = check_terms(run.problem, terms)
     batches = physics_batches(run, samples=samples, seed=seed)
     hidden = {h.name: h for h in run.problem.hidden}
     found = {}
-    for name, s in sampled.items():
+    current = run
+    for k, name in enumerate(names):
+        (s,) = sample_hidden(current, terms=[name], samples=samples, seed=seed, trim=trim).values()
         front = method.fit(s.inputs, s.target, seed=seed)
-        selection = choose(run, name, front, s, batches=batches, factor=factor, refit=refit)
+        last = k + 1 == len(names) or not refit
+        selection = choose(
+            current,
+            name,
+            front,
+            s,
+            batches=batches,
+            factor=factor,
+            threshold=threshold,
+            refit=refit,
+            polish=polish if last else 0,
+        )
+        if not last:
+            # The next term is discovered with this one written in and the rest refit; that
+            # refit is this term's polish.
+            current, written = write_in(
+                current, name, Formula(s.symbols, selection.chosen.expr), iterations=polish
+            )
+            selection = dataclasses.replace(selection, polished=written.expr)
         found[name] = Found(hidden[name], s, front, selection)
     return Discovery(
         run.problem,
