@@ -70,6 +70,9 @@ FAMILIES: dict[str, tuple] = {
 }
 #: Families whose grid is in units of 1/s**2 (their input enters squared).
 _SQUARED = ("gauss", "lorentz")
+# Samples the grid of starting inner constants is scanned on (a strided subset).
+GRID_SAMPLES = 400
+FIT_SAMPLES = 1000
 # A column whose largest magnitude exceeds this (exp of a large input, a pole of monod) is
 # dropped: it would dominate the fit numerically and is not a plausible hidden term there.
 MAX_COLUMN = 1e8
@@ -299,26 +302,32 @@ def _refine(terms, symbols, arrays, y):
     others held), then SciPy `least_squares` polishes them together; the fit from the
     library's own values is kept when it is better."""
     which = [i for i, t in enumerate(terms) if t.family]
+    # The grid is scanned on about GRID_SAMPLES evenly strided samples, the inner constants
+    # fitted on about FIT_SAMPLES; the linear coefficients and the loss use all of them.
+    coarse, medium = (
+        ([a[:: max(1, y.size // n)] for a in arrays], y[:: max(1, y.size // n)])
+        for n in (GRID_SAMPLES, FIT_SAMPLES)
+    )
 
-    def solve(inner_values):
+    def solve(inner_values, data=(arrays, y)):
         columns = np.stack(
             [
-                t.values(arrays, inner_values[which.index(i)] if i in which else None)
+                t.values(data[0], inner_values[which.index(i)] if i in which else None)
                 for i, t in enumerate(terms)
             ],
             axis=1,
         )
-        coefficients = np.linalg.lstsq(columns, y, rcond=None)[0]
-        return columns @ coefficients - y, coefficients
+        coefficients = np.linalg.lstsq(columns, data[1], rcond=None)[0]
+        return columns @ coefficients - data[1], coefficients
 
-    def residual(inner_values):
+    def residual(inner_values, data=(arrays, y)):
         with np.errstate(all="ignore"):
-            r = solve(inner_values)[0]
+            r = solve(inner_values, data)[0]
         return np.where(np.isfinite(r), r, 1e3)
 
     def cost(inner_values) -> float:
         try:
-            return float(np.sum(residual(inner_values) ** 2))
+            return float(np.sum(residual(inner_values, coarse) ** 2))
         except np.linalg.LinAlgError:
             return math.inf
 
@@ -334,9 +343,11 @@ def _refine(terms, symbols, arrays, y):
         start = min(trials, key=cost)
     bounds = np.array([FAMILIES[terms[i].family][3] for i in which]).T
     best = None
-    for origin in (start, library):
+    for origin in (start, library) if np.any(start != library) else (library,):
         try:
-            result = least_squares(residual, origin, bounds=bounds, method="trf", max_nfev=60)
+            result = least_squares(
+                residual, origin, bounds=bounds, method="trf", max_nfev=60, args=(medium,)
+            )
         except (ValueError, np.linalg.LinAlgError):
             continue
         if best is None or result.cost < best.cost:
