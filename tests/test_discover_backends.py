@@ -35,9 +35,6 @@ SAMPLES = 2000
 NOISE = 0.01
 # "Exact form": SymPy-equal after rounding each constant to within 2% (issue 4).
 FORM_RTOL = 0.02
-# The offline backend's stated budget: under 1 s for 2000 samples of 2-3 inputs. Measured
-# 0.1-0.5 s on the 2-core CPU shared with other jobs; 3 s leaves room for a loaded machine.
-OFFLINE_SECONDS = 3.0
 # The probe runs no subprocess when PySR is missing; measured ~1 ms.
 PROBE_SECONDS = 1.0
 
@@ -74,9 +71,7 @@ def samples(name: str, noise: float, seed: int = 0):
 @pytest.mark.parametrize("name", list(hidden_terms(np.random.default_rng(0))))
 def test_offline_recovers_hidden_term(name, noise):
     truth, inputs, values = samples(name, noise)
-    start = time.perf_counter()
-    front = Offline().fit(inputs, values, seed=0)
-    assert time.perf_counter() - start < OFFLINE_SECONDS
+    front = Offline().fit(inputs, values, seed=0)  # its seconds: benchmarks/discovery
     assert front.contains(truth, rtol=FORM_RTOL), str(front)
     assert is_same_form(front.best.expr, truth, rtol=FORM_RTOL), str(front)
     # Symbols in = symbols out: the front speaks in the caller's symbols, nothing else.
