@@ -141,3 +141,14 @@ def test_problems_lists_bundled_files(capsys):
 def test_unknown_bundled_problem_name(capsys):
     assert main(["check", "burger"]) == 2
     assert "Did you mean `burgers`" in capsys.readouterr().err
+
+
+def test_check_shows_the_engine_auto_picks_and_why(capsys):
+    assert main(["check", "burgers"]) == 0
+    out = capsys.readouterr().out
+    assert "engine: autograd (Taylor mode carries 4 partials, autograd makes 3 passes" in out
+    assert main(["check", "burgers", "--set", "compile=true"]) == 0
+    out = capsys.readouterr().out
+    assert "under torch.compile" in out and "engine: taylor (compile=True needs" in out
+    assert main(["check", "burgers", "--set", "engine=taylor"]) == 0
+    assert "Compiled with the taylor engine" in capsys.readouterr().out

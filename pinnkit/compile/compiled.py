@@ -172,10 +172,15 @@ class CompiledProblem(nn.Module):
                 # Dynamo reads `.grad` of non-leaf tensors while tracing, which makes torch
                 # warn about its own access: nothing a user can act on.
                 warnings.filterwarnings("ignore", "The .grad attribute of a Tensor", UserWarning)
-                return self._compiled_residuals(model, batches)
-        return self._residuals(model, batches)
+                return self._compiled_residuals(model, batches, self.parameter_values())
+        return self._residuals(model, batches, self.parameter_values())
 
     def _check_compilable(self, model: nn.Module) -> None:
+        """Refuse engines torch.compile cannot handle, and build each plan's Taylor schedule
+        now, outside the traced code (what it does with plans is not traceable)."""
+        taylor = self.engine.taylor if isinstance(self.engine, AutoEngine) else self.engine
+        for g in self.groups:
+            taylor.schedule(g.plan)
         if not isinstance(self.engine, AutoEngine):
             return
         for g in self.groups:
@@ -183,8 +188,9 @@ class CompiledProblem(nn.Module):
             if name != "taylor" and g.plan.max_order > 0:
                 raise ConfigError(f"{COMPILE_NEEDS_TAYLOR} Here {why}; region {g.region!r}.")
 
-    def _residuals(self, model: nn.Module, batches: Mapping[str, Batch]) -> dict[str, Tensor]:
-        params = self.parameter_values()
+    def _residuals(
+        self, model: nn.Module, batches: Mapping[str, Batch], params: Mapping[str, Tensor]
+    ) -> dict[str, Tensor]:
         out: dict[str, Tensor] = {}
         for g in self.groups:
             batch = batches.get(g.region)

@@ -160,21 +160,25 @@ class AutoEngine(AbstractEngine):
     Cost model: Taylor mode pushes $R$ rows (the value and every partial of the plan's
     downward closure) through the network and back; autograd makes $1 + G$ passes, one
     forward and one double-backward `grad` call for each of the $G$ partials that have
-    children. Measured medians of ms per Adam step, Taylor / autograd, eager, one thread of
-    a 2-core shared CPU (`benchmarks/speed/engines.py`, upper bounds while shared):
+    children. Measured ms per Adam step (medians of round-robin blocks, one thread of a
+    2-core CPU shared with other jobs at load 4-5, so upper bounds; ratios are what
+    matter; `benchmarks/speed/engines.py`, `engines.json`):
 
-    | setting | R | 1 + G | R / (1 + G) | taylor / autograd |
-    |---|---|---|---|---|
-    | kdv (4 x 128, 16k points, order 3) | 5 | 4 | 1.25 | 0.83 |
-    | burgers (3 x 20, 2540 points, order 2) | 4 | 3 | 1.33 | 1.0 |
-    | poisson_3d (3 x 64, 4000 points, order 2) | 7 | 5 | 1.4 | 1.45 |
-    | advection_3d (4 inputs, order 1) | 5 | 2 | 2.5 | 2.6 |
+    | setting | R | 1 + G | autograd | taylor | taylor / autograd | taylor+compile |
+    |---|---|---|---|---|---|---|
+    | kdv (order 3, 4 x 128, 16k points) | 5 | 4 | 1260 | 1108 | 0.88 | 777 |
+    | burgers (order 2, 3 x 20, 2540 points) | 4 | 3 | 9.5 | 10.2 | 1.07 | 5.5 |
+    | burgers_large (4 x 128, 16k points) | 4 | 3 | 626 | 675 | 1.08 | 534 |
+    | poisson_3d (3 inputs, order 2) | 7 | 5 | 68.8 | 75.5 | 1.10 | 54.6 |
+    | advection_3d (4 inputs, order 1) | 5 | 2 | 19.8 | 41.3 | 2.08 | 34.8 |
 
     Rule: Taylor mode when it can propagate through the model and $R \\le 1.25\\,(1 + G)$
     (few inputs, high orders: KdV, Kuramoto-Sivashinsky), autograd otherwise (many inputs,
-    low orders: 3-D Laplacians, first-order transport). Under `compile=True` Taylor mode
-    whenever the model allows (torch.compile cannot compile autograd's double backward,
-    and compiled Taylor mode is the fastest variant measured: see `engines.json`).
+    low orders: 3-D Laplacians, first-order transport). torch.func is never picked (2-4x
+    slower than autograd everywhere). Under `compile=True`, Taylor mode whenever the model
+    allows: torch.compile cannot compile autograd's double backward, and compiled Taylor
+    mode is the fastest variant measured except on first-order problems in many inputs
+    (advection_3d), where plain autograd without `compile` stays faster.
 
     **Arguments**
 
@@ -187,6 +191,7 @@ class AutoEngine(AbstractEngine):
         self.compile = compile
         self.taylor = TaylorEngine()
         self.autograd = AutogradEngine()
+        self._rule: dict[DerivativePlan, tuple[str, str]] = {}  # per plan, never changes
 
     def choose(self, model: nn.Module | None, plan: DerivativePlan) -> tuple[str, str]:
         """`(engine name, reason)` for evaluating `plan` on `model` (None: not known)."""
@@ -195,6 +200,11 @@ class AutoEngine(AbstractEngine):
             return "autograd", f"taylor cannot propagate through {why_not}"
         if self.compile:
             return "taylor", "compile=True needs Taylor mode"
+        if plan not in self._rule:
+            self._rule[plan] = self._by_cost(plan)
+        return self._rule[plan]
+
+    def _by_cost(self, plan: DerivativePlan) -> tuple[str, str]:
         rows = self.taylor.schedule(plan).size + 1
         passes = 1 + len({p.parent() for p in plan.closure if p.order > 0})
         verdict = "<=" if rows <= TAYLOR_ROWS_PER_PASS * passes else ">"

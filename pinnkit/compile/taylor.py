@@ -305,7 +305,8 @@ def _elementwise(fn, z: Jet, schedule: Schedule) -> Jet:
 
 
 def _linear(z: Jet, weight: Tensor, bias: Tensor | None) -> Jet:
-    # One matmul for every tangent row; the bias shifts the value only.
+    """One matmul for every tangent row; the bias shifts the value only. (Stacking value and
+    tangents into one matmul measured no faster under torch.compile, and copies in eager.)"""
     value = nn.functional.linear(z.value, weight, bias)
     return Jet(value, z.tangents @ weight.t())
 
@@ -486,6 +487,9 @@ class TaylorEngine(AbstractEngine):
 
     def evaluate(self, model, points, plan):
         schedule = self.schedule(plan)
+        if schedule.size == 0:  # values only: the plain forward pass
+            out = model(points)
+            return {p: out[:, column] for p, _, column in schedule.outputs}
         try:
             jet = _propagate(model, points, schedule, "model")
         except UnsupportedModule as err:
