@@ -56,6 +56,7 @@ def discovery_json(found) -> dict:
             "expression": sp.sstr(expr),
             "expression_rounded": str(display(expr)),
             "srepr": sp.srepr(expr),
+            "expression_fitted": sp.sstr(f.fitted),
             "expression_backend": sp.sstr(selection.chosen.expr),
             "latex": sp.latex(sp.Eq(f.hidden(*f.samples.symbols), display(expr))),
             "complexity": selection.chosen.complexity,

@@ -115,6 +115,11 @@ class Found:
         """The chosen formula, constants as refit with the solution (`Selection.formula`)."""
         return self.selection.formula
 
+    @property
+    def fitted(self) -> sp.Expr:
+        """The chosen formula with fitted constants (`Selection.fitted`)."""
+        return self.selection.fitted
+
     def rows(self) -> list[dict]:
         """The front as rows (see `Discovery.table`)."""
         physics = {id(s.candidate): s.physics for s in self.selection.scored}
@@ -213,13 +218,18 @@ class Discovery:
 
         Arguments:
             parameters: turn each float constant of a formula into a `pk.Parameter` named
-                `<term>_c<k>` with the fitted value as `init`, so `pk.fit` refits them.
+                `<term>_c<k>` with the fitted value as `init`, so `pk.fit` refits them; a
+                formula chosen in its round form (`u - u**2`) is written with the fitted
+                constants it was rounded from (`Found.fitted`), so they are refit too.
             snap: round constants first (`snap_constants`); snapped ones become exact
                 numbers and are not refit.
         """
         formulas = {}
         for name, formula in self.formulas(snap=snap).items():
-            expr = parametrize(name, formula.expr)[0] if parameters else formula.expr
+            expr = formula.expr
+            if parameters:
+                fitted = self.found[name].fitted
+                expr = parametrize(name, snap_constants(fitted) if snap else fitted)[0]
             formulas[name] = Formula(formula.symbols, expr)
         return substitute(self.original, formulas)
 
