@@ -153,8 +153,20 @@ def test_taylor_residuals_of_a_network_match_sympy(name, variant):
     compiled = compile_problem(
         _problem(name), dtype=torch.float64, engine="taylor", compile=variant == "compile"
     )
+    graphs = _compiled_graphs() if variant == "compile" else 0
     residuals = compiled.residuals(model, batches)
     assert_residuals_match(residuals, expected, rtol=CASES[name].rtol)
+    if variant == "compile":
+        # torch runs eagerly, silently, past its recompile limit: check a graph was built.
+        assert _compiled_graphs() > graphs
+
+
+def _compiled_graphs() -> int:
+    """Graphs torch.compile has built in this process (imported here: importing dynamo
+    takes seconds, which the fast tests should not pay)."""
+    from torch._dynamo.utils import counters
+
+    return counters["stats"]["unique_graphs"]
 
 
 def test_cases_cover_the_advertised_features():

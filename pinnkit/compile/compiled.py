@@ -380,10 +380,21 @@ COMPILE_NEEDS_TAYLOR = (
 )
 
 
-def _torch_compile(fn: Callable, batches: Mapping[str, Batch]) -> Callable:
-    """`torch.compile(fn)`, after checking that a CPU run can build its kernels."""
+def _torch_compile(method: Callable, batches: Mapping[str, Batch]) -> Callable:
+    """`torch.compile` of a bound method, after checking that a CPU run can build kernels.
+
+    The method gets a code object of its own first: torch keeps its compiled graphs per code
+    object and stops compiling one after 8 variants (`torch._dynamo.config.recompile_limit`),
+    so without it every `CompiledProblem` of a process would share those 8, and later ones
+    would silently run eagerly.
+    """
     import os
     import shutil
+    import types
+
+    function = method.__func__
+    own = types.FunctionType(function.__code__.replace(), function.__globals__, function.__name__)
+    fn = types.MethodType(own, method.__self__)
 
     on_cpu = any(b.points.device.type == "cpu" for b in batches.values())
     compilers = [os.environ.get("CXX", ""), "g++", "c++", "clang++"]

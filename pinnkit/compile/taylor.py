@@ -1,10 +1,11 @@
 """Taylor-mode derivative engine: forward propagation of exactly the partials a plan needs.
 
-Every layer carries one stacked tensor of shape `(K, batch, width)`: row 0 is the value and
-rows 1.. are the partial derivatives with respect to the input coordinates, one per
-multi-index of the plan's downward closure (every multi-index below a needed one; `u_xt`
-needs `u_x` and `u_t`). An affine layer acts on all rows with ONE matmul (the derivatives
-of an affine map are linear; the bias touches the value row only). An elementwise
+Every layer carries a `Jet`: the value `(batch, width)` and one stacked tensor of tangents
+`(K, batch, width)`, the partial derivatives with respect to the input coordinates, one row
+per multi-index of the plan's downward closure (every multi-index below a needed one;
+`u_xt` needs `u_x` and `u_t`). An affine layer maps all K tangent rows with one matmul (the
+derivatives of an affine map are linear) and the value with its own, the only one the bias
+touches. An elementwise
 activation $h = \\sigma(z)$ uses the multivariate Faà di Bruno formula
 
 $$\\partial^{\\alpha} h = \\sum_{\\pi \\in \\Pi(\\alpha)} \\sigma^{(|\\pi|)}(z)
