@@ -16,7 +16,7 @@ the sum over the set partitions $\\pi$ of the $|\\alpha|$ derivatives of $\\alph
 (as multi-indices) are merged with an integer count once per plan, so `u_xxx` costs
 `3 z_x z_xx` rather than three products. The activation's derivatives come from the
 ODEs it satisfies ($\\tanh' = 1 - \\tanh^2$, $s' = s - s^2$, ...), differentiated by
-Leibniz's rule, so any order works.
+Leibniz's rule, so any order works (`pinnkit.compile._activations`).
 
 There is no double backward: the residual is an ordinary function of the parameters, and
 its gradient is one reverse pass through this forward computation, which is what makes the
@@ -32,13 +32,13 @@ from __future__ import annotations
 import itertools
 import math
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
 import torch
 from torch import Tensor, nn
 
+from pinnkit.compile._activations import activation_derivatives, sin_derivatives
 from pinnkit.compile.engine import AbstractEngine
 from pinnkit.compile.plan import DerivativePlan, Partial
 from pinnkit.errors import ConfigError
@@ -166,99 +166,6 @@ def build_schedule(plan: DerivativePlan) -> Schedule:
     return Schedule(indices, max_order, tuple(products), first, outputs)
 
 
-# -- activations and their derivatives -------------------------------------------------------
-
-
-def _tanh_derivatives(z: Tensor, n: int) -> list[Tensor]:
-    # y' = 1 - y^2  =>  y^(m+1) = -sum_j C(m, j) y^(j) y^(m-j)  (m >= 1)
-    y = [torch.tanh(z)]
-    if n >= 1:
-        y.append(1 - y[0] * y[0])
-    for m in range(1, n):
-        y.append(_leibniz(y, m, sign=-1))
-    return y
-
-
-def _sigmoid_derivatives(z: Tensor, n: int) -> list[Tensor]:
-    # s' = s - s^2  =>  s^(m+1) = s^(m) - sum_j C(m, j) s^(j) s^(m-j)
-    s = [torch.sigmoid(z)]
-    if n >= 1:
-        s.append(s[0] - s[0] * s[0])
-    for m in range(1, n):
-        s.append(s[m] + _leibniz(s, m, sign=-1))
-    return s
-
-
-def _leibniz(y: list[Tensor], m: int, *, sign: int = 1) -> Tensor:
-    """$\\pm \\sum_{j=0}^{m} \\binom{m}{j} y^{(j)} y^{(m-j)}$, using its symmetry (the sign
-    is folded into the coefficients to save a pass over the data)."""
-    total = None
-    for j in range((m + 1) // 2):
-        term = y[j] * (y[m - j] * (sign * 2 * math.comb(m, j)))
-        total = term if total is None else total + term
-    if m % 2 == 0:
-        term = y[m // 2] * (y[m // 2] * (sign * math.comb(m, m // 2)))
-        total = term if total is None else total + term
-    return total
-
-
-def _sin_derivatives(z: Tensor, n: int, *, phase: int = 0) -> list[Tensor]:
-    """Derivatives of sin (phase 0) or cos (phase 1): sin^(m) = sin(z + m pi / 2)."""
-    s, c = torch.sin(z), torch.cos(z)
-    out = []
-    for m in range(phase, phase + n + 1):
-        k = m % 4
-        out.append((s, c)[k] if k < 2 else -(s, c)[k - 2])
-    return out
-
-
-def _gelu_derivatives(z: Tensor, n: int) -> list[Tensor]:
-    # f = z Phi(z): f^(m) = z Phi^(m) + m Phi^(m-1); Phi' = phi, phi' = -z phi, so
-    # phi^(k+1) = -z phi^(k) - k phi^(k-1).
-    cdf = 0.5 * (1 + torch.erf(z * (1 / math.sqrt(2))))
-    phi = [torch.exp(-0.5 * z * z) * (1 / math.sqrt(2 * math.pi))]
-    for k in range(n - 1):
-        nxt = -z * phi[k]
-        if k >= 1:
-            nxt = nxt - k * phi[k - 1]
-        phi.append(nxt)
-    big_phi = [cdf, *phi]  # Phi^(m)
-    return [z * cdf] + [z * big_phi[m] + m * big_phi[m - 1] for m in range(1, n + 1)]
-
-
-def _silu_derivatives(z: Tensor, n: int) -> list[Tensor]:
-    s = _sigmoid_derivatives(z, n)
-    return [z * s[0]] + [z * s[m] + m * s[m - 1] for m in range(1, n + 1)]
-
-
-def _softplus_derivatives(z: Tensor, n: int, beta: float) -> list[Tensor]:
-    # log(1 + exp(beta z)) / beta; its m-th derivative is beta^(m-1) sigmoid^(m-1)(beta z).
-    # torch's linear branch above `threshold` is not followed: the two differ by < e^-20.
-    s = _sigmoid_derivatives(beta * z, max(n - 1, 0))
-    value = nn.functional.softplus(z, beta=beta, threshold=1e9)
-    return [value] + [s[m - 1] * beta ** (m - 1) for m in range(1, n + 1)]
-
-
-def _activation(module: nn.Module) -> Callable[[Tensor, int], list[Tensor]] | None:
-    """Derivatives function of an activation module, or None when it is not one we know."""
-    from pinnkit.models.mlp import _Sine
-
-    if isinstance(module, nn.Tanh):
-        return _tanh_derivatives
-    if isinstance(module, _Sine):
-        return _sin_derivatives
-    if isinstance(module, nn.Sigmoid):
-        return _sigmoid_derivatives
-    if isinstance(module, nn.SiLU):
-        return _silu_derivatives
-    if isinstance(module, nn.GELU) and module.approximate == "none":
-        return _gelu_derivatives
-    if isinstance(module, nn.Softplus):
-        beta = float(module.beta)
-        return lambda z, n: _softplus_derivatives(z, n, beta)
-    return None
-
-
 # -- propagation -----------------------------------------------------------------------------
 
 
@@ -317,7 +224,7 @@ def _sequential(net: nn.Sequential, z: Jet, schedule: Schedule, where: str) -> J
         if isinstance(layer, nn.Linear):
             z = _linear(z, layer.weight, layer.bias)
             continue
-        fn = _activation(layer)
+        fn = activation_derivatives(layer)
         if fn is None:
             raise UnsupportedModule(f"{where}[{i}]", type(layer).__name__)
         z = _elementwise(fn, z, schedule)
@@ -329,8 +236,8 @@ def _cos_sin(angles: Jet, schedule: Schedule) -> list[Jet]:
     products = _fdb_products(angles.tangents, schedule)
     n = schedule.max_order
     return [
-        _compose(_sin_derivatives(angles.value, n, phase=1), angles, products, schedule),
-        _compose(_sin_derivatives(angles.value, n), angles, products, schedule),
+        _compose(sin_derivatives(angles.value, n, phase=1), angles, products, schedule),
+        _compose(sin_derivatives(angles.value, n), angles, products, schedule),
     ]
 
 
@@ -455,7 +362,7 @@ def supports_taylor(model: nn.Module) -> str | None:
             return check(module.body, f"{where}.body")
         if isinstance(module, nn.Sequential):
             for i, layer in enumerate(module):
-                if not isinstance(layer, nn.Linear) and _activation(layer) is None:
+                if not isinstance(layer, nn.Linear) and activation_derivatives(layer) is None:
                     return f"{where}[{i}] ({type(layer).__name__})"
             return None
         return f"{where} ({type(module).__name__})"
