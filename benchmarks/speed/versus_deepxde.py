@@ -24,9 +24,10 @@ not included. Blocks of iterations go round robin (DeepXDE, then each pinnkit en
 machine drift cancels; the ratio is the median over rounds of pinnkit's block time over
 DeepXDE's block time of the same round. Peak memory is `torch.cuda.max_memory_allocated` above
 what was allocated before the steps (CUDA), or on CPU the peak resident set of a fresh child
-process per tool (`ru_maxrss`), in total and above what it held after setting up. Matmul
-throughput counts the matmul FLOPs of one iteration (`torch.utils.flop_counter`) and divides
-by the measured seconds per iteration and by the rate of a large float32 matmul on the same
+process per tool above what it held after setting up and warming up (freed heap returned to
+the system first with `malloc_trim`; the peak reset through /proc/self/clear_refs; Linux). Matmul
+throughput counts the matmul FLOPs of one iteration (torch.utils.flop_counter's formulas), divides
+them by the measured seconds per iteration and by the rate of a large float32 matmul on the same
 device.
 
 `--time-to-target` trains Burgers with each tool's documented recipe (DeepXDE: its example,
@@ -47,6 +48,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import ctypes
 import dataclasses
 import json
 import math
@@ -390,10 +392,11 @@ def _memory_mib() -> dict[str, float]:
 
 
 def cpu_memory_child(
-    tool: str, setting_name: str, variant: dict, threads: int, steps: int, payload
+    tool: str, setting_name: str, variant: dict, threads: int, steps: int, warmup: int, payload
 ) -> dict:
-    """Runs in a fresh process: resident memory after setup, and the peak during `steps`
-    iterations above it (Linux: the peak is reset through /proc/self/clear_refs).
+    """Runs in a fresh process: resident memory after setup and `warmup` iterations (which
+    compile, where asked), and the peak during `steps` more iterations above it (Linux: the
+    peak is reset through /proc/self/clear_refs).
 
     `payload` is the seed for DeepXDE, and DeepXDE's (points, weights) for pinnkit, so the
     pinnkit process never imports DeepXDE.
@@ -406,6 +409,11 @@ def cpu_memory_child(
     else:
         points, weights = payload
         step = pinnkit_trainer(setting, variant, "cpu", points, weights)._adam_step
+    for _ in range(warmup):
+        step()
+    # Hand freed heap back to the OS, so the resident set is what is live now and the steps
+    # below grow it again to their own peak.
+    ctypes.CDLL("libc.so.6").malloc_trim(0)
     setup_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     with open("/proc/self/clear_refs", "w") as handle:
         handle.write("5")  # resets VmHWM to the current resident set
@@ -420,10 +428,12 @@ def cpu_memory_child(
     }
 
 
-def cpu_memory(tool, setting, variant, threads, steps, payload) -> dict:
+def cpu_memory(tool, setting, variant, threads, steps, warmup, payload) -> dict:
     context = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(1, mp_context=context) as pool:
-        future = pool.submit(cpu_memory_child, tool, setting.name, variant, threads, steps, payload)
+        future = pool.submit(
+            cpu_memory_child, tool, setting.name, variant, threads, steps, warmup, payload
+        )
         return future.result()
 
 
@@ -510,7 +520,13 @@ def compare_setting(setting: Setting, args) -> dict:
             try:
                 rows[label].update(
                     cpu_memory(
-                        tool_name, setting, variant, args.threads, args.memory_steps, payload
+                        tool_name,
+                        setting,
+                        variant,
+                        args.threads,
+                        args.memory_steps,
+                        args.warmup,
+                        payload,
                     )
                 )
             except Exception as err:  # recorded, not fatal: the timings stand without it
@@ -671,7 +687,9 @@ def environment(args) -> dict:
         "threads": torch.get_num_threads(),
         "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
         "quiet_machine": bool(args.quiet),
-        "load_average": os.getloadavg(),
+        "load_average": args.load_average,
+        "load_average_end": os.getloadavg(),
+        "float32_matmul_precision": torch.get_float32_matmul_precision(),
         "torch": torch.__version__,
         "deepxde": dde.__version__,
         "pinnkit": pk.__version__,
@@ -734,7 +752,8 @@ def markdown(out: dict) -> str:
         lines.append("")
         lines.append(
             "Peak memory: on CPU the peak resident set during the iterations above what the "
-            "process held after setting up (in brackets), one fresh process per tool; on CUDA "
+            "process held after setting up and the warm-up (in brackets), one fresh process "
+            "per tool; on CUDA "
             "max_memory_allocated above what was allocated before the iterations. Matmul "
             "throughput is not counted inside torch.compile graphs (n/a)."
         )
@@ -803,6 +822,7 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     args.threads = torch.get_num_threads()
+    args.load_average = os.getloadavg()  # 1, 5, 15 minutes, before anything ran
     args.engines = [e for e in args.engines.split(",") if e]
 
     out = json.loads(args.out.read_text()) if args.out.exists() else {}
