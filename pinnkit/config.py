@@ -158,6 +158,11 @@ class Config:
             )
         if self.fourier is not None and self.gaussians is not None:
             raise ConfigError(BOTH_FEATURES)
+        if self.compile and self.lagrangian is not None:
+            raise ConfigError(
+                "compile=True does not apply to the Lagrangian PINN (its residuals use "
+                "autograd). Fix: `--set compile=false` or `--set lagrangian=null`."
+            )
         object.__setattr__(self, "hidden_terms", _hidden_terms(self.hidden_terms))
         if int(self.steps) < 0:
             raise ConfigError(f"steps={self.steps} must be >= 0.")

@@ -342,6 +342,11 @@ def test_auto_takes_taylor_mode_for_high_orders_in_few_inputs(name, engine, gene
     assert choice == engine and "partials" in why and "passes" in why
 
 
+def test_compile_is_refused_with_the_lagrangian_pinn():
+    with pytest.raises(ConfigError, match="compile=True does not apply to the Lagrangian"):
+        pk.Config(compile=True, lagrangian=pk.Lagrangian())
+
+
 @pytest.mark.parametrize("engine", ENGINES)
 def test_compile_needs_the_taylor_engine(engine):
     with pytest.raises(ConfigError, match="compile=True needs.*engine=taylor"):
