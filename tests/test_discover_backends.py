@@ -135,6 +135,12 @@ def test_same_form_matches_the_truths_own_constants():
     assert not is_same_form(9.87 * sp.cos(3.14 * x), sp.pi**2 * sp.sin(sp.pi * x))
 
 
+def test_snap_constants_simplest_or_closest():
+    assert snap_constants(sp.Float(0.78) * u, rtol=0.05) == 3 * u / 4
+    assert snap_constants(sp.Float(0.78) * u, rtol=0.05, closest=True) == 4 * u / 5
+    assert snap_constants(sp.Float(0.978) * u, rtol=0.05, closest=True) == u
+
+
 def test_snap_constants_and_same_form():
     assert snap_constants(sp.Float(1.003) * u - sp.Float(0.998) * u**3) == u - u**3
     assert snap_constants(sp.Float(0.4987) * sp.sin(u)) == sp.sin(u) / 2

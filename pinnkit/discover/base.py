@@ -264,30 +264,33 @@ def display(expr: sp.Expr, digits: int = DISPLAY_DIGITS) -> sp.Expr:
     return expr.xreplace({f: sp.Float(f"{float(f):.{digits}g}") for f in expr.atoms(sp.Float)})
 
 
-def _nice(value: float, rtol: float) -> sp.Expr | None:
-    """The simplest number p/q (q <= 10) or p*pi/q (q <= 4) within `rtol` of `value`."""
-    options: list[tuple[int, sp.Expr]] = []
-    for q in range(1, 11):
+def _nice(value: float, rtol: float, closest: bool = False) -> sp.Expr | None:
+    """The simplest number p/q (q <= 10) or p*pi/q (q <= 4) within `rtol` of `value` (with
+    `closest`, the nearest p/q with q <= 5)."""
+    options: list[tuple[int, float, sp.Expr]] = []
+    for q in range(1, 6 if closest else 11):
         p = round(value * q)
         if p != 0 and abs(value - p / q) <= rtol * abs(p / q):
-            options.append((q, sp.Rational(p, q)))
-    for q in range(1, 5):
+            options.append((q, abs(value - p / q), sp.Rational(p, q)))
+    for q in range(1, 1 if closest else 5):
         p = round(value * q / math.pi)
         if p != 0 and abs(value - p * math.pi / q) <= rtol * abs(p * math.pi / q):
-            options.append((q + 1, sp.Rational(p, q) * sp.pi))
-    return min(options, key=lambda o: o[0])[1] if options else None
+            options.append((q + 1, abs(value - p * math.pi / q), sp.Rational(p, q) * sp.pi))
+    key = (lambda o: (o[1], o[0])) if closest else (lambda o: o[0])
+    return min(options, key=key)[2] if options else None
 
 
-def snap_constants(expr: sp.Expr, *, rtol: float = 0.02) -> sp.Expr:
+def snap_constants(expr: sp.Expr, *, rtol: float = 0.02, closest: bool = False) -> sp.Expr:
     """Replace each float by the simplest rational p/q (q <= 10) or multiple p*pi/q (q <= 4)
-    within relative `rtol`; floats with no such neighbour stay as they are.
+    within relative `rtol` (with `closest`: the nearest p/q with q <= 5, so 0.78 becomes 4/5
+    rather than 3/4, 7/9 or pi/4 at rtol 5%); floats with no such neighbour stay as they are.
 
     `1.003*u - 0.998*u**3` becomes `u - u**3`, `0.4987*sin(u)` becomes `sin(u)/2`. A 1e-5
     offset stays a float, so a spurious term is never rounded away.
     """
     replacements = {}
     for f in expr.atoms(sp.Float):
-        nice = _nice(float(f), rtol)
+        nice = _nice(float(f), rtol, closest)
         if nice is not None:
             replacements[f] = nice
     return expr.xreplace(replacements)

@@ -33,8 +33,8 @@ The rule (also in README.md, "Hidden terms and discovery"):
      would fail right formulas whose refit has not settled the equation residual yet (on
      Burgers -u u_x the equation residual stayed 5x the network's after 400 iterations, the
      misfit fell).
-   The round form of a passing candidate (constants within `ROUND_RTOL`, 5%, of simple
-   numbers) is judged as a candidate of its own: when the data cannot tell `u - u**2` from
+   The round form of a passing candidate (each constant the nearest p/q, q <= 5, within
+   `ROUND_RTOL`, 5%) is judged as a candidate of its own: when the data cannot tell `u - u**2` from
    `0.977*u - 0.985*u**2`, the round one is simpler and is chosen, its numbers exact.
    Candidates are refit in order; one whose complexity cannot fall below that of the best
    passing candidate so far, whatever its constants (`least_complexity`), is skipped. When
@@ -125,8 +125,9 @@ REFIT = 500
 #: suite's Burgers case (seed 0, 5% noise) the constant of -u u_x came out 2.3% low after 400
 #: iterations and 1.7% low after 2000 (the solution was still moving).
 POLISH = 2000
-#: A passing candidate's constants are rounded to simple numbers within this tolerance (p/q
-#: with q <= 10, p*pi/q with q <= 4; `snap_constants`) and the round formula is judged too.
+#: A passing candidate's constants are rounded to the nearest p/q with q <= 5 within this
+#: tolerance (`snap_constants(closest=True)`) and the round formula is judged too (with the
+#: simplest number instead of the nearest, 0.78 u v became 3/4 u v on Lotka-Volterra).
 #: With 5% noise the refit constants scatter by about 2%: on Fisher-KPP (seed 0) u - u**2
 #: refit to -0.977*u**2 + 0.985*u, which counts 9, and a look-alike 0.26*sin(3.1*u) (8) won.
 ROUND_RTOL = 0.05
@@ -537,7 +538,7 @@ def choose(
         if ok(tried[0]):
             # Its round form is a candidate too (`u - u**2` for `0.977*u - 0.985*u**2`).
             fitted = tried[0].refit_expr if tried[0].refit_expr is not None else c.expr
-            rounded = snap_constants(fitted, rtol=ROUND_RTOL)
+            rounded = snap_constants(fitted, rtol=ROUND_RTOL, closest=True)
             if rounded != fitted and complexity(rounded) <= tried[0].complexity:
                 loss = mean_squared_error(rounded, samples.inputs, samples.target)
                 candidate = Candidate(rounded, complexity(rounded), loss, 0.0)
