@@ -42,7 +42,9 @@ def discover(
     (`pinnkit.discover.sample`), fit `backend` to the samples (a Pareto front of formulas),
     then choose with the physics (`pinnkit.discover.select`: the simplest formula that, once
     substituted and refit with the solution, explains the data and the equations within
-    `factor` of the trained network's loss).
+    `factor` of the trained network's loss, its misfit to the observations grown by at most
+    `threshold` noise units). Terms are found one after another, each written in before
+    the next is judged.
 
     Arguments:
         run: a `pk.Run` (from `pk.fit` or `pk.Run.load(directory)`).

@@ -92,7 +92,6 @@ __all__ = [
     "physics_batches",
     "write_in",
     "refit_loss",
-    "total_loss",
     "REFIT",
     "POLISH",
     "PHYSICS_FACTOR",
@@ -350,11 +349,6 @@ def measure(compiled, model, batches: dict[str, Batch]) -> Losses:
     return Losses(total if math.isfinite(total) else math.inf, misfit)
 
 
-def total_loss(compiled, model, batches: dict[str, Batch]) -> float:
-    """The training loss at fixed points: mean square of every term times its weight."""
-    return measure(compiled, model, batches).total
-
-
 def noise_variances(problem, network: Losses) -> dict[tuple[str, str], float]:
     """Each observed field's noise variance as the data test uses it: the trained run's
     misfit, at least (`NOISE_FLOOR` x the RMS of the observations)^2."""
@@ -367,28 +361,32 @@ def noise_variances(problem, network: Losses) -> dict[tuple[str, str], float]:
     return noise
 
 
-def _refit(run, formulas: Mapping[str, object], iterations: int):
-    """A Trainer for `run.problem` with the Hidden terms in `formulas` (name -> `Formula`,
-    floats to become Parameters) written in, warm-started from the run: its solution
-    network, its other Hidden networks and its learned constants; and the Parameters made
-    per term. Trained by `iterations` L-BFGS iterations when `.run()` is called."""
+def _kept_state(run, name: str) -> dict:
+    """The run's compiled state (learned constants, other Hidden networks) without Hidden
+    `name`'s network, for a compiled problem where `name` is written in."""
+    prefix = f"hidden.{name}."
+    return {k: v for k, v in run.compiled.state_dict().items() if not k.startswith(prefix)}
+
+
+def _refit(run, name: str, formula, iterations: int):
+    """A Trainer for `run.problem` with Hidden `name` written in as `formula` (its floats
+    Parameters), warm-started from the run: its solution network, its other Hidden networks
+    and its learned constants; trained by `iterations` L-BFGS iterations when `.run()` is
+    called. Also returns the written expression and its Parameters."""
     from pinnkit.config import LBFGS
     from pinnkit.discover.substitute import Formula, parametrize, substitute
     from pinnkit.train.trainer import Trainer
 
-    written, constants = {}, {}
-    for k, f in formulas.items():
-        expr, constants[k] = parametrize(k, f.expr)
-        written[k] = Formula(f.symbols, expr)
+    expr, constants = parametrize(name, formula.expr)
     config = run.config.replace(
         steps=0,
         lbfgs=LBFGS(steps=int(iterations), history=run.config.lbfgs.history),
         progress=False,
         device=str(run_dtype(run.model, run.compiled)[1]),
-        hidden_terms={k: v for k, v in run.config.hidden_terms.items() if k not in formulas},
+        hidden_terms={k: v for k, v in run.config.hidden_terms.items() if k != name},
         log_every=max(1, int(iterations)),
     )
-    trainer = Trainer(substitute(run.problem, written), config)
+    trainer = Trainer(substitute(run.problem, {name: Formula(formula.symbols, expr)}), config)
     try:
         trainer.model.load_state_dict(run.model.state_dict())
     except RuntimeError as err:
@@ -397,10 +395,8 @@ def _refit(run, formulas: Mapping[str, object], iterations: int):
             f"candidates cannot be refit from it ({str(err).splitlines()[0]}). "
             "Fix: `pk.discover(run, refit=0)` judges them with the solution held fixed."
         ) from None
-    prefixes = tuple(f"hidden.{k}." for k in formulas)
-    state = {k: v for k, v in run.compiled.state_dict().items() if not k.startswith(prefixes)}
-    trainer.compiled.load_state_dict(state, strict=False)
-    return trainer, constants
+    trainer.compiled.load_state_dict(_kept_state(run, name), strict=False)
+    return trainer, expr, constants
 
 
 def _fitted(trainer, expr: sp.Expr, constants) -> sp.Expr:
@@ -416,33 +412,27 @@ def refit_loss(
     started from the trained run (`refit=0`: no iterations, the solution held fixed); and
     the formula with its constants as refit (unchanged with `refit=0` or when the refit
     failed)."""
-    from pinnkit.discover.substitute import parametrize, substitute
+    from pinnkit.discover.substitute import substitute
     from pinnkit.errors import TrainingError
 
     try:
         if not refit:
-            problem = substitute(run.problem, {name: formula})
             dtype, device = run_dtype(run.model, run.compiled)
             compiled = compile_problem(
-                problem,
+                substitute(run.problem, {name: formula}),
                 dtype=dtype,
                 engine=run.config.engine,
                 hidden=run.config.hidden,
                 hidden_terms={k: v for k, v in run.config.hidden_terms.items() if k != name},
                 generator=torch.Generator(),
             ).to(device)
-            prefix = f"hidden.{name}."
-            state = {k: v for k, v in run.compiled.state_dict().items() if not k.startswith(prefix)}
-            compiled.load_state_dict(state, strict=False)
+            compiled.load_state_dict(_kept_state(run, name), strict=False)
             return measure(compiled, run.model, batches), formula.expr
-        trainer, constants = _refit(run, {name: formula}, refit)
+        trainer, expr, constants = _refit(run, name, formula, refit)
         # A non-finite L-BFGS step rolls back to the warm start (the trainer snapshots it when
         # there are no Adam steps), so a candidate that blows up is judged where it started.
         trainer.run()
-        expr = parametrize(name, formula.expr)[0]
-        return measure(trainer.compiled, trainer.model, batches), _fitted(
-            trainer, expr, constants[name]
-        )
+        return measure(trainer.compiled, trainer.model, batches), _fitted(trainer, expr, constants)
     except (CompileError, ProblemError, TrainingError):
         return Losses(math.inf, {}), formula.expr
 
@@ -452,22 +442,20 @@ def write_in(run, name: str, formula, *, iterations: int):
     rest (solution, other Hidden networks, all constants) refit from it by `iterations`
     L-BFGS iterations: the run the next Hidden term is discovered from; and the formula
     with its constants as refit."""
-    from pinnkit.discover.substitute import Formula, parametrize
+    from pinnkit.discover.substitute import Formula
     from pinnkit.runs import Run
 
-    trainer, constants = _refit(run, {name: formula}, iterations)
+    trainer, expr, constants = _refit(run, name, formula, iterations)
     trainer.run()
-    written = Formula(
-        formula.symbols, _fitted(trainer, parametrize(name, formula.expr)[0], constants[name])
-    )
-    return Run(
+    refit = Run(
         problem=trainer.problem,
         config=trainer.config,
         model=trainer.model,
         compiled=trainer.compiled,
         summary={},
         directory=None,
-    ), written
+    )
+    return refit, Formula(formula.symbols, _fitted(trainer, expr, constants))
 
 
 def fit_constants(expr: sp.Expr, samples) -> Candidate:
