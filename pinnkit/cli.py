@@ -1,8 +1,9 @@
 """`pinnkit fit | check | discover | plot | problems`: parse the command line, load, call, report.
 
 A thin shell: every action is one public call that a notebook can make too. A
-`PinnkitError` becomes one message on stderr with exit code 2 (problem, config or compile
-errors) or 1 (training or discovery errors); `--debug` shows the traceback.
+`PinnkitError` becomes one message on stderr with exit code 2 (bad input: problem, config,
+compile errors, a discovery asked of a run without that Hidden term) or 1 (training or
+discovery failed); `--debug` shows the traceback.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-from pinnkit.errors import CompileError, ConfigError, PinnkitError, ProblemError, did_you_mean
+from pinnkit.errors import ConfigError, PinnkitError, ProblemError, did_you_mean
 
 __all__ = ["main", "bundled_problems", "resolve_problem_path"]
 
@@ -261,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
             raise
         kind = type(err).__name__
         print(f"{kind}: {err}", file=sys.stderr)
-        return 2 if isinstance(err, (ProblemError, ConfigError, CompileError)) else 1
+        return 2 if isinstance(err, ValueError) else 1
     except KeyboardInterrupt:
         print("stopped; continue with `pinnkit fit --resume RUN_DIR`", file=sys.stderr)
         return 130

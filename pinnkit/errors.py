@@ -12,6 +12,7 @@ __all__ = [
     "ConfigError",
     "TrainingError",
     "DiscoveryError",
+    "DiscoveryInputError",
     "PinnkitWarning",
     "did_you_mean",
 ]
@@ -39,6 +40,11 @@ class TrainingError(PinnkitError, RuntimeError):
 
 class DiscoveryError(PinnkitError, RuntimeError):
     """Symbolic discovery of a hidden term failed."""
+
+
+class DiscoveryInputError(DiscoveryError, ValueError):
+    """Discovery was asked for something the run cannot give: a run without Hidden terms, a
+    term name the problem does not have. A `ValueError` too, so the CLI exits 2 (bad input)."""
 
 
 class PinnkitWarning(UserWarning):

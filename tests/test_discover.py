@@ -9,6 +9,7 @@ whose hidden network is a known function, so discovery must return exactly that 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -20,7 +21,7 @@ import torch
 import pinnkit as pk
 from pinnkit.cli import main
 from pinnkit.compile import compile_problem
-from pinnkit.discover import Candidate, Formula, Front, is_same_form, substitute
+from pinnkit.discover import Candidate, Formula, Front, complexity, is_same_form, substitute
 from pinnkit.discover.sample import sample_hidden
 from pinnkit.discover.select import (
     Losses,
@@ -242,6 +243,20 @@ def test_shortlist_is_simplest_first_after_rounding_and_keeps_the_backend_choice
     assert [c.expr for c in shortlist(front, size=1)] == [U, U**3 + U**2]
 
 
+def test_shortlist_takes_near_candidates_in_order_of_complexity():
+    """Near candidates (off the front, close to it) are judged too, in complexity order, at
+    most `size` of them besides the front's members."""
+    cubic = sp.Float(0.99) * U - sp.Float(0.98) * U**3  # counts as u - u**3 (7)
+    look_alike = sp.Float(0.39) * sp.sin(sp.Float(3.02) * U)  # 8
+    longer = U - U**3 + sp.Float(0.3) * sp.sin(U)
+    front = dataclasses.replace(
+        _front([(sp.Float(0.1), 1, 0.3, 0.0), (look_alike, 8, 1e-4, 2.0)]),
+        near=tuple(Candidate(e, complexity(e), 2e-4, 0.0) for e in (longer, cubic)),
+    )
+    assert [c.expr for c in shortlist(front)] == [sp.Float(0.1), cubic, look_alike, longer]
+    assert [c.expr for c in shortlist(front, size=1)] == [sp.Float(0.1), cubic, look_alike]
+
+
 # -- exports ---------------------------------------------------------------------------------
 
 
@@ -316,9 +331,9 @@ def test_cli_discover_writes_the_exports_into_the_run_directory(tmp_path, capsys
 
 def test_cli_discover_without_hidden_terms_says_how_to_fix(tmp_path, capsys):
     run_dir = _cli_run(tmp_path, "heat_inverse.py", capsys)
-    assert main(["discover", str(run_dir)]) == 1
+    assert main(["discover", str(run_dir)]) == 2  # bad input, not a failed discovery
     err = capsys.readouterr().err
-    assert err.startswith("DiscoveryError:") and "has no Hidden term" in err
+    assert err.startswith("DiscoveryInputError:") and "has no Hidden term" in err
     assert "pk.Hidden" in err and len(err.strip().splitlines()) == 1
 
 

@@ -26,6 +26,7 @@ from pinnkit.discover import (
     make_front,
     snap_constants,
 )
+from pinnkit.discover.base import NEAR_FACTOR
 from pinnkit.discover.pysr import front_from_equations
 from pinnkit.errors import ConfigError, DiscoveryError
 
@@ -158,6 +159,27 @@ def test_make_front_floors_round_off_and_keeps_best_rule():
     front = make_front(pool + [(u**2, 0.5)], target, inputs=(u,), backend="test")
     assert [c.expr for c in front.candidates] == [sp.Float(1.5), exact]
     assert front.best.expr == exact
+
+
+def test_make_front_keeps_near_candidates_the_physics_should_judge():
+    """A look-alike can fit a network's samples a few times better than the truth and push it
+    off the front; candidates within NEAR_FACTOR of the front's loss at their complexity that
+    explain most of the variance are kept as `near`, each once; poor fits are not."""
+    target = np.linspace(-1, 1, 101)  # variance 0.34
+    look_alike = sp.Float(0.39) * sp.sin(sp.Float(3.02) * u)  # complexity 8
+    cubic = sp.Float(0.99) * u - sp.Float(0.98) * u**3  # 9
+    pool = [
+        (sp.Float(0.1), 0.34),
+        (look_alike, 1e-4),
+        (cubic, 1.6e-4),
+        (cubic, 1.6e-4),  # the same expression twice: kept once
+        (sp.Float(0.2) * u**3, 0.36),  # within NEAR_FACTOR of the constant; explains nothing
+        (u**2 + u**3 + u, 1e-4 * (NEAR_FACTOR + 1)),  # too far from the front
+    ]
+    front = make_front(pool, target, inputs=(u,), backend="test")
+    assert [c.expr for c in front.candidates] == [sp.Float(0.1), look_alike]
+    assert [c.expr for c in front.near] == [cubic]
+    assert front.near[0].score == 0.0 and front.near[0].complexity == 9
 
 
 def test_bad_samples_and_names_raise():

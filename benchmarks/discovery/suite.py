@@ -291,6 +291,11 @@ def run_cell(name: str, level: float, seed: int) -> dict:
             k: any(is_same_form(c.expr, case.truth[k]) for c in f.front.candidates)
             for k, f in found.found.items()
         },
+        "judged": {
+            k: any(is_same_form(s.candidate.expr, case.truth[k]) for s in f.selection.scored)
+            for k, f in found.found.items()
+        },
+        "selection": {k: f.selection.describe() for k, f in found.found.items()},
         "rel_l2": run.rel_l2,
         "fit_seconds": fitted - start,
         "discover_seconds": done - fitted,

@@ -20,7 +20,7 @@ import sympy as sp
 import torch
 
 from pinnkit.compile import CompiledProblem
-from pinnkit.errors import DiscoveryError, did_you_mean
+from pinnkit.errors import DiscoveryError, DiscoveryInputError, did_you_mean
 from pinnkit.problem import Problem
 
 __all__ = ["HiddenSamples", "sample_hidden", "input_symbols", "run_dtype"]
@@ -140,7 +140,7 @@ def check_terms(problem: Problem, terms) -> list[str]:
     """The Hidden names to discover: all of `problem.hidden`, or the given ones, checked."""
     names = [h.name for h in problem.hidden]
     if not names:
-        raise DiscoveryError(
+        raise DiscoveryInputError(
             f'discover: problem "{problem.name}" has no Hidden term, so there is nothing to '
             'discover. Fix: write the unknown part as `f = pk.Hidden("f")` applied in an '
             "equation (`... + f(u)`), fit, then `pk.discover(run)`."
@@ -150,7 +150,7 @@ def check_terms(problem: Problem, terms) -> list[str]:
     chosen = [terms] if isinstance(terms, str) else [getattr(t, "name", t) for t in terms]
     for name in chosen:
         if name not in names:
-            raise DiscoveryError(
+            raise DiscoveryInputError(
                 f'discover: `{name}` is not a Hidden term of problem "{problem.name}"; its '
                 f"Hidden terms are {names}.{did_you_mean(str(name), names)}"
             )

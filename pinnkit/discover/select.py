@@ -2,10 +2,14 @@
 
 The rule (also in README.md, "Hidden terms and discovery"):
 
-1. **Candidates.** The members of the front, simplest first, where complexity is counted
-   after constants within 2% of a simple number are rounded (`snap_constants`), so that
-   `0.98*u - 0.99*u**2` counts as `u - u**2`. At most `SHORTLIST_SIZE` (12) of them, plus
-   the backend's own choice (`Front.best`, PySR's "best" rule).
+1. **Candidates.** The members of the front and the near candidates off it (`Front.near`:
+   sample loss within `NEAR_FACTOR`, 20, of the front's at their complexity and explaining
+   at least `NEAR_EXPLAINED`, 95%, of the term's variance over the samples; the network's
+   smooth error can favour a look-alike of the truth on the samples), simplest first, where
+   complexity is counted after constants within 2% of a simple number are rounded
+   (`snap_constants`), so that `0.98*u - 0.99*u**2` counts as `u - u**2`: the
+   `SHORTLIST_SIZE` (12) simplest members, the backend's own choice (`Front.best`, PySR's
+   "best" rule) and the 12 simplest near candidates.
 2. **Physics loss.** A candidate is substituted for the Hidden term in the Problem
    (`substitute`, its constants as Parameters), and the solution network and the constants
    are refit together, starting from the trained run: `refit` (500) L-BFGS iterations. Its
@@ -74,6 +78,7 @@ from scipy.optimize import least_squares
 
 from pinnkit.compile import Batch, compile_problem
 from pinnkit.discover.base import (
+    NEAR_FACTOR,
     Candidate,
     Front,
     complexity,
@@ -130,7 +135,8 @@ POLISH = 2000
 #: With 5% noise the refit constants scatter by about 2%: on Fisher-KPP (seed 0) u - u**2
 #: refit to -0.977*u**2 + 0.985*u, which counts 9, and a look-alike 0.26*sin(3.1*u) (8) won.
 ROUND_RTOL = 0.05
-#: At most this many candidates are tried (the simplest), plus the backend's choice.
+#: At most this many members of the front are tried (the simplest), plus the backend's
+#: choice, and at most this many near candidates (`Front.near`).
 SHORTLIST_SIZE = 12
 #: Losses below this fraction of the term's mean square (over its samples) are round-off:
 #: they are raised to it before comparing, so an exact formula (L ~ 1e-30) does not lose to
@@ -140,7 +146,9 @@ PHYSICS_FLOOR = 1e-12
 REGION_POINTS = 256
 
 RULE = (
-    "candidates: the front's members, simplest first (complexity after rounding constants "
+    "candidates: the front's members and those off it within {near:g}x of its sample loss "
+    "(explaining >= 95% of the variance), "
+    "simplest first (complexity after rounding constants "
     "within 2% of simple numbers); L = the training loss after refitting the solution and "
     "the formula's constants with the formula substituted; chosen: the simplest (complexity "
     "of the refit formula, rounded) with L <= {factor:g} x the trained run's loss whose "
@@ -229,7 +237,7 @@ class Selection:
 
     @property
     def rule(self) -> str:
-        text = RULE.format(factor=self.factor, threshold=self.threshold)
+        text = RULE.format(factor=self.factor, threshold=self.threshold, near=NEAR_FACTOR)
         return text + (f" ({self.refit} L-BFGS iterations)" if self.refit else " (no refit)")
 
     def describe(self) -> str:
@@ -265,13 +273,17 @@ def _rank(s: Scored) -> tuple[int, float]:
 
 
 def shortlist(front: Front, *, size: int = SHORTLIST_SIZE) -> list[Candidate]:
-    """Step 1 of the rule: the simplest `size` members plus the backend's choice, in order
-    of rounded complexity (then sample loss)."""
-    order = sorted(front.candidates, key=lambda c: (snapped_complexity(c), c.loss))
-    chosen = order[:size]
+    """Step 1 of the rule: the simplest `size` members of the front, the backend's choice
+    and the simplest `size` near candidates (`Front.near`), in order of rounded complexity
+    (then sample loss)."""
+
+    def simplest(candidates) -> list[Candidate]:
+        return sorted(candidates, key=lambda c: (snapped_complexity(c), c.loss))[:size]
+
+    chosen = simplest(front.candidates)
     if all(c is not front.best for c in chosen):
         chosen.append(front.best)
-    return chosen
+    return sorted([*chosen, *simplest(front.near)], key=lambda c: (snapped_complexity(c), c.loss))
 
 
 def passes(
