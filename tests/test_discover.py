@@ -22,10 +22,11 @@ import pinnkit as pk
 from pinnkit.cli import main
 from pinnkit.compile import compile_problem
 from pinnkit.discover import Candidate, Formula, Front, complexity, is_same_form, substitute
-from pinnkit.discover.sample import sample_hidden
+from pinnkit.discover.sample import HiddenSamples, sample_hidden
 from pinnkit.discover.select import (
     Losses,
     Scored,
+    cancels,
     choose,
     physics_batches,
     pick,
@@ -255,6 +256,24 @@ def test_shortlist_takes_near_candidates_in_order_of_complexity():
     )
     assert [c.expr for c in shortlist(front)] == [sp.Float(0.1), cubic, look_alike, longer]
     assert [c.expr for c in shortlist(front, size=1)] == [sp.Float(0.1), cubic, look_alike]
+
+
+def test_near_candidates_whose_terms_cancel_are_not_judged():
+    """Off the front, fits with large cancelling terms abound; float32 Parameters collapse
+    them (3e4 exp(1.0001e-4 u) - 3e4 exp(1.0002e-4 u) - 1.6 u^3 -> -1.6 u^3), so they are
+    not judged. u - u^3 over [-1, 1] is kept (its terms add up to about 4x its RMS)."""
+    values = np.linspace(-1, 1, 201)
+    samples = HiddenSamples("f", (U,), (U,), {U: values}, values - values**3, {U: (-1, 1)}, 201)
+    cubic = U - U**3
+    taylor = sp.Float(-5.292) * U + sp.Float(6.298) * sp.sin(U)
+    collapsing = sp.Float(3e4) * (sp.exp(sp.Float(1.0001e-4) * U) - sp.exp(sp.Float(1.0002e-4) * U))
+    assert not cancels(cubic, samples)
+    assert cancels(taylor, samples) and cancels(collapsing - sp.Float(1.6) * U**3, samples)
+    front = dataclasses.replace(
+        _front([(sp.Float(0.1), 1, 0.3, 0.0)]),
+        near=tuple(Candidate(e, complexity(e), 1e-4, 0.0) for e in (taylor, cubic)),
+    )
+    assert [c.expr for c in shortlist(front, samples)] == [sp.Float(0.1), cubic]
 
 
 # -- exports ---------------------------------------------------------------------------------

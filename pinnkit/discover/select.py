@@ -9,7 +9,8 @@ The rule (also in README.md, "Hidden terms and discovery"):
    complexity is counted after constants within 2% of a simple number are rounded
    (`snap_constants`), so that `0.98*u - 0.99*u**2` counts as `u - u**2`: the
    `SHORTLIST_SIZE` (12) simplest members, the backend's own choice (`Front.best`, PySR's
-   "best" rule) and the 12 simplest near candidates.
+   "best" rule) and the 12 simplest near candidates whose terms do not cancel (their RMS
+   values over the samples add up to at most `CANCEL_FACTOR`, 10, times the term's RMS).
 2. **Physics loss.** A candidate is substituted for the Hidden term in the Problem
    (`substitute`, its constants as Parameters), and the solution network and the constants
    are refit together, starting from the trained run: `refit` (500) L-BFGS iterations. Its
@@ -142,6 +143,12 @@ SHORTLIST_SIZE = 12
 #: they are raised to it before comparing, so an exact formula (L ~ 1e-30) does not lose to
 #: a longer one that only fits the round-off.
 PHYSICS_FLOOR = 1e-12
+#: A near candidate (`Front.near`) is judged only when the RMS of its additive terms over the
+#: samples add up to at most this many times the RMS of the term's samples. Off the front,
+#: best-subset fits with cancelling terms abound (-5.3*u + 6.3*sin(u), or 3e4*exp(1.0001e-4*u)
+#: - 3e4*exp(1.0002e-4*u) - 1.6*u**3 on Fisher-KPP, which float32 Parameters then collapse
+#: to -1.6*u**3); u - u**3 on [-1, 1] adds up to about 4.
+CANCEL_FACTOR = 10.0
 #: Points drawn in each region other than the interior (conditions the term appears in).
 REGION_POINTS = 256
 
@@ -272,10 +279,11 @@ def _rank(s: Scored) -> tuple[int, float]:
     return (s.complexity, s.physics)
 
 
-def shortlist(front: Front, *, size: int = SHORTLIST_SIZE) -> list[Candidate]:
+def shortlist(front: Front, samples=None, *, size: int = SHORTLIST_SIZE) -> list[Candidate]:
     """Step 1 of the rule: the simplest `size` members of the front, the backend's choice
-    and the simplest `size` near candidates (`Front.near`), in order of rounded complexity
-    (then sample loss)."""
+    and the simplest `size` near candidates (`Front.near`) whose terms do not cancel over
+    `samples` (`cancels`; all of them without samples), in order of rounded complexity (then
+    sample loss)."""
 
     def simplest(candidates) -> list[Candidate]:
         return sorted(candidates, key=lambda c: (snapped_complexity(c), c.loss))[:size]
@@ -283,7 +291,15 @@ def shortlist(front: Front, *, size: int = SHORTLIST_SIZE) -> list[Candidate]:
     chosen = simplest(front.candidates)
     if all(c is not front.best for c in chosen):
         chosen.append(front.best)
-    return sorted([*chosen, *simplest(front.near)], key=lambda c: (snapped_complexity(c), c.loss))
+    near = [c for c in front.near if samples is None or not cancels(c.expr, samples)]
+    return sorted([*chosen, *simplest(near)], key=lambda c: (snapped_complexity(c), c.loss))
+
+
+def cancels(expr: sp.Expr, samples) -> bool:
+    """Whether the additive terms of `expr` cancel over `samples` (a `HiddenSamples`): their
+    RMS values add up to more than `CANCEL_FACTOR` times the RMS of the target."""
+    scale = float(np.sqrt(np.mean(np.square(samples.target))))
+    return sum(_rms(term, samples) for term in sp.Add.make_args(expr)) > CANCEL_FACTOR * scale
 
 
 def passes(
@@ -531,7 +547,7 @@ def choose(
 
     scored: list[Scored] = []
     best: Scored | None = None
-    for c in shortlist(front, size=size):
+    for c in shortlist(front, samples, size=size):
         if best is not None and least_complexity(c.expr) > best.complexity:
             continue  # whatever its refit constants, it cannot be simpler than `best`
         tried = [judge(c)]
