@@ -742,6 +742,30 @@ def markdown(out: dict) -> str:
                     )
                     + f" | {memory or ''} |"
                 )
+        lines += [
+            "",
+            "Floor: the fewest matmul FLOPs per iteration among pinnkit's engines, at the "
+            "device's full matmul rate, against DeepXDE's measured time (a ratio no engine "
+            "doing that arithmetic can go below):",
+            "",
+        ]
+        for name, result in per["settings"].items():
+            counted = {
+                k: r["matmul_gflop_per_iteration"]
+                for k, r in result["rows"].items()
+                if k != "deepxde" and "matmul_gflop_per_iteration" in r
+            }
+            if not counted:
+                continue
+            label = min(counted, key=counted.get)
+            floor_ms = 1e3 * counted[label] / result["matmul_peak_gflops"]
+            deepxde = result["rows"]["deepxde"]
+            lines.append(
+                f"- {name}: {counted[label]:.3g} GFLOP ({label}; DeepXDE "
+                f"{deepxde.get('matmul_gflop_per_iteration', float('nan')):.3g}) at "
+                f"{result['matmul_peak_gflops']:.0f} GFLOP/s: {floor_ms:.2f} ms, ratio "
+                f"{floor_ms / deepxde['ms_per_iteration']:.2f}."
+            )
         lines += ["", "Checks (same function, points and loss):", ""]
         for name, result in per["settings"].items():
             totals = ", ".join(f"{k} {v:.6g}" for k, v in result["total_loss_after_warmup"].items())

@@ -337,18 +337,15 @@ class Trainer:
                 group["lr"] = self._learning_rate()
             self.adam.zero_grad(set_to_none=True)
             terms = self._loss(batches)
-            total = terms.total()
-            bad = terms.first_nonfinite()
+            terms.total().backward()
+            self.world.reduce_gradients(self.params)
+            bad = _nonfinite(terms, self.params)
             if bad is None:
-                total.backward()
-                self.world.reduce_gradients(self.params)
-                if all(p.grad is None or torch.isfinite(p.grad).all() for p in self.params):
-                    self.adam.step()
-                    self.strategy_states.update(self._pending)
-                    self.step += 1
-                    self._good = None
-                    return terms
-                bad = "gradient"
+                self.adam.step()
+                self.strategy_states.update(self._pending)
+                self.step += 1
+                self._good = None
+                return terms
             self._rollback(bad, terms)
         raise AssertionError("unreachable; this is a bug in pinnkit")
 
@@ -878,6 +875,18 @@ def restore_run(directory: Path, *, device: str = "cpu") -> Run:
         summary=summary,
         directory=directory,
     )
+
+
+def _nonfinite(terms: LossTerms, params: list[torch.Tensor]) -> str | None:
+    """The first loss term that is NaN or infinite, "gradient" when only a gradient is, or
+    None. One host sync per step: the terms and the sum of each gradient go through a single
+    `isfinite` (a NaN or infinity anywhere in a gradient makes its sum one; a finite gradient
+    whose sum overflows, beyond 3e38 in float32, counts as not finite too)."""
+    values = [v.detach().reshape(()) for v in terms.terms.values()]
+    values += [p.grad.sum().to(values[0].dtype) for p in params if p.grad is not None]
+    if bool(torch.isfinite(torch.stack(values)).all()):
+        return None
+    return terms.first_nonfinite() or "gradient"
 
 
 def _fusable(params: list[torch.Tensor]) -> bool:
