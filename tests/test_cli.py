@@ -117,6 +117,10 @@ def test_fit_resume_plot_and_check(tmp_path, capsys):
     run_dir = Path(out.splitlines()[0].split(": ", 1)[1])
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["steps"] == 20 and summary["seed"] == 3
+    # "auto" records what it chose per region: Taylor mode would carry u, u_x, u_t, u_xx (4
+    # rows), autograd takes 1 + 2 passes; 4 > 1.25 x 3, so autograd.
+    assert summary["engine"] == "auto" and summary["engines"]["interior"] == "autograd"
+    assert summary["engines"]["initial"] == "forward pass"
     assert "relative L2 of u" in out
     assert main(["fit", "--resume", str(run_dir), "--steps", "30", "--no-plot"]) == 0
     assert json.loads((run_dir / "summary.json").read_text())["steps"] == 30

@@ -302,6 +302,20 @@ class CompiledProblem(nn.Module):
         b = self.engine.evaluate(model, high, g.plan)
         return torch.cat([a[p] - b[p] for p in g.plan.needed])
 
+    def engines(self, model: nn.Module) -> dict[str, str]:
+        """The derivative engine each region's residuals run with for `model`: the engine's
+        own name, or for `"auto"` its choice per region (`"forward pass"` where a region
+        needs values only)."""
+        out = {}
+        for g in self.groups:
+            if g.plan.max_order == 0:
+                out[g.region] = "forward pass"
+            elif isinstance(self.engine, AutoEngine):
+                out[g.region] = self.engine.choose(model, g.plan)[0]
+            else:
+                out[g.region] = self.engine.name
+        return out
+
     def describe(self, model: nn.Module | None = None) -> str:
         """What will be computed: per region, the derivatives, the engine `"auto"` picks for
         `model` (when given) and why, and the residuals."""

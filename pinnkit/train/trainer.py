@@ -654,6 +654,7 @@ class Trainer:
             ),
             "dtype": self.config.dtype,
             "engine": self.compiled.engine.name,
+            "engines": self.compiled.engines(self.model),
             "seed": int(self.config.seed),
             "processes": self.world.size,
             "pinnkit_version": __version__,
