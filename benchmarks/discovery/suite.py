@@ -336,7 +336,8 @@ def markdown(rows: list[dict]) -> str:
         "Written by `benchmarks/discovery/suite.py`; see its docstring for the cases.",
         "Exact form: the chosen formula, constants as refit with the solution, has the exact",
         "form (constants within 2%); 'backend constants': the same formula with the backend's",
-        "constants. On front: the exact form is somewhere on the backend's Pareto front.",
+        "constants. On front: the exact form is somewhere on the backend's Pareto front (the",
+        "choice also judges near candidates off the front, so a hit need not be on it).",
         "Backend best: PySR's 'best' rule on the front alone, without the physics.",
         "",
         "| case | noise | seeds run | exact form | same, backend constants | on front "
