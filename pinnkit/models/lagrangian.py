@@ -405,6 +405,10 @@ class LagrangianResiduals(nn.Module):
     def domain_region(self, region: str) -> str:
         return region
 
+    def engines(self, model: nn.Module) -> dict[str, str]:
+        """The engine per region (`CompiledProblem.engines`): autograd along characteristics."""
+        return {region: self.engine.name for region in self.sample_regions}
+
     def parameter_values(self) -> dict[str, Tensor]:
         return constant_values(self.parameters_raw, self.problem)
 
