@@ -134,8 +134,8 @@ class Front:
         seconds: wall time of the fit.
         exports: files the backend wrote and kept (name -> path), e.g. PySR's hall of fame.
         near: candidates off the front whose loss is within `NEAR_FACTOR` of the front's at
-            their complexity, simplest first (score 0): the choice with the physics judges
-            them too.
+            their complexity and which explain at least `NEAR_EXPLAINED` of the target's
+            variance, simplest first (score 0): the choice with the physics judges them too.
     """
 
     candidates: tuple[Candidate, ...]

@@ -79,6 +79,7 @@ from scipy.optimize import least_squares
 
 from pinnkit.compile import Batch, compile_problem
 from pinnkit.discover.base import (
+    NEAR_EXPLAINED,
     NEAR_FACTOR,
     Candidate,
     Front,
@@ -154,7 +155,7 @@ REGION_POINTS = 256
 
 RULE = (
     "candidates: the front's members and those off it within {near:g}x of its sample loss "
-    "(explaining >= 95% of the variance), "
+    "(explaining >= {explained:.0%} of the variance), "
     "simplest first (complexity after rounding constants "
     "within 2% of simple numbers); L = the training loss after refitting the solution and "
     "the formula's constants with the formula substituted; chosen: the simplest (complexity "
@@ -244,7 +245,9 @@ class Selection:
 
     @property
     def rule(self) -> str:
-        text = RULE.format(factor=self.factor, threshold=self.threshold, near=NEAR_FACTOR)
+        text = RULE.format(
+            factor=self.factor, threshold=self.threshold, near=NEAR_FACTOR, explained=NEAR_EXPLAINED
+        )
         return text + (f" ({self.refit} L-BFGS iterations)" if self.refit else " (no refit)")
 
     def describe(self) -> str:
@@ -285,14 +288,14 @@ def shortlist(front: Front, samples=None, *, size: int = SHORTLIST_SIZE) -> list
     `samples` (`cancels`; all of them without samples), in order of rounded complexity (then
     sample loss)."""
 
-    def simplest(candidates) -> list[Candidate]:
-        return sorted(candidates, key=lambda c: (snapped_complexity(c), c.loss))[:size]
+    def order(c: Candidate) -> tuple[int, float]:
+        return (snapped_complexity(c), c.loss)
 
-    chosen = simplest(front.candidates)
+    chosen = sorted(front.candidates, key=order)[:size]
     if all(c is not front.best for c in chosen):
         chosen.append(front.best)
     near = [c for c in front.near if samples is None or not cancels(c.expr, samples)]
-    return sorted([*chosen, *simplest(near)], key=lambda c: (snapped_complexity(c), c.loss))
+    return sorted([*chosen, *sorted(near, key=order)[:size]], key=order)
 
 
 def cancels(expr: sp.Expr, samples) -> bool:
