@@ -281,6 +281,63 @@ def test_engines_return_the_closure_with_row_shaped_tensors(generator, float64):
         assert all(v.shape == (5,) for v in values.values())
 
 
+@pytest.mark.parametrize("features", ["plain", "periodic", "exact_initial"])
+def test_taylor_evaluates_many_jobs_as_it_evaluates_each(features, generator, float64):
+    """Jobs sharing passes through the network (derivative rows first, value-only rows
+    riding along) give what each job gives on its own, in the order asked."""
+    u = u_(x, t)
+    interior, _, _ = build_plan([u.diff(x, 3), u.diff(t)], coords=(x, t), fields=(u,))
+    neumann, _, _ = build_plan([u.diff(x)], coords=(x, t), fields=(u,))
+    values, _, _ = build_plan([u], coords=(x, t), fields=(u,))
+    problem = _exactly_periodic()
+    options = {"periodic": {}, "exact_initial": {"exact_initial": True}}.get(features, {})
+    if features != "periodic":
+        problem = _problem("burgers")
+    config = pk.Config(model=pk.MLP(width=6, depth=2, init="default"), **options)
+    model = build_model(problem, config, generator).double()
+    jobs = [
+        (torch.rand(3, 2, generator=generator, dtype=torch.float64), plan)
+        for plan in (values, interior, neumann, values, interior, neumann)
+    ]
+    engine = TaylorEngine()
+    together = engine.evaluate_many(model, jobs)
+    for (points, plan), got in zip(jobs, together):
+        alone = engine.evaluate(model, points, plan)
+        assert list(got) == list(plan.closure)
+        for p in plan.closure:
+            torch.testing.assert_close(got[p], alone[p], rtol=1e-13, atol=1e-14)
+
+
+def test_taylor_passes_group_jobs_by_plan():
+    """One pass per distinct derivative plan, the value-only jobs in the first one (or in a
+    plain forward pass of their own through `exact_initial`)."""
+    u = u_(x, t)
+    interior, _, _ = build_plan([u.diff(x, 2), u.diff(t)], coords=(x, t), fields=(u,))
+    faces, _, _ = build_plan([u.diff(x)], coords=(x, t), fields=(u,))
+    values, _, _ = build_plan([u], coords=(x, t), fields=(u,))
+    engine = TaylorEngine()
+    plans = (interior, values, values, faces, faces)
+    passes = engine._passes(plans, keep_apart=False)
+    assert [members for members, _ in passes] == [(0, 1, 2), (3, 4)]
+    assert passes[0][1] is engine.schedule(interior)
+    apart = engine._passes(plans, keep_apart=True)
+    assert [members for members, _ in apart] == [(0,), (3, 4), (1, 2)]
+    assert apart[2][1] is None
+    assert [m for m, _ in engine._passes((values, values), keep_apart=False)] == [(0, 1)]
+
+
+def test_mean_squares_are_the_residuals_mean_squares(rng):
+    problem = _problem("burgers")
+    compiled = compile_problem(problem, dtype=torch.float64, engine="taylor")
+    model = build_model(problem, pk.Config(), torch.Generator().manual_seed(0)).double()
+    batches = sample_batches(compiled, rng)
+    residuals = compiled.residuals(model, batches)
+    means = compiled.mean_squares(model, batches)
+    assert means.keys() == residuals.keys()
+    for k, r in residuals.items():
+        torch.testing.assert_close(means[k], r.square().mean())
+
+
 @pytest.mark.parametrize("engine", [AutogradEngine(), ForwardEngine()], ids=ENGINES)
 def test_engines_differentiate_a_model_linear_in_the_points(engine):
     """u_x of a linear map does not depend on the points (nor, here, on any parameter), so

@@ -164,6 +164,31 @@ def test_nan_guard_recovers_from_a_transient_failure(caplog):
     assert "rolled back" in caplog.text
 
 
+def test_nan_guard_reads_terms_and_every_gradient_entry():
+    from pinnkit.train.terms import LossTerms
+    from pinnkit.train.trainer import _nonfinite
+
+    a, b = torch.nn.Parameter(torch.zeros(3)), torch.nn.Parameter(torch.zeros(2))
+    terms = LossTerms({"eq": torch.tensor(1.0), "ic": torch.tensor(2.0)}, {})
+    a.grad, b.grad = torch.tensor([1.0, 2.0, 3.0]), torch.tensor([3e38, 3e38])
+    assert _nonfinite(terms, [a, b]) is None  # large but finite: its sum would overflow
+    b.grad = torch.tensor([0.0, float("nan")])
+    assert _nonfinite(terms, [a, b]) == "gradient"
+    bad = LossTerms({"eq": torch.tensor(1.0), "ic": torch.tensor(float("inf"))}, {})
+    assert _nonfinite(bad, [a, b]) == "ic"
+
+
+@pytest.mark.slow
+def test_compiled_training_follows_the_eager_run():
+    """compile=True trains through the compiled mean squares: 30 Adam steps (and 5 L-BFGS)
+    end where the eager Taylor run ends, to float32 round-off accumulated over the steps."""
+    config = TINY.replace(steps=30, lbfgs=pk.LBFGS(steps=5), engine="taylor")
+    eager = pk.fit(heat_problem(), config, out=None)
+    compiled = pk.fit(heat_problem(), config.replace(compile=True), out=None)
+    for k, v in eager.summary["loss_terms"].items():
+        assert compiled.summary["loss_terms"][k] == pytest.approx(v, rel=1e-3), k
+
+
 @pytest.mark.slow
 def test_sigkill_at_any_moment_then_resume(tmp_path):
     """Kill `pinnkit fit` with SIGKILL at several moments; `--resume` ends where an

@@ -93,6 +93,7 @@ class CompiledProblem(nn.Module):
         self.engine = engine
         self.compile = compile
         self._compiled_residuals: Callable | None = None
+        self._compiled_mean_squares: Callable | None = None
         self.hidden = nn.ModuleDict(dict(hidden or {}))
         self.hidden_terms: dict[str, HiddenTerm] = dict(hidden_terms or {})
         self._hidden_specs = dict(hidden_specs or {})
@@ -175,12 +176,31 @@ class CompiledProblem(nn.Module):
                 return self._compiled_residuals(model, batches, self.parameter_values())
         return self._residuals(model, batches, self.parameter_values())
 
+    def mean_squares(self, model: nn.Module, batches: Mapping[str, Batch]) -> dict[str, Tensor]:
+        """The mean square of every residual term (what a loss weighs): term name -> scalar.
+
+        Same arguments as `residuals`. With `compile=True` the squares and means are part of
+        the compiled graph (a step saves a few small kernels and their backward), through a
+        compiled function of its own, made on the first call.
+        """
+        if self.compile:
+            if self._compiled_mean_squares is None:
+                self._check_compilable(model)
+                self._compiled_mean_squares = _torch_compile(self._mean_squares, batches)
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", "The .grad attribute of a Tensor", UserWarning)
+                return self._compiled_mean_squares(model, batches, self.parameter_values())
+        return self._mean_squares(model, batches, self.parameter_values())
+
+    def _mean_squares(self, model, batches, params) -> dict[str, Tensor]:
+        return {k: r.square().mean() for k, r in self._residuals(model, batches, params).items()}
+
     def _check_compilable(self, model: nn.Module) -> None:
-        """Refuse engines torch.compile cannot handle, and build each plan's Taylor schedule
-        now, outside the traced code (what it does with plans is not traceable)."""
-        taylor = self.engine.taylor if isinstance(self.engine, AutoEngine) else self.engine
-        for g in self.groups:
-            taylor.schedule(g.plan)
+        """Refuse engines torch.compile cannot handle, and build what the engine keeps per
+        plan now, outside the traced code (`AbstractEngine.prepare`; a traced call that fills
+        a cache would be compiled again on the next)."""
+        plans = [g.plan for g in self.groups for _face in range(2 if g.periodic else 1)]
+        self.engine.prepare(model, plans)
         if not isinstance(self.engine, AutoEngine):
             return
         for g in self.groups:
@@ -191,7 +211,10 @@ class CompiledProblem(nn.Module):
     def _residuals(
         self, model: nn.Module, batches: Mapping[str, Batch], params: Mapping[str, Tensor]
     ) -> dict[str, Tensor]:
-        out: dict[str, Tensor] = {}
+        # Every region's points go to the engine in one call, so that engines which can
+        # (Taylor mode) push them through the network together.
+        points: list[Batch] = []
+        jobs: list[tuple[Tensor, DerivativePlan]] = []
         for g in self.groups:
             batch = batches.get(g.region)
             if batch is None:
@@ -201,10 +224,19 @@ class CompiledProblem(nn.Module):
                         f"{self.sample_regions}"
                     )
                 batch = self.data_batches()[g.region]
+            points.append(batch)
             if g.periodic is not None:
-                out[g.terms[0]] = self._periodic(g, model, batch)
+                jobs += [(p, g.plan) for p in _periodic_faces(self.problem, g.periodic, batch)]
+            else:
+                jobs.append((batch.points, g.plan))
+        evaluated = iter(self.engine.evaluate_many(model, jobs))
+        out: dict[str, Tensor] = {}
+        for g, batch in zip(self.groups, points):
+            values = next(evaluated)
+            if g.periodic is not None:
+                high = next(evaluated)
+                out[g.terms[0]] = torch.cat([values[p] - high[p] for p in g.plan.needed])
                 continue
-            values = self.engine.evaluate(model, batch.points, g.plan)
             if g.kind == "data":
                 out[g.terms[0]] = self._data_residual(g, values)
                 continue
@@ -291,17 +323,6 @@ class CompiledProblem(nn.Module):
         ]
         return torch.cat(parts)
 
-    def _periodic(self, g: _Group, model, batch: Batch) -> Tensor:
-        cond = g.periodic
-        axis = self.problem.coords.index(cond.periodic)
-        low = batch.points.clone()
-        high = batch.points.clone()
-        low[:, axis] = cond.bounds[0]
-        high[:, axis] = cond.bounds[1]
-        a = self.engine.evaluate(model, low, g.plan)
-        b = self.engine.evaluate(model, high, g.plan)
-        return torch.cat([a[p] - b[p] for p in g.plan.needed])
-
     def engines(self, model: nn.Module) -> dict[str, str]:
         """The derivative engine each region's residuals run with for `model`: the engine's
         own name, or for `"auto"` its choice per region (`"forward pass"` where a region
@@ -368,6 +389,16 @@ def _stacked_call(module: nn.Module) -> Callable:
         return module(torch.stack(torch.broadcast_tensors(*columns), dim=-1))
 
     return call
+
+
+def _periodic_faces(problem: Problem, cond: Condition, batch: Batch) -> tuple[Tensor, Tensor]:
+    """A periodic condition's points on its low and on its high face (`cond.bounds`)."""
+    axis = problem.coords.index(cond.periodic)
+    low = batch.points.clone()
+    high = batch.points.clone()
+    low[:, axis] = cond.bounds[0]
+    high[:, axis] = cond.bounds[1]
+    return low, high
 
 
 def _full(value, n: int, points: Tensor) -> Tensor:

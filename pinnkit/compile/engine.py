@@ -11,6 +11,7 @@ not pick it.
 from __future__ import annotations
 
 import abc
+from collections.abc import Sequence
 
 import torch
 from torch import Tensor, nn
@@ -46,6 +47,18 @@ class AbstractEngine(abc.ABC):
         self, model: nn.Module, points: Tensor, plan: DerivativePlan
     ) -> dict[Partial, Tensor]:
         """Field values and derivatives at `points` (batch, n_coords)."""
+
+    def evaluate_many(
+        self, model: nn.Module, jobs: Sequence[tuple[Tensor, DerivativePlan]]
+    ) -> list[dict[Partial, Tensor]]:
+        """`evaluate` for several (points, plan) pairs, in order. Engines that can share
+        passes through the network between them (Taylor mode) override this; the results
+        are the same."""
+        return [self.evaluate(model, points, plan) for points, plan in jobs]
+
+    def prepare(self, model: nn.Module, plans: Sequence[DerivativePlan]) -> None:
+        """Build now whatever `evaluate_many` keeps per tuple of plans (for jobs with these
+        plans, in this order), so that a traced call (torch.compile) finds it built."""
 
 
 class AutogradEngine(AbstractEngine):
@@ -218,6 +231,31 @@ class AutoEngine(AbstractEngine):
         name, _ = self.choose(model, plan)
         engine = self.taylor if name == "taylor" else self.autograd
         return engine.evaluate(model, points, plan)
+
+    def evaluate_many(self, model, jobs):
+        """Each job by its own choice; the jobs Taylor mode takes, and those that need values
+        only, share its passes through the network (`TaylorEngine.evaluate_many`)."""
+        shared = self._shared(model, [plan for _, plan in jobs])
+        out: list = [None] * len(jobs)
+        if shared:
+            values = self.taylor.evaluate_many(model, [jobs[i] for i in shared])
+            for i, v in zip(shared, values):
+                out[i] = v
+        for i, (points, plan) in enumerate(jobs):
+            if out[i] is None:
+                out[i] = self.autograd.evaluate(model, points, plan)
+        return out
+
+    def prepare(self, model, plans):
+        self.taylor.prepare(model, [plans[i] for i in self._shared(model, plans)])
+
+    def _shared(self, model, plans) -> list[int]:
+        """Indices of the plans that Taylor mode evaluates: its choices, and values only."""
+        return [
+            i
+            for i, plan in enumerate(plans)
+            if plan.max_order == 0 or self.choose(model, plan)[0] == "taylor"
+        ]
 
 
 def make_engine(name: str, *, compile: bool = False) -> AbstractEngine:

@@ -81,7 +81,8 @@ class DerivativePlan:
 
     @property
     def max_order(self) -> int:
-        return max((p.order for p in self.needed), default=0)
+        # Not `max(..., default=0)`: torch.compile breaks the graph on that keyword.
+        return max([0, *(p.order for p in self.needed)])
 
     def label(self, partial: Partial) -> str:
         return partial.label(self.coords)

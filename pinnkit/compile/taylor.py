@@ -170,7 +170,12 @@ def build_schedule(plan: DerivativePlan) -> Schedule:
 
 
 class Jet(NamedTuple):
-    """A quantity and its partials: `value` (batch, width), `tangents` (K, batch, width)."""
+    """A quantity and its partials: `value` (batch, width), `tangents` (K, rows, width).
+
+    `rows` is the batch or fewer: then the tangents belong to the first `rows` points and
+    the rest carry values only (`TaylorEngine.evaluate_many` puts points that need no
+    derivatives last, so one pass serves both).
+    """
 
     value: Tensor
     tangents: Tensor
@@ -200,6 +205,9 @@ def _compose(derivatives: list[Tensor], z: Jet, products, schedule: Schedule) ->
     """Jet of $\\sigma(z)$ from $z$'s jet and $\\sigma^{(m)}(z)$, m = 0..max_order."""
     if schedule.size == 0:
         return Jet(derivatives[0], z.tangents)
+    rows = z.tangents.shape[1]
+    if rows != z.value.shape[0]:  # the rows after `rows` carry values only
+        derivatives = [derivatives[0], *(d[:rows] for d in derivatives[1:])]
     tangents = derivatives[1] * z.tangents
     for p, prod in zip(schedule.products, products):
         # Out of place: an in-place add on a slice makes autograd copy the whole stack.
@@ -247,9 +255,9 @@ def _cat(jets: list[Jet]) -> Jet:
     )
 
 
-def _field_model(model, points: Tensor, schedule: Schedule, where: str) -> Jet:
+def _field_model(model, points: Tensor, schedule: Schedule, where: str, rows: int) -> Jet:
     """Jets through `pinnkit.models.FieldModel` (normalise, periodic, Fourier, body)."""
-    raw = _input_jet(points, schedule)
+    raw = _input_jet(points, schedule, rows)
     scale, center = model.normalize.scale, model.normalize.center
     z = Jet((raw.value - center) * scale, raw.tangents * scale)
     if model.periodic is not None:
@@ -270,9 +278,10 @@ def _field_model(model, points: Tensor, schedule: Schedule, where: str) -> Jet:
     return _sequential(model.body, z, schedule, f"{where}.body")
 
 
-def _input_jet(points: Tensor, schedule: Schedule) -> Jet:
-    """The coordinates' own jet: unit first derivatives, zero higher ones."""
-    tangents = points.new_zeros((schedule.size, *points.shape))
+def _input_jet(points: Tensor, schedule: Schedule, rows: int) -> Jet:
+    """The coordinates' own jet: unit first derivatives, zero higher ones (on the first
+    `rows` points)."""
+    tangents = points.new_zeros((schedule.size, rows, points.shape[1]))
     for row, coord in schedule.first:
         tangents[row, :, coord] = 1.0
     return Jet(points, tangents)
@@ -280,7 +289,7 @@ def _input_jet(points: Tensor, schedule: Schedule) -> Jet:
 
 def _exact_initial(model, points: Tensor, schedule: Schedule, where: str) -> Jet:
     """Jet of $u = u_0(x) + \\tau N$ with $\\tau = (t - t_0) / T$ (`ExactInitial`)."""
-    inner = _propagate(model.inner, points, schedule, f"{where}.inner")
+    inner = _propagate(model.inner, points, schedule, f"{where}.inner", len(points))
     tau = ((points[:, model.it] - model.t0) / model.span)[:, None]
     # d^a (tau N) = tau d^a N + a_t / T d^(a - e_t) N, since tau is linear in t.
     targets, sources, factors = [], [], []
@@ -335,16 +344,19 @@ def _nested_derivative(fn, points: Tensor, directions: list[int]) -> Tensor:
     return torch.func.jvp(lambda p: _nested_derivative(fn, p, inner), (points,), (tangent,))[1]
 
 
-def _propagate(model: nn.Module, points: Tensor, schedule: Schedule, where: str) -> Jet:
+def _propagate(model: nn.Module, points: Tensor, schedule: Schedule, where: str, rows: int) -> Jet:
+    """The jet of `model` at `points`, with tangents on the first `rows` of them."""
     from pinnkit.models import FieldModel
     from pinnkit.models.constraints import ExactInitial
 
     if isinstance(model, ExactInitial):
+        if rows != len(points):
+            raise AssertionError("value-only rows through ExactInitial; a bug in pinnkit")
         return _exact_initial(model, points, schedule, where)
     if isinstance(model, FieldModel):
-        return _field_model(model, points, schedule, where)
+        return _field_model(model, points, schedule, where, rows)
     if isinstance(model, nn.Sequential):
-        return _sequential(model, _input_jet(points, schedule), schedule, where)
+        return _sequential(model, _input_jet(points, schedule, rows), schedule, where)
     raise UnsupportedModule(where, type(model).__name__)
 
 
@@ -387,6 +399,7 @@ class TaylorEngine(AbstractEngine):
 
     def __init__(self):
         self._schedules: dict[DerivativePlan, Schedule] = {}
+        self._plans_passes: dict[tuple, list[tuple[tuple[int, ...], Schedule | None]]] = {}
 
     def schedule(self, plan: DerivativePlan) -> Schedule:
         if plan not in self._schedules:
@@ -394,15 +407,75 @@ class TaylorEngine(AbstractEngine):
         return self._schedules[plan]
 
     def evaluate(self, model, points, plan):
-        schedule = self.schedule(plan)
-        if schedule.size == 0:  # values only: the plain forward pass
-            out = model(points)
-            return {p: out[:, column] for p, _, column in schedule.outputs}
-        try:
-            jet = _propagate(model, points, schedule, "model")
-        except UnsupportedModule as err:
-            raise ConfigError(UNSUPPORTED.format(where=err.where, what=err.what)) from None
-        return {
-            p: jet.value[:, column] if row == 0 else jet.tangents[row - 1, :, column]
-            for p, row, column in schedule.outputs
-        }
+        return self.evaluate_many(model, [(points, plan)])[0]
+
+    def evaluate_many(self, model, jobs):
+        """The jobs in as few passes through the network as their plans allow: jobs with
+        the same plan go through as one batch, and the jobs that need values only ride along
+        with the first pass as extra rows that carry no tangents (`Jet`). So the regions of
+        a problem cost one matmul per layer for the values and one for the tangents, not
+        one each per region, and no point carries a tangent its plan does not need. (With
+        an `exact_initial` model, whose jet keeps values and tangents together, the
+        value-only jobs make a plain forward pass of their own.)"""
+        from pinnkit.models.constraints import ExactInitial
+
+        keep_apart = isinstance(model, ExactInitial)
+        out: list = [None] * len(jobs)
+        for members, schedule in self._passes(tuple(plan for _, plan in jobs), keep_apart):
+            parts = [jobs[i][0] for i in members]
+            points = parts[0] if len(parts) == 1 else torch.cat(parts)
+            if schedule is None:  # values only: the plain forward pass
+                value, tangents = model(points), None
+            else:
+                rows = sum(p.shape[0] for i, p in zip(members, parts) if jobs[i][1].max_order)
+                try:
+                    value, tangents = _propagate(model, points, schedule, "model", rows)
+                except UnsupportedModule as err:
+                    raise ConfigError(UNSUPPORTED.format(where=err.where, what=err.what)) from None
+            start = 0
+            for i, part in zip(members, parts):
+                stop = start + part.shape[0]
+                out[i] = {
+                    p: value[start:stop, column]
+                    if row == 0
+                    else tangents[row - 1, start:stop, column]
+                    for p, row, column in self._outputs(jobs[i][1], schedule)
+                }
+                start = stop
+        return out
+
+    def prepare(self, model, plans):
+        from pinnkit.models.constraints import ExactInitial
+
+        self._passes(tuple(plans), isinstance(model, ExactInitial))
+
+    def _passes(
+        self, plans: tuple[DerivativePlan, ...], keep_apart: bool
+    ) -> list[tuple[tuple[int, ...], Schedule | None]]:
+        """(job indices, schedule or None for a plain forward pass) of each pass, the jobs
+        needing derivatives first within a pass; kept per tuple of plans."""
+        key = (plans, keep_apart)
+        if key not in self._plans_passes:
+            by_plan: dict[DerivativePlan, list[int]] = {}
+            values_only = []
+            for i, plan in enumerate(plans):
+                if plan.max_order > 0:
+                    by_plan.setdefault(plan, []).append(i)
+                else:
+                    values_only.append(i)
+            passes = [(members, self.schedule(plan)) for plan, members in by_plan.items()]
+            if values_only and passes and not keep_apart:
+                passes[0] = (passes[0][0] + values_only, passes[0][1])
+            elif values_only:
+                passes.append((values_only, None))
+            self._plans_passes[key] = [(tuple(m), sch) for m, sch in passes]
+        return self._plans_passes[key]
+
+    def _outputs(
+        self, plan: DerivativePlan, schedule: Schedule | None
+    ) -> tuple[tuple[Partial, int, int], ...]:
+        """Each partial of `plan`'s closure with its (row, column) in a pass's jet made
+        with `schedule` (row 0 the value)."""
+        if plan.max_order > 0:
+            return schedule.outputs
+        return tuple((p, 0, plan.fields.index(p.field)) for p in plan.closure)

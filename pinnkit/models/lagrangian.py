@@ -415,6 +415,10 @@ class LagrangianResiduals(nn.Module):
     def data_batches(self) -> dict:
         return {}
 
+    def mean_squares(self, model: LagrangianModel, batches) -> dict[str, Tensor]:
+        """The mean square of every residual term (`CompiledProblem.mean_squares`)."""
+        return {k: r.square().mean() for k, r in self.residuals(model, batches).items()}
+
     def residuals(self, model: LagrangianModel, batches) -> dict[str, Tensor]:
         """Residuals at the interior batch's points, read as `(xi, t)`."""
         points = batches["interior"].points.detach().requires_grad_(True)

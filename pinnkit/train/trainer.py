@@ -298,9 +298,13 @@ class Trainer:
         at each closure call and held constant within it (no gradient through them), and
         epsilon does not advance; the balancing weights stay at their last values.
         """
-        residuals = self.compiled.residuals(self.model, batches)
+        if self.causal is None:
+            local = self.compiled.mean_squares(self.model, batches)
+        else:  # the causal weights need the residuals themselves
+            residuals = self.compiled.residuals(self.model, batches)
+            local = {k: r.square().mean() for k, r in residuals.items()}
         # The combined batch's terms: means over ranks of equal-sized per-rank means.
-        terms = self.world.mean_terms({k: r.square().mean() for k, r in residuals.items()})
+        terms = self.world.mean_terms(local)
         pending: dict = {}
         if self.causal is not None:
             times = batches["interior"].points[:, self.causal.time_index]
@@ -880,12 +884,11 @@ def restore_run(directory: Path, *, device: str = "cpu") -> Run:
 
 def _nonfinite(terms: LossTerms, params: list[torch.Tensor]) -> str | None:
     """The first loss term that is NaN or infinite, "gradient" when only a gradient is, or
-    None. One host sync per step: the terms and the sum of each gradient go through a single
-    `isfinite` (a NaN or infinity anywhere in a gradient makes its sum one; a finite gradient
-    whose sum overflows, beyond 3e38 in float32, counts as not finite too)."""
-    values = [v.detach().reshape(()) for v in terms.terms.values()]
-    values += [p.grad.sum().to(values[0].dtype) for p in params if p.grad is not None]
-    if bool(torch.isfinite(torch.stack(values)).all()):
+    None. One host sync per step: the terms and every gradient go through a single
+    `isfinite`."""
+    values = [v.detach().reshape(1) for v in terms.terms.values()]
+    values += [p.grad.reshape(-1).to(values[0].dtype) for p in params if p.grad is not None]
+    if bool(torch.isfinite(torch.cat(values)).all()):
         return None
     return terms.first_nonfinite() or "gradient"
 
