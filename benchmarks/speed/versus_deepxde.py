@@ -96,7 +96,7 @@ class Setting:
 SETTINGS = {
     s.name: s
     for s in (
-        Setting("burgers", "burgers", (20, 20, 20), 2540, 80, 160, 20),
+        Setting("burgers", "burgers", (20, 20, 20), 2540, 80, 160, 80),
         Setting("burgers_large", "burgers", (128,) * 4, 16000, 500, 1000, 3),
         Setting("kdv", "kdv", (128,) * 4, 16000, 500, 1000, 2),
     )
