@@ -296,11 +296,25 @@ def run_cell(name: str, level: float, seed: int) -> dict:
             for k, f in found.found.items()
         },
         "selection": {k: f.selection.describe() for k, f in found.found.items()},
+        "alternatives": {
+            k: [str(display(_expr(a))) for a in f.selection.alternatives]
+            for k, f in found.found.items()
+        },
+        "truth_passes": {
+            k: hits[k]
+            or any(is_same_form(_expr(a), case.truth[k]) for a in f.selection.alternatives)
+            for k, f in found.found.items()
+        },
         "rel_l2": run.rel_l2,
         "fit_seconds": fitted - start,
         "discover_seconds": done - fitted,
         "seconds": done - start,
     }
+
+
+def _expr(scored) -> sp.Expr:
+    """A judged candidate's formula, constants as refit when it was refit."""
+    return scored.refit_expr if scored.refit_expr is not None else scored.candidate.expr
 
 
 def _key(row) -> tuple:
@@ -339,26 +353,35 @@ def markdown(rows: list[dict]) -> str:
         "constants. On front: the exact form is somewhere on the backend's Pareto front (the",
         "choice also judges near candidates off the front, so a hit need not be on it).",
         "Backend best: PySR's 'best' rule on the front alone, without the physics.",
+        "Chosen or also passing: the exact form is the chosen formula or one of the other",
+        "forms about as simple that pass the choice's tests too (`Selection.alternatives`:",
+        "the data do not single out one form, and the simplest is chosen).",
         "",
-        "| case | noise | seeds run | exact form | same, backend constants | on front "
-        "| backend best | median s | max s |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| case | noise | seeds run | exact form | chosen or also passing "
+        "| same, backend constants | on front | backend best | median s | max s |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name in CASES:
         for level in NOISES:
             cell = [r for r in rows if r["case"] == name and float(r["noise"]) == level]
             if not cell:
-                lines.append(f"| {name} | {level:.0%} | 0 | not run | | | | | |")
+                lines.append(f"| {name} | {level:.0%} | 0 | not run | | | | | | |")
                 continue
             n = len(cell)
             hits = sum(r["hit"] for r in cell)
             front = sum(all(r["on_front"].values()) for r in cell)
             best = sum(all(r["backend_best_hit"].values()) for r in cell)
             raw = sum(r.get("hit_backend_constants", False) for r in cell)
+            recorded = [r for r in cell if "truth_passes" in r]
+            passing = (
+                f"{sum(all(r['truth_passes'].values()) for r in recorded)}/{len(recorded)}"
+                if recorded
+                else "not recorded"
+            )
             seconds = [r["seconds"] for r in cell]
             lines.append(
                 f"| {name} | {level:.0%} | {n} ({', '.join(str(r['seed']) for r in cell)}) "
-                f"| {hits}/{n} | {raw}/{n} | {front}/{n} | {best}/{n} "
+                f"| {hits}/{n} | {passing} | {raw}/{n} | {front}/{n} | {best}/{n} "
                 f"| {statistics.median(seconds):.0f} "
                 f"| {max(seconds):.0f} |"
             )
@@ -366,6 +389,10 @@ def markdown(rows: list[dict]) -> str:
     for r in rows:
         mark = "hit" if r["hit"] else "miss"
         formulas = "; ".join(f"{k} = {v}" for k, v in r["formulas"].items())
+        others = "; ".join(
+            f"{k}: {', '.join(v)}" for k, v in r.get("alternatives", {}).items() if v
+        )
+        formulas += f"`, also passing: `{others}" if others else ""
         l2 = ", ".join(f"{k} {v:.2g}" for k, v in (r.get("rel_l2") or {}).items())
         lines.append(
             f"- {r['case']}, {r['noise']:.0%}, seed {r['seed']}: {mark}: `{formulas}` "

@@ -63,6 +63,16 @@ def discovery_json(found) -> dict:
             "loss": selection.chosen.loss,
             "loss_network": selection.network,
             "refit_iterations": selection.refit,
+            "alternatives": [
+                {
+                    "expression": sp.sstr(
+                        a.refit_expr if a.refit_expr is not None else a.candidate.expr
+                    ),
+                    "loss_ratio": a.physics / selection.network,
+                    "misfit_growth": a.excess,
+                }
+                for a in selection.alternatives
+            ],
             "samples": {"kept": f.samples.size, "drawn": f.samples.drawn},
             "backend_seconds": f.front.seconds,
             "pareto": f.rows(),

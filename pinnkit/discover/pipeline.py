@@ -4,8 +4,9 @@ backend, choose a formula with the physics, and return a `Discovery`."""
 from __future__ import annotations
 
 import dataclasses
+import warnings
 
-from pinnkit.discover.base import AbstractBackend
+from pinnkit.discover.base import AbstractBackend, display
 from pinnkit.discover.sample import SAMPLES, TRIM, check_terms, sample_hidden
 from pinnkit.discover.select import (
     DATA_THRESHOLD,
@@ -17,7 +18,7 @@ from pinnkit.discover.select import (
     write_in,
 )
 from pinnkit.discover.substitute import Discovery, Formula, Found
-from pinnkit.errors import DiscoveryError
+from pinnkit.errors import DiscoveryError, PinnkitWarning
 
 __all__ = ["discover"]
 
@@ -114,6 +115,18 @@ def discover(
             )
             selection = dataclasses.replace(selection, polished=written.expr)
         found[name] = Found(hidden[name], s, front, selection)
+        if selection.alternatives:
+            others = "; ".join(
+                str(display(a.refit_expr if a.refit_expr is not None else a.candidate.expr))
+                for a in selection.alternatives
+            )
+            warnings.warn(
+                f'Hidden "{name}": {display(selection.formula)} was chosen as the simplest '
+                f"formula that passes, but {others} pass as well: the data and equations do "
+                "not single out one form. More observations (or a longer window) can decide.",
+                PinnkitWarning,
+                stacklevel=2,
+            )
     return Discovery(
         run.problem,
         found,

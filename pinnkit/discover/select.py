@@ -104,6 +104,9 @@ __all__ = [
     "PHYSICS_FACTOR",
     "DATA_THRESHOLD",
     "SHORTLIST_SIZE",
+    "ALTERNATIVES",
+    "ALTERNATIVE_SLACK",
+    "form",
 ]
 
 #: A formula passes when its refit loss is within this factor of the trained run's loss.
@@ -152,6 +155,17 @@ PHYSICS_FLOOR = 1e-12
 CANCEL_FACTOR = 10.0
 #: Points drawn in each region other than the interior (conditions the term appears in).
 REGION_POINTS = 256
+#: After the choice, at most this many more shortlisted candidates of forms not yet judged
+#: are refit (the simplest first), to find *other* formulas about as simple that pass too
+#: (`Selection.alternatives`): the choice can only prefer the simpler of two formulas the
+#: data cannot tell apart, and says so. On Lotka-Volterra at 5% noise (seed 0) q = 0.22 v
+#: (complexity 3) passes (misfit +2.0 noise units) and so does the true 0.80 u v (5, +4.5).
+ALTERNATIVES = 3
+#: Alternatives are at most this much more complex than the chosen formula (after rounding):
+#: one more factor (`v` -> `u*v`) is 2. Longer look-alikes pass often and say little: on
+#: the bundled Fisher-KPP run -0.83*u**2 + 0.96*sin(u) (10) passes beside u - u**2 (7), as
+#: any smooth function within the noise of it over u in [0.1, 0.9] would.
+ALTERNATIVE_SLACK = 2
 
 RULE = (
     "candidates: the front's members and those off it within {near:g}x of its sample loss "
@@ -212,6 +226,9 @@ class Selection:
         threshold: `DATA_THRESHOLD` as used.
         polished: the chosen formula with its constants after the final polish (`POLISH`
             L-BFGS iterations), or None.
+        alternatives: tried candidates of other forms that pass as well (the best of each
+            form, simplest first; `ALTERNATIVES`): when not empty, the data and equations do
+            not single out the chosen formula, and the choice fell to the simplest.
     """
 
     chosen: Candidate
@@ -221,6 +238,7 @@ class Selection:
     refit: int = REFIT
     threshold: float = DATA_THRESHOLD
     polished: sp.Expr | None = None
+    alternatives: tuple[Scored, ...] = ()
 
     @property
     def formula(self) -> sp.Expr:
@@ -257,6 +275,16 @@ class Selection:
             f"misfit growth <= {self.threshold:g} noise units"
         ]
         lines.append(f"chosen, constants refit: {display(self.formula)}")
+        if self.alternatives:
+            lines.append(
+                "also passing (the data do not single out the chosen form; it is the "
+                "simplest): "
+                + "; ".join(
+                    f"{display(a.refit_expr if a.refit_expr is not None else a.candidate.expr)}"
+                    f" (loss {a.physics / self.network:.2f}x, misfit {a.excess:+.1f})"
+                    for a in self.alternatives
+                )
+            )
         for s in self.scored:
             mark = ">>" if s.candidate is self.chosen else "  "
             lines.append(
@@ -523,10 +551,12 @@ def choose(
     size: int = SHORTLIST_SIZE,
     threshold: float = DATA_THRESHOLD,
     polish: int = POLISH,
+    alternatives: int = ALTERNATIVES,
 ) -> Selection:
     """Apply the rule (module docstring) to `front`, the candidates for Hidden `name`
-    fitted to `samples` (its `HiddenSamples`), then refit the chosen formula's constants
-    with `polish` L-BFGS iterations (when there is a refit at all and `polish > refit`)."""
+    fitted to `samples` (its `HiddenSamples`), look for `alternatives` (at most that many
+    more refits; `Selection.alternatives`), then refit the chosen formula's constants with
+    `polish` L-BFGS iterations (when there is a refit at all and `polish > refit`)."""
     from pinnkit.discover.substitute import Formula
 
     floor = PHYSICS_FLOOR * float(np.mean(samples.target**2))
@@ -550,7 +580,8 @@ def choose(
 
     scored: list[Scored] = []
     best: Scored | None = None
-    for c in shortlist(front, samples, size=size):
+    candidates = shortlist(front, samples, size=size)
+    for c in candidates:
         if best is not None and least_complexity(c.expr) > best.complexity:
             continue  # whatever its refit constants, it cannot be simpler than `best`
         tried = [judge(c)]
@@ -569,12 +600,66 @@ def choose(
     chosen = pick(scored, network, factor, floor, threshold)
     current = next(s for s in scored if s.candidate is chosen)
     chosen = _prune(current, samples, judge, scored, ok)
+    alternatives = _alternatives(chosen, candidates, scored, judge, ok, alternatives)
     polished = None
     if refit and polish > refit and chosen.expr.atoms(sp.Float):
         formula = Formula(samples.symbols, chosen.expr)
         losses, expr = refit_loss(run, name, formula, batches, refit=polish)
         polished = expr if math.isfinite(losses.total) else None
-    return Selection(chosen, tuple(scored), network, factor, refit, threshold, polished)
+    return Selection(
+        chosen, tuple(scored), network, factor, refit, threshold, polished, alternatives
+    )
+
+
+def form(expr: sp.Expr) -> sp.Expr:
+    """`expr` with every coefficient and constant argument set to 1, signs included: its
+    form, whatever the constants (`-0.9*u*v` and `3*u*v/4` -> `u*v`; `0.98*u - 0.99*u**2`
+    and `u - u**2` -> `u + u**2`; `exp(-1.02*x**2)` -> `exp(x**2)`). Rational exponents are
+    kept (`sqrt(u)`, `v**2`); a float exponent becomes the symbol `_c`. Products are
+    expanded first, so `u*(1 - u)` has the form of `u - u**2`."""
+    return _form(sp.expand(expr))
+
+
+def _form(expr: sp.Expr) -> sp.Expr:
+    if expr.is_number:
+        return sp.Integer(1)
+    if expr.is_Pow:
+        base, exponent = expr.args
+        if isinstance(exponent, sp.Float):
+            exponent = sp.Symbol("_c")
+        elif not exponent.is_Rational:
+            exponent = _form(exponent)
+        return sp.Pow(_form(base), exponent)
+    if not expr.args:
+        return expr
+    return expr.func(*(_form(a) for a in expr.args))
+
+
+def _alternatives(chosen, candidates, scored: list, judge, ok, limit: int) -> tuple:
+    """Passing candidates of forms other than the chosen one's (and not the chosen form with
+    terms added) at most `ALTERNATIVE_SLACK` more complex: the best of each form, after
+    judging up to `limit` more such candidates of forms not yet tried (the simplest first).
+    Judged ones are added to `scored`."""
+    bound = snapped_complexity(chosen) + ALTERNATIVE_SLACK
+    tried = {form(s.candidate.expr) for s in scored}
+    for c in candidates:
+        if limit <= 0:
+            break
+        if form(c.expr) not in tried and least_complexity(c.expr) <= bound:
+            tried.add(form(c.expr))
+            scored.append(judge(c))
+            limit -= 1
+    mine = form(chosen.expr)
+    terms = set(sp.Add.make_args(mine))
+    best: dict[sp.Expr, Scored] = {}
+    for s in scored:
+        key = form(s.refit_expr if s.refit_expr is not None else s.candidate.expr)
+        # The chosen form with terms added is not another explanation: pruning took them off.
+        if not ok(s) or s.complexity > bound or terms <= set(sp.Add.make_args(key)):
+            continue
+        if key not in best or _rank(s) < _rank(best[key]):
+            best[key] = s
+    return tuple(sorted(best.values(), key=_rank))
 
 
 def _prune(current: Scored, samples, judge, scored: list, ok) -> Candidate:
