@@ -120,9 +120,10 @@ def discover(
                 str(display(a.refit_expr if a.refit_expr is not None else a.candidate.expr))
                 for a in selection.alternatives
             )
+            verb = "passes" if len(selection.alternatives) == 1 else "pass"
             warnings.warn(
                 f'Hidden "{name}": {display(selection.formula)} was chosen as the simplest '
-                f"formula that passes, but {others} pass as well: the data and equations do "
+                f"formula that passes, but {others} {verb} as well: the data and equations do "
                 "not single out one form. More observations (or a longer window) can decide.",
                 PinnkitWarning,
                 stacklevel=2,
