@@ -92,8 +92,7 @@ class CompiledProblem(nn.Module):
         self.groups = groups
         self.engine = engine
         self.compile = compile
-        self._compiled_residuals: Callable | None = None
-        self._compiled_mean_squares: Callable | None = None
+        self._compiled: dict[str, Callable] = {}  # method name -> its torch.compile
         self.hidden = nn.ModuleDict(dict(hidden or {}))
         self.hidden_terms: dict[str, HiddenTerm] = dict(hidden_terms or {})
         self._hidden_specs = dict(hidden_specs or {})
@@ -165,32 +164,31 @@ class CompiledProblem(nn.Module):
 
         `ConfigError` when built with `compile=True` on CPU without a C++ compiler.
         """
-        if self.compile:
-            if self._compiled_residuals is None:
-                self._check_compilable(model)
-                self._compiled_residuals = _torch_compile(self._residuals, batches)
-            with warnings.catch_warnings():
-                # Dynamo reads `.grad` of non-leaf tensors while tracing, which makes torch
-                # warn about its own access: nothing a user can act on.
-                warnings.filterwarnings("ignore", "The .grad attribute of a Tensor", UserWarning)
-                return self._compiled_residuals(model, batches, self.parameter_values())
-        return self._residuals(model, batches, self.parameter_values())
+        return self._call(self._residuals, model, batches)
 
     def mean_squares(self, model: nn.Module, batches: Mapping[str, Batch]) -> dict[str, Tensor]:
         """The mean square of every residual term (what a loss weighs): term name -> scalar.
 
-        Same arguments as `residuals`. With `compile=True` the squares and means are part of
-        the compiled graph (a step saves a few small kernels and their backward), through a
-        compiled function of its own, made on the first call.
+        Same arguments (and errors) as `residuals`. With `compile=True` the squares and means
+        are part of the compiled graph (a step saves a few small kernels and their
+        backward), through a compiled function of its own, made on the first call.
         """
-        if self.compile:
-            if self._compiled_mean_squares is None:
-                self._check_compilable(model)
-                self._compiled_mean_squares = _torch_compile(self._mean_squares, batches)
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", "The .grad attribute of a Tensor", UserWarning)
-                return self._compiled_mean_squares(model, batches, self.parameter_values())
-        return self._mean_squares(model, batches, self.parameter_values())
+        return self._call(self._mean_squares, model, batches)
+
+    def _call(self, method: Callable, model: nn.Module, batches: Mapping[str, Batch]):
+        """`method(model, batches, constants)`, through a torch.compile of its own (made on
+        the first call) when built with `compile=True`."""
+        if not self.compile:
+            return method(model, batches, self.parameter_values())
+        name = method.__name__
+        if name not in self._compiled:
+            self._check_compilable(model)
+            self._compiled[name] = _torch_compile(method, batches)
+        with warnings.catch_warnings():
+            # Dynamo reads `.grad` of non-leaf tensors while tracing, which makes torch
+            # warn about its own access: nothing a user can act on.
+            warnings.filterwarnings("ignore", "The .grad attribute of a Tensor", UserWarning)
+            return self._compiled[name](model, batches, self.parameter_values())
 
     def _mean_squares(self, model, batches, params) -> dict[str, Tensor]:
         return {k: r.square().mean() for k, r in self._residuals(model, batches, params).items()}
