@@ -49,6 +49,12 @@ The rule (also in README.md, "Hidden terms and discovery"):
    passes, or explains at least as well: `0.02*x + 9.86*sin(3.14*x)` becomes
    `9.86*sin(3.14*x)` when the data and the equation do not need the `0.02*x`.
 
+5. **Alternatives.** Up to `ALTERNATIVES` (3) more shortlisted candidates, of forms not yet
+   judged and at most `ALTERNATIVE_SLACK` (2) more complex than the chosen formula, are
+   refit, and every other form about as simple that passes is reported with the choice
+   (`Selection.alternatives`; the choice itself does not change): the data and equations do
+   not single out one form, and the rule's preference for the simplest decided.
+
 Several Hidden terms are found one after another (in the Problem's order): once a term is
 chosen it is written into the run (`write_in`: its constants become Parameters) and the
 solution, the remaining Hidden networks and the constants are refit (`polish` iterations)
@@ -158,8 +164,9 @@ REGION_POINTS = 256
 #: After the choice, at most this many more shortlisted candidates of forms not yet judged
 #: are refit (the simplest first), to find *other* formulas about as simple that pass too
 #: (`Selection.alternatives`): the choice can only prefer the simpler of two formulas the
-#: data cannot tell apart, and says so. On Lotka-Volterra at 5% noise (seed 0) q = 0.22 v
-#: (complexity 3) passes (misfit +2.0 noise units) and so does the true 0.80 u v (5, +4.5).
+#: data cannot tell apart, and says so. On the suite's Lotka-Volterra at 5% noise (seed 4)
+#: q = 0.23 v (complexity 3) passes (loss 1.11x, misfit +5.6 noise units) and so do the
+#: true 4/5 u v and 0.82 u v (5; 1.07x, +3.9).
 ALTERNATIVES = 3
 #: Alternatives are at most this much more complex than the chosen formula (after rounding):
 #: one more factor (`v` -> `u*v`) is 2. Longer look-alikes pass often and say little: on
