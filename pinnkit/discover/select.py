@@ -644,7 +644,7 @@ def _form(expr: sp.Expr) -> sp.Expr:
 
 def _alternatives(chosen, candidates, scored: list, judge, ok, limit: int) -> tuple:
     """Passing candidates of forms other than the chosen one's (and not the chosen form with
-    terms added) at most `ALTERNATIVE_SLACK` more complex: the best of each form, after
+    terms added) at most `ALTERNATIVE_SLACK` more complex: the best of each form (`_plain`), after
     judging up to `limit` more such candidates of forms not yet tried (the simplest first).
     Judged ones are added to `scored`."""
     bound = snapped_complexity(chosen) + ALTERNATIVE_SLACK
@@ -664,9 +664,16 @@ def _alternatives(chosen, candidates, scored: list, judge, ok, limit: int) -> tu
         # The chosen form with terms added is not another explanation: pruning took them off.
         if not ok(s) or s.complexity > bound or terms <= set(sp.Add.make_args(key)):
             continue
-        if key not in best or _rank(s) < _rank(best[key]):
+        if key not in best or _plain(s) < _plain(best[key]):
             best[key] = s
     return tuple(sorted(best.values(), key=_rank))
+
+
+def _plain(s: Scored) -> tuple[int, int, float]:
+    """`_rank` with round numbers first: of two passing members of a form, `4*u*v/5` is
+    shown rather than `0.8166*u*v` (the round form is what the choice would take)."""
+    expr = s.refit_expr if s.refit_expr is not None else s.candidate.expr
+    return (s.complexity, len(expr.atoms(sp.Float)), s.physics)
 
 
 def _prune(current: Scored, samples, judge, scored: list, ok) -> Candidate:
