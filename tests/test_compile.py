@@ -318,12 +318,12 @@ def test_taylor_passes_group_jobs_by_plan():
     engine = TaylorEngine()
     plans = (interior, values, values, faces, faces)
     passes = engine._passes(plans, keep_apart=False)
-    assert [members for members, _ in passes] == [(0, 1, 2), (3, 4)]
-    assert passes[0][1] is engine.schedule(interior)
+    assert [p.members for p in passes] == [(0, 1, 2), (3, 4)]
+    assert passes[0].schedule is engine.schedule(interior) and passes[0].derivative == 1
     apart = engine._passes(plans, keep_apart=True)
-    assert [members for members, _ in apart] == [(0,), (3, 4), (1, 2)]
-    assert apart[2][1] is None
-    assert [m for m, _ in engine._passes((values, values), keep_apart=False)] == [(0, 1)]
+    assert [p.members for p in apart] == [(0,), (3, 4), (1, 2)]
+    assert apart[2].schedule is None
+    assert [p.members for p in engine._passes((values, values), keep_apart=False)] == [(0, 1)]
 
 
 def test_mean_squares_are_the_residuals_mean_squares(rng):

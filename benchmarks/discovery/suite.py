@@ -297,12 +297,11 @@ def run_cell(name: str, level: float, seed: int) -> dict:
         },
         "selection": {k: f.selection.describe() for k, f in found.found.items()},
         "alternatives": {
-            k: [str(display(_expr(a))) for a in f.selection.alternatives]
+            k: [str(display(a.expr)) for a in f.selection.alternatives]
             for k, f in found.found.items()
         },
         "truth_passes": {
-            k: hits[k]
-            or any(is_same_form(_expr(a), case.truth[k]) for a in f.selection.alternatives)
+            k: hits[k] or any(is_same_form(a.expr, case.truth[k]) for a in f.selection.alternatives)
             for k, f in found.found.items()
         },
         "rel_l2": run.rel_l2,
@@ -310,11 +309,6 @@ def run_cell(name: str, level: float, seed: int) -> dict:
         "discover_seconds": done - fitted,
         "seconds": done - start,
     }
-
-
-def _expr(scored) -> sp.Expr:
-    """A judged candidate's formula, constants as refit when it was refit."""
-    return scored.refit_expr if scored.refit_expr is not None else scored.candidate.expr
 
 
 def _key(row) -> tuple:

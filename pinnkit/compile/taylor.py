@@ -399,7 +399,7 @@ class TaylorEngine(AbstractEngine):
 
     def __init__(self):
         self._schedules: dict[DerivativePlan, Schedule] = {}
-        self._plans_passes: dict[tuple, list[tuple[tuple[int, ...], Schedule | None]]] = {}
+        self._plans_passes: dict[tuple, list[_Pass]] = {}
 
     def schedule(self, plan: DerivativePlan) -> Schedule:
         if plan not in self._schedules:
@@ -421,25 +421,25 @@ class TaylorEngine(AbstractEngine):
 
         keep_apart = isinstance(model, ExactInitial)
         out: list = [None] * len(jobs)
-        for members, schedule in self._passes(tuple(plan for _, plan in jobs), keep_apart):
-            parts = [jobs[i][0] for i in members]
+        for step in self._passes(tuple(plan for _, plan in jobs), keep_apart):
+            parts = [jobs[i][0] for i in step.members]
             points = parts[0] if len(parts) == 1 else torch.cat(parts)
-            if schedule is None:  # values only: the plain forward pass
+            if step.schedule is None:  # values only: the plain forward pass
                 value, tangents = model(points), None
             else:
-                rows = sum(p.shape[0] for i, p in zip(members, parts) if jobs[i][1].max_order)
+                rows = sum(p.shape[0] for p in parts[: step.derivative])
                 try:
-                    value, tangents = _propagate(model, points, schedule, "model", rows)
+                    value, tangents = _propagate(model, points, step.schedule, "model", rows)
                 except UnsupportedModule as err:
                     raise ConfigError(UNSUPPORTED.format(where=err.where, what=err.what)) from None
             start = 0
-            for i, part in zip(members, parts):
+            for i, part, outputs in zip(step.members, parts, step.outputs):
                 stop = start + part.shape[0]
                 out[i] = {
                     p: value[start:stop, column]
                     if row == 0
                     else tangents[row - 1, start:stop, column]
-                    for p, row, column in self._outputs(jobs[i][1], schedule)
+                    for p, row, column in outputs
                 }
                 start = stop
         return out
@@ -449,11 +449,8 @@ class TaylorEngine(AbstractEngine):
 
         self._passes(tuple(plans), isinstance(model, ExactInitial))
 
-    def _passes(
-        self, plans: tuple[DerivativePlan, ...], keep_apart: bool
-    ) -> list[tuple[tuple[int, ...], Schedule | None]]:
-        """(job indices, schedule or None for a plain forward pass) of each pass, the jobs
-        needing derivatives first within a pass; kept per tuple of plans."""
+    def _passes(self, plans: tuple[DerivativePlan, ...], keep_apart: bool) -> list[_Pass]:
+        """The passes for jobs with these plans (see `_Pass`); kept per tuple of plans."""
         key = (plans, keep_apart)
         if key not in self._plans_passes:
             by_plan: dict[DerivativePlan, list[int]] = {}
@@ -463,19 +460,36 @@ class TaylorEngine(AbstractEngine):
                     by_plan.setdefault(plan, []).append(i)
                 else:
                     values_only.append(i)
-            passes = [(members, self.schedule(plan)) for plan, members in by_plan.items()]
-            if values_only and passes and not keep_apart:
-                passes[0] = (passes[0][0] + values_only, passes[0][1])
+            groups = [(members, [], self.schedule(plan)) for plan, members in by_plan.items()]
+            if values_only and groups and not keep_apart:
+                groups[0] = (groups[0][0], values_only, groups[0][2])
             elif values_only:
-                passes.append((values_only, None))
-            self._plans_passes[key] = [(tuple(m), sch) for m, sch in passes]
+                groups.append(([], values_only, None))
+            self._plans_passes[key] = [
+                _Pass(
+                    tuple(derivative + values),
+                    len(derivative),
+                    schedule,
+                    tuple(
+                        schedule.outputs
+                        if j < len(derivative)
+                        else tuple((p, 0, plans[i].fields.index(p.field)) for p in plans[i].closure)
+                        for j, i in enumerate(derivative + values)
+                    ),
+                )
+                for derivative, values, schedule in groups
+            ]
         return self._plans_passes[key]
 
-    def _outputs(
-        self, plan: DerivativePlan, schedule: Schedule | None
-    ) -> tuple[tuple[Partial, int, int], ...]:
-        """Each partial of `plan`'s closure with its (row, column) in a pass's jet made
-        with `schedule` (row 0 the value)."""
-        if plan.max_order > 0:
-            return schedule.outputs
-        return tuple((p, 0, plan.fields.index(p.field)) for p in plan.closure)
+
+@dataclass(frozen=True)
+class _Pass:
+    """One pass of `TaylorEngine.evaluate_many`: the jobs it carries (`members`, the first
+    `derivative` of them with tangents), the `schedule` (None: a plain forward pass), and
+    per member each partial of its plan's closure with its (row, column) in the jet (row 0
+    the value)."""
+
+    members: tuple[int, ...]
+    derivative: int
+    schedule: Schedule | None
+    outputs: tuple[tuple[tuple[Partial, int, int], ...], ...]

@@ -65,9 +65,7 @@ def discovery_json(found) -> dict:
             "refit_iterations": selection.refit,
             "alternatives": [
                 {
-                    "expression": sp.sstr(
-                        a.refit_expr if a.refit_expr is not None else a.candidate.expr
-                    ),
+                    "expression": sp.sstr(a.expr),
                     "loss_ratio": a.physics / selection.network,
                     "misfit_growth": a.excess,
                 }

@@ -116,10 +116,7 @@ def discover(
             selection = dataclasses.replace(selection, polished=written.expr)
         found[name] = Found(hidden[name], s, front, selection)
         if selection.alternatives:
-            others = "; ".join(
-                str(display(a.refit_expr if a.refit_expr is not None else a.candidate.expr))
-                for a in selection.alternatives
-            )
+            others = "; ".join(str(display(a.expr)) for a in selection.alternatives)
             verb = "passes" if len(selection.alternatives) == 1 else "pass"
             warnings.warn(
                 f'Hidden "{name}": {display(selection.formula)} was chosen as the simplest '

@@ -219,6 +219,11 @@ class Scored:
     excess: float = 0.0
     fitted: sp.Expr | None = None
 
+    @property
+    def expr(self) -> sp.Expr:
+        """The formula, constants as refit when it was refit."""
+        return self.refit_expr if self.refit_expr is not None else self.candidate.expr
+
 
 @dataclass(frozen=True)
 class Selection:
@@ -287,7 +292,7 @@ class Selection:
                 "also passing (the data do not single out the chosen form; it is the "
                 "simplest): "
                 + "; ".join(
-                    f"{display(a.refit_expr if a.refit_expr is not None else a.candidate.expr)}"
+                    f"{display(a.expr)}"
                     f" (loss {a.physics / self.network:.2f}x, misfit {a.excess:+.1f})"
                     for a in self.alternatives
                 )
@@ -594,7 +599,7 @@ def choose(
         tried = [judge(c)]
         if ok(tried[0]):
             # Its round form is a candidate too (`u - u**2` for `0.977*u - 0.985*u**2`).
-            fitted = tried[0].refit_expr if tried[0].refit_expr is not None else c.expr
+            fitted = tried[0].expr
             rounded = snap_constants(fitted, rtol=ROUND_RTOL, closest=True)
             if rounded != fitted and complexity(rounded) <= tried[0].complexity:
                 loss = mean_squared_error(rounded, samples.inputs, samples.target)
@@ -660,7 +665,7 @@ def _alternatives(chosen, candidates, scored: list, judge, ok, limit: int) -> tu
     terms = set(sp.Add.make_args(mine))
     best: dict[sp.Expr, Scored] = {}
     for s in scored:
-        key = form(s.refit_expr if s.refit_expr is not None else s.candidate.expr)
+        key = form(s.expr)
         # The chosen form with terms added is not another explanation: pruning took them off.
         if not ok(s) or s.complexity > bound or terms <= set(sp.Add.make_args(key)):
             continue
@@ -672,8 +677,7 @@ def _alternatives(chosen, candidates, scored: list, judge, ok, limit: int) -> tu
 def _plain(s: Scored) -> tuple[int, int, float]:
     """`_rank` with round numbers first: of two passing members of a form, `4*u*v/5` is
     shown rather than `0.8166*u*v` (the round form is what the choice would take)."""
-    expr = s.refit_expr if s.refit_expr is not None else s.candidate.expr
-    return (s.complexity, len(expr.atoms(sp.Float)), s.physics)
+    return (s.complexity, len(s.expr.atoms(sp.Float)), s.physics)
 
 
 def _prune(current: Scored, samples, judge, scored: list, ok) -> Candidate:
