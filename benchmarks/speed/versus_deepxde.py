@@ -546,6 +546,41 @@ def compare_setting(setting: Setting, args) -> dict:
     }
 
 
+def compare_in_processes(setting: Setting, args) -> dict:
+    """`compare_setting` in `args.processes` fresh processes, one after another, each timing
+    both tools itself; a row's ratio is the median of the per-process ratios
+    (`process_ratios`), its times the median of the per-process medians.
+
+    Why: on the 2-core machine this was written on, a process's speed is bimodal (the same
+    steps ran 2.2-2.4 ms in some processes and 4.4-4.7 in others, DeepXDE's 4.4-5.0 and
+    6.3-7.2 alike), not in proportion for the two tools; more rounds within one process do
+    not help. Memory and the FLOP count come from the first process only.
+    """
+    if args.processes <= 1:
+        return compare_setting(setting, args)
+    context = multiprocessing.get_context("spawn")
+    results = []
+    for k in range(args.processes):
+        child = argparse.Namespace(**{**vars(args), "no_memory": args.no_memory or k > 0})
+        with concurrent.futures.ProcessPoolExecutor(1, mp_context=context) as pool:
+            results.append(pool.submit(_compare_child, setting.name, child).result())
+    merged = results[0]
+    for label, row in merged["rows"].items():
+        runs = [r["rows"][label] for r in results if label in r["rows"]]
+        row["process_ratios"] = [r["ratio_to_deepxde"] for r in runs]
+        row["ratio_to_deepxde"] = statistics.median(row["process_ratios"])
+        row["ms_per_iteration"] = statistics.median(r["ms_per_iteration"] for r in runs)
+        row["ms_min"] = min(r["ms_min"] for r in runs)
+        row["ms_max"] = max(r["ms_max"] for r in runs)
+    merged["processes"] = args.processes
+    return merged
+
+
+def _compare_child(setting_name: str, args) -> dict:
+    torch.set_num_threads(args.threads)
+    return compare_setting(SETTINGS[setting_name], args)
+
+
 # -- time to a relative L2 error ----------------------------------------------------------
 
 
@@ -744,6 +779,30 @@ def markdown(out: dict) -> str:
                 )
         lines += [
             "",
+            "Runs (each setting's ratios are medians over rounds within a process, then "
+            "over processes):",
+            "",
+        ]
+        for name, result in per["settings"].items():
+            env, timing = result.get("environment", per["environment"]), result.get("timing", {})
+            ratios = {
+                k: ", ".join(f"{x:.2f}" for x in r["process_ratios"])
+                for k, r in result["rows"].items()
+                if "process_ratios" in r and k != "deepxde"
+            }
+            lines.append(
+                f"- {name}: {env['date']}, {timing.get('processes', 1)} process(es) x "
+                f"{timing.get('blocks', per.get('blocks'))} rounds, load average at start "
+                f"{env['load_average'][0]:.2f}"
+                + (
+                    "; per-process ratios: " + "; ".join(f"{k} {v}" for k, v in ratios.items())
+                    if ratios
+                    else ""
+                )
+                + "."
+            )
+        lines += [
+            "",
             "Floor: the fewest matmul FLOPs per iteration among pinnkit's engines, at the "
             "device's full matmul rate, against DeepXDE's measured time (a ratio no engine "
             "doing that arithmetic can go below):",
@@ -832,6 +891,9 @@ def main() -> None:
     parser.add_argument("--engines", default="", help="comma list; default every engine")
     parser.add_argument("--no-compile", action="store_true", help="skip torch.compile variants")
     parser.add_argument("--blocks", type=int, default=7, help="timed rounds")
+    parser.add_argument(
+        "--processes", type=int, default=1, help="fresh processes per setting (median ratio)"
+    )
     parser.add_argument("--steps", type=int, default=0, help="iterations per block")
     parser.add_argument("--warmup", type=int, default=5, help="untimed iterations per tool")
     parser.add_argument("--memory-steps", type=int, default=5)
@@ -856,9 +918,30 @@ def main() -> None:
 
     out = json.loads(args.out.read_text()) if args.out.exists() else {}
     if not args.skip_per_iteration:
-        results = {}
-        for name in args.settings.split(","):
-            results[name] = compare_setting(SETTINGS[name], args)
+        # Settings not run now are kept from the previous file, each with its environment.
+        previous = out.get("per_iteration", {})
+        results = dict(previous.get("settings", {}))
+        for name, kept in results.items():
+            kept.setdefault("environment", previous.get("environment"))
+            kept.setdefault(
+                "timing",
+                {
+                    "blocks": previous.get("blocks"),
+                    "steps_per_block": previous.get("steps_per_block", {}).get(name),
+                    "warmup": previous.get("warmup"),
+                    "processes": 1,
+                },
+            )
+        ran = args.settings.split(",")
+        for name in ran:
+            results[name] = compare_in_processes(SETTINGS[name], args)
+            results[name]["environment"] = environment(args)
+            results[name]["timing"] = {
+                "blocks": args.blocks,
+                "steps_per_block": args.steps or SETTINGS[name].steps,
+                "warmup": args.warmup,
+                "processes": args.processes,
+            }
             rows = results[name]["rows"]
             print(
                 f"{name}: "
@@ -868,7 +951,7 @@ def main() -> None:
         out["per_iteration"] = {
             "environment": environment(args),
             "blocks": args.blocks,
-            "steps_per_block": {n: args.steps or SETTINGS[n].steps for n in results},
+            "steps_per_block": {n: args.steps or SETTINGS[n].steps for n in ran},
             "warmup": args.warmup,
             "settings": results,
         }
