@@ -175,7 +175,9 @@ class AutoEngine(AbstractEngine):
     forward and one double-backward `grad` call for each of the $G$ partials that have
     children. Measured ms per Adam step (medians of round-robin blocks, one thread of a
     2-core CPU shared with other jobs at load 4-5, so upper bounds; ratios are what
-    matter; `benchmarks/speed/engines.py`, `engines.json`):
+    matter; `benchmarks/speed/engines.py`, `engines.json`; taken before Taylor mode's
+    static-row and broadcast-first-layer changes, which made it about a fifth faster eager
+    on KdV and left the choices below unchanged in `benchmarks/speed/versus_deepxde.md`):
 
     | setting | R | 1 + G | autograd | taylor | taylor / autograd | taylor+compile |
     |---|---|---|---|---|---|---|
