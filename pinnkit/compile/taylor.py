@@ -5,7 +5,8 @@ Every layer carries a `Jet`: the value `(batch, width)` and one stacked tensor o
 per multi-index of the plan's downward closure (every multi-index below a needed one;
 `u_xt` needs `u_x` and `u_t`). An affine layer maps all K tangent rows with one matmul (the
 derivatives of an affine map are linear) and the value with its own, the only one the bias
-touches. An elementwise
+touches; until the first activation the tangents are the same at every point and stay one
+broadcast row (`Jet`). An elementwise
 activation $h = \\sigma(z)$ uses the multivariate Faà di Bruno formula
 
 $$\\partial^{\\alpha} h = \\sum_{\\pi \\in \\Pi(\\alpha)} \\sigma^{(|\\pi|)}(z)
@@ -176,20 +177,21 @@ class Jet(NamedTuple):
         return Jet(self.value, self.tangents.expand(k, self.rows, width), self.rows)
 
 
-def _fdb_products(rows: tuple[Tensor, ...], schedule: Schedule) -> list[Tensor]:
-    """Per term of `schedule.terms`, the product of its tangent rows (without its count)."""
+def _fdb_products(partials: tuple[Tensor, ...], schedule: Schedule) -> list[Tensor]:
+    """Per term of `schedule.terms`, the product of its tangent rows (without its count);
+    `partials` are the tangent rows, `tangents.unbind(0)`."""
     out = []
     for term in schedule.terms:
-        prod = rows[term.factors[0]]
+        prod = partials[term.factors[0]]
         for r in term.factors[1:]:
-            prod = prod * rows[r]
+            prod = prod * partials[r]
         out.append(prod)
     return out
 
 
-def _compose(derivatives: list[Tensor], z: Jet, rows, products, schedule: Schedule) -> Jet:
-    """Jet of $\\sigma(z)$ from $z$'s jet (its tangent `rows`, `z.tangents.unbind(0)`) and
-    $\\sigma^{(m)}(z)$, m = 0..max_order.
+def _compose(derivatives: list[Tensor], z: Jet, partials, products, schedule: Schedule) -> Jet:
+    """Jet of $\\sigma(z)$ from $z$'s jet (its tangent rows `partials`:
+    `z.tangents.unbind(0)`) and $\\sigma^{(m)}(z)$, m = 0..max_order.
 
     Row r of the result is $\\sigma'(z) z_r$ plus its Faà di Bruno terms (first-order rows
     have none), and one stack assembles them. The rows are read through one `unbind`, whose
@@ -201,7 +203,7 @@ def _compose(derivatives: list[Tensor], z: Jet, rows, products, schedule: Schedu
         return Jet(derivatives[0], z.tangents, z.rows)
     if z.rows != z.value.shape[0]:  # the points after `rows` carry values only
         derivatives = [derivatives[0], *(d[: z.rows] for d in derivatives[1:])]
-    out = [derivatives[1] * row for row in rows]
+    out = [derivatives[1] * partial for partial in partials]
     for term, prod in zip(schedule.terms, products):
         d = derivatives[term.blocks]
         out[term.target] = torch.addcmul(out[term.target], d, prod, value=term.count)
@@ -210,8 +212,8 @@ def _compose(derivatives: list[Tensor], z: Jet, rows, products, schedule: Schedu
 
 def _elementwise(fn, z: Jet, schedule: Schedule) -> Jet:
     derivatives = fn(z.value, schedule.max_order)
-    rows = z.tangents.unbind(0)
-    return _compose(derivatives, z, rows, _fdb_products(rows, schedule), schedule)
+    partials = z.tangents.unbind(0)
+    return _compose(derivatives, z, partials, _fdb_products(partials, schedule), schedule)
 
 
 #: Output widths up to which an affine layer is a broadcast product and a sum instead of a
@@ -249,12 +251,12 @@ def _sequential(net: nn.Sequential, z: Jet, schedule: Schedule, where: str) -> J
 
 def _cos_sin(angles: Jet, schedule: Schedule) -> list[Jet]:
     """Jets of cos(angles) and sin(angles), sharing the Faà di Bruno products."""
-    rows = angles.tangents.unbind(0)
-    products = _fdb_products(rows, schedule)
+    partials = angles.tangents.unbind(0)
+    products = _fdb_products(partials, schedule)
     n = schedule.max_order
     return [
-        _compose(sin_derivatives(angles.value, n, phase=1), angles, rows, products, schedule),
-        _compose(sin_derivatives(angles.value, n), angles, rows, products, schedule),
+        _compose(sin_derivatives(angles.value, n, phase=1), angles, partials, products, schedule),
+        _compose(sin_derivatives(angles.value, n), angles, partials, products, schedule),
     ]
 
 
