@@ -19,7 +19,8 @@ never from a PINN):
   network's input u_x spans +-150 and this CPU budget does not resolve it; not run here);
   200 observations (40 x at t = 0.05, 0.1, ..., 0.25). Reference: Cole-Hopf
   (`pinnkit.reference.burgers`).
-- `forcing`: -u_xx = g(x), g = pi^2 sin(pi x), x in [0, 1], u(0) = u(1) = 0; 50 observations.
+- `forcing`: -u_xx = g(x), g = pi^2 sin(pi x), x in [0, 1], u(0) = u(1) = 0; 50 observations;
+  8000 Adam steps (see `forcing`).
   Reference: the closed form u = sin(pi x).
 - `allen_cahn`: u_t = 0.01 u_xx + f(u), f = u - u^3, x in [-1, 1], t in [0, 3], Neumann ends,
   u0 = 0.8 cos(pi x) + 0.1 sin(pi x / 2); 100 observations (25 x at t = 0.5, 1, 2, 3).
@@ -247,7 +248,10 @@ def forcing(level: float, seed: int) -> Case:
         data=pk.Data({x: xs}, {u: _noisy(clean, level, rng)["u"]}),
         reference=pk.reference.Exact({u: exact}),
     )
-    config = _config(seed, pk.Sampling(interior=500, boundary=2))
+    # 8000 Adam steps, not 3000: g must grow to ~10, and Adam moves each weight by about
+    # the learning rate per step, so with 3000 steps 3 of 5 seeds at 5% noise stopped on a
+    # plateau with g ~ 7.8 constant (data loss 2.3e-3 against 1.5e-3 for the truth).
+    config = _config(seed, pk.Sampling(interior=500, boundary=2), steps=8000)
     return Case(problem, config, {"g": sp.pi**2 * sp.sin(sp.pi * sx)})
 
 
