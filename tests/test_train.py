@@ -179,6 +179,40 @@ def test_nan_guard_reads_terms_and_every_gradient_entry():
     assert _nonfinite(bad, [a, b]) == "ic"
 
 
+@pytest.mark.parametrize("grad_dtype", [torch.float32, torch.float64])
+def test_finiteness_check_sees_every_entry_and_changes_no_gradient(grad_dtype):
+    """The fused check (one device and dtype) and the concatenation (float64 gradients
+    beside float32 loss terms) agree, and the fused one's in-place scale by 1 leaves every
+    gradient bit for bit."""
+    from pinnkit.train.trainer import _all_finite
+
+    values = torch.tensor([1.0, 2.0])
+    grads = [torch.randn(4, 3, dtype=grad_dtype), torch.tensor([3e38, -3e38], dtype=grad_dtype)]
+    before = [g.clone() for g in grads]
+    assert _all_finite([values, *grads])
+    assert all(torch.equal(g, b) for g, b in zip(grads, before, strict=True))
+    for bad in (float("nan"), float("inf"), float("-inf")):
+        grads[0][2, 1] = bad
+        assert not _all_finite([values, *grads])
+        grads[0][2, 1] = 0.0
+        assert not _all_finite([values.new_tensor([bad, 1.0]), *grads])
+
+
+def test_loss_total_adds_terms_by_their_weights():
+    from pinnkit.train.terms import LossTerms
+
+    eq = torch.tensor(0.3, requires_grad=True)
+    terms = LossTerms(
+        {"eq": eq, "ic": torch.tensor(0.5), "bc": torch.tensor(float("nan"))},
+        {"ic": 2.0, "bc": 0.0},
+    )
+    total = terms.total()
+    assert total.item() == pytest.approx(0.3 + 2 * 0.5)  # the NaN term has weight 0
+    total.backward()
+    assert eq.grad.item() == 1.0
+    assert LossTerms({"eq": eq}, {"eq": 0.0}).total().item() == 0.0
+
+
 @pytest.mark.slow
 def test_compiled_training_follows_the_eager_run():
     """compile=True trains through the compiled mean squares: 30 Adam steps (and 5 L-BFGS)
