@@ -430,6 +430,12 @@ def _torch_compile(method: Callable, batches: Mapping[str, Batch]) -> Callable:
     object and stops compiling one after 8 variants (`torch._dynamo.config.recompile_limit`),
     so without it every `CompiledProblem` of a process would share those 8, and later ones
     would silently run eagerly.
+
+    On CPU the graphs are called through inductor's C++ wrapper (`cpp_wrapper`) rather than
+    its Python one, which allocates the buffers and calls the kernels one Python call at a
+    time: measured side by side in one process (2 threads), the compiled Burgers-example
+    step 3.5-5% faster and KdV 4 x 128 2.5%, for about 1 s more of the first compile (19 s
+    instead of 18 on the example). On CUDA the default wrapper is kept (not measured here).
     """
     import os
     import shutil
@@ -447,7 +453,7 @@ def _torch_compile(method: Callable, batches: Mapping[str, Batch]) -> Callable:
         # Importing inductor warns that torch's own `torch.jit.script_method` is deprecated:
         # nothing a user can act on.
         warnings.filterwarnings("ignore", "`torch.jit.script_method`", DeprecationWarning)
-        return torch.compile(fn)
+        return torch.compile(fn, options={"cpp_wrapper": True} if on_cpu else None)
 
 
 def _buffer_name(region: str, field: str) -> str:
