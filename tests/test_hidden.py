@@ -284,6 +284,29 @@ def test_config_round_trip_and_overrides():
         pk.Config(hidden_terms={"f": 3})
 
 
+def test_output_scale_multiplies_the_network_and_is_checked():
+    problem = _system(pk.Hidden("f"), pk.Hidden("g"))
+
+    def build(**specs):
+        return compile_problem(
+            problem,
+            dtype=torch.float64,
+            generator=torch.Generator().manual_seed(3),
+            hidden_terms=specs,
+        )
+
+    plain, scaled = build(), build(g=pk.HiddenNet(scale=10.0))
+    inputs = torch.rand(5, 3, dtype=torch.float64)
+    assert torch.allclose(scaled.hidden["g"](inputs), 10 * plain.hidden["g"](inputs))
+    assert torch.equal(scaled.hidden["f"](inputs[:, :1]), plain.hidden["f"](inputs[:, :1]))
+    assert "scale=10" in repr(scaled.hidden["g"]) and "scale" not in repr(plain.hidden["g"])
+    config = pk.Config(hidden_terms={"g": pk.HiddenNet(scale=10.0)})
+    assert pk.Config.from_json(config.to_json()) == config
+    for bad in (0, -2.0, float("inf"), "10"):
+        with pytest.raises(ConfigError, match=r"hidden.scale=.* must be a finite number > 0"):
+            pk.HiddenNet(scale=bad)
+
+
 class _Crash(Exception):
     pass
 
