@@ -173,23 +173,24 @@ class AutoEngine(AbstractEngine):
     Cost model: Taylor mode pushes $R$ rows (the value and every partial of the plan's
     downward closure) through the network and back; autograd makes $1 + G$ passes, one
     forward and one double-backward `grad` call for each of the $G$ partials that have
-    children. Measured ms per Adam step (medians of round-robin blocks, one thread of a
-    2-core CPU shared with other jobs at load 4-5, so upper bounds; ratios are what
-    matter; `benchmarks/speed/engines.py`, `engines.json`; taken before Taylor mode's
-    static-row and broadcast-first-layer changes, which made it about a fifth faster eager
-    on KdV and left the choices below unchanged in `benchmarks/speed/versus_deepxde.md`):
+    children. Measured ms per Adam step (medians of round-robin blocks, 2 threads of a quiet
+    2-core CPU; `benchmarks/speed/engines.py`, `engines.json`):
 
     | setting | R | 1 + G | autograd | taylor | taylor / autograd | taylor+compile |
     |---|---|---|---|---|---|---|
-    | kdv (order 3, 4 x 128, 16k points) | 5 | 4 | 1260 | 1108 | 0.88 | 777 |
-    | burgers (order 2, 3 x 20, 2540 points) | 4 | 3 | 9.5 | 10.2 | 1.07 | 5.5 |
-    | burgers_large (4 x 128, 16k points) | 4 | 3 | 626 | 675 | 1.08 | 534 |
-    | poisson_3d (3 inputs, order 2) | 7 | 5 | 68.8 | 75.5 | 1.10 | 54.6 |
-    | advection_3d (4 inputs, order 1) | 5 | 2 | 19.8 | 41.3 | 2.08 | 34.8 |
+    | kdv (order 3, 4 x 128, 16k points) | 5 | 4 | 553 | 392 | 0.71 | 231 |
+    | burgers (order 2, 3 x 20, 2540 points) | 4 | 3 | 6.89 | 7.04 | 1.02 | 4.47 |
+    | burgers_large (4 x 128, 16k points) | 4 | 3 | 270 | 287 | 1.06 | 186 |
+    | poisson_3d (3 inputs, order 2) | 7 | 5 | 31.4 | 30.2 | 0.96 | 18.2 |
+    | advection_3d (4 inputs, order 1) | 5 | 2 | 8.73 | 18.0 | 2.06 | 13.4 |
 
     Rule: Taylor mode when it can propagate through the model and $R \\le 1.25\\,(1 + G)$
     (few inputs, high orders: KdV, Kuramoto-Sivashinsky), autograd otherwise (many inputs,
-    low orders: 3-D Laplacians, first-order transport). torch.func is never picked (2-4x
+    low orders: 3-D Laplacians, first-order transport). It picks the faster engine on four
+    of the five settings; on poisson_3d (R / (1 + G) = 1.4) Taylor mode is now 4% faster
+    and the rule keeps autograd, while on the Burgers settings (1.33) Taylor mode is 2-6%
+    slower: the ratio R / (1 + G) does not separate these near-ties, and moving the
+    threshold would trade one 4-6% miss for another. torch.func is never picked (2-4.6x
     slower than autograd everywhere). Under `compile=True`, Taylor mode whenever the model
     allows: torch.compile cannot compile autograd's double backward, and compiled Taylor
     mode is the fastest variant measured except on first-order problems in many inputs
