@@ -302,7 +302,7 @@ def test_output_scale_multiplies_the_network_and_is_checked():
     assert "scale=10" in repr(scaled.hidden["g"]) and "scale" not in repr(plain.hidden["g"])
     config = pk.Config(hidden_terms={"g": pk.HiddenNet(scale=10.0)})
     assert pk.Config.from_json(config.to_json()) == config
-    for bad in (0, -2.0, float("inf"), "10"):
+    for bad in (0, -2.0, float("inf"), "10", True):
         with pytest.raises(ConfigError, match=r"hidden.scale=.* must be a finite number > 0"):
             pk.HiddenNet(scale=bad)
 

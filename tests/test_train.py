@@ -179,14 +179,21 @@ def test_nan_guard_reads_terms_and_every_gradient_entry():
     assert _nonfinite(bad, [a, b]) == "ic"
 
 
-@pytest.mark.parametrize("grad_dtype", [torch.float32, torch.float64])
-def test_finiteness_check_sees_every_entry_and_changes_no_gradient(grad_dtype):
-    """The fused check (one device and dtype) and the concatenation (float64 gradients
-    beside float32 loss terms) agree, and the fused one's in-place scale by 1 leaves every
-    gradient bit for bit."""
+@pytest.mark.parametrize(
+    ("grad_dtype", "term_dtype"),
+    [
+        (torch.float32, torch.float32),
+        (torch.float64, torch.float64),
+        (torch.float64, torch.float32),
+    ],
+)
+def test_finiteness_check_sees_every_entry_and_changes_no_gradient(grad_dtype, term_dtype):
+    """The fused check (one device and dtype: the first two cases) and the concatenation
+    (float64 gradients beside float32 loss terms) agree, and the fused one's in-place scale
+    by 1 leaves every gradient bit for bit."""
     from pinnkit.train.trainer import _all_finite
 
-    values = torch.tensor([1.0, 2.0])
+    values = torch.tensor([1.0, 2.0], dtype=term_dtype)
     grads = [torch.randn(4, 3, dtype=grad_dtype), torch.tensor([3e38, -3e38], dtype=grad_dtype)]
     before = [g.clone() for g in grads]
     assert _all_finite([values, *grads])

@@ -190,7 +190,7 @@ class AutoEngine(AbstractEngine):
     of the five settings; on poisson_3d (R / (1 + G) = 1.4) Taylor mode is now 4% faster
     and the rule keeps autograd, while on the Burgers settings (1.33) Taylor mode is 2-6%
     slower: the ratio R / (1 + G) does not separate these near-ties, and moving the
-    threshold would trade one 4-6% miss for another. torch.func is never picked (2-4.6x
+    threshold would trade one 4-6% miss for another. torch.func is never picked (2.2-4.8x
     slower than autograd everywhere). Under `compile=True`, Taylor mode whenever the model
     allows: torch.compile cannot compile autograd's double backward, and compiled Taylor
     mode is the fastest variant measured except on first-order problems in many inputs

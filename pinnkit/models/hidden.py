@@ -75,7 +75,10 @@ class HiddenNet:
                 f"hidden: width={self.width} and depth={self.depth} must both be >= 1."
             )
         if not (
-            isinstance(self.scale, int | float) and math.isfinite(self.scale) and self.scale > 0
+            isinstance(self.scale, int | float)
+            and not isinstance(self.scale, bool)
+            and math.isfinite(self.scale)
+            and self.scale > 0
         ):
             raise ConfigError(
                 f"hidden.scale={self.scale!r} must be a finite number > 0: the term's expected "
