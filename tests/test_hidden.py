@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,7 @@ from torch import nn
 import pinnkit as pk
 from pinnkit.compile import compile_problem
 from pinnkit.config import apply_overrides
-from pinnkit.errors import CompileError, ConfigError, ProblemError
+from pinnkit.errors import CompileError, ConfigError, PinnkitWarning, ProblemError
 from pinnkit.load import load_problem_file
 from pinnkit.models import build_model
 from tests.helpers import (
@@ -305,6 +306,34 @@ def test_output_scale_multiplies_the_network_and_is_checked():
     for bad in (0, -2.0, float("inf"), "10", True):
         with pytest.raises(ConfigError, match=r"hidden.scale=.* must be a finite number > 0"):
             pk.HiddenNet(scale=bad)
+
+
+def test_a_large_hidden_output_gets_a_note_naming_a_scale():
+    from pinnkit.train.trainer import Trainer
+
+    def trainer(spec):
+        made = Trainer(_small_fisher(), TINY.replace(hidden=spec))
+        made._batches()  # draws the interior points the note is measured at
+        last = made.compiled.hidden["f"].body[-1]
+        last.weight.data.zero_()
+        last.bias.data.fill_(30.0)  # the body's output: 30 everywhere
+        return made
+
+    plain = trainer(pk.HiddenNet(width=4, depth=1))
+    with pytest.warns(PinnkitWarning, match=r'"f" came out 30 in size.*HiddenNet\(scale=30\)'):
+        plain._note_large_hidden_terms()
+    assert plain.notes and "hidden_terms.f=" in plain.notes[0]
+    scaled = trainer(pk.HiddenNet(width=4, depth=1, scale=8.0))  # output 240, 30x its scale
+    with pytest.warns(
+        PinnkitWarning, match=r"came out 240 in size .*, 30x its network's scale 8.*scale=240\)"
+    ):
+        scaled._note_large_hidden_terms()
+    fine = trainer(pk.HiddenNet(width=4, depth=1, scale=8.0))
+    fine.compiled.hidden["f"].body[-1].bias.data.fill_(1.0)  # output 8: its scale
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fine._note_large_hidden_terms()
+    assert fine.notes == []
 
 
 class _Crash(Exception):

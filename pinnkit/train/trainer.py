@@ -58,6 +58,10 @@ log = logging.getLogger("pinnkit")
 #: Consecutive non-finite steps after which the NaN guard gives up.
 MAX_NAN_RETRIES = 6
 
+#: A Hidden term whose output at the end of training is this many times its network's
+#: `HiddenNet.scale` (RMS over the interior points) gets a note suggesting a scale.
+LARGE_HIDDEN_OUTPUT = 4.0
+
 
 def resolve_device(name: str) -> torch.device:
     """`auto` -> CUDA when available, else CPU; anything else as torch understands it."""
@@ -215,6 +219,7 @@ class Trainer:
         finally:
             bar.close()
         self.elapsed = base + time.perf_counter() - start
+        self._note_large_hidden_terms()
         return self._finish()
 
     def use_points(self, points: Mapping[str, np.ndarray | torch.Tensor | Batch]) -> None:
@@ -430,6 +435,32 @@ class Trainer:
         if note and not any(n.startswith("causal:") for n in self.notes):
             self.notes.append(note)
             warnings.warn(note, PinnkitWarning, stacklevel=2)
+
+    def _note_large_hidden_terms(self) -> None:
+        """Note (and warn about) each Hidden term whose output ended up large for its
+        network's scale: Adam moves each weight by about the learning rate per step, so such
+        a term grows slowly and can stop on a plateau (`HiddenNet.scale`). Measured at the
+        last interior points; the note names the scale to refit with."""
+        hidden = getattr(self.compiled, "hidden", None)
+        if not hidden or self.fixed is None or "interior" not in self.fixed:
+            return
+        with torch.no_grad():
+            values = self.compiled.hidden_values(self.model, self.fixed["interior"].points)
+        for name, (_inputs, output) in values.items():
+            scale = hidden[name].scale
+            size = float(output.square().mean().sqrt())
+            if not size > LARGE_HIDDEN_OUTPUT * scale:
+                continue
+            suggest = f"{float(f'{size:.2g}'):g}"  # two significant digits, no exponent
+            note = (
+                f'hidden: "{name}" came out {size:.3g} in size (RMS over the interior points), '
+                f"{size / scale:.3g}x its network's scale {scale:g}. Adam moves each weight by "
+                "about the learning rate per step, so a term this large trains slowly and can "
+                f"stop on a plateau; refit with HiddenNet(scale={suggest}) "
+                f"(`--set hidden_terms.{name}='{{\"scale\": {suggest}}}'`)."
+            )
+            self.notes.append(note)
+            warnings.warn(note, PinnkitWarning, stacklevel=3)
 
     def _effective_weights(self) -> dict[str, float]:
         """The fixed weights times the balancing weights (when balancing is on)."""
