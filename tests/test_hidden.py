@@ -323,6 +323,9 @@ def test_a_large_hidden_output_gets_a_note_naming_a_scale():
     with pytest.warns(PinnkitWarning, match=r'"f" came out 30 in size.*HiddenNet\(scale=30\)'):
         plain._note_large_hidden_terms()
     assert plain.notes and "hidden_terms.f=" in plain.notes[0]
+    with pytest.warns(PinnkitWarning):
+        plain._note_large_hidden_terms()  # again (trained further): one note per term
+    assert len(plain.notes) == 1
     scaled = trainer(pk.HiddenNet(width=4, depth=1, scale=8.0))  # output 240, 30x its scale
     with pytest.warns(
         PinnkitWarning, match=r"came out 240 in size .*, 30x its network's scale 8.*scale=240\)"

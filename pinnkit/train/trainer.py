@@ -459,6 +459,8 @@ class Trainer:
                 f"stop on a plateau; refit with HiddenNet(scale={suggest}) "
                 f"(`--set hidden_terms.{name}='{{\"scale\": {suggest}}}'`)."
             )
+            # A trainer run again (more steps) keeps one note per term, the newest.
+            self.notes = [n for n in self.notes if not n.startswith(f'hidden: "{name}"')]
             self.notes.append(note)
             warnings.warn(note, PinnkitWarning, stacklevel=3)
 
