@@ -369,6 +369,13 @@ def test_a_large_hidden_output_gets_a_note_naming_a_scale():
         warnings.simplefilter("error")
         fine._note_large_hidden_terms()
     assert fine.notes == []
+    polish_only = Trainer(_small_fisher(), TINY.replace(steps=0))  # as discovery's refits
+    polish_only._batches()
+    polish_only.compiled.hidden["f"].body[-1].bias.data.fill_(30.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        polish_only._note_large_hidden_terms()
+    assert polish_only.notes == []
 
 
 def test_training_updates_the_hidden_network_and_resumes_exactly(tmp_path):

@@ -440,9 +440,13 @@ class Trainer:
         """Note (and warn about) each Hidden term whose output ended up large for its
         network's scale: Adam moves each weight by about the learning rate per step, so such
         a term grows slowly and can stop on a plateau (`HiddenNet.scale`). Measured at the
-        last interior points; the note names the scale to refit with."""
+        last interior points; the note names the scale to refit with. Runs without Adam
+        steps (L-BFGS only, as discovery's refits of a trained run are) get no note: the
+        note is about Adam, and the run they start from had its own."""
         hidden = getattr(self.compiled, "hidden", None)
-        if not hidden or self.fixed is None or "interior" not in self.fixed:
+        if not hidden or self.config.steps == 0 or self.fixed is None:
+            return
+        if "interior" not in self.fixed:
             return
         with torch.no_grad():
             values = self.compiled.hidden_values(self.model, self.fixed["interior"].points)
