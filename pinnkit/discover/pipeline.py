@@ -6,6 +6,8 @@ from __future__ import annotations
 import dataclasses
 import warnings
 
+import sympy as sp
+
 from pinnkit.discover.base import AbstractBackend, display
 from pinnkit.discover.sample import SAMPLES, TRIM, check_terms, sample_hidden
 from pinnkit.discover.select import (
@@ -19,6 +21,7 @@ from pinnkit.discover.select import (
 )
 from pinnkit.discover.substitute import Discovery, Formula, Found
 from pinnkit.errors import DiscoveryError, PinnkitWarning
+from pinnkit.problem import Parameter
 
 __all__ = ["discover"]
 
@@ -45,7 +48,8 @@ def discover(
     substituted and refit with the solution, explains the data and the equations within
     `factor` of the trained network's loss, its misfit to the observations grown by at most
     `threshold` noise units). Terms are found one after another, each written in before
-    the next is judged.
+    the next is judged; every term's constants are reported as refit in the end, with every
+    term a formula.
 
     Arguments:
         run: a `pk.Run` (from `pk.fit` or `pk.Run.load(directory)`).
@@ -91,6 +95,7 @@ def discover(
     batches = physics_batches(run, samples=samples, seed=seed)
     hidden = {h.name: h for h in run.problem.hidden}
     found = {}
+    written: dict[str, sp.Expr] = {}  # the terms written in, constants as Parameters
     current = run
     for k, name in enumerate(names):
         (s,) = sample_hidden(current, terms=[name], samples=samples, seed=seed, trim=trim).values()
@@ -110,10 +115,10 @@ def discover(
         if not last:
             # The next term is discovered with this one written in and the rest refit; that
             # refit is this term's polish.
-            current, written = write_in(
+            current, fitted, written[name] = write_in(
                 current, name, Formula(s.symbols, selection.chosen.expr), iterations=polish
             )
-            selection = dataclasses.replace(selection, polished=written.expr)
+            selection = dataclasses.replace(selection, polished=fitted.expr)
         found[name] = Found(hidden[name], s, front, selection)
         if selection.alternatives:
             others = "; ".join(str(display(a.expr)) for a in selection.alternatives)
@@ -125,6 +130,14 @@ def discover(
                 PinnkitWarning,
                 stacklevel=2,
             )
+    # The last polish refit every written-in constant with every term a formula: report those.
+    final = found[names[-1]].selection.constants if found else {}
+    for name, template in written.items():
+        values = {c: sp.Float(final[c.name]) for c in template.atoms(Parameter) if c.name in final}
+        if values:
+            polished = template.xreplace(values)
+            selection = dataclasses.replace(found[name].selection, polished=polished)
+            found[name] = dataclasses.replace(found[name], selection=selection)
     return Discovery(
         run.problem,
         found,
