@@ -203,6 +203,32 @@ def test_physics_chooses_the_right_formula_when_the_best_fit_is_wrong(planted):
     assert again.alternatives == ()
 
 
+def test_a_choice_that_no_candidate_passes_is_flagged_and_warned(planted):
+    """With only wrong candidates on the front the smallest loss is chosen, and the
+    selection, its description, the export and a warning all say it passed no test."""
+    from pinnkit.discover.base import AbstractBackend
+    from pinnkit.errors import PinnkitWarning
+
+    front = _front([(sp.Float(0.23), 1, 1e-3, 0.0), (sp.Float(0.9) * U**3, 5, 1e-3, 0.0)])
+
+    class Fixed(AbstractBackend):
+        name = "fixed"
+
+        def fit(self, inputs, target, *, seed=0):
+            return front
+
+    with pytest.warns(PinnkitWarning, match='Hidden "f": no candidate formula passed'):
+        found = pk.discover(planted, backend=Fixed(), samples=500, refit=0)
+    selection = found.found["f"].selection
+    assert selection.passed is False
+    assert "no candidate passed" in selection.describe()
+    assert found.to_json()["terms"]["f"]["passed"] is False
+    batches = physics_batches(planted, samples=500, seed=0)
+    samples = sample_hidden(planted, samples=500)["f"]
+    right = _front([(sp.Float(0.23), 1, 1e-3, 0.0), (U - U**2, 5, 1e-5, 1.0)])
+    assert choose(planted, "f", right, samples, batches=batches, refit=0).passed is True
+
+
 def test_alternatives_are_other_passing_forms():
     """Other forms that pass are reported (the best of each form, simplest first), at most
     `limit` more are judged, and the chosen form with a term added is not one."""

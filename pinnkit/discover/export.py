@@ -63,6 +63,7 @@ def discovery_json(found) -> dict:
             "loss": selection.chosen.loss,
             "loss_network": selection.network,
             "refit_iterations": selection.refit,
+            "passed": selection.passed,
             "alternatives": [
                 {
                     "expression": sp.sstr(a.expr),

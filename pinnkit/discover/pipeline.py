@@ -120,6 +120,18 @@ def discover(
             )
             selection = dataclasses.replace(selection, polished=fitted.expr)
         found[name] = Found(hidden[name], s, front, selection)
+        if not selection.passed:
+            best = next(c for c in selection.scored if c.candidate is selection.chosen)
+            warnings.warn(
+                f'Hidden "{name}": no candidate formula passed the choice\'s tests; '
+                f"{display(selection.formula)} is the one with the smallest loss "
+                f"({best.physics / selection.network:.2f}x the trained run's, its misfit "
+                f"{best.excess:+.1f} noise units against <= {selection.threshold:g}): a best "
+                "fit, not a confirmed form. More observations (or a longer window), longer "
+                "training, or a larger search (more terms, PySR's `maxsize`) can help.",
+                PinnkitWarning,
+                stacklevel=2,
+            )
         if selection.alternatives:
             others = "; ".join(str(display(a.expr)) for a in selection.alternatives)
             verb = "passes" if len(selection.alternatives) == 1 else "pass"

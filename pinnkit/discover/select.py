@@ -43,7 +43,7 @@ The rule (also in README.md, "Hidden terms and discovery"):
    `0.977*u - 0.985*u**2`, the round one is simpler and is chosen, its numbers exact.
    Candidates are refit in order; one whose complexity cannot fall below that of the best
    passing candidate so far, whatever its constants (`least_complexity`), is skipped. When
-   none passes: the smallest $L(c)$.
+   none passes: the smallest $L(c)$, flagged (`Selection.passed` False).
 4. **Pruning.** From the chosen formula, additive terms are dropped one at a time (the
    smallest over the samples first, the rest refit to the samples) while the result still
    passes, or explains at least as well, or (when the chosen formula passed) still passes
@@ -263,6 +263,8 @@ class Selection:
         constants: every learned constant of the problem after the final polish, by name:
             the chosen formula's, those of terms written in before it (`write_in`) and the
             problem's own Parameters; empty without a polish.
+        passed: whether the chosen formula passed the tests; False when no candidate did
+            and it is the one with the smallest loss: a best fit, not a confirmed form.
     """
 
     chosen: Candidate
@@ -274,6 +276,7 @@ class Selection:
     polished: sp.Expr | None = None
     alternatives: tuple[Scored, ...] = ()
     constants: Mapping[str, float] = dataclasses.field(default_factory=dict)
+    passed: bool = True
 
     @property
     def formula(self) -> sp.Expr:
@@ -314,6 +317,11 @@ class Selection:
             f"misfit growth <= {self.threshold:g} noise units"
         ]
         lines.append(f"chosen, constants refit: {display(self.formula)}")
+        if not self.passed:
+            lines.append(
+                "no candidate passed: chosen for the smallest loss, a best fit rather than "
+                "a confirmed form"
+            )
         if self.alternatives:
             lines.append(
                 "also passing (the data do not single out the chosen form; it is the "
@@ -678,6 +686,7 @@ def choose(
         return prunes_to(s, current, network, factor, floor, threshold)
 
     chosen = _prune(current, samples, judge, scored, keep)
+    passed = keep(next(s for s in reversed(scored) if s.candidate is chosen))
     alternatives = _alternatives(chosen, candidates, scored, judge, ok, alternatives)
     polished, constants = None, {}
     if refit and polish > refit and (chosen.expr.atoms(sp.Float) or run.compiled.parameters_raw):
@@ -695,6 +704,7 @@ def choose(
         polished,
         alternatives,
         constants,
+        passed,
     )
 
 
