@@ -254,21 +254,40 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.DEBUG if args.debug else logging.WARNING, format="pinnkit: %(message)s"
     )
+    left = False
     try:
         _check_launch(args.command)
-        return args.handler(args)
+        code = args.handler(args)
     except PinnkitError as err:
         if args.debug:
             raise
         kind = type(err).__name__
         print(f"{kind}: {err}", file=sys.stderr)
-        return 2 if isinstance(err, ValueError) else 1
+        code = 2 if isinstance(err, ValueError) else 1
     except KeyboardInterrupt:
         print("stopped; continue with `pinnkit fit --resume RUN_DIR`", file=sys.stderr)
-        return 130
+        code = 130
     finally:
         if "pinnkit.train.distributed" in sys.modules:  # only a fit can have joined a group
-            sys.modules["pinnkit.train.distributed"].leave()
+            left = sys.modules["pinnkit.train.distributed"].leave()
+    if left:
+        _exit_rank(code)
+    return code
+
+
+def _exit_rank(code: int) -> None:
+    """End a torchrun rank now, its output flushed, without the interpreter's teardown.
+
+    With the process group destroyed and every file written, torch's gloo teardown at
+    interpreter exit can still abort the process ("terminate called without an active
+    exception", no Python frame left: 3 and 1 of 20 two-process launches under CPU load);
+    torchrun then reports the run failed and kills the other ranks, rank 0 included,
+    possibly while it writes. `os._exit` skips that teardown.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    logging.shutdown()
+    os._exit(code)
 
 
 def _check_launch(command: str) -> None:

@@ -116,6 +116,34 @@ def test_other_commands_refuse_to_run_under_torchrun(monkeypatch, capsys):
     assert "runs in one process" in capsys.readouterr().err
 
 
+def test_a_rank_that_left_its_process_group_ends_through_os_exit(monkeypatch, capsys):
+    """After destroying its process group a torchrun rank ends with `os._exit` and the
+    command's exit code, its output flushed first: torch's gloo teardown at interpreter exit
+    can abort the process (4 of 40 two-process launches under load), and torchrun then
+    kills the other ranks. Without a group, `main` returns as usual."""
+    import pinnkit.cli as cli
+    import pinnkit.train.distributed as distributed
+
+    class Exited(Exception):
+        pass
+
+    calls = []
+
+    def exit_now(code):
+        calls.append(("exit", code))
+        raise Exited
+
+    monkeypatch.setattr(distributed, "leave", lambda: True)
+    monkeypatch.setattr(cli.os, "_exit", exit_now)
+    monkeypatch.setattr(cli.logging, "shutdown", lambda: calls.append(("logging",)))
+    with pytest.raises(Exited):
+        cli.main(["problems"])
+    assert calls == [("logging",), ("exit", 0)]
+    assert "fisher_hidden" in capsys.readouterr().out
+    monkeypatch.setattr(distributed, "leave", lambda: False)
+    assert cli.main(["problems"]) == 0
+
+
 def test_resume_with_another_number_of_processes_is_a_config_error(tmp_path):
     config = pk.Config(
         steps=4,

@@ -336,9 +336,12 @@ class World:
             )
 
 
-def leave() -> None:
-    """Shut the process group down, if one is running (the CLI calls this on exit)."""
+def leave() -> bool:
+    """Shut the process group down, if one is running (the CLI calls this on exit);
+    whether one was."""
     import torch.distributed as dist
 
     if dist.is_available() and dist.is_initialized():
         dist.destroy_process_group()
+        return True
+    return False
