@@ -1,4 +1,4 @@
-"""Lotka-Volterra with both interaction terms unknown, learned from 50 noisy observations.
+"""Lotka-Volterra with both interaction terms unknown, learned from both species at 50 noisy times.
 
     u' = 1.3 u + p(u, v),  v' = -1.8 v + q(u, v),  t in [0, 6],  u(0) = 0.44, v(0) = 4.6
     p, q unknown (true p = -0.9 u v, q = 0.8 u v)
