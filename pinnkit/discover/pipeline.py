@@ -16,6 +16,7 @@ from pinnkit.discover.select import (
     POLISH,
     REFIT,
     choose,
+    fill_constants,
     physics_batches,
     write_in,
 )
@@ -143,13 +144,11 @@ def discover(
                 stacklevel=2,
             )
     # The last polish refit every written-in constant with every term a formula: report those.
-    final = found[names[-1]].selection.constants if found else {}
-    for name, template in written.items():
-        values = {c: sp.Float(final[c.name]) for c in template.atoms(Parameter) if c.name in final}
-        if values:
-            polished = template.xreplace(values)
-            selection = dataclasses.replace(found[name].selection, polished=polished)
-            found[name] = dataclasses.replace(found[name], selection=selection)
+    final = found[names[-1]].selection.constants  # empty when that polish did not run
+    for name, template in written.items() if final else ():
+        polished = fill_constants(template, template.atoms(Parameter), final)
+        selection = dataclasses.replace(found[name].selection, polished=polished)
+        found[name] = dataclasses.replace(found[name], selection=selection)
     return Discovery(
         run.problem,
         found,

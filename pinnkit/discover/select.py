@@ -525,9 +525,14 @@ def _refit(run, name: str, formula, iterations: int):
     return trainer, expr, constants
 
 
-def _fitted(trainer, expr: sp.Expr, constants) -> sp.Expr:
-    values = trainer.compiled.parameter_values()
-    return expr.xreplace({c: sp.Float(float(values[c.name].detach())) for c in constants})
+def _learned(trainer) -> dict[str, float]:
+    """Every learned constant of a trainer's compiled problem, by name."""
+    return {k: float(v.detach()) for k, v in trainer.compiled.parameter_values().items()}
+
+
+def fill_constants(expr: sp.Expr, constants, values: Mapping[str, float]) -> sp.Expr:
+    """`expr` with each Parameter of `constants` replaced by its value in `values`."""
+    return expr.xreplace({c: sp.Float(values[c.name]) for c in constants})
 
 
 def refit_loss(
@@ -567,10 +572,10 @@ def _refit_constants(
         # A non-finite L-BFGS step rolls back to the warm start (the trainer snapshots it when
         # there are no Adam steps), so a candidate that blows up is judged where it started.
         trainer.run()
-        values = {k: float(v.detach()) for k, v in trainer.compiled.parameter_values().items()}
+        values = _learned(trainer)
         return (
             measure(trainer.compiled, trainer.model, batches),
-            _fitted(trainer, expr, constants),
+            fill_constants(expr, constants, values),
             values,
         )
     except (CompileError, ProblemError, TrainingError):
@@ -596,7 +601,8 @@ def write_in(run, name: str, formula, *, iterations: int):
         summary={},
         directory=None,
     )
-    return refit, Formula(formula.symbols, _fitted(trainer, expr, constants)), expr
+    fitted = fill_constants(expr, constants, _learned(trainer))
+    return refit, Formula(formula.symbols, fitted), expr
 
 
 def fit_constants(expr: sp.Expr, samples) -> Candidate:
