@@ -122,6 +122,11 @@ class Config:
     - `log_every`, `eval_every`, `checkpoint_every`: steps between metrics lines, error
       evaluations against the reference, and checkpoints.
     - `progress`: show a progress bar (default True).
+    - `retain_memory`: while training on the CPU under Linux (glibc), keep the memory freed
+      between steps in the process instead of handing it back to the system and faulting it
+      in again every step (default True; `pinnkit.train.host_memory`). It is handed back
+      when training ends. Off, or when the `MALLOC_*_` variables, `GLIBC_TUNABLES` or an
+      allocator in `LD_PRELOAD` set the allocator, glibc's defaults apply.
     """
 
     steps: int = 10_000
@@ -149,8 +154,15 @@ class Config:
     eval_every: int = 1000
     checkpoint_every: int = 1000
     progress: bool = True
+    retain_memory: bool = True
 
     def __post_init__(self):
+        for name in ("compile", "exact_initial", "progress", "retain_memory"):
+            value = getattr(self, name)
+            if not isinstance(value, bool):
+                raise ConfigError(
+                    f"{name}={value!r}: expected true or false, e.g. `--set {name}=false`."
+                )
         if self.dtype not in ("float32", "float64"):
             raise ConfigError(
                 f"dtype={self.dtype!r}: choose `float32` or `float64`."

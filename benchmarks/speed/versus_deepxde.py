@@ -22,7 +22,11 @@ DeepXDE's `Model._train_step` with its per-iteration batch fetch, pinnkit's
 `Trainer._adam_step` (residuals, backward, NaN guard, Adam). Periodic logging of either loop is
 not included. Blocks of iterations go round robin (DeepXDE, then each pinnkit engine) so
 machine drift cancels; the ratio is the median over rounds of pinnkit's block time over
-DeepXDE's block time of the same round. Peak memory is `torch.cuda.max_memory_allocated` above
+DeepXDE's block time of the same round. Each block starts with one untimed iteration and runs
+with the host allocator as the tool's own loop has it: pinnkit's `Trainer.run` keeps freed
+memory in the process (`pinnkit.train.host_memory`; the memory children below too), DeepXDE
+has glibc's defaults. `host_memory.py` beside this script measures what that setting does
+for each tool, DeepXDE included. Peak memory is `torch.cuda.max_memory_allocated` above
 what was allocated before the steps (CUDA), or on CPU the peak resident set of a fresh child
 process per tool above what it held after setting up and warming up (freed heap returned to
 the system first with `malloc_trim`; the peak reset through /proc/self/clear_refs; Linux). Matmul
@@ -49,6 +53,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import contextlib
 import ctypes
 import dataclasses
 import json
@@ -72,7 +77,7 @@ import torch  # noqa: E402
 import pinnkit as pk  # noqa: E402
 from pinnkit.compile.engine import ENGINES  # noqa: E402
 from pinnkit.runs import predict_points  # noqa: E402
-from pinnkit.train import Trainer  # noqa: E402
+from pinnkit.train import Trainer, host_memory  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -392,6 +397,15 @@ def _memory_mib() -> dict[str, float]:
     return out
 
 
+def own_allocator(label: str, device: str):
+    """The host allocator as the tool's own training loop has it: pinnkit's `Trainer.run`
+    keeps freed memory in the process (`pinnkit.train.host_memory`), DeepXDE leaves glibc's
+    defaults (restored, and the retained heap handed back, when a pinnkit block ends)."""
+    if label == "deepxde":
+        return contextlib.nullcontext(False)
+    return host_memory.retained(device)
+
+
 def cpu_memory_child(
     tool: str, setting_name: str, variant: dict, threads: int, steps: int, warmup: int, payload
 ) -> dict:
@@ -410,18 +424,19 @@ def cpu_memory_child(
     else:
         points, weights = payload
         step = pinnkit_trainer(setting, variant, "cpu", points, weights)._adam_step
-    for _ in range(warmup):
-        step()
-    # Hand freed heap back to the OS, so the resident set is what is live now and the steps
-    # below grow it again to their own peak.
-    ctypes.CDLL("libc.so.6").malloc_trim(0)
-    setup_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    with open("/proc/self/clear_refs", "w") as handle:
-        handle.write("5")  # resets VmHWM to the current resident set
-    base = _memory_mib()["VmRSS"]
-    for _ in range(steps):
-        step()
-    peak = _memory_mib()["VmHWM"]
+    with own_allocator(tool, "cpu"):
+        for _ in range(warmup):
+            step()
+        # Hand freed heap back to the OS, so the resident set is what is live now and the
+        # steps below grow it again to their own peak.
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+        setup_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+        with open("/proc/self/clear_refs", "w") as handle:
+            handle.write("5")  # resets VmHWM to the current resident set
+        base = _memory_mib()["VmRSS"]
+        for _ in range(steps):
+            step()
+        peak = _memory_mib()["VmHWM"]
     return {
         "rss_after_setup_mib": base,
         "training_peak_mib": peak - base,
@@ -488,7 +503,9 @@ def compare_setting(setting: Setting, args) -> dict:
     steps = args.steps or setting.steps
     for _ in range(args.blocks):
         for label, tool in tools.items():
-            seconds[label].append(time_block(tool["step"], steps, args.device))
+            with own_allocator(label, args.device):
+                tool["step"]()  # untimed: grows a retained heap back to the step's peak
+                seconds[label].append(time_block(tool["step"], steps, args.device))
     rows = {}
     base = seconds["deepxde"]
     for label, values in seconds.items():
@@ -783,7 +800,9 @@ def markdown(out: dict) -> str:
         lines += [
             "",
             "Runs (each setting's ratios are medians over rounds within a process, then "
-            "over processes):",
+            "over processes; each tool's blocks with the host allocator its own loop has: "
+            "pinnkit keeps freed memory in the process, DeepXDE has glibc's defaults, see "
+            "host_memory.md):",
             "",
         ]
         for name, result in per["settings"].items():

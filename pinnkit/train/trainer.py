@@ -44,7 +44,7 @@ from pinnkit.runs import (
     truncate_metrics,
     write_json,
 )
-from pinnkit.train import adam
+from pinnkit.train import adam, host_memory
 from pinnkit.train.adaptive import RARSampler
 from pinnkit.train.distributed import World, rank_generator
 from pinnkit.train.sampling import Sampler
@@ -203,6 +203,14 @@ class Trainer:
         start = time.perf_counter()
         base = self.elapsed
         bar = self._progress_bar()
+        with host_memory.retained(self.device, enabled=self.config.retain_memory):
+            self._train(bar, base, start)
+        self.elapsed = base + time.perf_counter() - start
+        self._note_large_hidden_terms()
+        return self._finish()
+
+    def _train(self, bar, base: float, start: float) -> None:
+        """The Adam steps, then the L-BFGS polish, from wherever the run stands."""
         try:
             while self.step < self.config.steps:
                 block = min(
@@ -218,9 +226,6 @@ class Trainer:
                 self._polish(bar, base, start)
         finally:
             bar.close()
-        self.elapsed = base + time.perf_counter() - start
-        self._note_large_hidden_terms()
-        return self._finish()
 
     def use_points(self, points: Mapping[str, np.ndarray | torch.Tensor | Batch]) -> None:
         """Train the Adam phase on given collocation points instead of sampled ones.
