@@ -25,8 +25,10 @@ machine drift cancels; the ratio is the median over rounds of pinnkit's block ti
 DeepXDE's block time of the same round. Each block starts with one untimed iteration and runs
 with the host allocator as the tool's own loop has it: pinnkit's `Trainer.run` keeps freed
 memory in the process (`pinnkit.train.host_memory`; the memory children below too), DeepXDE
-has glibc's defaults. `host_memory.py` beside this script measures what that setting does
-for each tool, DeepXDE included. Peak memory is `torch.cuda.max_memory_allocated` above
+has glibc's defaults. A `deepxde+retained` row runs DeepXDE's iterations with pinnkit's
+allocator, and each pinnkit row also gives its ratio to that row ("ratio, same allocator"):
+what the arithmetic does apart from the allocator (`host_memory.py` beside this script
+measures the setting in fresh processes per tool). Peak memory is `torch.cuda.max_memory_allocated` above
 what was allocated before the steps (CUDA), or on CPU the peak resident set of a fresh child
 process per tool above what it held after setting up and warming up (freed heap returned to
 the system first with `malloc_trim`; the peak reset through /proc/self/clear_refs; Linux). Matmul
@@ -110,6 +112,9 @@ SETTINGS = {
 #: Per-iteration ratio targets of issue 5 (pinnkit seconds / DeepXDE seconds).
 TARGETS = {"cpu": {"burgers": 0.5, "burgers_large": 0.33, "kdv": 0.33}, "cuda": 0.2}
 TIME_TO_TARGET_RATIO = 0.33
+#: DeepXDE's iterations run with pinnkit's host allocator (`own_allocator`): the row that
+#: separates what the allocator gives from what the arithmetic does.
+RETAINED = "deepxde+retained"
 
 
 # -- the two sides of one setting ---------------------------------------------------------
@@ -403,7 +408,7 @@ def own_allocator(label: str, device: str):
     defaults (restored, and the retained heap handed back, when a pinnkit block ends)."""
     if label == "deepxde":
         return contextlib.nullcontext(False)
-    return host_memory.retained(device)
+    return host_memory.retained(device)  # pinnkit, and DeepXDE as RETAINED
 
 
 def cpu_memory_child(
@@ -418,7 +423,7 @@ def cpu_memory_child(
     """
     torch.set_num_threads(threads)
     setting = SETTINGS[setting_name]
-    if tool == "deepxde":
+    if tool.startswith("deepxde"):
         model = deepxde_model(setting, payload, "cpu")
         step = lambda: deepxde_step(model)  # noqa: E731
     else:
@@ -476,6 +481,8 @@ def compare_setting(setting: Setting, args) -> dict:
     initial = {"deepxde": deepxde_loss_terms(setting, model, names)}
     tools: dict[str, dict] = {"deepxde": {"step": lambda: deepxde_step(model)}}
     time_block(tools["deepxde"]["step"], args.warmup, args.device)
+    if host_memory.why_not(args.device) is None:  # DeepXDE with pinnkit's host allocator
+        tools[RETAINED] = tools["deepxde"]
     failures = {}
     for label, variant in variants().items():
         if args.engines and label.split("+")[0] not in args.engines:
@@ -496,7 +503,7 @@ def compare_setting(setting: Setting, args) -> dict:
         }
     initial_gap = max(relative_gap(initial["deepxde"], v) for v in initial.values())
     after = {"deepxde": deepxde_loss_terms(setting, model, names)}
-    after.update({k: pinnkit_loss_terms(t["trainer"]) for k, t in tools.items() if k != "deepxde"})
+    after.update({k: pinnkit_loss_terms(t["trainer"]) for k, t in tools.items() if "trainer" in t})
     totals_after = {k: sum(v.values()) for k, v in after.items()}
 
     seconds = {label: [] for label in tools}
@@ -516,10 +523,13 @@ def compare_setting(setting: Setting, args) -> dict:
             "ms_max": 1e3 * max(values),
             "ratio_to_deepxde": statistics.median(ratios),
         }
+        if RETAINED in seconds and not label.startswith("deepxde"):
+            same = [v / d for v, d in zip(values, seconds[RETAINED])]
+            rows[label]["ratio_to_deepxde_retained"] = statistics.median(same)
 
     peak = matmul_peak(args.device)
     for label, tool in tools.items():
-        if "compile" in tool.get("variant", {}):
+        if "compile" in tool.get("variant", {}) or label == RETAINED:
             continue  # the counter does not see inside compiled graphs; same maths as eager
         flops = matmul_flops(tool["step"])
         rate = flops / (rows[label]["ms_per_iteration"] / 1e3)
@@ -533,7 +543,7 @@ def compare_setting(setting: Setting, args) -> dict:
         if args.device.startswith("cuda"):
             rows[label]["peak_mib"] = cuda_peak_bytes(tool["step"], args.memory_steps) / 2**20
         elif not args.no_memory:
-            payload = args.seed if label == "deepxde" else (points, weights)
+            payload = args.seed if label.startswith("deepxde") else (points, weights)
             tool_name, variant = label.split("[")[0], tool.get("variant", {})
             try:
                 rows[label].update(
@@ -587,6 +597,10 @@ def compare_in_processes(setting: Setting, args) -> dict:
         runs = [r["rows"][label] for r in results if label in r["rows"]]
         row["process_ratios"] = [r["ratio_to_deepxde"] for r in runs]
         row["ratio_to_deepxde"] = statistics.median(row["process_ratios"])
+        if "ratio_to_deepxde_retained" in row:
+            same = [r["ratio_to_deepxde_retained"] for r in runs]
+            row["process_ratios_retained"] = same
+            row["ratio_to_deepxde_retained"] = statistics.median(same)
         row["ms_per_iteration"] = statistics.median(r["ms_per_iteration"] for r in runs)
         row["ms_min"] = min(r["ms_min"] for r in runs)
         row["ms_max"] = max(r["ms_max"] for r in runs)
@@ -771,14 +785,15 @@ def markdown(out: dict) -> str:
             + ("quiet" if env["quiet_machine"] else "**shared (not quiet): preliminary**")
             + f"; load average at start {env['load_average'][0]:.2f}.",
             "",
-            "| setting | tool | ms / iteration | ratio to DeepXDE | target | matmul GFLOP/s "
-            "| of matmul peak | peak memory MiB |",
-            "|---|---|---|---|---|---|---|---|",
+            "| setting | tool | ms / iteration | ratio to DeepXDE | target | ratio, same "
+            "allocator | matmul GFLOP/s | of matmul peak | peak memory MiB |",
+            "|---|---|---|---|---|---|---|---|---|",
         ]
         for name, result in per["settings"].items():
             target = TARGETS[kind] if kind == "cuda" else TARGETS["cpu"][name]
             for label, row in result["rows"].items():
-                is_deepxde = label == "deepxde"
+                is_deepxde = label.startswith("deepxde")
+                same = row.get("ratio_to_deepxde_retained")
                 memory = row.get("peak_mib")
                 if "training_peak_mib" in row:
                     memory = f"{row['training_peak_mib']:.1f} ({row['rss_after_setup_mib']:.0f})"
@@ -789,7 +804,7 @@ def markdown(out: dict) -> str:
                     f"| {name} | {label} | {row['ms_per_iteration']:.2f} | "
                     f"{row['ratio_to_deepxde']:.2f} | "
                     + ("" if is_deepxde else f"<= {target} ({met})")
-                    + " | "
+                    + f" | {'' if same is None else f'{same:.2f}'} | "
                     + (
                         f"{row['matmul_gflops']:.2f} | {100 * row['fraction_of_matmul_peak']:.1f}%"
                         if "matmul_gflops" in row
@@ -802,7 +817,8 @@ def markdown(out: dict) -> str:
             "Runs (each setting's ratios are medians over rounds within a process, then "
             "over processes; each tool's blocks with the host allocator its own loop has: "
             "pinnkit keeps freed memory in the process, DeepXDE has glibc's defaults, see "
-            "host_memory.md):",
+            f"host_memory.md; `{RETAINED}` is DeepXDE with pinnkit's allocator, and 'ratio, "
+            "same allocator' pinnkit's time over that row's):",
             "",
         ]
         for name, result in per["settings"].items():
