@@ -40,6 +40,7 @@ import torch
 from torch import Tensor, nn
 
 from pinnkit.compile._activations import activation_derivatives, sin_derivatives
+from pinnkit.compile._linear import linear
 from pinnkit.compile.engine import AbstractEngine
 from pinnkit.compile.plan import DerivativePlan, Partial
 from pinnkit.errors import ConfigError
@@ -224,6 +225,7 @@ NARROW = 4
 def _linear(z: Jet, weight: Tensor, bias: Tensor | None) -> Jet:
     """One matmul for every tangent row; the bias shifts the value only. (Stacking value and
     tangents into one matmul measured no faster under torch.compile, and copies in eager.)
+    Large float32 products on the CPU go through oneDNN (`pinnkit.compile._linear`).
 
     A narrow layer (at most `NARROW` outputs: a PINN's output layer) is a broadcast product
     and a sum: as a matmul its backward is an outer product, (rows x 1) @ (1 x width), that
@@ -233,8 +235,7 @@ def _linear(z: Jet, weight: Tensor, bias: Tensor | None) -> Jet:
         value = (z.value.unsqueeze(-2) * weight).sum(-1)
         value = value + bias if bias is not None else value
         return Jet(value, (z.tangents.unsqueeze(-2) * weight).sum(-1), z.rows)
-    value = nn.functional.linear(z.value, weight, bias)
-    return Jet(value, z.tangents @ weight.t(), z.rows)
+    return Jet(linear(z.value, weight, bias), linear(z.tangents, weight), z.rows)
 
 
 def _sequential(net: nn.Sequential, z: Jet, schedule: Schedule, where: str) -> Jet:
