@@ -35,6 +35,19 @@ def test_the_op_passes_torchs_custom_op_checks():
     torch.library.opcheck(torch.ops.pinnkit.linear.default, (x_, weight))
 
 
+def test_flop_counters_count_the_op_as_f_linear():
+    from torch.utils.flop_counter import FlopCounterMode
+
+    x_ = torch.randn(2, 300, 16, requires_grad=True)
+    weight = torch.randn(8, 16, requires_grad=True)
+    counts = []
+    for fn in (_linear._onednn_linear, torch.nn.functional.linear):
+        with FlopCounterMode(display=False) as counter:
+            fn(x_, weight).sum().backward()
+        counts.append(counter.get_total_flops())
+    assert counts[0] == counts[1] == 3 * 2 * 600 * 16 * 8  # forward, and two in backward
+
+
 def test_the_op_is_f_linear_to_float32_round_off():
     x_ = torch.randn(5000, 64, dtype=torch.float64)
     weight = torch.randn(32, 64, dtype=torch.float64)

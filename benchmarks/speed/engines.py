@@ -17,9 +17,11 @@ Settings (fixed training points, as DeepXDE's examples use):
   four derivatives).
 
 Blocks of steps go round robin over the engines, so machine drift cancels; the figure is the
-median over blocks. The machine this runs on may be shared: the load average before and
-after is recorded, and figures taken while it was shared are upper bounds. Writes a
-Markdown table to stdout and JSON to `benchmarks/speed/engines.json`.
+median over blocks. The steps run with the host allocator as `Trainer.run` has it (freed
+memory kept in the process: `pinnkit.train.host_memory`). The machine this runs on may be
+shared: the load average before and after is recorded, and figures taken while it was shared
+are upper bounds. Writes a Markdown table to stdout and JSON to
+`benchmarks/speed/engines.json`.
 
     OMP_NUM_THREADS=2 python benchmarks/speed/engines.py --threads 2 [--blocks 7] \\
         [--steps 20] [--settings burgers,kdv] [--no-compile]
@@ -41,7 +43,7 @@ import torch
 import pinnkit as pk
 from pinnkit.cli import bundled_problems
 from pinnkit.load import load_problem_file
-from pinnkit.train import Trainer
+from pinnkit.train import Trainer, host_memory
 
 VARIANTS = {
     "autograd": {"engine": "autograd"},
@@ -132,26 +134,8 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     variants = [v for v in args.variants.split(",") if not (args.no_compile and "compile" in v)]
     load_before = os.getloadavg()
-    rows = []
-    for name in args.settings.split(","):
-        problem, config = SETTINGS[name]()
-        config = config.replace(progress=False, device=args.device)
-        trainers, compile_s = {}, {}
-        for label in variants:
-            trainers[label] = Trainer(problem, config.replace(**VARIANTS[label]))
-            start = time.perf_counter()
-            time_block(trainers[label], 1)  # compiles, for the compiled variant
-            compile_s[label] = time.perf_counter() - start
-            time_block(trainers[label], args.warmup)
-        times: dict[str, list[float]] = {label: [] for label in variants}
-        for _ in range(args.blocks):
-            for label, trainer in trainers.items():
-                times[label].append(time_block(trainer, args.steps))
-        row = {"setting": name, "first_step_s": compile_s}
-        row.update({f"{label}_ms": 1e3 * statistics.median(times[label]) for label in variants})
-        row["auto_picks"] = _auto_choice(problem, config)
-        rows.append(row)
-        print(name, {k: round(v, 2) for k, v in row.items() if k.endswith("_ms")}, flush=True)
+    with host_memory.retained(args.device):  # the host allocator as `Trainer.run` has it
+        rows = _measure(args, variants)
     load_after = os.getloadavg()
     print()
     print("| setting | " + " | ".join(f"{v} ms/step" for v in variants) + " | auto picks |")
@@ -174,6 +158,31 @@ def main() -> None:
         "rows": rows,
     }
     args.out.write_text(json.dumps(out, indent=2) + "\n")
+
+
+def _measure(args, variants: list[str]) -> list[dict]:
+    """One row per setting: the first step's seconds and the median ms per step."""
+    rows = []
+    for name in args.settings.split(","):
+        problem, config = SETTINGS[name]()
+        config = config.replace(progress=False, device=args.device)
+        trainers, compile_s = {}, {}
+        for label in variants:
+            trainers[label] = Trainer(problem, config.replace(**VARIANTS[label]))
+            start = time.perf_counter()
+            time_block(trainers[label], 1)  # compiles, for the compiled variant
+            compile_s[label] = time.perf_counter() - start
+            time_block(trainers[label], args.warmup)
+        times: dict[str, list[float]] = {label: [] for label in variants}
+        for _ in range(args.blocks):
+            for label, trainer in trainers.items():
+                times[label].append(time_block(trainer, args.steps))
+        row = {"setting": name, "first_step_s": compile_s}
+        row.update({f"{label}_ms": 1e3 * statistics.median(times[label]) for label in variants})
+        row["auto_picks"] = _auto_choice(problem, config)
+        rows.append(row)
+        print(name, {k: round(v, 2) for k, v in row.items() if k.endswith("_ms")}, flush=True)
+    return rows
 
 
 def _auto_choice(problem: pk.Problem, config: pk.Config) -> str:

@@ -22,16 +22,17 @@ DeepXDE's `Model._train_step` with its per-iteration batch fetch, pinnkit's
 `Trainer._adam_step` (residuals, backward, NaN guard, Adam). Periodic logging of either loop is
 not included. Blocks of iterations go round robin (DeepXDE, then each pinnkit engine) so
 machine drift cancels; the ratio is the median over rounds of pinnkit's block time over
-DeepXDE's block time of the same round. Each block starts with one untimed iteration and runs
-with the host allocator as the tool's own loop has it: pinnkit's `Trainer.run` keeps freed
-memory in the process (`pinnkit.train.host_memory`; the memory children below too), DeepXDE
-has glibc's defaults. A `deepxde+retained` row runs DeepXDE's iterations with pinnkit's
-allocator, and each pinnkit row also gives its ratio to that row ("ratio, same allocator"):
-what the arithmetic does apart from the allocator (`host_memory.py` beside this script
-measures the setting in fresh processes per tool). Peak memory is `torch.cuda.max_memory_allocated` above
-what was allocated before the steps (CUDA), or on CPU the peak resident set of a fresh child
-process per tool above what it held after setting up and warming up (freed heap returned to
-the system first with `malloc_trim`; the peak reset through /proc/self/clear_refs; Linux). Matmul
+DeepXDE's block time of the same round. Each block starts with one untimed iteration and
+runs with the host allocator as the tool's own loop has it: pinnkit's `Trainer.run` keeps
+freed memory in the process (`pinnkit.train.host_memory`; the memory children below too),
+DeepXDE has glibc's defaults. A `deepxde+retained` row runs DeepXDE's iterations with
+pinnkit's allocator, and each pinnkit row also gives its ratio to that row ("ratio, same
+allocator"): what the arithmetic does apart from the allocator (`host_memory.py` beside this
+script measures the setting in fresh processes per tool). Peak memory is
+`torch.cuda.max_memory_allocated` above what was allocated before the steps (CUDA), or on
+CPU the peak resident set of a fresh child process per tool above what it held after setting
+up and warming up (freed heap returned to the system first with `malloc_trim`; the peak
+reset through /proc/self/clear_refs; Linux). Matmul
 throughput counts the matmul FLOPs of one iteration (torch.utils.flop_counter's formulas), divides
 them by the measured seconds per iteration and by the rate of a large float32 matmul on the same
 device.

@@ -10,15 +10,19 @@ call is as fast or faster (at 32 x 32 x 1000, 1.45x), so smaller products keep `
 
 The oneDNN product is a custom op (`pinnkit::linear`) so that `torch.compile` calls it as
 one kernel and autograd has its gradient: the input's through the same kernel, the
-weight's through one `mm` (a short, wide product that MKL runs well). float32 only; other
+weight's through one `mm` (a short, wide product that MKL runs well); torch's
+`FlopCounterMode` counts it as `mm` would. float32 only; other
 dtypes, CUDA, and torch builds without oneDNN take `F.linear`.
 """
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import Tensor
 from torch.nn import functional
+from torch.utils.flop_counter import register_flop_formula
 
 __all__ = ["linear", "uses_onednn"]
 
@@ -55,6 +59,12 @@ def _backward(ctx, grad: Tensor):
 
 
 _onednn_linear.register_autograd(_backward, setup_context=_setup_context)
+
+
+@register_flop_formula(torch.ops.pinnkit.linear)
+def _flops(x_shape, weight_shape, *args, out_shape=None, **kwargs) -> int:
+    """Its FLOPs for torch's `FlopCounterMode`: 2 per multiply-add, as `mm` counts."""
+    return 2 * math.prod(x_shape[:-1]) * x_shape[-1] * weight_shape[0]
 
 
 def uses_onednn(x: Tensor, weight: Tensor) -> bool:
