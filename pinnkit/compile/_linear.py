@@ -5,14 +5,14 @@ tens of thousands (every point, times every tangent row). On the 2-core AMD EPYC
 this project is measured on, torch's `F.linear` (MKL's sgemm) ran those at 100-140
 GFLOP/s and oneDNN's matmul (`torch.ops.mkldnn._linear_pointwise`, the kernel inductor uses
 for frozen inference graphs) at 150-175; at 128 x 128 x 16000 the call took 0.66 of MKL's
-time, at 4 x 128 KdV's whole compiled step about 0.88. Below about 1e7 multiply-adds MKL's
+time, at 4 x 128 KdV's whole compiled step about 0.86. Below about 1e7 multiply-adds MKL's
 call is as fast or faster (at 32 x 32 x 1000, 1.45x), so smaller products keep `F.linear`.
 
 The oneDNN product is a custom op (`pinnkit::linear`) so that `torch.compile` calls it as
 one kernel and autograd has its gradient: the input's through the same kernel, the
 weight's through one `mm` (a short, wide product that MKL runs well); torch's
-`FlopCounterMode` counts it as `mm` would. float32 only; other
-dtypes, CUDA, and torch builds without oneDNN take `F.linear`.
+`FlopCounterMode` counts it as `mm` would. float32 only; other dtypes, CUDA, and torch
+builds without oneDNN take `F.linear`.
 """
 
 from __future__ import annotations
