@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
-import ctypes
 import json
 import multiprocessing
 import os
@@ -71,10 +70,7 @@ def process_child(setting_name: str, tool: str, retain: bool, threads: int, args
             raise RuntimeError(f"host_memory.retained did not apply: {host_memory.why_not('cpu')}")
         for _ in range(args["warmup"]):
             step()
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-        with open("/proc/self/clear_refs", "w") as handle:
-            handle.write("5")  # resets VmHWM to the current resident set
-        before = vd._memory_mib()["VmRSS"]
+        before = vd.reset_peak()
         seconds, faults = [], []
         for _ in range(args["blocks"]):
             start = _faults()

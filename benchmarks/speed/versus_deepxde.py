@@ -403,6 +403,15 @@ def _memory_mib() -> dict[str, float]:
     return out
 
 
+def reset_peak() -> float:
+    """Hand freed heap back to the OS and reset the resident-set peak (Linux): returns the
+    resident set (MiB) now, what is live, which the steps that follow grow to their peak."""
+    ctypes.CDLL("libc.so.6").malloc_trim(0)
+    with open("/proc/self/clear_refs", "w") as handle:
+        handle.write("5")  # resets VmHWM to the current resident set
+    return _memory_mib()["VmRSS"]
+
+
 def own_allocator(label: str, device: str):
     """The host allocator as the tool's own training loop has it: pinnkit's `Trainer.run`
     keeps freed memory in the process (`pinnkit.train.host_memory`), DeepXDE leaves glibc's
@@ -433,13 +442,8 @@ def cpu_memory_child(
     with own_allocator(tool, "cpu"):
         for _ in range(warmup):
             step()
-        # Hand freed heap back to the OS, so the resident set is what is live now and the
-        # steps below grow it again to their own peak.
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
         setup_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-        with open("/proc/self/clear_refs", "w") as handle:
-            handle.write("5")  # resets VmHWM to the current resident set
-        base = _memory_mib()["VmRSS"]
+        base = reset_peak()
         for _ in range(steps):
             step()
         peak = _memory_mib()["VmHWM"]
