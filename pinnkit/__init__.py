@@ -1,12 +1,29 @@
 """pinnkit: physics-informed neural networks from SymPy problem files.
 
-The public API is re-exported here; see README.md for a first fit.
+The public API is re-exported here; see README.md for a first fit and docs/ for the rest.
 """
 
 from importlib.metadata import PackageNotFoundError, version
 
 from pinnkit import reference
-from pinnkit.config import LBFGS, Adam, Config, Sampling, apply_overrides
+from pinnkit.build import build
+from pinnkit.compile import compile_problem
+from pinnkit.config import (
+    LBFGS,
+    MLP,
+    RAR,
+    Adam,
+    Balance,
+    Causal,
+    Config,
+    Fourier,
+    Gaussians,
+    HiddenNet,
+    Lagrangian,
+    Sampling,
+    apply_overrides,
+)
+from pinnkit.discover import Discovery, discover
 from pinnkit.domain import (
     AbstractDomain,
     Box,
@@ -25,8 +42,6 @@ from pinnkit.errors import (
     ProblemError,
     TrainingError,
 )
-from pinnkit.models import MLP, Fourier, Gaussians, HiddenNet
-from pinnkit.models.lagrangian import Lagrangian
 from pinnkit.problem import (
     Boundary,
     Condition,
@@ -41,6 +56,9 @@ from pinnkit.problem import (
     Problem,
     Robin,
 )
+from pinnkit.problem.file import load_problem_file
+from pinnkit.runs import Run
+from pinnkit.train import fit, resume
 
 try:
     __version__ = version("pinnkit")
@@ -85,16 +103,16 @@ __all__ = [
     "Problem",
     "Robin",
     "__version__",
+    "Run",
+    "fit",
+    "resume",
+    "build",
+    "compile_problem",
+    "load_problem_file",
+    "apply_overrides",
+    "Causal",
+    "Balance",
+    "RAR",
+    "discover",
+    "Discovery",
 ]
-
-from pinnkit.compile import compile_problem  # noqa: E402
-from pinnkit.discover import Discovery, discover  # noqa: E402
-from pinnkit.load import load_problem_file  # noqa: E402
-from pinnkit.runs import Run  # noqa: E402
-from pinnkit.train import fit, resume  # noqa: E402
-from pinnkit.train.adaptive import RAR  # noqa: E402
-from pinnkit.train.weighting import Balance, Causal  # noqa: E402
-
-__all__ += ["Run", "fit", "resume", "compile_problem", "load_problem_file", "apply_overrides"]
-__all__ += ["Causal", "Balance", "RAR"]
-__all__ += ["discover", "Discovery"]

@@ -60,16 +60,19 @@ def _overrides(args) -> list[str]:
         value = getattr(args, flag, None)
         if value is not None:
             out.append(f"{flag}={value}" if flag in ("steps", "seed") else f'{flag}="{value}"')
+    if getattr(args, "tensorboard", False):
+        out.append("tensorboard=true")
     return out
 
 
 def _cmd_fit(args) -> int:
     from pinnkit.config import Config, apply_overrides
-    from pinnkit.load import load_problem_file
+    from pinnkit.problem.file import load_problem_file
     from pinnkit.train import World, fit, resume
 
     if args.resume:
-        if args.file or args.set or args.seed is not None or args.dtype or args.device:
+        changed = args.set or args.seed is not None or args.dtype or args.device
+        if args.file or changed or args.tensorboard:
             raise ConfigError(
                 "--resume continues a run exactly as it was configured; only --steps may "
                 f"change. Fix: `pinnkit fit --resume {args.resume}` (optionally `--steps N`)."
@@ -115,36 +118,17 @@ def _cmd_fit(args) -> int:
 
 
 def _cmd_check(args) -> int:
-    from pinnkit.compile import compile_problem
+    from pinnkit.build import build
     from pinnkit.config import Config, apply_overrides
-    from pinnkit.load import load_problem_file
+    from pinnkit.problem.file import load_problem_file
 
     path = resolve_problem_path(args.file)
     problem, config, _ = load_problem_file(path)
     config = apply_overrides(config or Config(), args.set or [])
-    if config.lagrangian is not None:
-        import torch
-
-        compiled, _ = config.lagrangian.build(
-            problem, config, torch.Generator(), dtype=torch.float32
-        )
-        model = None
-    else:
-        import torch
-
-        from pinnkit.models import build_model
-
-        compiled = compile_problem(
-            problem,
-            engine=config.engine,
-            hidden=config.hidden,
-            hidden_terms=config.hidden_terms,
-            compile=config.compile,
-        )
-        model = build_model(problem, config, torch.Generator())  # for the engine choice
+    built = build(problem, config.replace(device="cpu"))  # the model decides the engines
     print(problem.describe())
     print()
-    print(compiled.describe(model) if model is not None else compiled.describe())
+    print(built.residuals.describe(built.model))
     print()
     print(f"config: {config.to_json()}")
     return 0
@@ -214,6 +198,11 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--resume", metavar="RUN_DIR", help="continue a stopped run")
     fit.add_argument("--no-plot", action="store_true", help="do not write figures")
     fit.add_argument("--quiet", action="store_true", help="no progress bar")
+    fit.add_argument(
+        "--tensorboard",
+        action="store_true",
+        help="also write TensorBoard event files to RUN_DIR/tensorboard (needs `tensorboard`)",
+    )
     fit.set_defaults(handler=_cmd_fit)
 
     check = sub.add_parser(

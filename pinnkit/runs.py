@@ -19,10 +19,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from pinnkit.compile import CompiledProblem
+from pinnkit.build import build
+from pinnkit.compile import AbstractResiduals
 from pinnkit.config import Config
-from pinnkit.errors import ConfigError, ProblemError
+from pinnkit.errors import ConfigError, ProblemError, TrainingError
 from pinnkit.problem import Problem
+from pinnkit.problem.file import load_problem_file
 
 __all__ = [
     "Run",
@@ -193,7 +195,7 @@ class Run:
         problem: Problem,
         config: Config,
         model: nn.Module,
-        compiled: CompiledProblem,
+        compiled: AbstractResiduals,
         summary: dict,
         directory: Path | None,
     ):
@@ -256,10 +258,41 @@ class Run:
 
     @classmethod
     def load(cls, directory: str | os.PathLike, *, device: str = "cpu") -> Run:
-        """Load a run directory written by `pinnkit fit` (its `problem.py` is executed)."""
-        from pinnkit.train.trainer import restore_run
+        """Load a run directory written by `pinnkit fit`, with the model as last
+        checkpointed (its `problem.py` is executed).
 
-        return restore_run(Path(directory), device=device)
+        **Raises**
+
+        `ProblemError` when the directory keeps no problem file; `TrainingError` when it
+        has no checkpoint yet.
+        """
+        directory = Path(directory)
+        problem, config = load_run_problem(directory)
+        config = config.replace(device=device, progress=False)
+        built = build(problem, config)
+        state = load_checkpoint(directory, map_location=built.device)
+        if state is None:
+            raise TrainingError(f"{directory}: no checkpoint yet; nothing to load.")
+        built.model.load_state_dict(state["model"])
+        built.residuals.load_state_dict(state["compiled"])
+        summary_path = directory / SUMMARY
+        summary = (
+            json.loads(summary_path.read_text())
+            if summary_path.exists()
+            else {
+                "steps": int(state["step"]),
+                "loss_terms": json.loads(state["last_terms"]),
+                "rel_l2": json.loads(state["last_rel_l2"]),
+            }
+        )
+        return cls(
+            problem=problem,
+            config=config,
+            model=built.model,
+            compiled=built.residuals,
+            summary=summary,
+            directory=directory,
+        )
 
     def __repr__(self) -> str:
         parts = [f"steps={self.summary.get('steps')}"]
@@ -303,6 +336,34 @@ def read_config(directory: Path) -> Config:
             "before it was set up). Fix: start a new run with `pinnkit fit FILE`."
         )
     return Config.from_json(path.read_text())
+
+
+def load_run_problem(directory: Path) -> tuple[Problem, Config]:
+    """The problem (from the run's saved `problem.py`) and config of a run directory.
+
+    The saved copy runs as if it were the original file (`origin.json`), so paths it builds
+    from `__file__` resolve as they did.
+
+    **Raises**
+
+    `ProblemError` when the run keeps no `problem.py` (a run started from Python);
+    `ConfigError` when it has no `config.json`.
+    """
+    config = read_config(directory)
+    source_path = directory / PROBLEM_SOURCE
+    if not source_path.exists():
+        raise ProblemError(
+            f"{directory}: no {PROBLEM_SOURCE}, so the problem cannot be rebuilt. Runs started "
+            "from Python keep no problem file: use `pk.resume(problem, directory)` instead."
+        )
+    original = (
+        json.loads((directory / "origin.json").read_text()).get("file")
+        if (directory / "origin.json").exists()
+        else None
+    )
+    module_file = original if original and Path(original).exists() else source_path
+    problem, _, _ = load_problem_file(source_path, module_file=module_file)
+    return problem, config
 
 
 def write_json(path: Path, data: Any) -> None:

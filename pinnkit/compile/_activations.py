@@ -12,6 +12,8 @@ from collections.abc import Callable
 import torch
 from torch import Tensor, nn
 
+from pinnkit.models.mlp import Sine
+
 __all__ = ["activation_derivatives", "sin_derivatives"]
 
 
@@ -87,11 +89,9 @@ def _softplus_derivatives(z: Tensor, n: int, beta: float) -> list[Tensor]:
 
 def activation_derivatives(module: nn.Module) -> Callable[[Tensor, int], list[Tensor]] | None:
     """Derivatives function of an activation module, or None when it is not one we know."""
-    from pinnkit.models.mlp import _Sine
-
     if isinstance(module, nn.Tanh):
         return _tanh_derivatives
-    if isinstance(module, _Sine):
+    if isinstance(module, Sine):
         return sin_derivatives
     if isinstance(module, nn.Sigmoid):
         return _sigmoid_derivatives

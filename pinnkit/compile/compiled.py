@@ -1,50 +1,37 @@
-"""`compile_problem`: a validated `Problem` -> a `CompiledProblem` that maps (model, points)
-to named residual tensors.
+"""`CompiledProblem`: a problem's residuals as torch, evaluated group by group.
 
 Residuals are grouped by the region their points come from (interior, each boundary part,
 the initial slice, each data set); each group has one derivative plan and one generated
-function, so shared derivatives are computed once per batch. Each `Hidden` term becomes a
-small network (a submodule under `hidden`), called by the generated code on the values of
-its arguments; its arguments' derivatives are part of the group's plan.
+function, so shared derivatives are computed once per batch. Each `Hidden` term is a small
+network (a submodule under `hidden`), called by the generated code on the values of its
+arguments; its arguments' derivatives are part of the group's plan. `compile_problem`
+(`pinnkit.compile.compiler`) builds it.
 """
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
-import sympy as sp
 import torch
 from torch import Tensor, nn
 
-from pinnkit.compile.codegen import generate, uses_hidden
-from pinnkit.compile.engine import AbstractEngine, AutoEngine, make_engine
-from pinnkit.compile.hidden import HiddenTerm, describe_hidden_terms, hidden_term
-from pinnkit.compile.plan import DerivativePlan, Partial, build_plan
-from pinnkit.errors import CompileError, ConfigError, did_you_mean
-from pinnkit.models.hidden import HiddenNet
-from pinnkit.problem import Condition, Normal, Parameter, Problem
+from pinnkit.compile.base import AbstractResiduals, Batch
+from pinnkit.compile.auto import AutoEngine
+from pinnkit.compile.engine import AbstractEngine
+from pinnkit.compile.hidden import HiddenTerm, describe_hidden_terms
+from pinnkit.compile.plan import DerivativePlan, Partial
+from pinnkit.config import HiddenNet
+from pinnkit.errors import ConfigError
+from pinnkit.problem import Condition, Problem
 
-__all__ = ["Batch", "CompiledProblem", "compile_problem", "learned_constants", "constant_values"]
-
-
-@dataclass(frozen=True)
-class Batch:
-    """Points of one region as tensors: `points` (batch, n_coords), `normals` or None."""
-
-    points: Tensor
-    normals: Tensor | None = None
-
-    def to(self, device=None, dtype=None) -> Batch:
-        normals = None if self.normals is None else self.normals.to(device=device, dtype=dtype)
-        return Batch(self.points.to(device=device, dtype=dtype), normals)
+__all__ = ["CompiledProblem", "Group", "COMPILE_NEEDS_TAYLOR", "NO_CXX"]
 
 
 @dataclass(frozen=True, eq=False)
-class _Group:
+class Group:
     """Residuals evaluated on the points of one region."""
 
     region: str
@@ -59,7 +46,7 @@ class _Group:
     hidden: bool = False  # whether `fn` applies Hidden terms (and takes `_hidden` last)
 
 
-class CompiledProblem(nn.Module):
+class CompiledProblem(AbstractResiduals):
     """A problem's residuals as torch: `residuals(model, batches) -> {term: (batch,) tensor}`.
 
     `Parameter`s are `nn.Parameter`s of this module (under `parameters_raw`; a Parameter
@@ -71,33 +58,29 @@ class CompiledProblem(nn.Module):
     `hidden_terms` maps each Hidden name to a `HiddenTerm`: its applications, and per input
     a readable label (`u`, `u_x`, `x`), the SymPy argument and the normalisation range.
 
-    Build it with `compile_problem`.
+    Build it with `pinnkit.compile.compile_problem`.
     """
 
     def __init__(
         self,
         problem: Problem,
-        groups: list[_Group],
+        groups: list[Group],
         engine: AbstractEngine,
         dtype,
         *,
         hidden: Mapping[str, nn.Module] | None = None,
         hidden_terms: Mapping[str, HiddenTerm] | None = None,
         hidden_specs: Mapping[str, HiddenNet] | None = None,
-        hidden_inputs: _Group | None = None,
+        hidden_inputs: Group | None = None,
         compile: bool = False,
     ):
-        super().__init__()
-        self.problem = problem
+        super().__init__(problem, dtype, hidden=hidden, hidden_terms=hidden_terms)
         self.groups = groups
         self.engine = engine
         self.compile = compile
         self._compiled: dict[str, Callable] = {}  # method name -> its torch.compile
-        self.hidden = nn.ModuleDict(dict(hidden or {}))
-        self.hidden_terms: dict[str, HiddenTerm] = dict(hidden_terms or {})
         self._hidden_specs = dict(hidden_specs or {})
         self._hidden_inputs = hidden_inputs
-        self.parameters_raw = learned_constants(problem, dtype)
         for g in groups:
             if g.kind == "data":
                 for f, values in g.targets.items():
@@ -124,9 +107,9 @@ class CompiledProblem(nn.Module):
                 return g.periodic.on
         return region
 
-    def parameter_values(self) -> dict[str, Tensor]:
-        """Current values of the learned constants (log-parametrised ones exponentiated)."""
-        return constant_values(self.parameters_raw, self.problem)
+    @property
+    def engine_name(self) -> str:
+        return self.engine.name
 
     def data_batches(self) -> dict[str, Batch]:
         """The fixed observation points of each data set, on this module's device and dtype."""
@@ -314,7 +297,7 @@ class CompiledProblem(nn.Module):
             return batch.normals[:, key]
         return params[key]
 
-    def _data_residual(self, g: _Group, values) -> Tensor:
+    def _data_residual(self, g: Group, values) -> Tensor:
         zero = (0,) * len(self.problem.coords)
         parts = [
             values[Partial(f, zero)] - getattr(self, _buffer_name(g.region, f)) for f in g.targets
@@ -363,23 +346,6 @@ class CompiledProblem(nn.Module):
             list(self.hidden_terms.values()), self._hidden_specs, self.problem.coords
         )
         return "\n".join(lines)
-
-
-def learned_constants(problem: Problem, dtype: torch.dtype) -> nn.ParameterDict:
-    """One `nn.Parameter` per `pk.Parameter` of the problem, at its initial value (the
-    logarithm of it for `log=True`)."""
-    return nn.ParameterDict(
-        {
-            p.name: nn.Parameter(torch.tensor(math.log(p.init) if p.log else p.init, dtype=dtype))
-            for p in problem.parameters
-        }
-    )
-
-
-def constant_values(raw: nn.ParameterDict, problem: Problem) -> dict[str, Tensor]:
-    """The learned constants' values from their raw parameters (`learned_constants`)."""
-    log = {p.name: p.log for p in problem.parameters}
-    return {k: (torch.exp(v) if log[k] else v) for k, v in raw.items()}
 
 
 def _stacked_call(module: nn.Module) -> Callable:
@@ -458,172 +424,3 @@ def _torch_compile(method: Callable, batches: Mapping[str, Batch]) -> Callable:
 
 def _buffer_name(region: str, field: str) -> str:
     return "target_" + "".join(ch if ch.isalnum() else "_" for ch in region) + "_" + field
-
-
-def compile_problem(
-    problem: Problem,
-    *,
-    dtype: torch.dtype = torch.float32,
-    engine: str = "auto",
-    extra_ops: Mapping[type, Callable] | None = None,
-    hidden: HiddenNet | None = None,
-    hidden_terms: Mapping[str, HiddenNet] | None = None,
-    generator: torch.Generator | None = None,
-    compile: bool = False,
-) -> CompiledProblem:
-    """Compile a `Problem` into a `CompiledProblem`.
-
-    **Arguments**
-
-    - `problem`: a validated `Problem`.
-    - `dtype`: dtype of the learned constants, data targets and Hidden networks
-      (`torch.float32` default).
-    - `engine`: derivative engine, `"auto"` (chosen per region and model, see
-      `pinnkit.compile.engine.AutoEngine`), `"autograd"`, `"func"` or `"taylor"`.
-    - `extra_ops`: `{sympy_function_class: torch_callable}` for functions pinnkit does not
-      know, e.g. `{sympy.besselj: my_besselj}`.
-    - `hidden`: network spec of every Hidden term (default `HiddenNet()`: 2 x 32 tanh).
-    - `hidden_terms`: per-name specs overriding `hidden` (`{"f": HiddenNet(width=64)}`).
-    - `generator`: draws the Hidden networks' initial weights, in order of appearance
-      (default: a fresh generator seeded with 0). Unused without Hidden terms.
-    - `compile`: run `residuals` through `torch.compile` (default False). The first call
-      compiles (tens of seconds on CPU, a C++ compiler needed) and each new batch size
-      compiles again; then a step is faster, most with the Taylor engine, whose residuals
-      are one forward graph (autograd's double backward does not compile as a whole).
-
-    **Raises**
-
-    `CompileError` for an expression with no torch mapping (it names the node and this hook)
-    or a Hidden name torch cannot use as a submodule name; `ConfigError` for a name in
-    `hidden_terms` that is not a Hidden term of the problem.
-    """
-    if not isinstance(problem, Problem):
-        raise CompileError(f"compile_problem: expected a Problem, found {type(problem).__name__}.")
-    engine_impl = make_engine(engine, compile=compile)
-    if compile and engine not in ("auto", "taylor"):
-        raise ConfigError(f"{COMPILE_NEEDS_TAYLOR} Found engine={engine!r}.")
-    coords, fields = problem.coords, problem.fields
-    regions: dict[str, list[tuple[str, sp.Expr]]] = {}
-    for eq in problem.equations:
-        regions.setdefault("interior", []).append((eq.name, eq.residual))
-    periodic_groups = []
-    for cond in problem.conditions:
-        if cond.periodic is None:
-            regions.setdefault(cond.on, []).append((cond.name, cond.expr))
-        elif not cond.exact:
-            periodic_groups.append(cond)
-
-    groups = []
-    for region, items in regions.items():
-        groups.append(_compile_group(region, "sample", items, problem, extra_ops))
-    for cond in periodic_groups:
-        axis = coords.index(cond.periodic)
-        extra = []
-        for f in cond.fields:
-            for k in range(cond.order + 1):
-                orders = [0] * len(coords)
-                orders[axis] = k
-                extra.append(Partial(str(f.func), tuple(orders)))
-        plan, _, _ = build_plan([], coords=coords, fields=fields, extra=extra)
-        region = "periodic:" + cond.periodic.name
-        groups.append(_Group(region, "sample", (cond.name,), plan, (), None, "", periodic=cond))
-    for data in problem.data:
-        extra = [Partial(f, (0,) * len(coords)) for f in data.values]
-        plan, _, _ = build_plan([], coords=coords, fields=fields, extra=extra)
-        groups.append(
-            _Group(
-                "data:" + data.name,
-                "data",
-                (data.name,),
-                plan,
-                (),
-                None,
-                "",
-                targets=dict(data.values),
-            )
-        )
-    terms = {h.name: hidden_term(problem, h) for h in problem.hidden}
-    specs = _hidden_specs(problem, hidden, hidden_terms)
-    if generator is None and terms:
-        generator = torch.Generator().manual_seed(0)
-    modules = {}
-    for name, term in terms.items():
-        if hasattr(nn.ModuleDict(), name):
-            raise CompileError(
-                f'Hidden "{name}": torch reserves this name on module containers. '
-                f'Fix: rename it, e.g. `pk.Hidden("{name}_h")`.'
-            )
-        lo, hi = zip(*(i.bounds for i in term.inputs))
-        modules[name] = specs[name].build(lo, hi, generator, dtype=dtype)
-    inputs_group = None
-    if terms:
-        items = [
-            (f'"{name}" input {label}', arg)
-            for name, term in terms.items()
-            for app in term.applications
-            for label, arg in zip(term.labels, app.args)
-        ]
-        inputs_group = _compile_group("hidden inputs", "hidden", items, problem, extra_ops)
-    return CompiledProblem(
-        problem,
-        groups,
-        engine_impl,
-        dtype,
-        hidden=modules,
-        hidden_terms=terms,
-        hidden_specs=specs,
-        hidden_inputs=inputs_group,
-        compile=compile,
-    )
-
-
-def _hidden_specs(problem, default, by_name) -> dict[str, HiddenNet]:
-    names = [h.name for h in problem.hidden]
-    by_name = dict(by_name or {})
-    unknown = sorted(set(by_name) - set(names))
-    if unknown:
-        raise ConfigError(
-            f"hidden_terms: {unknown[0]!r} is not a Hidden term of the problem; its Hidden "
-            f"terms are {names}.{did_you_mean(unknown[0], names)} Fix: key the specs by a "
-            'Hidden name, e.g. `hidden_terms={"f": pk.HiddenNet(width=16)}`.'
-        )
-    return {name: by_name.get(name, default or HiddenNet()) for name in names}
-
-
-def _compile_group(region, kind, items, problem: Problem, extra_ops) -> _Group:
-    names = [n for n, _ in items]
-    plan, rewritten, symbols = build_plan(
-        [e for _, e in items], coords=problem.coords, fields=problem.fields
-    )
-    inputs: list[tuple] = []
-    input_symbols: list[sp.Symbol] = []
-    labels: list[str] = []
-    for partial, sym in symbols.items():
-        inputs.append(("partial", partial))
-        input_symbols.append(sym)
-        labels.append(plan.label(partial))
-    free = set().union(*(e.free_symbols for e in rewritten)) if rewritten else set()
-    for i, c in enumerate(problem.coords):
-        if c in free:
-            inputs.append(("coord", i))
-            input_symbols.append(c)
-            labels.append(c.name)
-    for s in sorted(free, key=str):
-        if isinstance(s, Normal):
-            inputs.append(("normal", problem.coords.index(s.coord)))
-            input_symbols.append(s)
-            labels.append(s.name)
-        elif isinstance(s, Parameter):
-            inputs.append(("param", s.name))
-            input_symbols.append(s)
-            labels.append(s.name)
-    fn, source = generate(
-        rewritten,
-        input_symbols,
-        where=[f'"{n}"' for n in names],
-        extra_ops=extra_ops,
-        function_name="residuals_" + "".join(ch if ch.isalnum() else "_" for ch in region),
-        labels=labels,
-    )
-    hidden = any(uses_hidden(e) for e in rewritten)
-    return _Group(region, kind, tuple(names), plan, tuple(inputs), fn, source, hidden=hidden)

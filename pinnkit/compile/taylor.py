@@ -44,6 +44,8 @@ from pinnkit.compile._linear import linear
 from pinnkit.compile.engine import AbstractEngine
 from pinnkit.compile.plan import DerivativePlan, Partial
 from pinnkit.errors import ConfigError
+from pinnkit.models.constraints import ExactInitial
+from pinnkit.models.field import FieldModel
 
 __all__ = ["TaylorEngine", "UnsupportedModule", "supports_taylor"]
 
@@ -364,9 +366,6 @@ def _nested_derivative(fn, points: Tensor, directions: list[int]) -> Tensor:
 def _propagate(model: nn.Module, points: Tensor, schedule: Schedule, where: str, rows: int) -> Jet:
     """The jet of `model` at `points`, with tangents on the first `rows` of them (expanded
     to every one of them: a model without activations keeps them broadcast)."""
-    from pinnkit.models import FieldModel
-    from pinnkit.models.constraints import ExactInitial
-
     if isinstance(model, ExactInitial):
         if rows != len(points):
             raise AssertionError("value-only rows through ExactInitial; a bug in pinnkit")
@@ -380,9 +379,6 @@ def _propagate(model: nn.Module, points: Tensor, schedule: Schedule, where: str,
 
 def supports_taylor(model: nn.Module) -> str | None:
     """None when the Taylor engine can propagate through `model`, else why not."""
-    from pinnkit.models import FieldModel
-    from pinnkit.models.constraints import ExactInitial
-
     def check(module, where):
         if isinstance(module, ExactInitial):
             return check(module.inner, f"{where}.inner")
@@ -435,8 +431,6 @@ class TaylorEngine(AbstractEngine):
         one each per region, and no point carries a tangent its plan does not need. (With
         an `exact_initial` model, whose jet keeps values and tangents together, the
         value-only jobs make a plain forward pass of their own.)"""
-        from pinnkit.models.constraints import ExactInitial
-
         keep_apart = isinstance(model, ExactInitial)
         out: list = [None] * len(jobs)
         for step in self._passes(tuple(plan for _, plan in jobs), keep_apart):
@@ -464,8 +458,6 @@ class TaylorEngine(AbstractEngine):
         return out
 
     def prepare(self, model, plans):
-        from pinnkit.models.constraints import ExactInitial
-
         self._passes(tuple(plans), isinstance(model, ExactInitial))
 
     def _passes(self, plans: tuple[DerivativePlan, ...], keep_apart: bool) -> list[_Pass]:

@@ -7,18 +7,8 @@ Its parts: `sampling` (`Sample`, unit-cube draws), `base` (`AbstractDomain`), `s
 and the disk) and `spacetime` (`TimeInterval`, `SpaceTime`); all importable from here.
 """
 
-# The private helpers (`_x as _x`) were importable from the former single-file module and
-# still are; they are not part of the public API.
-from pinnkit.domain.base import _EQ_RTOL as _EQ_RTOL
 from pinnkit.domain.base import AbstractDomain
-from pinnkit.domain.base import _number as _number
-from pinnkit.domain.base import _symbol as _symbol
-from pinnkit.domain.base import _text as _text
 from pinnkit.domain.sampling import METHODS, Sample
-from pinnkit.domain.sampling import _allocate as _allocate
-from pinnkit.domain.sampling import _fill as _fill
-from pinnkit.domain.sampling import _unit as _unit
-from pinnkit.domain.shapes import _ALIASES as _ALIASES
 from pinnkit.domain.shapes import (
     AbstractBox,
     Box,
@@ -26,8 +16,6 @@ from pinnkit.domain.shapes import (
     Interval,
     Rectangle,
 )
-from pinnkit.domain.shapes import _check_axes as _check_axes
-from pinnkit.domain.shapes import _make_box as _make_box
 from pinnkit.domain.spacetime import SpaceTime, TimeInterval
 
 __all__ = [

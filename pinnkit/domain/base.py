@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 import numpy as np
 import sympy as sp
@@ -17,11 +16,7 @@ import sympy as sp
 from pinnkit.domain.sampling import METHODS, Sample, _unit
 from pinnkit.errors import ProblemError, did_you_mean
 
-if TYPE_CHECKING:
-    from pinnkit.domain.shapes import AbstractBox
-    from pinnkit.domain.spacetime import SpaceTime, TimeInterval
-
-__all__ = ["AbstractDomain"]
+__all__ = ["AbstractDomain", "unsupported_product"]
 
 # `Eq(x, v)` names a face when |v - face| <= _EQ_RTOL * max(1, |face|): floats written by hand
 # (0.1 + 0.2) differ from the exact face value in the last bits, never by more.
@@ -123,28 +118,6 @@ class AbstractDomain(abc.ABC):
 
     def __hash__(self) -> int:
         return hash((type(self).__name__, self._key()))
-
-    def __mul__(self, other: TimeInterval) -> SpaceTime | AbstractBox:
-        """`space * TimeInterval(t, 0, 1)` is a `SpaceTime`; `Interval * Interval` a box.
-
-        **Raises**
-
-        - `ProblemError`: for any other product (time first, two times, a disk with an interval).
-        """
-        # The product builds subclasses, whose modules import this one.
-        from pinnkit.domain.shapes import AbstractBox, _make_box
-        from pinnkit.domain.spacetime import SpaceTime, TimeInterval
-
-        if isinstance(other, TimeInterval) and not isinstance(self, (TimeInterval, SpaceTime)):
-            return SpaceTime(self, other)
-        if isinstance(self, AbstractBox) and isinstance(other, AbstractBox):
-            return _make_box(self._axes + other._axes, f"{self!r} * {other!r}")
-        raise ProblemError(
-            f"{self!r} * {other!r}: this product is not supported. Expected a space domain "
-            f"times a `TimeInterval`, or a product of intervals and boxes (axis-aligned). "
-            f"Fix: write `space * TimeInterval(t, 0, 1)` with space first, e.g. "
-            f"`Interval(x, 0, 1) * TimeInterval(t, 0, 1)`."
-        )
 
     def sample(
         self, region: str, n: int, rng: np.random.Generator, *, method: str = "uniform"
@@ -389,3 +362,13 @@ class AbstractDomain(abc.ABC):
             f"{where}: `{text}` is not on the boundary. Boundary parts are: "
             f'{self._parts_text()}. Fix: use one of them, e.g. `on="{example}"`.'
         )
+
+
+def unsupported_product(left: AbstractDomain, right: object) -> ProblemError:
+    """The error for `left * right` when no domain class defines that product."""
+    return ProblemError(
+        f"{left!r} * {right!r}: this product is not supported. Expected a space domain "
+        f"times a `TimeInterval`, or a product of intervals and boxes (axis-aligned). "
+        f"Fix: write `space * TimeInterval(t, 0, 1)` with space first, e.g. "
+        f"`Interval(x, 0, 1) * TimeInterval(t, 0, 1)`."
+    )

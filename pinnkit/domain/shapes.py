@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from pinnkit.domain.base import AbstractDomain, _number, _symbol, _text
+from pinnkit.domain.base import AbstractDomain, _number, _symbol, _text, unsupported_product
 from pinnkit.domain.sampling import _allocate, _fill
 from pinnkit.errors import ProblemError
 
@@ -47,6 +47,23 @@ class AbstractBox(AbstractDomain):
     @property
     def regions(self) -> tuple[str, ...]:
         return ("interior", "boundary", *self._faces())
+
+    def __mul__(self, other: object) -> AbstractBox:
+        """`Interval * Interval` (or any boxes) is the box of their axes; `box * time` is left
+        to `TimeInterval` (a `SpaceTime`).
+
+        **Raises**
+
+        `ProblemError` for any other product.
+        """
+        if isinstance(other, AbstractBox):
+            return _make_box(self._axes + other._axes, f"{self!r} * {other!r}")
+        if isinstance(other, AbstractDomain) and other.time is not None and not other.space_coords:
+            return NotImplemented  # a time interval: `TimeInterval.__rmul__` builds space x time
+        raise unsupported_product(self, other)
+
+    def __rmul__(self, other: object) -> AbstractBox:
+        raise unsupported_product(other, self)
 
     def _key(self) -> tuple:
         return self._axes
@@ -267,6 +284,17 @@ class Disk(AbstractDomain):
     @property
     def regions(self) -> tuple[str, ...]:
         return ("interior", "boundary")
+
+    def __mul__(self, other: object) -> AbstractDomain:
+        """`disk * time` is left to `TimeInterval` (a `SpaceTime`); nothing else is defined.
+
+        **Raises**
+
+        `ProblemError` for any other product.
+        """
+        if isinstance(other, AbstractDomain) and other.time is not None and not other.space_coords:
+            return NotImplemented  # a time interval: `TimeInterval.__rmul__` builds space x time
+        raise unsupported_product(self, other)
 
     def _key(self) -> tuple:
         return (self._x, self._y, self._center, self._radius)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from pinnkit.domain.base import AbstractDomain, _text
+from pinnkit.domain.base import AbstractDomain, _text, unsupported_product
 from pinnkit.domain.shapes import _check_axes
 from pinnkit.errors import ProblemError
 
@@ -55,6 +55,26 @@ class TimeInterval(AbstractDomain):
     @property
     def regions(self) -> tuple[str, ...]:
         return ("interior", "initial", "final")
+
+    def __mul__(self, other: object) -> SpaceTime:
+        """Time comes last: `time * space` is refused.
+
+        **Raises**
+
+        `ProblemError` always (`space * TimeInterval(t, 0, 1)` is the product).
+        """
+        raise unsupported_product(self, other)
+
+    def __rmul__(self, space: object) -> SpaceTime:
+        """`space * TimeInterval(t, 0, 1)` is a `SpaceTime`.
+
+        **Raises**
+
+        `ProblemError` when `space` is not a space domain (time, space-time, not a domain).
+        """
+        if not isinstance(space, AbstractDomain) or isinstance(space, (TimeInterval, SpaceTime)):
+            raise unsupported_product(space, self)
+        return SpaceTime(space, self)
 
     def _key(self) -> tuple:
         return (self._t, self._t0, self._t1)
@@ -145,6 +165,15 @@ class SpaceTime(AbstractDomain):
     @property
     def regions(self) -> tuple[str, ...]:
         return (*self._space.regions, "initial", "final")
+
+    def __mul__(self, other: object) -> SpaceTime:
+        """No product of a space-time domain is defined.
+
+        **Raises**
+
+        `ProblemError` always.
+        """
+        raise unsupported_product(self, other)
 
     def _key(self) -> tuple:
         return (self._space, self._time)

@@ -12,16 +12,15 @@ not a value) keep the plain network output.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Sequence
 
 import sympy as sp
 import torch
 from torch import Tensor, nn
 
-from pinnkit.compile.codegen import generate
 from pinnkit.errors import ConfigError
 
-__all__ = ["initial_values", "ExactInitial"]
+__all__ = ["initial_values", "exact_initial_values", "ExactInitial"]
 
 
 def initial_values(problem) -> dict[str, sp.Expr]:
@@ -47,58 +46,69 @@ def initial_values(problem) -> dict[str, sp.Expr]:
     return out
 
 
-class ExactInitial(nn.Module):
-    """Wraps a model so that the fields with an initial value hold it exactly (see module).
-
-    **Arguments**
-
-    - `inner`: the network, points `(batch, n_coords)` -> `(batch, n_fields)`.
-    - `problem`: gives the coordinates, the time interval and the initial values.
-    - `extra_ops`: SymPy function class -> torch callable, for initial values pinnkit's op
-      table lacks.
+def exact_initial_values(problem) -> dict[str, sp.Expr]:
+    """`initial_values(problem)`, checked for `ExactInitial`: at least one, each a function
+    of the space coordinates only.
 
     **Raises**
 
     `ConfigError` when the problem has no time coordinate or no initial value condition, or
     an initial value depends on a learned constant.
     """
-
-    def __init__(self, inner: nn.Module, problem, extra_ops: Mapping | None = None):
-        super().__init__()
-        domain = problem.domain
-        values = initial_values(problem)
-        if not values:
+    values = initial_values(problem)
+    if not values:
+        raise ConfigError(
+            "exact_initial=True needs a time-dependent problem with an initial value "
+            "condition such as `pk.Initial(u, sp.sin(x))`; this problem has none. "
+            "Fix: `--set exact_initial=false`."
+        )
+    space = set(problem.domain.space_coords)
+    for name, value in values.items():
+        extra = value.free_symbols - space
+        if extra:
             raise ConfigError(
-                "exact_initial=True needs a time-dependent problem with an initial value "
-                "condition such as `pk.Initial(u, sp.sin(x))`; this problem has none. "
+                f"exact_initial: the initial value of {name}, {value}, depends on "
+                f"{sorted(map(str, extra))}; it may depend on the space coordinates only "
+                "(learned constants cannot be built into the model). "
                 "Fix: `--set exact_initial=false`."
             )
-        space = list(domain.space_coords)
-        for name, value in values.items():
-            extra = value.free_symbols - set(space)
-            if extra:
-                raise ConfigError(
-                    f"exact_initial: the initial value of {name}, {value}, depends on "
-                    f"{sorted(map(str, extra))}; it may depend on the space coordinates only "
-                    "(learned constants cannot be built into the model). "
-                    "Fix: `--set exact_initial=false`."
-                )
+    return values
+
+
+class ExactInitial(nn.Module):
+    """Wraps a model so that the fields with an initial value hold it exactly (see module).
+
+    **Arguments**
+
+    - `inner`: the network, points `(batch, n_coords)` -> `(batch, n_fields)`.
+    - `problem`: gives the coordinates and the time interval.
+    - `fields`: names of the fields that hold an initial value, in the order `initial`
+      returns them (the keys of `exact_initial_values(problem)`).
+    - `initial`: the initial values as a torch function of the space coordinates (one
+      tensor per coordinate, in `domain.space_coords` order) returning one value per field;
+      `pinnkit.build` generates it from the SymPy values.
+    - `source`: the generated code of `initial`, for `describe()`.
+    """
+
+    def __init__(
+        self,
+        inner: nn.Module,
+        problem,
+        fields: Sequence[str],
+        initial: Callable,
+        source: str = "",
+    ):
+        super().__init__()
+        domain = problem.domain
         coords = list(problem.coords)
         names = list(problem.field_names)
         self.inner = inner
-        self.columns = [names.index(n) for n in values]
-        self.space = [coords.index(c) for c in space]
+        self.columns = [names.index(n) for n in fields]
+        self.space = [coords.index(c) for c in domain.space_coords]
         self.it = coords.index(domain.time)
         lo, hi = domain.bounds
         self.t0, self.span = float(lo[self.it]), float(hi[self.it] - lo[self.it])
-        self._initial, self.source = generate(
-            list(values.values()),
-            space,
-            where=[f"initial value of {n}" for n in values],
-            extra_ops=extra_ops,
-            function_name="initial_values",
-            labels=[c.name for c in space],
-        )
+        self._initial, self.source = initial, source
 
     def forward(self, points: Tensor) -> Tensor:
         out = self.inner(points)

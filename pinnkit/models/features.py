@@ -4,45 +4,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from pinnkit.errors import ConfigError
+from pinnkit.config import Fourier
 
-__all__ = ["Fourier", "Normalize", "PeriodicEmbedding", "FourierFeatures"]
-
-
-@dataclass(frozen=True)
-class Fourier:
-    """Spec of random Fourier features (Tancik et al. 2020; Wang, Wang, Perdikaris 2021).
-
-    The normalised input $z \\in [-1, 1]^d$ is mapped to
-    $[\\cos(2\\pi z B), \\sin(2\\pi z B)]$ with $B_{ij} \\sim \\mathcal{N}(0, \\sigma^2)$,
-    which lets a network fit high frequencies that a plain MLP learns slowly (spectral bias).
-
-    **Arguments**
-
-    - `features`: number of frequencies $m$ (the body sees $2m$ inputs; default 64).
-    - `sigma`: standard deviation of the frequencies (default 1.0). Too large gives noisy
-      fits; 1 to 10 is the usual range.
-    - `trainable`: learn $B$ as well (default False).
-    """
-
-    features: int = 64
-    sigma: float = 1.0
-    trainable: bool = False
-
-    def __post_init__(self):
-        if int(self.features) < 1 or not self.sigma > 0:
-            raise ConfigError(
-                f"fourier: features={self.features} must be >= 1 and sigma={self.sigma} > 0."
-            )
-
-    def build(self, n_in: int, generator: torch.Generator) -> FourierFeatures:
-        matrix = torch.randn(n_in, int(self.features), generator=generator) * float(self.sigma)
-        return FourierFeatures(matrix, trainable=self.trainable)
+__all__ = ["Normalize", "PeriodicEmbedding", "FourierFeatures", "fourier_features"]
 
 
 class Normalize(nn.Module):
@@ -103,3 +71,10 @@ class FourierFeatures(nn.Module):
     def forward(self, z):
         angles = 2 * math.pi * z @ self.matrix
         return torch.cat([torch.cos(angles), torch.sin(angles)], dim=1)
+
+
+def fourier_features(spec: Fourier, n_in: int, generator: torch.Generator) -> FourierFeatures:
+    """The features `spec` describes for `n_in` normalised inputs, frequencies
+    $B_{ij} \\sim \\mathcal{N}(0, \\sigma^2)$ drawn from `generator`."""
+    matrix = torch.randn(n_in, int(spec.features), generator=generator) * float(spec.sigma)
+    return FourierFeatures(matrix, trainable=spec.trainable)

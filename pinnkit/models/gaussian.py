@@ -7,98 +7,13 @@ Representations", arXiv 2412.05994 (ICLR 2025). Written from the paper's descrip
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from pinnkit.errors import ConfigError, did_you_mean
+from pinnkit.config import Gaussians
 
-__all__ = ["Gaussians", "GaussianFeatures", "COVARIANCES"]
-
-COVARIANCES = ("diagonal", "full")
-
-
-@dataclass(frozen=True)
-class Gaussians:
-    r"""Spec of Physics-Informed Gaussians (Kang et al. 2024, arXiv 2412.05994).
-
-    $N$ Gaussians with trainable means $\mu_i$ and covariances $\Sigma_i$ in the normalised
-    input space $[-1, 1]^d$, each carrying a trainable feature vector $f_i \in \mathbb{R}^k$.
-    The feature of a point $x$ is
-
-    $$\mathrm{FE}(x) = \sum_{i=1}^{N} f_i\, G_i(x), \qquad
-      G_i(x) = \exp\!\big(-\tfrac12 (x - \mu_i)^\top \Sigma_i^{-1} (x - \mu_i)\big),$$
-
-    and a light body (a small MLP, e.g. `pk.MLP(width=16, depth=1)`) maps $\mathrm{FE}(x)$
-    to the fields. The Gaussians act as an adaptive mesh: training moves and reshapes them
-    where the solution needs resolution. Every $G_i$ is smooth, so the model can be
-    differentiated as often as the PDE needs.
-
-    **Arguments**
-
-    - `count`: number of Gaussians $N$ (default 1024).
-    - `features`: length $k$ of each feature vector; the body sees $k$ inputs (default 4).
-    - `covariance`: `diagonal` (default; one scale per coordinate, axis-aligned ellipses) or
-      `full` (rotated ellipses, through a Cholesky factor with a positive diagonal).
-    - `init_scale`: initial standard deviation in units of the spacing of the means,
-      $\sigma_0 = \texttt{init\_scale} \cdot 2 / N^{1/d}$ (default 1.0: neighbours overlap).
-    - `feature_init`: standard deviation of the initial feature vectors (default 0.1).
-
-    The means start on a scrambled Sobol set over $[-1, 1]^d$ (quasi-uniform), drawn from
-    the generator passed to `build`.
-
-    **Raises**
-
-    `ConfigError` for a count or feature length below 1, an unknown covariance, or a
-    non-positive `init_scale` or negative `feature_init`.
-
-    Does not yet: truncate to the nearest Gaussians (every point sees all $N$, so the cost
-    is $O(\text{batch} \cdot N)$), place the means on the circle of an exact periodic
-    embedding (with `Periodic(exact=True)` some Gaussians start away from every input), or
-    split/prune Gaussians during training.
-    """
-
-    count: int = 1024
-    features: int = 4
-    covariance: str = "diagonal"
-    init_scale: float = 1.0
-    feature_init: float = 0.1
-
-    def __post_init__(self):
-        if self.covariance not in COVARIANCES:
-            raise ConfigError(
-                f"gaussians.covariance={self.covariance!r} is unknown; choose one of "
-                f"{list(COVARIANCES)}.{did_you_mean(self.covariance, COVARIANCES)}"
-            )
-        if int(self.count) < 1 or int(self.features) < 1:
-            raise ConfigError(
-                f"gaussians: count={self.count} and features={self.features} must both be "
-                f">= 1. Fix: e.g. `pk.Gaussians(count=1024, features=4)`."
-            )
-        if not (self.init_scale > 0 and self.feature_init >= 0):
-            raise ConfigError(
-                f"gaussians: init_scale={self.init_scale} must be > 0 and "
-                f"feature_init={self.feature_init} >= 0."
-            )
-
-    def build(self, n_in: int, generator: torch.Generator) -> GaussianFeatures:
-        """The feature module for `n_in` normalised inputs, initial values from `generator`."""
-        count, dtype = int(self.count), torch.get_default_dtype()
-        # SobolEngine scrambles with its own generator; seeding it from ours keeps every
-        # draw reproducible from `config.seed` without touching torch's global state.
-        seed = int(torch.randint(0, 2**31 - 1, (), generator=generator))
-        sobol = torch.quasirandom.SobolEngine(n_in, scramble=True, seed=seed)
-        means = 2 * sobol.draw(count, dtype=torch.float64) - 1
-        spacing = 2 / count ** (1 / n_in)
-        log_scales = torch.full((count, n_in), math.log(self.init_scale * spacing))
-        vectors = torch.randn(count, int(self.features), generator=generator, dtype=dtype)
-        return GaussianFeatures(
-            means.to(dtype),
-            log_scales.to(dtype),
-            vectors * float(self.feature_init),
-            full=self.covariance == "full",
-        )
+__all__ = ["GaussianFeatures", "gaussian_features"]
 
 
 class GaussianFeatures(nn.Module):
@@ -191,3 +106,23 @@ class GaussianFeatures(nn.Module):
 
     def forward(self, z):
         return torch.exp(-0.5 * self.exponent(z)) @ self.vectors
+
+
+def gaussian_features(spec: Gaussians, n_in: int, generator: torch.Generator) -> GaussianFeatures:
+    """The Gaussians `spec` describes for `n_in` normalised inputs; the means start on a
+    scrambled Sobol set over $[-1, 1]^d$, every initial value drawn from `generator`."""
+    count, dtype = int(spec.count), torch.get_default_dtype()
+    # SobolEngine scrambles with its own generator; seeding it from ours keeps every
+    # draw reproducible from `config.seed` without touching torch's global state.
+    seed = int(torch.randint(0, 2**31 - 1, (), generator=generator))
+    sobol = torch.quasirandom.SobolEngine(n_in, scramble=True, seed=seed)
+    means = 2 * sobol.draw(count, dtype=torch.float64) - 1
+    spacing = 2 / count ** (1 / n_in)
+    log_scales = torch.full((count, n_in), math.log(spec.init_scale * spacing))
+    vectors = torch.randn(count, int(spec.features), generator=generator, dtype=dtype)
+    return GaussianFeatures(
+        means.to(dtype),
+        log_scales.to(dtype),
+        vectors * float(spec.feature_init),
+        full=spec.covariance == "full",
+    )

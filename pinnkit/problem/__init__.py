@@ -4,11 +4,9 @@ A problem is plain data built from SymPy expressions. It is validated once, when
 built, so that a bad problem file never reaches the compiler or the training loop.
 This package never imports torch. Its parts: `symbols` (`Parameter`, `Normal`, `Hidden`, field
 names), `conditions` (`Equation`, `Condition` and its helpers), `data` (`Data`) and `problem`
-(`Problem`); everything is importable from `pinnkit.problem`.
+(`Problem`), all importable from `pinnkit.problem`; and `file`, which loads a problem file.
 """
 
-# The private helpers (`_x as _x`) were importable from the former single-file module and
-# still are; they are not part of the public API.
 from pinnkit.problem.conditions import (
     Boundary,
     Condition,
@@ -19,12 +17,7 @@ from pinnkit.problem.conditions import (
     Periodic,
     Robin,
 )
-from pinnkit.problem.conditions import _as_expr as _as_expr
-from pinnkit.problem.conditions import _default_name as _default_name
-from pinnkit.problem.conditions import _normal_derivative as _normal_derivative
-from pinnkit.problem.conditions import _slug as _slug
 from pinnkit.problem.data import Data
-from pinnkit.problem.data import _read_csv as _read_csv
 from pinnkit.problem.problem import Problem
 from pinnkit.problem.symbols import (
     Hidden,
@@ -35,9 +28,6 @@ from pinnkit.problem.symbols import (
     is_hidden,
     short_form,
 )
-from pinnkit.problem.symbols import _has_hidden as _has_hidden
-from pinnkit.problem.symbols import _hidden_bounds as _hidden_bounds
-from pinnkit.problem.symbols import _is_field_like as _is_field_like
 
 __all__ = [
     "Parameter",

@@ -1,32 +1,27 @@
-"""Training: loss terms, weighting and sampling strategies, the trainer loop, `fit` and `resume`."""
+"""Training: the loop (`Trainer`), the loss with its strategies (causal weights, gradient-norm
+balancing, RAR), the NaN guard, reporting, checkpoint state, the optimiser stages, and
+`fit` / `resume`."""
 
-from pinnkit.train.adaptive import RAR, AbstractSampler, RARSampler
+from pinnkit.train.adaptive import AbstractSampler, RARSampler
 from pinnkit.train.distributed import World, rank_generator
+from pinnkit.train.fit import fit, resume
+from pinnkit.train.loop import Trainer
+from pinnkit.train.loss import Loss
 from pinnkit.train.sampling import Sampler
 from pinnkit.train.terms import LossTerms
-from pinnkit.train.trainer import Trainer, fit, restore_run, resume
-from pinnkit.train.weighting import (
-    AbstractWeighting,
-    Balance,
-    BalanceWeighting,
-    Causal,
-    CausalWeighting,
-)
+from pinnkit.train.weighting import AbstractWeighting, BalanceWeighting, CausalWeighting
 
 __all__ = [
     "Sampler",
+    "Loss",
     "LossTerms",
     "Trainer",
     "fit",
     "resume",
-    "restore_run",
     "AbstractWeighting",
-    "Causal",
     "CausalWeighting",
-    "Balance",
     "BalanceWeighting",
     "AbstractSampler",
-    "RAR",
     "RARSampler",
     "World",
     "rank_generator",

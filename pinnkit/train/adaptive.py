@@ -17,9 +17,9 @@ import torch
 from torch import Tensor
 
 from pinnkit.domain import AbstractDomain
-from pinnkit.errors import ConfigError
+from pinnkit.config import RAR
 
-__all__ = ["AbstractSampler", "RAR", "RARState", "RARSampler"]
+__all__ = ["AbstractSampler", "RARState", "RARSampler", "rar_sampler"]
 
 
 class AbstractSampler(abc.ABC):
@@ -53,58 +53,6 @@ class AbstractSampler(abc.ABC):
         """The state that `state_dict` wrote."""
 
 
-@dataclass(frozen=True)
-class RAR:
-    """Spec of residual-based adaptive refinement (Lu et al., "DeepXDE", SIAM Review 2021;
-    compared with other residual-based schemes by Wu et al., CMAME 2023).
-
-    Every `every` steps, draw `candidates` uniform interior points, evaluate the equation
-    residuals there, and add the `add` points with the largest
-    $\\sum_k r_k(x)^2$ to a persistent set. The set is appended to every step's interior
-    batch (and to the L-BFGS polish set) and is checkpointed.
-
-    **Arguments**
-
-    - `every`: steps between refinements (default 1000); the first is at step `every`.
-    - `candidates`: candidate points per refinement (default 10000).
-    - `add`: points added per refinement (default 100).
-    - `max_points`: the set stops growing at this size (default 2000, so at most the default
-      interior batch is doubled).
-
-    Only the equation residuals (interior points) are refined; boundary and initial
-    points are sampled as usual.
-    """
-
-    every: int = 1000
-    candidates: int = 10_000
-    add: int = 100
-    max_points: int = 2000
-
-    def __post_init__(self):
-        values = (self.every, self.candidates, self.add, self.max_points)
-        if min(int(v) for v in values) < 1 or int(self.add) > int(self.candidates):
-            raise ConfigError(
-                f"rar: every={self.every}, candidates={self.candidates}, add={self.add} and "
-                f"max_points={self.max_points} must be >= 1, with add <= candidates. "
-                "Fix: e.g. `pk.RAR(every=1000, candidates=10000, add=100)`."
-            )
-
-    def build(
-        self, score: Callable[[Tensor], Tensor], *, dtype: torch.dtype, device: torch.device
-    ) -> RARSampler:
-        """The strategy; `score(points) -> (batch,)` is $\\sum_k r_k^2$ at the points for the
-        current model (the trainer supplies it)."""
-        return RARSampler(
-            score,
-            every=int(self.every),
-            candidates=int(self.candidates),
-            add=int(self.add),
-            max_points=int(self.max_points),
-            dtype=dtype,
-            device=device,
-        )
-
-
 @dataclass(frozen=True, eq=False)
 class RARState:
     """`points`: the added points `(n, n_coords)` (None before the first refinement).
@@ -115,7 +63,7 @@ class RARState:
 
 
 class RARSampler(AbstractSampler):
-    """RAR (see `RAR`); build with `RAR(...).build(score, dtype=..., device=...)`.
+    """RAR (see `RAR`); build with `rar_sampler(spec, score, dtype=..., device=...)`.
 
     `sample` returns the persistent set (empty `(0, n_coords)` before the first
     refinement), which the trainer concatenates to the interior batch.
@@ -176,3 +124,19 @@ class RARSampler(AbstractSampler):
         if points is not None:
             points = points.to(device=self.device, dtype=self.dtype)
         return RARState(points, int(data["calls"]))
+
+
+def rar_sampler(
+    spec: RAR, score: Callable[[Tensor], Tensor], *, dtype: torch.dtype, device: torch.device
+) -> RARSampler:
+    """The RAR strategy `spec` describes; `score(points) -> (batch,)` is $\\sum_k r_k^2$ at
+    the points for the current model (the trainer's loss assembly supplies it)."""
+    return RARSampler(
+        score,
+        every=int(spec.every),
+        candidates=int(spec.candidates),
+        add=int(spec.add),
+        max_points=int(spec.max_points),
+        dtype=dtype,
+        device=device,
+    )

@@ -16,16 +16,17 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from pinnkit.config import Balance, Causal
 from pinnkit.errors import ConfigError
 
 __all__ = [
     "AbstractWeighting",
-    "Causal",
     "CausalState",
     "CausalWeighting",
-    "Balance",
+    "causal_weighting",
     "BalanceState",
     "BalanceWeighting",
+    "balance_weighting",
 ]
 
 
@@ -64,103 +65,6 @@ class AbstractWeighting(abc.ABC):
 
 
 @dataclass(frozen=True)
-class Causal:
-    """Spec of causal training (Wang, Sankaran, Perdikaris, arXiv 2203.07404).
-
-    The time interval $[t_0, t_1]$ is split into $M$ = `chunks` equal chunks. With $L_i$
-    the mean squared equation residual over the interior points in chunk $i$ (summed over
-    the equations), the equation loss becomes
-
-    $$L_r = \\frac{1}{M} \\sum_{i=1}^{M} w_i L_i, \\qquad
-      w_i = \\exp\\Big(-\\epsilon \\sum_{k<i} L_k\\Big),$$
-
-    so a later time only counts once the residual before it is small, which respects
-    causality the way time stepping does. $w_1 = 1$, $0 < w_i \\le 1$, and $w_i$ does not
-    increase with $i$. The weights carry no gradient.
-
-    With a `schedule` of increasing $\\epsilon$, training moves to the next $\\epsilon$ once
-    $\\min_i w_i$ exceeds `threshold` (the paper's convergence indicator: the residual is
-    small over the whole interval); the current index is checkpointed.
-
-    **Arguments**
-
-    - `chunks`: number of time chunks $M$ (default 32).
-    - `epsilon`: causality parameter $\\epsilon$ when there is no `schedule` (default 1.0).
-    - `schedule`: increasing $\\epsilon$ values, e.g. `(0.01, 0.1, 1.0, 10.0, 100.0)`, or `()`
-      to keep `epsilon` fixed (default).
-    - `threshold`: $\\min_i w_i$ above which the schedule advances (default 0.99).
-    - `patience`: Adam steps at one $\\epsilon$ of a schedule after which training warns that
-      the schedule has stalled (`PinnkitWarning`, once per run; default 5000). A stall means
-      the residual is not getting small enough for the next $\\epsilon$: a larger network,
-      more points or a fixed, larger `epsilon` are the usual remedies.
-
-    Patent note: the authors' repository states that the causal training method is covered
-    by a University of Pennsylvania patent for commercial use. This is an independent
-    implementation from the paper; commercial users should check the licensing terms with
-    the University of Pennsylvania.
-
-    In the L-BFGS polish the weights are recomputed under no_grad at each closure
-    evaluation and held constant within it, and $\\epsilon$ does not advance; the objective
-    therefore shifts slightly between line-search evaluations as the residual changes.
-    Does not yet weight boundary or data terms in time (only the equations are chunked).
-    """
-
-    chunks: int = 32
-    epsilon: float = 1.0
-    schedule: tuple = ()
-    threshold: float = 0.99
-    patience: int = 5000
-
-    def __post_init__(self):
-        object.__setattr__(self, "schedule", tuple(float(e) for e in (self.schedule or ())))
-        if int(self.chunks) < 1:
-            raise ConfigError(
-                f"causal.chunks={self.chunks} must be >= 1. Fix: `pk.Causal(chunks=32)`."
-            )
-        if not (float(self.epsilon) > 0 and all(e > 0 for e in self.schedule)):
-            raise ConfigError(
-                f"causal: epsilon={self.epsilon} and every schedule value {self.schedule} must "
-                "be > 0. Fix: e.g. `pk.Causal(schedule=(0.01, 0.1, 1.0, 10.0, 100.0))`."
-            )
-        if any(b <= a for a, b in zip(self.schedule, self.schedule[1:])):
-            raise ConfigError(
-                f"causal.schedule={list(self.schedule)} must increase strictly. "
-                "Fix: e.g. `pk.Causal(schedule=(0.01, 0.1, 1.0, 10.0, 100.0))`."
-            )
-        if not 0 < float(self.threshold) <= 1:
-            raise ConfigError(f"causal.threshold={self.threshold} must be in (0, 1].")
-        if int(self.patience) < 1:
-            raise ConfigError(f"causal.patience={self.patience} must be >= 1.")
-
-    def build(self, problem) -> CausalWeighting:
-        """The strategy for `problem`'s time interval and coordinate order.
-
-        **Raises**
-
-        `ConfigError` when the problem has no time coordinate.
-        """
-        domain = problem.domain
-        if domain.time is None:
-            raise ConfigError(
-                f"causal: problem {problem.name!r} has no time coordinate (domain "
-                f"{domain!r}), so there is no time to be causal in. Fix: drop it "
-                "(`config.replace(causal=None)` or `--set causal=null`), or pose the problem "
-                "on `space * pk.TimeInterval(t, 0, 1)`."
-            )
-        index = list(domain.coords).index(domain.time)
-        lo, hi = domain.bounds
-        return CausalWeighting(
-            chunks=int(self.chunks),
-            epsilons=self.schedule or (float(self.epsilon),),
-            threshold=float(self.threshold),
-            time_index=index,
-            patience=int(self.patience),
-            t0=float(lo[index]),
-            t1=float(hi[index]),
-        )
-
-
-@dataclass(frozen=True)
 class CausalState:
     """`epsilon_index`: position in the epsilon schedule. `min_weight`: $\\min_i w_i$ of
     the last step (the convergence indicator; logged, not needed to continue).
@@ -173,7 +77,7 @@ class CausalState:
 
 class CausalWeighting(AbstractWeighting):
     """Causal weights over time chunks (see `Causal` for the formula); build with
-    `Causal(...).build(problem)`.
+    `causal_weighting(spec, problem)`.
 
     `terms` are per-chunk losses, term name -> `(chunks,)` tensor from `chunk_losses`; the
     weights are one `(chunks,)` tensor per term, shared by all equations (the paper's
@@ -283,49 +187,6 @@ class CausalWeighting(AbstractWeighting):
 
 
 @dataclass(frozen=True)
-class Balance:
-    """Spec of gradient-norm loss balancing (Wang et al., "An expert's guide to training
-    physics-informed neural networks", arXiv 2308.08468, Algorithm 1).
-
-    Every `every` steps, with $g_k = \\lVert \\nabla_\\theta L_k \\rVert$ over all trainable
-    parameters,
-
-    $$\\hat\\lambda_k = \\frac{\\sum_j g_j}{g_k}, \\qquad
-      \\lambda_k \\leftarrow \\alpha \\lambda_k + (1 - \\alpha) \\hat\\lambda_k,$$
-
-    so every term pulls on the parameters with about the same strength. The $\\lambda_k$
-    start at 1, multiply the fixed weights, carry no gradient and are checkpointed.
-
-    **Arguments**
-
-    - `every`: steps between updates (default 100).
-    - `alpha`: moving-average factor $\\alpha$ in $[0, 1)$ (default 0.9).
-
-    Terms with a fixed weight of 0 are left out. The polish (L-BFGS) keeps the last
-    $\\lambda_k$ fixed.
-    """
-
-    every: int = 100
-    alpha: float = 0.9
-
-    def __post_init__(self):
-        if int(self.every) < 1 or not 0 <= float(self.alpha) < 1:
-            raise ConfigError(
-                f"balance: every={self.every} must be >= 1 and alpha={self.alpha} in [0, 1). "
-                "Fix: `pk.Balance(every=100, alpha=0.9)`."
-            )
-
-    def build(
-        self, parameters: Sequence[Tensor], *, reduce: Callable | None = None
-    ) -> BalanceWeighting:
-        """The strategy over `parameters` (the model's and the problem's learned ones);
-        `reduce` as in `BalanceWeighting`."""
-        return BalanceWeighting(
-            parameters, every=int(self.every), alpha=float(self.alpha), reduce=reduce
-        )
-
-
-@dataclass(frozen=True)
 class BalanceState:
     """`lambdas`: term name -> $\\lambda_k$. `calls`: steps taken (updates happen when
     `calls % every == 0`)."""
@@ -335,7 +196,7 @@ class BalanceState:
 
 
 class BalanceWeighting(AbstractWeighting):
-    """Gradient-norm balancing (see `Balance`); build with `Balance(...).build(parameters)`.
+    """Gradient-norm balancing (see `Balance`); build with `balance_weighting(spec, parameters)`.
 
     `terms` are scalar losses with their graphs (term name -> 0-d tensor); the weights are
     the $\\lambda_k$ as floats (1 for a term not seen before). `reduce`, when given, maps
@@ -393,3 +254,41 @@ class BalanceWeighting(AbstractWeighting):
 
     def load_state_dict(self, data: Mapping) -> BalanceState:
         return BalanceState({k: float(v) for k, v in data["lambdas"].items()}, int(data["calls"]))
+
+
+def causal_weighting(spec: Causal, problem) -> CausalWeighting:
+    """The causal strategy `spec` describes, for `problem`'s time interval and coordinate order.
+
+    **Raises**
+
+    `ConfigError` when the problem has no time coordinate.
+    """
+    domain = problem.domain
+    if domain.time is None:
+        raise ConfigError(
+            f"causal: problem {problem.name!r} has no time coordinate (domain "
+            f"{domain!r}), so there is no time to be causal in. Fix: drop it "
+            "(`config.replace(causal=None)` or `--set causal=null`), or pose the problem "
+            "on `space * pk.TimeInterval(t, 0, 1)`."
+        )
+    index = list(domain.coords).index(domain.time)
+    lo, hi = domain.bounds
+    return CausalWeighting(
+        chunks=int(spec.chunks),
+        epsilons=spec.schedule or (float(spec.epsilon),),
+        threshold=float(spec.threshold),
+        time_index=index,
+        patience=int(spec.patience),
+        t0=float(lo[index]),
+        t1=float(hi[index]),
+    )
+
+
+def balance_weighting(
+    spec: Balance, parameters: Sequence[Tensor], *, reduce: Callable | None = None
+) -> BalanceWeighting:
+    """The balancing strategy `spec` describes, over `parameters` (the model's and the
+    problem's learned ones); `reduce` as in `BalanceWeighting`."""
+    return BalanceWeighting(
+        parameters, every=int(spec.every), alpha=float(spec.alpha), reduce=reduce
+    )

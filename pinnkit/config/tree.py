@@ -1,8 +1,8 @@
-"""`Config`: the training configuration as a tree of frozen dataclasses of plain values.
+"""`Config`: the training configuration as a tree of frozen dataclasses of plain values,
+and its round trip through `config.json`.
 
-It round-trips through `config.json`, and the CLI's `--set dotted.key=value` edits it.
-Values from the command line or files are parsed as data (JSON numbers, strings, lists,
-booleans, null), never evaluated as code.
+Values read from files are parsed as data (JSON numbers, strings, lists, booleans, null),
+never evaluated as code.
 """
 
 from __future__ import annotations
@@ -12,79 +12,19 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from pinnkit.config.networks import (
+    BOTH_FEATURES,
+    MLP,
+    Fourier,
+    Gaussians,
+    HiddenNet,
+    Lagrangian,
+)
+from pinnkit.config.optim import LBFGS, Adam
+from pinnkit.config.strategies import RAR, Balance, Causal, Sampling
 from pinnkit.errors import ConfigError, did_you_mean
-from pinnkit.models import BOTH_FEATURES, MLP, Fourier, Gaussians
-from pinnkit.models.hidden import HiddenNet
-from pinnkit.models.lagrangian import Lagrangian
 
-__all__ = ["Adam", "LBFGS", "Sampling", "Config", "apply_overrides", "parse_value"]
-
-
-@dataclass(frozen=True)
-class Adam:
-    """Adam with exponential step decay: $\\eta_k = \\eta_0\\, r^{k / s}$.
-
-    **Arguments**
-
-    - `learning_rate`: $\\eta_0$ (default 1e-3).
-    - `decay_rate`: $r$ (default 0.9); 1 disables decay.
-    - `decay_steps`: $s$ (default 2000).
-    """
-
-    learning_rate: float = 1e-3
-    decay_rate: float = 0.9
-    decay_steps: int = 2000
-
-    def __post_init__(self):
-        if not (self.learning_rate > 0 and 0 < self.decay_rate <= 1 and self.decay_steps > 0):
-            raise ConfigError(
-                f"optimizer: need learning_rate > 0, 0 < decay_rate <= 1, decay_steps > 0; "
-                f"found {self.learning_rate}, {self.decay_rate}, {self.decay_steps}."
-            )
-
-
-@dataclass(frozen=True)
-class LBFGS:
-    """Optional L-BFGS polish after Adam, on a fixed set of points.
-
-    **Arguments**
-
-    - `steps`: L-BFGS iterations (default 0: no polish).
-    - `history`: number of stored curvature pairs (default 50).
-    - `points`: multiplier on the sampling counts for the fixed polish set (default 1).
-    """
-
-    steps: int = 0
-    history: int = 50
-    points: float = 1.0
-
-
-@dataclass(frozen=True)
-class Sampling:
-    """Collocation points per step.
-
-    **Arguments**
-
-    - `interior`: points in the interior (equations; default 2000).
-    - `boundary`: points on each boundary region a condition uses (default 200).
-    - `initial`: points on the initial slice (default 200).
-    - `resample_every`: draw new points every this many steps; 0 keeps one fixed set
-      (default 1: fresh points every step, which acts as a regulariser).
-    - `method`: `uniform` or `sobol` (scrambled quasi-random; default `uniform`).
-    """
-
-    interior: int = 2000
-    boundary: int = 200
-    initial: int = 200
-    resample_every: int = 1
-    method: str = "uniform"
-
-    def count(self, region: str) -> int:
-        if region == "interior":
-            return int(self.interior)
-        if region == "initial":
-            return int(self.initial)
-        return int(self.boundary)
+__all__ = ["Config", "SPECS", "OPTIONAL_SPECS", "spec_from_dict"]
 
 
 @dataclass(frozen=True)
@@ -122,6 +62,8 @@ class Config:
     - `log_every`, `eval_every`, `checkpoint_every`: steps between metrics lines, error
       evaluations against the reference, and checkpoints.
     - `progress`: show a progress bar (default True).
+    - `tensorboard`: also write the metrics as TensorBoard event files under the run
+      directory's `tensorboard/` (default False; needs the `tensorboard` package).
     - `retain_memory`: while training on the CPU under Linux (glibc), keep the memory freed
       between steps in the process instead of handing it back to the system and faulting it
       in again every step (default True; `pinnkit.train.host_memory`). It is handed back
@@ -154,10 +96,11 @@ class Config:
     eval_every: int = 1000
     checkpoint_every: int = 1000
     progress: bool = True
+    tensorboard: bool = False
     retain_memory: bool = True
 
     def __post_init__(self):
-        for name in ("compile", "exact_initial", "progress", "retain_memory"):
+        for name in ("compile", "exact_initial", "progress", "tensorboard", "retain_memory"):
             value = getattr(self, name)
             if not isinstance(value, bool):
                 raise ConfigError(
@@ -192,7 +135,7 @@ class Config:
 
     @classmethod
     def from_dict(cls, data: dict) -> Config:
-        obj = _from_dict(data, "config")
+        obj = spec_from_dict(data, "config")
         if not isinstance(obj, Config):
             raise ConfigError("config.json: the top level is not a Config.")
         return obj
@@ -210,15 +153,31 @@ class Config:
 
 #: Spec classes that may appear in a config tree (JSON "type" tag -> class).
 SPECS: dict[str, type] = {
-    c.__name__: c for c in (Config, MLP, Fourier, Gaussians, Adam, LBFGS, Sampling, Lagrangian)
+    c.__name__: c
+    for c in (
+        Config,
+        MLP,
+        Fourier,
+        Gaussians,
+        HiddenNet,
+        Lagrangian,
+        Adam,
+        LBFGS,
+        Sampling,
+        Causal,
+        Balance,
+        RAR,
+    )
 }
-SPECS[HiddenNet.__name__] = HiddenNet
 #: Fields whose value may be None, and the spec to create when a `--set` reaches into them.
 OPTIONAL_SPECS: dict[str, type] = {
     "fourier": Fourier,
     "gaussians": Gaussians,
     "lagrangian": Lagrangian,
     "position": MLP,
+    "causal": Causal,
+    "balance": Balance,
+    "rar": RAR,
 }
 
 
@@ -232,7 +191,7 @@ def _hidden_terms(specs: Any) -> dict:
     out = {}
     for name, spec in specs.items():
         if isinstance(spec, dict):
-            spec = _from_dict({"type": "HiddenNet", **spec}, f"hidden_terms.{name}")
+            spec = spec_from_dict({"type": "HiddenNet", **spec}, f"hidden_terms.{name}")
         if not isinstance(spec, HiddenNet):
             raise ConfigError(
                 f"hidden_terms.{name}={spec!r}: expected a HiddenNet or a JSON object of its "
@@ -255,7 +214,9 @@ def _to_dict(obj: Any) -> Any:
     return obj
 
 
-def _from_dict(data: Any, where: str) -> Any:
+def spec_from_dict(data: Any, where: str) -> Any:
+    """A spec tree from its JSON form (`{"type": name, field: value, ...}`); `where` names
+    the place for errors."""
     if isinstance(data, dict) and "type" in data:
         cls = SPECS.get(data["type"])
         if cls is None:
@@ -273,117 +234,11 @@ def _from_dict(data: Any, where: str) -> Any:
                     f"{where}: {cls.__name__} has no field {key!r}; valid: {sorted(names)}."
                     f"{did_you_mean(key, names)}"
                 )
-            kwargs[key] = _from_dict(value, f"{where}.{key}")
+            kwargs[key] = spec_from_dict(value, f"{where}.{key}")
         return cls(**kwargs)
     if isinstance(data, dict):
-        return {k: _from_dict(v, f"{where}.{k}") for k, v in data.items()}
+        return {k: spec_from_dict(v, f"{where}.{k}") for k, v in data.items()}
     return data
 
 
-def parse_value(text: str) -> Any:
-    """Parse a command-line value as data: JSON first (`3`, `1e-3`, `[1, 2]`, `true`,
-    `null`, `"s"`), then `True`/`False`/`None`, else the raw string. Never evaluated."""
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        pass
-    return {"True": True, "False": False, "None": None}.get(text, text)
 
-
-def _coerce(value: Any, current: Any, key: str) -> Any:
-    if isinstance(current, bool):
-        if isinstance(value, bool):
-            return value
-    elif isinstance(current, int) and not isinstance(value, bool):
-        if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
-            return int(value)
-    elif isinstance(current, float) and not isinstance(value, bool):
-        if isinstance(value, (int, float)):
-            return float(value)
-    elif isinstance(current, str):
-        if isinstance(value, str):
-            return value
-    elif isinstance(current, (dict,)):
-        if isinstance(value, dict):
-            return value
-    elif current is None:
-        return value
-    else:
-        return value
-    raise ConfigError(
-        f"--set {key}={value!r}: expected a value like {current!r} "
-        f"({type(current).__name__}), found {type(value).__name__}."
-    )
-
-
-def apply_overrides(config: Config, overrides: list[str] | dict[str, Any]) -> Config:
-    """Apply `dotted.key=value` overrides (or a dict of them) to a config.
-
-    **Raises**
-
-    `ConfigError` naming the key, the valid keys at that level and the closest match.
-    """
-    items = overrides.items() if isinstance(overrides, dict) else [_split(o) for o in overrides]
-    for key, value in items:
-        config = _set(config, key.split("."), value, key)
-    return config
-
-
-def _split(text: str) -> tuple[str, Any]:
-    if "=" not in text:
-        raise ConfigError(
-            f"--set {text!r}: expected `dotted.key=value`, e.g. `--set model.width=128`."
-        )
-    key, _, raw = text.partition("=")
-    return key.strip(), parse_value(raw.strip())
-
-
-def _set(obj: Any, path: list[str], value: Any, full: str) -> Any:
-    head, rest = path[0], path[1:]
-    if isinstance(obj, dict):
-        if rest and dataclasses.is_dataclass(obj.get(head)):  # hidden_terms.f.width
-            return {**obj, head: _set(obj[head], rest, value, full)}
-        if rest:
-            raise ConfigError(f"--set {full}: {head!r} holds plain values; nothing below it.")
-        return {**obj, head: value}
-    names = [f.name for f in dataclasses.fields(obj)]
-    if head not in names:
-        level = ".".join(full.split(".")[: -len(path)]) or "config"
-        raise ConfigError(
-            f"--set {full}: {level} has no key {head!r}.{did_you_mean(head, names)} "
-            f"Valid keys there: {', '.join(names)}."
-        )
-    current = getattr(obj, head)
-    if rest:
-        if current is None and head in OPTIONAL_SPECS:
-            current = OPTIONAL_SPECS[head]()
-        if not (dataclasses.is_dataclass(current) or isinstance(current, dict)):
-            raise ConfigError(f"--set {full}: {head!r} is a plain value; nothing below it.")
-        new = _set(current, rest, value, full)
-    elif dataclasses.is_dataclass(current) or (current is None and head in OPTIONAL_SPECS):
-        if value is None and head in OPTIONAL_SPECS:
-            new = None
-        elif isinstance(value, dict):
-            new = _from_dict(
-                {"type": (OPTIONAL_SPECS.get(head) or type(current)).__name__, **value}, full
-            )
-        else:
-            raise ConfigError(
-                f"--set {full}={value!r}: {head!r} is a group of settings; set one of its keys "
-                f"(e.g. `--set {head}.<key>=...`) or give a JSON object."
-            )
-    else:
-        new = _coerce(value, current, full)
-    try:
-        return dataclasses.replace(obj, **{head: new})
-    except ConfigError as err:
-        raise ConfigError(f"--set {full}: {err}") from None
-
-
-# The training strategies' specs live beside their code in train/, which imports this module,
-# so they are imported last (every name train/ needs from here exists by now).
-from pinnkit.train.adaptive import RAR  # noqa: E402
-from pinnkit.train.weighting import Balance, Causal  # noqa: E402
-
-SPECS.update({c.__name__: c for c in (Causal, Balance, RAR)})
-OPTIONAL_SPECS.update({"causal": Causal, "balance": Balance, "rar": RAR})

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pinnkit.config import Config
 from pinnkit.errors import ConfigError, PinnkitError, ProblemError
-from pinnkit.problem import Problem
+from pinnkit.problem.problem import Problem
 
 __all__ = ["load_problem_file"]
 

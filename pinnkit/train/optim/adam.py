@@ -1,4 +1,4 @@
-"""Adam for the trainer: torch's fused Adam, stepped without the optimiser's per-call
+"""The Adam stage: torch's fused Adam, stepped without the optimiser's per-call
 bookkeeping.
 
 `torch.optim.Adam(fused=True)` updates every tensor in one kernel, but its `step()` first

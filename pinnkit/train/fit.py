@@ -1,0 +1,195 @@
+"""`fit` and `resume`: set up (or reopen) a run directory, join the processes of a torchrun
+launch, and hand over to the `Trainer`.
+
+A run directory appears with its `config.json` (and the problem file's copy) before any
+training, so a kill at any moment leaves a run `--resume` can continue or none at all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from pinnkit.build import resolve_device
+from pinnkit.config import Config
+from pinnkit.errors import ConfigError, ProblemError
+from pinnkit.problem import Problem
+from pinnkit.runs import (
+    CONFIG,
+    METRICS,
+    PROBLEM_SOURCE,
+    Run,
+    atomic_write,
+    load_checkpoint,
+    load_run_problem,
+    new_run_directory,
+    read_config,
+    truncate_metrics,
+    write_json,
+)
+from pinnkit.train.distributed import World
+from pinnkit.train.loop import Trainer
+from pinnkit.train.report import require_tensorboard
+
+__all__ = ["fit", "resume"]
+
+
+def fit(
+    problem: Problem,
+    config: Config | None = None,
+    *,
+    out: str | os.PathLike | None = "runs",
+    directory: str | os.PathLike | None = None,
+    source: str | None = None,
+    origin: str | os.PathLike | None = None,
+    extra_ops=None,
+    callback: Callable | None = None,
+    on_start: Callable[[Path], None] | None = None,
+) -> Run:
+    """Train a PINN for `problem` and return the `Run`.
+
+    **Arguments**
+
+    - `problem`: the `Problem`.
+    - `config`: a `Config` (defaults when omitted).
+    - `out`: parent folder of run directories (`runs/<problem>/<timestamp>`); None keeps
+      everything in memory.
+    - `directory`: write exactly this run directory instead (must not hold a run).
+    - `source`: the problem file's text, saved as `problem.py` so `--resume` works.
+    - `origin`: the problem file's path, recorded so a resumed run resolves paths the file
+      builds from `__file__` as the original did.
+    - `extra_ops`, `callback`: see `compile_problem` and `Trainer`.
+    - `on_start`: called with the run directory once it exists with its `config.json`
+      (the CLI prints it there, so a user can `--resume` after any kill).
+
+    **Returns**
+
+    A `Run`: `run.predict(x=..., t=...)`, `run.plot()`, `run.rel_l2`, `run.parameters`.
+
+    **Raises**
+
+    `ProblemError` / `ConfigError` for something that is not a `Problem` / `Config`, a
+    directory that holds a run already, or TensorBoard asked for without the package;
+    `TrainingError` when training cannot go on (see the NaN guard).
+
+    Launched by torchrun (`RANK`, `WORLD_SIZE`, ... set), every process calls `fit` and they
+    train data-parallel (`pinnkit.train.distributed`): rank 0 creates and writes the run
+    directory (and calls `on_start`), the others write nothing and return a `Run` with the
+    same model and directory.
+    """
+    config = config or Config()
+    if not isinstance(problem, Problem):
+        raise ProblemError(f"fit: expected a pk.Problem, found {type(problem).__name__}.")
+    if not isinstance(config, Config):
+        raise ConfigError(f"fit: expected a pk.Config, found {type(config).__name__}.")
+    require_tensorboard(config)
+    files = {CONFIG: json.dumps(config.to_dict(), indent=2) + "\n"}
+    if source is not None:
+        files[PROBLEM_SOURCE] = source
+    if origin is not None:
+        files["origin.json"] = json.dumps({"file": str(Path(origin).resolve())}) + "\n"
+    world = _join_world(config)
+    path = world.on_main(lambda: _start(problem, files, out, directory, on_start))
+    trainer = Trainer(
+        problem,
+        config,
+        directory=path,
+        source=source,
+        extra_ops=extra_ops,
+        callback=callback,
+        world=world,
+    )
+    if path is not None:
+        trainer.checkpoint()  # step 0; a kill before it still leaves a resumable run
+    return trainer.run()
+
+
+def resume(
+    directory: str | os.PathLike,
+    *,
+    problem: Problem | None = None,
+    steps: int | None = None,
+    callback: Callable | None = None,
+) -> Run:
+    """Continue a run directory from its last checkpoint to its configured end.
+
+    **Arguments**
+
+    - `directory`: the run directory.
+    - `problem`: the Problem (default: rebuilt from the saved `problem.py`).
+    - `steps`: a new total of Adam steps (default: the saved config's).
+
+    Under torchrun every rank reads the same checkpoint (the run directory must be visible
+    to all of them) and continues exactly, with its own random stream and points restored;
+    the number of processes must be the one the run was written with.
+
+    **Raises**
+
+    `ConfigError` when the checkpoint was written by a different number of processes.
+    """
+    directory = Path(directory)
+    loaded, config = (
+        load_run_problem(directory) if problem is None else (problem, read_config(directory))
+    )
+    if steps is not None:
+        config = config.replace(steps=int(steps))
+    world = _join_world(config)
+    if steps is not None:
+        world.on_main(lambda: write_json(directory / CONFIG, config.to_dict()))
+    trainer = Trainer(loaded, config, directory=directory, callback=callback, world=world)
+    state = load_checkpoint(directory, map_location=trainer.device)
+    if state is not None:
+        _check_world_size(state, world, directory)
+        trainer.load_state(state)
+        world.on_main(lambda: truncate_metrics(directory, trainer.step))
+    else:
+        world.on_main(lambda: (directory / METRICS).unlink(missing_ok=True))
+        trainer.checkpoint()
+    return trainer.run()
+
+
+def _start(problem, files: Mapping[str, str], out, directory, on_start) -> Path | None:
+    """The run directory with `files` in it (`config.json` last: the marker of a run), or
+    None for a run in memory; `on_start` is told where it is."""
+    if directory is not None:
+        path = Path(directory)
+        path.mkdir(parents=True, exist_ok=True)
+        if (path / CONFIG).exists():
+            raise ConfigError(
+                f"{path} already holds a run. Fix: continue it with "
+                f"`pinnkit fit --resume {path}` or choose another directory."
+            )
+        for name in sorted(files, key=lambda n: n == CONFIG):
+            atomic_write(path / name, files[name])
+    elif out is not None:
+        path = new_run_directory(problem.name, out, files)
+    else:
+        path = None
+    if path is not None and on_start is not None:
+        on_start(path)
+    return path
+
+
+def _join_world(config: Config) -> World:
+    """The processes torchrun started (one when not launched by it), with the group joined."""
+    world = World.from_environment()
+    world.join(world.place(resolve_device(config.device)))
+    return world
+
+
+def _check_world_size(state: Mapping, world: World, directory: Path) -> None:
+    saved = int(state.get("world_size", 1))
+    if saved != world.size:
+        command = (
+            f"torchrun --nproc_per_node {saved} -m pinnkit fit --resume {directory}"
+            if saved > 1
+            else f"pinnkit fit --resume {directory}"
+        )
+        raise ConfigError(
+            f"{directory}: the checkpoint was written by {saved} process(es), and this resume "
+            f"runs {world.size}. Each rank's random stream and points are restored exactly, "
+            f"so a run continues only with as many processes as it had. Fix: `{command}` "
+            "(or start a new run)."
+        )

@@ -1,0 +1,218 @@
+"""Reporting of a run: the metrics line of each logged block (to `metrics.jsonl`, or kept in
+memory, and to TensorBoard when asked), the progress bar, the run's notes (warnings that
+also go to `summary.json`), and the summary itself.
+
+Only rank 0 of a data-parallel run writes; the others report nothing.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+import warnings
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from pinnkit.compile import AbstractResiduals
+from pinnkit.config import Config
+from pinnkit.errors import ConfigError, PinnkitWarning
+from pinnkit.runs import METRICS, SUMMARY, write_json
+from pinnkit.train.distributed import World
+
+__all__ = [
+    "Reporter",
+    "TENSORBOARD",
+    "LARGE_HIDDEN_OUTPUT",
+    "require_tensorboard",
+    "large_hidden_notes",
+]
+
+#: The run directory's folder of TensorBoard event files.
+TENSORBOARD = "tensorboard"
+
+#: A Hidden term whose output at the end of training is this many times its network's
+#: `HiddenNet.scale` (RMS over the interior points) gets a note suggesting a scale.
+LARGE_HIDDEN_OUTPUT = 4.0
+
+
+def require_tensorboard(config: Config) -> None:
+    """Check, before anything is written, that `config.tensorboard` can be honoured.
+
+    **Raises**
+
+    `ConfigError` when TensorBoard files are asked for and the `tensorboard` package is
+    not installed.
+    """
+    if config.tensorboard and importlib.util.find_spec("tensorboard") is None:
+        raise ConfigError(
+            "tensorboard=True: the `tensorboard` package is not installed, so no event files "
+            'can be written. Fix: `pip install tensorboard` (or `pip install "pinnkit'
+            '[tensorboard]"`), or drop `--tensorboard` / `--set tensorboard=false`.'
+        )
+
+
+class Reporter:
+    """Writes what a run reports while it trains and when it ends.
+
+    **Arguments**
+
+    - `name`: the problem's name (the progress bar's label).
+    - `config`: reads `progress` and `tensorboard`.
+    - `directory`: the run directory (None: metrics are kept in memory).
+    - `world`: the processes of the run (only rank 0 writes).
+    """
+
+    def __init__(self, name: str, config: Config, *, directory: Path | None, world: World):
+        self.name = name
+        self.config = config
+        self.directory = directory
+        self.world = world
+        self.memory: list[dict] = []  # the metrics lines of a run without a directory
+        self.notes: list[str] = []  # warnings of this run, also written to summary.json
+        self._bar = None
+        self._board = None
+
+    def start(self, total: int, initial: int) -> None:
+        """Open the progress bar (from step `initial` of `total`) and, when asked, the
+        TensorBoard writer, for one stretch of training; `close()` ends it."""
+        self._bar = _progress_bar(
+            self.name, total, initial, self.config.progress and self.world.is_main
+        )
+        if self.config.tensorboard and self.directory is not None and self.world.is_main:
+            require_tensorboard(self.config)
+            from torch.utils.tensorboard import SummaryWriter
+
+            self._board = SummaryWriter(log_dir=str(self.directory / TENSORBOARD))
+
+    def row(self, row: dict, *, rel_l2: dict[str, float]) -> None:
+        """Write one metrics line and move the progress bar to its step (showing the
+        latest errors `rel_l2`, whether or not this line measured them)."""
+        self._write(row)
+        postfix = {"loss": f"{row['loss']:.2e}"}
+        if "causal_min_weight" in row:  # the causal convergence indicator: -> 1 when done
+            postfix["w_min"] = f"{row['causal_min_weight']:.3f}"
+        postfix.update({k: f"{v:.1e}" for k, v in row["terms"].items()})
+        postfix.update({f"L2[{k}]": f"{v:.1e}" for k, v in rel_l2.items()})
+        postfix.update({k: f"{v:.4g}" for k, v in row.get("parameters", {}).items()})
+        self._bar.set_postfix(postfix, refresh=False)
+        self._bar.update(row["step"] - self._bar.n)
+
+    def note(self, note: str, *, replace: str | None = None, stacklevel: int = 3) -> None:
+        """Record `note` for the summary and warn with it (`PinnkitWarning`); a note
+        starting with `replace` is dropped first (one note per topic)."""
+        if replace is not None:
+            self.notes = [n for n in self.notes if not n.startswith(replace)]
+        self.notes.append(note)
+        warnings.warn(note, PinnkitWarning, stacklevel=stacklevel)
+
+    def has_note(self, prefix: str) -> bool:
+        return any(n.startswith(prefix) for n in self.notes)
+
+    def close(self) -> None:
+        """Close the progress bar and the TensorBoard writer (when open)."""
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+        if self._board is not None:
+            self._board.close()
+            self._board = None
+
+    def summary(self, values: dict) -> dict:
+        """The run's summary: `values` (loss terms, errors, steps, time, notes, ...) and the
+        versions; written to `summary.json` on rank 0 of a run with a directory, and the
+        metrics kept in memory under `_metrics` otherwise."""
+        summary = dict(values)
+        summary["pinnkit_version"] = _pinnkit_version()
+        summary["torch_version"] = torch.__version__
+        if self.directory is not None:
+            if self.world.is_main:
+                write_json(self.directory / SUMMARY, summary)
+        else:
+            summary["_metrics"] = self.memory
+        return summary
+
+    def _write(self, row: dict) -> None:
+        if self.directory is None:
+            self.memory.append(row)
+            return
+        if not self.world.is_main:
+            return
+        with open(self.directory / METRICS, "a") as handle:
+            handle.write(json.dumps(row) + "\n")
+        if self._board is not None:
+            _board_row(self._board, row)
+
+
+def large_hidden_notes(
+    residuals: AbstractResiduals, model: nn.Module, points: torch.Tensor
+) -> dict[str, str]:
+    """A note for each Hidden term whose output ended up large for its network's scale.
+
+    Adam moves each weight by about the learning rate per step, so such a term grows slowly
+    and can stop on a plateau (`HiddenNet.scale`). Measured at `points` (the last interior
+    points); the note names the scale to refit with. Returns Hidden name -> note.
+    """
+    if not residuals.hidden:
+        return {}
+    with torch.no_grad():
+        values = residuals.hidden_values(model, points)
+    notes = {}
+    for name, (_inputs, output) in values.items():
+        scale = residuals.hidden[name].scale
+        size = float(output.square().mean().sqrt())
+        if not size > LARGE_HIDDEN_OUTPUT * scale:
+            continue
+        suggest = f"{float(f'{size:.2g}'):g}"  # two significant digits, no exponent
+        notes[name] = (
+            f'hidden: "{name}" came out {size:.3g} in size (RMS over the interior points), '
+            f"{size / scale:.3g}x its network's scale {scale:g}. Adam moves each weight by "
+            "about the learning rate per step, so a term this large trains slowly and can "
+            f"stop on a plateau; refit with HiddenNet(scale={suggest}) "
+            f"(`--set hidden_terms.{name}='{{\"scale\": {suggest}}}'`)."
+        )
+    return notes
+
+
+def _board_row(board, row: dict) -> None:
+    """One metrics line as TensorBoard scalars at its step."""
+    step = int(row["step"])
+    board.add_scalar("loss", row["loss"], step)
+    for k, v in row["terms"].items():
+        board.add_scalar(f"terms/{k}", v, step)
+    if row.get("lr") is not None:
+        board.add_scalar("learning_rate", row["lr"], step)
+    for k, v in row.get("rel_l2", {}).items():
+        board.add_scalar(f"rel_l2/{k}", v, step)
+    for k, v in row.get("parameters", {}).items():
+        board.add_scalar(f"parameters/{k}", v, step)
+    for k in ("causal_min_weight", "causal_epsilon", "rar_points"):
+        if k in row:
+            board.add_scalar(f"strategies/{k}", row[k], step)
+    for k, v in (row.get("balance") or {}).items():
+        board.add_scalar(f"strategies/balance/{k}", v, step)
+    board.flush()
+
+
+def _progress_bar(name: str, total: int, initial: int, enabled: bool):
+    from tqdm.auto import tqdm
+
+    return tqdm(
+        total=total,
+        initial=initial,
+        disable=not enabled,
+        desc=name,
+        file=sys.stderr,
+        dynamic_ncols=True,
+        leave=True,
+    )
+
+
+def _pinnkit_version() -> str:
+    try:
+        return version("pinnkit")
+    except PackageNotFoundError:  # a source tree that was never installed
+        return "0.0.0+unknown"

@@ -1,0 +1,100 @@
+"""Checkpoint state of a trainer: everything needed to continue exactly where it stands
+(weights, constants, optimiser states, random streams, points, strategy states), as plain
+values and tensors that `torch.load(..., weights_only=True)` reads back.
+
+Under torchrun the parts that differ between ranks (random stream, points, RAR points) are
+gathered to rank 0 and written under `ranks`; a resume gives each rank its own back.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+import torch
+
+from pinnkit.compile import Batch
+from pinnkit.train.optim.lbfgs import make_lbfgs
+
+if TYPE_CHECKING:  # annotations only
+    from pinnkit.train.loop import Trainer
+
+__all__ = ["capture", "restore"]
+
+
+def capture(trainer: Trainer) -> dict:
+    """The trainer's state (a collective under torchrun: every rank must call it)."""
+    state = {
+        "step": trainer.step,
+        "phase": trainer.phase,
+        "lr_scale": trainer.lr_scale,
+        "elapsed": trainer.elapsed,
+        "model": trainer.model.state_dict(),
+        "compiled": trainer.compiled.state_dict(),
+        "adam": trainer.adam.state_dict(),
+        "rng": json.dumps(trainer.rng.bit_generator.state),
+        "torch_rng": trainer.generator.get_state(),
+        "last_terms": json.dumps(trainer.last_terms),
+        "last_rel_l2": json.dumps(trainer.last_rel_l2),
+    }
+    if trainer.points is not None:
+        state["fixed"] = {k: (b.points, b.normals) for k, b in trainer.points.items()}
+    if trainer.lbfgs is not None:
+        state["lbfgs"] = trainer.lbfgs.state_dict()
+    state["strategies"] = trainer.loss.state_dict()
+    if trainer.world.is_distributed:
+        state["world_size"] = trainer.world.size
+        state["ranks"] = trainer.world.gather(_rank_state(trainer))
+    return state
+
+
+def restore(trainer: Trainer, state: Mapping) -> None:
+    """Put a `capture`d state back into `trainer` (built with the same problem and config)."""
+    trainer.step = int(state["step"])
+    trainer.phase = str(state["phase"])
+    trainer.lr_scale = float(state["lr_scale"])
+    trainer.elapsed = float(state["elapsed"])
+    trainer.model.load_state_dict(state["model"])
+    trainer.compiled.load_state_dict(state["compiled"])
+    trainer.adam.load_state_dict(state["adam"])
+    trainer.rng.bit_generator.state = json.loads(state["rng"])
+    trainer.generator.set_state(state["torch_rng"].cpu())  # a CPU generator, whatever map_location did
+    trainer.last_terms = json.loads(state["last_terms"])
+    trainer.last_rel_l2 = json.loads(state["last_rel_l2"])
+    if "fixed" in state:
+        trainer.points = _batches(state["fixed"], trainer.device)
+    if "lbfgs" in state:
+        trainer.lbfgs = make_lbfgs(trainer.params, trainer.config.lbfgs)
+        trainer.lbfgs.load_state_dict(state["lbfgs"])
+    trainer.loss.load_state_dict(state.get("strategies", {}))
+    if trainer.world.is_distributed:  # this rank's stream and points (resume checked the size)
+        part = state["ranks"][trainer.world.rank]
+        trainer.rng.bit_generator.state = json.loads(part["rng"])
+        if "fixed" in part:
+            trainer.points = _batches(part["fixed"], trainer.device)
+        if "rar" in part:
+            trainer.loss.states["rar"] = trainer.loss.rar.load_state_dict(part["rar"])
+
+
+def _rank_state(trainer: Trainer) -> dict:
+    """What differs between ranks: the random stream, the points, the RAR points."""
+    part: dict = {"rng": json.dumps(trainer.rng.bit_generator.state)}
+    if trainer.points is not None:
+        part["fixed"] = {
+            k: (b.points.cpu(), None if b.normals is None else b.normals.cpu())
+            for k, b in trainer.points.items()
+        }
+    rar = trainer.loss.rar
+    if rar is not None:
+        part["rar"] = {
+            k: v.cpu() if isinstance(v, torch.Tensor) else v
+            for k, v in rar.state_dict(trainer.loss.states["rar"]).items()
+        }
+    return part
+
+
+def _batches(saved: Mapping, device: torch.device) -> dict[str, Batch]:
+    return {
+        k: Batch(p.to(device), None if n is None else n.to(device)) for k, (p, n) in saved.items()
+    }
