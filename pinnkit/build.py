@@ -227,9 +227,7 @@ def _build_lagrangian(problem, config, generator, dtype, extra_ops):
     """
     spec = config.lagrangian
     setup = LagrangianSetup.of(problem)
-    initial, _ = initial_branch_values(
-        setup, problem, baseline=spec.baseline, extra_ops=extra_ops
-    )
+    initial, _ = initial_branch_values(setup, problem, baseline=spec.baseline, extra_ops=extra_ops)
     features = _feature_arguments(problem, config, generator)
     features.update(n_out=1, periods={setup.ix: setup.period})
     position = FieldModel(body=spec.position or config.model, **features)

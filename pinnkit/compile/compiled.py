@@ -18,8 +18,8 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from pinnkit.compile.base import AbstractResiduals, Batch
 from pinnkit.compile.auto import AutoEngine
+from pinnkit.compile.base import AbstractResiduals, Batch
 from pinnkit.compile.engine import AbstractEngine
 from pinnkit.compile.hidden import HiddenTerm, describe_hidden_terms
 from pinnkit.compile.plan import DerivativePlan, Partial

@@ -69,7 +69,11 @@ def compile_problem(
     engine_impl = make_engine(engine, compile=compile)
     if compile and engine not in ("auto", "taylor"):
         raise ConfigError(f"{COMPILE_NEEDS_TAYLOR} Found engine={engine!r}.")
-    groups = [*_sample_groups(problem, extra_ops), *_periodic_groups(problem), *_data_groups(problem)]
+    groups = [
+        *_sample_groups(problem, extra_ops),
+        *_periodic_groups(problem),
+        *_data_groups(problem),
+    ]
     terms = {h.name: hidden_term(problem, h) for h in problem.hidden}
     specs = _hidden_specs(problem, hidden, hidden_terms)
     modules = _hidden_modules(terms, specs, generator, dtype)
@@ -139,7 +143,13 @@ def _data_groups(problem: Problem) -> list[Group]:
         plan, _, _ = build_plan([], coords=coords, fields=fields, extra=extra)
         groups.append(
             Group(
-                "data:" + data.name, "data", (data.name,), plan, (), None, "",
+                "data:" + data.name,
+                "data",
+                (data.name,),
+                plan,
+                (),
+                None,
+                "",
                 targets=dict(data.values),
             )
         )

@@ -379,6 +379,7 @@ def _propagate(model: nn.Module, points: Tensor, schedule: Schedule, where: str,
 
 def supports_taylor(model: nn.Module) -> str | None:
     """None when the Taylor engine can propagate through `model`, else why not."""
+
     def check(module, where):
         if isinstance(module, ExactInitial):
             return check(module.inner, f"{where}.inner")

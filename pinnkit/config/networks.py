@@ -12,8 +12,17 @@ from dataclasses import dataclass
 
 from pinnkit.errors import ConfigError, did_you_mean
 
-__all__ = ["MLP", "Fourier", "Gaussians", "HiddenNet", "Lagrangian", "ACTIVATIONS", "INITS",
-           "COVARIANCES", "BOTH_FEATURES"]
+__all__ = [
+    "MLP",
+    "Fourier",
+    "Gaussians",
+    "HiddenNet",
+    "Lagrangian",
+    "ACTIVATIONS",
+    "INITS",
+    "COVARIANCES",
+    "BOTH_FEATURES",
+]
 
 #: Names of the smooth activations a network may use (`pinnkit.models.mlp` maps them to modules).
 ACTIVATIONS = ("gelu", "sigmoid", "silu", "sin", "softplus", "tanh")

@@ -239,6 +239,3 @@ def spec_from_dict(data: Any, where: str) -> Any:
     if isinstance(data, dict):
         return {k: spec_from_dict(v, f"{where}.{k}") for k, v in data.items()}
     return data
-
-
-

@@ -36,15 +36,15 @@ class AbstractReference(abc.ABC):
     def evaluate(self, coords: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Field values at points.
 
-        **Arguments:**
+        **Arguments**
 
         - `coords`: one array per coordinate name in `self.coords`; the arrays broadcast.
 
-        **Returns:**
+        **Returns**
 
         A dict from field name to a `float64` array of the broadcast shape.
 
-        **Raises:**
+        **Raises**
 
         - `ProblemError`: a coordinate is missing, or a point lies outside the reference's range.
         """
@@ -52,7 +52,7 @@ class AbstractReference(abc.ABC):
     def grid(self) -> dict[str, np.ndarray] | None:
         """The natural evaluation grid.
 
-        **Returns:**
+        **Returns**
 
         One 1-D axis array per coordinate name, in `self.coords` order, or `None` when the
         reference has no natural grid (a closed form, say).

@@ -52,17 +52,17 @@ def burgers_cole_hopf(
     The solution is odd and 2-periodic in $x$, so it also satisfies $u(\pm 1, t) = 0$. At
     $t = 0$ the initial condition is returned.
 
-    **Arguments:**
+    **Arguments**
 
     - `x`, `t`: points; the arrays broadcast. `t` must be >= 0.
     - `nu`: viscosity $\nu > 0$ (default $0.01/\pi$).
     - `quadrature`: number of Gauss-Hermite points (default 250). Smaller $\nu$ needs more.
 
-    **Returns:**
+    **Returns**
 
     `u` as a `float64` array of the broadcast shape.
 
-    **Raises:**
+    **Raises**
 
     - `ProblemError`: `nu <= 0`, a negative or non-finite `t`, or a bad `quadrature`.
     """
@@ -98,18 +98,18 @@ def burgers(
     The values come from `burgers_cole_hopf`, so they are exact up to quadrature error; the
     defaults reproduce the grid of the DeepXDE / Raissi `Burgers.npz` benchmark file.
 
-    **Arguments:**
+    **Arguments**
 
     - `nu`: viscosity (default $0.01/\pi$).
     - `x`: 1-D increasing spatial grid (default `np.linspace(-1, 1, 256)`).
     - `t`: 1-D increasing time grid, `t >= 0` (default `np.linspace(0, 0.99, 100)`).
     - `quadrature`: Gauss-Hermite points (default 250).
 
-    **Returns:**
+    **Returns**
 
     A `Grid` with axes `x`, `t` and field `u` of shape `(len(x), len(t))`.
 
-    **Raises:**
+    **Raises**
 
     - `ProblemError`: bad `nu`, `quadrature` or grids.
     """

@@ -43,14 +43,14 @@ class Exact(AbstractReference):
     `Exact({u: sp.sin(sp.pi * x) * sp.exp(-t)})` is the solution
     $u(x, t) = \sin(\pi x) e^{-t}$ of the heat equation $u_t = u_{xx} / \pi^2$.
 
-    **Arguments:**
+    **Arguments**
 
     - `solution`: a mapping from a field to its expression. A field is an applied function such
       as `u(x, t)`; its name gives the field name and its arguments give the coordinates, in
       order. All fields must share the same arguments. A key may also be a plain field name
       (`"u"`) when at least one key is an applied function that fixes the coordinates.
 
-    **Raises:**
+    **Raises**
 
     - `ProblemError`: the solution is empty; fields have different arguments; a field's argument
       is not a symbol; or an expression has a free symbol that is not a coordinate.
@@ -114,16 +114,16 @@ class Exact(AbstractReference):
     def evaluate(self, coords: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Field values at points (see `AbstractReference.evaluate`).
 
-        **Arguments:**
+        **Arguments**
 
         - `coords`: one array per coordinate name; the arrays broadcast.
 
-        **Returns:**
+        **Returns**
 
         A dict from field name to a `float64` array of the broadcast shape; a constant expression
         is broadcast too.
 
-        **Raises:**
+        **Raises**
 
         - `ProblemError`: a coordinate is missing, or an expression is complex at the points.
         """

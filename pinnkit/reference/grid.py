@@ -51,7 +51,7 @@ class Grid(AbstractReference):
     and any $x$ outside $[-1, 1)$, by interpolating across the seam between the last and the
     first point.
 
-    **Arguments:**
+    **Arguments**
 
     - `axes`: coordinate name -> strictly increasing 1-D array. Its order is the order of
       `coords` and of the value arrays' dimensions.
@@ -60,7 +60,7 @@ class Grid(AbstractReference):
       one period (the right end of a periodic grid is left out).
     - `method`: `"linear"` (default) or `"cubic"`. Cubic needs at least 4 points per axis.
 
-    **Raises:**
+    **Raises**
 
     - `ProblemError`: an axis is not 1-D, has fewer than 2 points, or is not strictly increasing;
       a value array has the wrong shape or is not real; a periodic axis is unknown or does not
@@ -177,15 +177,15 @@ class Grid(AbstractReference):
     def evaluate(self, coords: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Interpolated field values at points (see `AbstractReference.evaluate`).
 
-        **Arguments:**
+        **Arguments**
 
         - `coords`: one array per axis name; the arrays broadcast.
 
-        **Returns:**
+        **Returns**
 
         A dict from field name to a `float64` array of the broadcast shape.
 
-        **Raises:**
+        **Raises**
 
         - `ProblemError`: a coordinate is missing, or a point of a non-periodic axis lies
           outside the axis (beyond a relative tolerance of 1e-9 of its length).
@@ -237,7 +237,7 @@ class Grid(AbstractReference):
     ) -> Grid:
         """Load a grid from a NumPy `.npz` file.
 
-        **Arguments:**
+        **Arguments**
 
         - `path`: the file.
         - `axes`: coordinate name -> array name in the file (default `{"x": "x", "t": "t"}`).
@@ -247,11 +247,11 @@ class Grid(AbstractReference):
           arrays are transposed into the order of `axes`.
         - `periodic`, `method`: as for `Grid`.
 
-        **Returns:**
+        **Returns**
 
         A `Grid`.
 
-        **Raises:**
+        **Raises**
 
         - `ProblemError`: the file lacks a named array, `layout` does not match `axes`, or the
           shapes disagree.

@@ -70,7 +70,7 @@ def solve_periodic(
     contour-integral coefficients (Kassam & Trefethen 2005), fourth order in `dt`, exact for the
     linear part. Between consecutive output times the step is shrunk so as to land on them.
 
-    **Arguments:**
+    **Arguments**
 
     - `linear`: $k \mapsto \hat L(k)$, the symbol of $L$ (real or complex, shape of `k`), e.g.
       `lambda k: -nu * k**2` for $\nu u_{xx}$.
@@ -85,38 +85,17 @@ def solve_periodic(
     - `dealias`: zero the top third of the modes of $N$ (the 2/3 rule). Default `False`.
     - `interpolation`: `"linear"` or `"cubic"`, for the returned `Grid`.
 
-    **Returns:**
+    **Returns**
 
     A `Grid` with axes `x` (`n_modes` points) and `t` (`t_eval`), field `u` of shape
     `(n_modes, len(t_eval))`, periodic in `x` with period $P$.
 
-    **Raises:**
+    **Raises**
 
     - `ProblemError`: bad grid, times or step, a callable returning the wrong shape, or a
       solution that stops being finite (the step is too large for the nonlinearity).
     """
-    if not (isinstance(n_modes, (int, np.integer)) and n_modes >= 4 and n_modes % 2 == 0):
-        raise ProblemError(
-            f"solve_periodic: `n_modes` must be an even integer >= 4; got {n_modes!r}."
-        )
-    if not (np.isfinite(x_min) and np.isfinite(x_max) and x_max > x_min):
-        raise ProblemError(
-            f"solve_periodic: need finite `x_min < x_max`; got x_min={x_min!r}, x_max={x_max!r}."
-        )
-    if not (np.isfinite(dt) and dt > 0):
-        raise ProblemError(f"solve_periodic: the time step `dt` must be positive; got {dt!r}.")
-    t_eval = np.asarray(t_eval, dtype=np.float64)
-    if (
-        t_eval.ndim != 1
-        or t_eval.size == 0
-        or not np.all(np.isfinite(t_eval))
-        or t_eval[0] < 0
-        or np.any(np.diff(t_eval) <= 0)
-    ):
-        raise ProblemError(
-            "solve_periodic: `t_eval` must be a non-empty 1-D array of strictly increasing "
-            "times >= 0. Fix: e.g. `t_eval=np.linspace(0, 1, 201)`."
-        )
+    t_eval = _checked_times(n_modes, x_min, x_max, dt, t_eval)
     n = int(n_modes)
     period = float(x_max) - float(x_min)
     x = x_min + period * np.arange(n) / n
@@ -159,16 +138,7 @@ def solve_periodic(
             key = (steps, round(step, 14))
             if key not in coefficients:
                 coefficients[key] = _etdrk4_coefficients(symbol, step)
-            e, e2, q, f1, f2, f3 = coefficients[key]
-            for _ in range(steps):
-                nv = rhs(v)
-                a = e2 * v + q * nv
-                na = rhs(a)
-                b = e2 * v + q * na
-                nb = rhs(b)
-                c = e2 * a + q * (2 * nb - nv)
-                nc = rhs(c)
-                v = e * v + nv * f1 + 2 * (na + nb) * f2 + nc * f3
+            v = _etdrk4_steps(v, rhs, coefficients[key], steps)
             if not np.all(np.isfinite(v)):
                 raise ProblemError(
                     f"solve_periodic: the solution stopped being finite before t = {target:g} "
@@ -182,6 +152,54 @@ def solve_periodic(
         periodic={"x": period},
         method=interpolation,
     )
+
+
+def _checked_times(n_modes, x_min, x_max, dt, t_eval) -> np.ndarray:
+    """`t_eval` as a float array, after checking the grid, the step and the times.
+
+    **Raises**
+
+    `ProblemError` naming the argument that is wrong.
+    """
+    if not (isinstance(n_modes, (int, np.integer)) and n_modes >= 4 and n_modes % 2 == 0):
+        raise ProblemError(
+            f"solve_periodic: `n_modes` must be an even integer >= 4; got {n_modes!r}."
+        )
+    if not (np.isfinite(x_min) and np.isfinite(x_max) and x_max > x_min):
+        raise ProblemError(
+            f"solve_periodic: need finite `x_min < x_max`; got x_min={x_min!r}, x_max={x_max!r}."
+        )
+    if not (np.isfinite(dt) and dt > 0):
+        raise ProblemError(f"solve_periodic: the time step `dt` must be positive; got {dt!r}.")
+    t_eval = np.asarray(t_eval, dtype=np.float64)
+    if (
+        t_eval.ndim != 1
+        or t_eval.size == 0
+        or not np.all(np.isfinite(t_eval))
+        or t_eval[0] < 0
+        or np.any(np.diff(t_eval) <= 0)
+    ):
+        raise ProblemError(
+            "solve_periodic: `t_eval` must be a non-empty 1-D array of strictly increasing "
+            "times >= 0. Fix: e.g. `t_eval=np.linspace(0, 1, 201)`."
+        )
+    return t_eval
+
+
+def _etdrk4_steps(v: np.ndarray, rhs: Callable, coefficients: tuple, steps: int) -> np.ndarray:
+    """`steps` ETDRK4 steps of size `step` from the Fourier coefficients `v`, with the
+    coefficients `_etdrk4_coefficients(symbol, step)` (Kassam & Trefethen 2005, eq. 2.5)."""
+    e, e2, q, f1, f2, f3 = coefficients
+    for _ in range(steps):
+        nv = rhs(v)
+        a = e2 * v + q * nv
+        na = rhs(a)
+        b = e2 * v + q * na
+        nb = rhs(b)
+        c = e2 * a + q * (2 * nb - nv)
+        nc = rhs(c)
+        v = e * v + nv * f1 + 2 * (na + nb) * f2 + nc * f3
+    return v
 
 
 def _derivative_nonlinearity(coefficient: float) -> Nonlinear:
@@ -209,7 +227,7 @@ def allen_cahn(
     The set-up of Raissi et al.'s `AC.mat` and of the causal-training paper (Wang, Sankaran &
     Perdikaris, arXiv 2203.07404). $L = -\nu k^2$, $N(u) = \gamma (u - u^3)$.
 
-    **Arguments:**
+    **Arguments**
 
     - `nu`, `gamma`: diffusion and reaction coefficients (defaults 1e-4, 5).
     - `x_range`: the period interval (default $(-1, 1)$).
@@ -220,11 +238,11 @@ def allen_cahn(
     - `u0`: initial condition (default $x^2 \cos(\pi x)$).
     - `dealias`: 2/3-rule dealiasing of $N$ (default off).
 
-    **Returns:**
+    **Returns**
 
     A periodic `Grid` with axes `x`, `t` and field `u` (see `solve_periodic`).
 
-    **Raises:**
+    **Raises**
 
     - `ProblemError`: as `solve_periodic`.
     """
@@ -263,7 +281,7 @@ def kdv(
     $u_0 = \cos(\pi x)$ on $[-1, 1)$. $L = i \lambda_2 k^3$ (purely imaginary, which is why the
     contour is the whole circle), $N(u) = -\tfrac{\lambda_1}{2} (u^2)_x$.
 
-    **Arguments:**
+    **Arguments**
 
     - `lambda1`, `lambda2`: coefficients (defaults 1, 0.0025).
     - `x_range`: the period interval (default $(-1, 1)$).
@@ -273,11 +291,11 @@ def kdv(
     - `dealias`: 2/3-rule dealiasing of $N$ (default on: the quadratic term at high $k$ is what
       destabilises explicit treatment).
 
-    **Returns:**
+    **Returns**
 
     A periodic `Grid` with axes `x`, `t` and field `u`.
 
-    **Raises:**
+    **Raises**
 
     - `ProblemError`: as `solve_periodic`.
     """
@@ -316,7 +334,7 @@ def kuramoto_sivashinsky(
     conserved. The dynamics are chaotic: pointwise values at late times depend on round-off,
     only statistics do not.
 
-    **Arguments:**
+    **Arguments**
 
     - `alpha`, `beta`, `gamma`: coefficients (defaults 1).
     - `x_range`: the period interval (default $(0, 32\pi)$).
@@ -325,11 +343,11 @@ def kuramoto_sivashinsky(
     - `n_modes`, `dt`: grid size (default 128) and largest time step (default 0.25).
     - `dealias`: 2/3-rule dealiasing of $N$ (default off, as in Kassam & Trefethen).
 
-    **Returns:**
+    **Returns**
 
     A periodic `Grid` with axes `x`, `t` and field `u`.
 
-    **Raises:**
+    **Raises**
 
     - `ProblemError`: as `solve_periodic`.
     """

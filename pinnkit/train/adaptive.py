@@ -16,8 +16,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from pinnkit.domain import AbstractDomain
 from pinnkit.config import RAR
+from pinnkit.domain import AbstractDomain
 
 __all__ = ["AbstractSampler", "RARState", "RARSampler", "rar_sampler"]
 

@@ -86,7 +86,9 @@ class Trainer:
         )
         self.device, self.dtype = built.device, built.dtype
         self.compiled, self.model = built.residuals, built.model
-        self.sampler = Sampler(problem.domain, self.compiled, config.sampling, self.dtype, self.device)
+        self.sampler = Sampler(
+            problem.domain, self.compiled, config.sampling, self.dtype, self.device
+        )
         self.params = list(self.model.parameters()) + list(self.compiled.parameters())
         self.world.broadcast(self.params)  # equal already (one seed); this makes it certain
         # One fused kernel instead of a dozen small ops per tensor: 0.4 -> 0.1 ms a step for

@@ -59,7 +59,8 @@ def restore(trainer: Trainer, state: Mapping) -> None:
     trainer.compiled.load_state_dict(state["compiled"])
     trainer.adam.load_state_dict(state["adam"])
     trainer.rng.bit_generator.state = json.loads(state["rng"])
-    trainer.generator.set_state(state["torch_rng"].cpu())  # a CPU generator, whatever map_location did
+    # A CPU generator, whatever map_location did.
+    trainer.generator.set_state(state["torch_rng"].cpu())
     trainer.last_terms = json.loads(state["last_terms"])
     trainer.last_rel_l2 = json.loads(state["last_rel_l2"])
     if "fixed" in state:
