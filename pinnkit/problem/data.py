@@ -175,3 +175,50 @@ def _read_csv(path: Path) -> dict[str, np.ndarray]:
                     "number. Fix: the file must hold numbers only below its header row."
                 ) from None
     return {h: np.asarray(v) for h, v in columns.items()}
+
+
+def check_data(data, domain, coords, field_names) -> tuple[Data, ...]:
+    """`data` (None, one `Data` or several) as a tuple, checked against the problem: one
+    array per coordinate, known fields, points inside `domain`, unique names.
+
+    **Raises**
+
+    `ProblemError` naming the data set and what is wrong with it.
+    """
+    if data is None:
+        return ()
+    items = [data] if isinstance(data, Data) else list(data)
+    coord_names = [c.name for c in coords]
+    for d in items:
+        if not isinstance(d, Data):
+            raise ProblemError(f"Problem: data must be `pk.Data`, found {type(d).__name__}.")
+        d._split(coord_names, field_names)
+        missing = [c for c in coord_names if c not in d.coords]
+        extra = [c for c in d.coords if c not in coord_names]
+        if missing or extra:
+            raise ProblemError(
+                f'Data "{d.name}": coordinates {sorted(d.coords)} do not match the domain\'s '
+                f"{coord_names} (missing {missing}, unknown {extra})."
+                f"{did_you_mean(extra[0], coord_names) if extra else ''} "
+                "Fix: give one array per coordinate of the domain."
+            )
+        for f in d.values:
+            if f not in field_names:
+                raise ProblemError(
+                    f'Data "{d.name}": `{f}` is not a field {list(field_names)}.'
+                    f"{did_you_mean(f, field_names)}"
+                )
+        points = np.stack([d.coords[c] for c in coord_names], axis=1)
+        inside = domain.contains(points, "interior", tol=1e-6)
+        if not np.all(inside):
+            bad = int(np.flatnonzero(~inside)[0])
+            raise ProblemError(
+                f'Data "{d.name}": {int((~inside).sum())} of {d.n} points lie outside the '
+                f"domain {domain!r}; the first is row {bad}: "
+                f"{dict(zip(coord_names, points[bad].tolist()))}. "
+                "Fix: drop those rows or enlarge the domain."
+            )
+    names = [d.name for d in items]
+    if len(set(names)) != len(names):
+        raise ProblemError(f"Problem: data sets share a name: {names}. Fix: pass `name=`.")
+    return tuple(items)

@@ -11,13 +11,13 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import numpy as np
 import sympy as sp
 
 from pinnkit.domain import AbstractDomain
 from pinnkit.errors import ProblemError, did_you_mean
 from pinnkit.problem.conditions import Condition, Equation, _as_expr, _default_name
-from pinnkit.problem.data import Data
+from pinnkit.problem.data import Data, check_data
+from pinnkit.problem.display import describe, latex
 from pinnkit.problem.symbols import (
     Hidden,
     Normal,
@@ -80,7 +80,7 @@ class Problem:
         self.field_names = tuple(field_name(f) for f in self.fields)
         self.equations: tuple[Equation, ...] = self._check_equations(equations)
         self.conditions: tuple[Condition, ...] = self._check_conditions(conditions)
-        self.data: tuple[Data, ...] = self._check_data(data)
+        self.data: tuple[Data, ...] = check_data(data, self.domain, self.coords, self.field_names)
         self.reference = self._check_reference(reference)
         self.parameters: tuple[Parameter, ...] = self._collect_parameters()
         self.hidden: tuple[Hidden, ...] = self._collect_hidden()
@@ -308,45 +308,6 @@ class Problem:
         lo, hi = self.domain.bounds
         return float(lo[index]), float(hi[index])
 
-    def _check_data(self, data) -> tuple[Data, ...]:
-        if data is None:
-            return ()
-        items = [data] if isinstance(data, Data) else list(data)
-        coord_names = [c.name for c in self.coords]
-        for d in items:
-            if not isinstance(d, Data):
-                raise ProblemError(f"Problem: data must be `pk.Data`, found {type(d).__name__}.")
-            d._split(coord_names, self.field_names)
-            missing = [c for c in coord_names if c not in d.coords]
-            extra = [c for c in d.coords if c not in coord_names]
-            if missing or extra:
-                raise ProblemError(
-                    f'Data "{d.name}": coordinates {sorted(d.coords)} do not match the domain\'s '
-                    f"{coord_names} (missing {missing}, unknown {extra})."
-                    f"{did_you_mean(extra[0], coord_names) if extra else ''} "
-                    "Fix: give one array per coordinate of the domain."
-                )
-            for f in d.values:
-                if f not in self.field_names:
-                    raise ProblemError(
-                        f'Data "{d.name}": `{f}` is not a field {list(self.field_names)}.'
-                        f"{did_you_mean(f, self.field_names)}"
-                    )
-            points = np.stack([d.coords[c] for c in coord_names], axis=1)
-            inside = self.domain.contains(points, "interior", tol=1e-6)
-            if not np.all(inside):
-                bad = int(np.flatnonzero(~inside)[0])
-                raise ProblemError(
-                    f'Data "{d.name}": {int((~inside).sum())} of {d.n} points lie outside the '
-                    f"domain {self.domain!r}; the first is row {bad}: "
-                    f"{dict(zip(coord_names, points[bad].tolist()))}. "
-                    "Fix: drop those rows or enlarge the domain."
-                )
-        names = [d.name for d in items]
-        if len(set(names)) != len(names):
-            raise ProblemError(f"Problem: data sets share a name: {names}. Fix: pass `name=`.")
-        return tuple(items)
-
     def _check_reference(self, reference):
         if reference is None:
             return None
@@ -494,33 +455,7 @@ class Problem:
 
     def describe(self) -> str:
         """Readable multi-line description: domain, fields, equations, conditions, data."""
-        lines = [
-            f"Problem {self.name!r}",
-            f"  domain:     {self.domain!r}",
-            f"  fields:     {', '.join(map(str, self.fields))}",
-        ]
-        if self.parameters:
-            lines.append(
-                "  parameters: "
-                + ", ".join(
-                    f"{p.name} (init {p.init}{', log' if p.log else ''})" for p in self.parameters
-                )
-            )
-        if self.hidden:
-            apps = [a for h in self.hidden for a in self.hidden_applications(h)]
-            lines.append("  hidden:     " + ", ".join(short_form(a, self.coords) for a in apps))
-        lines.append("  equations:")
-        lines += [f"    {e.name}: {sp.sstr(e.source)}" for e in self.equations]
-        if self.conditions:
-            lines.append("  conditions:")
-            lines += [f"    {c}" for c in self.conditions]
-        for d in self.data:
-            lines.append(f"  data:       {d!r}")
-        if self.reference is not None:
-            lines.append(
-                f"  reference:  {type(self.reference).__name__} for {list(self.reference.fields)}"
-            )
-        return "\n".join(lines)
+        return describe(self)
 
     __str__ = describe
 
@@ -529,13 +464,4 @@ class Problem:
         return f"Problem({self.name!r}, fields={fields}, equations={len(self.equations)})"
 
     def _repr_latex_(self) -> str:
-        rows = [sp.latex(e.source) for e in self.equations]
-        for c in self.conditions:
-            if c.periodic is not None:
-                rows.append(rf"\text{{periodic in }} {sp.latex(c.periodic)}")
-            else:
-                rows.append(rf"{sp.latex(c.expr)} = 0 \quad \text{{on {c.on}}}")
-        if self.hidden:
-            names = r",\ ".join(sp.latex(sp.Symbol(h.name)) for h in self.hidden)
-            rows.append(rf"{names} \quad \text{{hidden (learned by networks)}}")
-        return r"$\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}$"
+        return latex(self)
