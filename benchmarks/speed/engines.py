@@ -42,7 +42,7 @@ import torch
 
 import pinnkit as pk
 from pinnkit.cli import bundled_problems
-from pinnkit.load import load_problem_file
+from pinnkit.problem.file import load_problem_file
 from pinnkit.train import Trainer, host_memory
 
 VARIANTS = {
@@ -187,13 +187,9 @@ def _measure(args, variants: list[str]) -> list[dict]:
 
 def _auto_choice(problem: pk.Problem, config: pk.Config) -> str:
     """The engine `engine="auto"` picks for the interior equations of this setting."""
-    from pinnkit.compile import compile_problem
-    from pinnkit.models import build_model
-
-    compiled = compile_problem(problem)
-    model = build_model(problem, config, torch.Generator())
-    interior = next(g for g in compiled.groups if g.region == "interior")
-    return compiled.engine.choose(model, interior.plan)[0]
+    built = pk.build(problem, config.replace(engine="auto", device="cpu"))
+    interior = next(g for g in built.residuals.groups if g.region == "interior")
+    return built.residuals.engine.choose(built.model, interior.plan)[0]
 
 
 if __name__ == "__main__":

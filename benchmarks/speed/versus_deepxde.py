@@ -78,7 +78,7 @@ import sympy as sp  # noqa: E402
 import torch  # noqa: E402
 
 import pinnkit as pk  # noqa: E402
-from pinnkit.compile.engine import ENGINES  # noqa: E402
+from pinnkit.compile.auto import ENGINES  # noqa: E402
 from pinnkit.runs import predict_points  # noqa: E402
 from pinnkit.train import Trainer, host_memory  # noqa: E402
 
@@ -284,8 +284,8 @@ def deepxde_loss_terms(setting: Setting, model, names: list[str]) -> dict[str, f
 
 def pinnkit_loss_terms(trainer: Trainer) -> dict[str, float]:
     """pinnkit's current loss terms times their weights."""
-    terms = trainer._loss(trainer._batches())
-    return {k: v * trainer.weights[k] for k, v in terms.values().items()}
+    terms = trainer.loss.evaluate(trainer.model, trainer._batches())
+    return {k: v * trainer.loss.weights[k] for k, v in terms.values().items()}
 
 
 def loss_names(setting: Setting) -> list[str]:

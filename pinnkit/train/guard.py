@@ -29,17 +29,10 @@ MAX_NAN_RETRIES = 6
 
 
 class Guard:
-    """Snapshots of the trained state and the rollback to them.
+    """Snapshots of the trained state and the rollback to them: the model's and the
+    residuals' state (learned constants, Hidden networks) and the optimiser's."""
 
-    **Arguments**
-
-    - `model`, `residuals`: the modules whose state is kept (the residuals hold the
-      learned constants and the Hidden networks).
-    """
-
-    def __init__(self, model: nn.Module, residuals: nn.Module):
-        self.model = model
-        self.residuals = residuals
+    def __init__(self):
         self.failures = 0  # non-finite steps in a row
         self._last_good: dict | None = None
 
@@ -47,17 +40,30 @@ class Guard:
     def has_snapshot(self) -> bool:
         return self._last_good is not None
 
-    def snapshot(self, optimizer: torch.optim.Optimizer, last_terms: dict[str, float]) -> None:
+    def snapshot(
+        self,
+        model: nn.Module,
+        residuals: nn.Module,
+        optimizer: torch.optim.Optimizer,
+        last_terms: dict[str, float],
+    ) -> None:
         """Keep the current state as the last good one (and reset the failure count)."""
         self.failures = 0
         self._last_good = {
-            "model": copy.deepcopy(self.model.state_dict()),
-            "compiled": copy.deepcopy(self.residuals.state_dict()),
+            "model": copy.deepcopy(model.state_dict()),
+            "compiled": copy.deepcopy(residuals.state_dict()),
             "optimizer": copy.deepcopy(optimizer.state_dict()),
             "last_terms": dict(last_terms),
         }
 
-    def rollback(self, bad: str, step: int, optimizer: torch.optim.Optimizer) -> None:
+    def rollback(
+        self,
+        bad: str,
+        step: int,
+        model: nn.Module,
+        residuals: nn.Module,
+        optimizer: torch.optim.Optimizer,
+    ) -> None:
         """Restore the last good state after a non-finite step (`bad` names the term).
 
         **Raises**
@@ -75,15 +81,15 @@ class Guard:
                 f"terms: {json.dumps(last)}. Try: a smaller `optimizer.learning_rate`, "
                 "`--dtype float64`, smaller loss weights, or check the equation's scaling."
             )
-        self.model.load_state_dict(snapshot["model"])
-        self.residuals.load_state_dict(snapshot["compiled"])
+        model.load_state_dict(snapshot["model"])
+        residuals.load_state_dict(snapshot["compiled"])
         optimizer.load_state_dict(snapshot["optimizer"])
 
-    def restore_weights(self) -> None:
+    def restore_weights(self, model: nn.Module, residuals: nn.Module) -> None:
         """Put back the last good weights and constants only (the L-BFGS polish, which
         stops rather than retries)."""
-        self.model.load_state_dict(self._last_good["model"])
-        self.residuals.load_state_dict(self._last_good["compiled"])
+        model.load_state_dict(self._last_good["model"])
+        residuals.load_state_dict(self._last_good["compiled"])
 
 
 def nonfinite(terms: LossTerms, params: Sequence[torch.Tensor]) -> str | None:

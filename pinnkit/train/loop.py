@@ -97,7 +97,6 @@ class Trainer:
         self.loss = Loss(
             problem,
             self.compiled,
-            self.model,
             config,
             weights=built.weights,
             params=self.params,
@@ -105,7 +104,7 @@ class Trainer:
             dtype=self.dtype,
             device=self.device,
         )
-        self.guard = Guard(self.model, self.compiled)
+        self.guard = Guard()
         self.reporter = Reporter(problem.name, config, directory=self.directory, world=self.world)
         self.lbfgs: torch.optim.LBFGS | None = None
         self.error_grid = ErrorGrid.build(problem)
@@ -186,7 +185,7 @@ class Trainer:
     def load_state(self, saved: Mapping) -> None:
         """Restore a `state()` (from a checkpoint)."""
         state.restore(self, saved)
-        self.guard.snapshot(self.adam, self.last_terms)
+        self.guard.snapshot(self.model, self.compiled, self.adam, self.last_terms)
 
     def checkpoint(self) -> None:
         """Write `checkpoint.pt` (rank 0; every rank must call it, with the same directory)."""
@@ -221,7 +220,7 @@ class Trainer:
         every = int(self.config.sampling.resample_every)
         if self.points is None or (every > 0 and self.step % every == 0):
             self.points = self.sampler.sample(self.rng)
-        return self.loss.batches(self.points, domain=self.problem.domain, rng=self.rng)
+        return self.loss.batches(self.model, self.points, domain=self.problem.domain, rng=self.rng)
 
     def _adam_step(self) -> LossTerms:
         batches = self._batches()
@@ -229,7 +228,7 @@ class Trainer:
             for group in self.adam.param_groups:
                 group["lr"] = self._learning_rate()
             self.adam.zero_grad(set_to_none=True)
-            terms = self.loss.evaluate(batches)
+            terms = self.loss.evaluate(self.model, batches)
             terms.total().backward()
             self.world.reduce_gradients(self.params)
             bad = nonfinite(terms, self.params)
@@ -238,7 +237,7 @@ class Trainer:
                 self.loss.commit()
                 self.step += 1
                 return terms
-            self.guard.rollback(bad, self.step, self.adam)
+            self.guard.rollback(bad, self.step, self.model, self.compiled, self.adam)
             self.lr_scale *= 0.5
             log.warning(
                 "step %d: %s is not finite; rolled back, learning rate x%.3g",
@@ -251,15 +250,15 @@ class Trainer:
     def _polish(self, base: float, start: float) -> None:
         if not self.guard.has_snapshot:
             # No Adam step took one (steps=0): the start is the good state.
-            self.guard.snapshot(self.adam, self.last_terms)
+            self.guard.snapshot(self.model, self.compiled, self.adam, self.last_terms)
         if self.lbfgs is None:
             self.lbfgs = make_lbfgs(self.params, self.config.lbfgs)
             self.points = self.sampler.sample(self.rng, scale=float(self.config.lbfgs.points))
-        batches = self.loss.batches(self.points)
+        batches = self.loss.batches(self.model, self.points)
 
         def closure():
             self.lbfgs.zero_grad(set_to_none=True)
-            terms = self.loss.evaluate(batches, polish=True)
+            terms = self.loss.evaluate(self.model, batches, polish=True)
             total = terms.total()
             total.backward()
             self.world.reduce_gradients(self.params)
@@ -275,7 +274,7 @@ class Trainer:
             terms = closure.terms
             bad = terms.first_nonfinite()
             if bad is not None:
-                self.guard.restore_weights()
+                self.guard.restore_weights(self.model, self.compiled)
                 log.warning(
                     "L-BFGS: loss term %r became non-finite at step %d; kept the last good "
                     "state and stopped the polish.",
@@ -293,7 +292,7 @@ class Trainer:
 
     def _after_block(self, terms: LossTerms) -> None:
         self.last_terms = terms.values()
-        self.guard.snapshot(self.adam, self.last_terms)
+        self.guard.snapshot(self.model, self.compiled, self.adam, self.last_terms)
         row = {
             "step": self.step,
             "phase": self.phase,

@@ -39,7 +39,7 @@ class Loss:
 
     **Arguments**
 
-    - `problem`, `residuals`, `model`: what is trained.
+    - `problem`, `residuals`: what is trained (the model is passed to each call).
     - `config`: reads `causal`, `balance` and `rar` (the strategy specs).
     - `weights`: the fixed weight of every term (`pinnkit.build.loss_weights`).
     - `params`: every trained tensor (the balancing gradients are taken over them).
@@ -51,7 +51,6 @@ class Loss:
         self,
         problem: Problem,
         residuals: AbstractResiduals,
-        model: nn.Module,
         config: Config,
         *,
         weights: Mapping[str, float],
@@ -61,7 +60,6 @@ class Loss:
         device: torch.device,
     ):
         self.residuals = residuals
-        self.model = model
         self.weights = dict(weights)
         self.world = world
         self.equation_names = [e.name for e in problem.equations]
@@ -83,6 +81,7 @@ class Loss:
         self.states = {name: strategy.init() for name, strategy in self.strategies().items()}
         self._pending: dict = {}
         self._points: dict[str, Batch] = {}  # the sampled points of the current step
+        self._model: nn.Module | None = None  # the model of the current step (RAR scores it)
 
     def strategies(self) -> dict:
         """The strategies in use, by name (`causal`, `balance`, `rar`)."""
@@ -93,6 +92,7 @@ class Loss:
 
     def batches(
         self,
+        model: nn.Module,
         points: Mapping[str, Batch],
         *,
         domain: AbstractDomain | None = None,
@@ -100,8 +100,9 @@ class Loss:
     ) -> dict[str, Batch]:
         """The step's batches: `points` (the sampled regions), the data points, and the RAR
         points appended to the interior. With `domain` and `rng` given, RAR takes its step
-        first (it may add points; its new state is kept at once, as the points are)."""
-        self._points = dict(points)
+        first (it may add points where `model`'s residual is largest; its new state is kept
+        at once, as the points are)."""
+        self._points, self._model = dict(points), model
         if self.rar is not None and domain is not None:
             _, self.states["rar"] = self.rar.sample(domain, rng, self.states["rar"])
         batches = {**points, **self.data_batches}
@@ -114,23 +115,25 @@ class Loss:
     def equation_score(self, points: Tensor) -> Tensor:
         """$\\sum_k r_k^2$ over the equations at `points` (what RAR ranks candidates by)."""
         batches = {**self._points, **self.data_batches, "interior": Batch(points)}
-        residuals = self.residuals.residuals(self.model, batches)
+        residuals = self.residuals.residuals(self._model, batches)
         return sum(residuals[k].detach().square() for k in self.equation_names)
 
     # -- the loss -----------------------------------------------------------------------------
 
-    def evaluate(self, batches: Mapping[str, Batch], *, polish: bool = False) -> LossTerms:
-        """The loss terms and their weights at `batches`; the strategies' new states wait
-        for `commit()`.
+    def evaluate(
+        self, model: nn.Module, batches: Mapping[str, Batch], *, polish: bool = False
+    ) -> LossTerms:
+        """The loss terms of `model` and their weights at `batches`; the strategies' new
+        states wait for `commit()`.
 
         In the L-BFGS polish (`polish=True`) the causal weights are recomputed under no_grad
         at each closure call and held constant within it (no gradient through them), and
         epsilon does not advance; the balancing weights stay at their last values.
         """
         if self.causal is None:
-            local = self.residuals.mean_squares(self.model, batches)
+            local = self.residuals.mean_squares(model, batches)
         else:  # the causal weights need the residuals themselves
-            residuals = self.residuals.residuals(self.model, batches)
+            residuals = self.residuals.residuals(model, batches)
             local = {k: r.square().mean() for k, r in residuals.items()}
         # The combined batch's terms: means over ranks of equal-sized per-rank means.
         terms = self.world.mean_terms(local)
