@@ -14,14 +14,14 @@ import mkdocs_gen_files
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "pinnkit"
 
-# Benchmark result files shown on the site, as written by their scripts. A file listed here
-# but missing fails the build, so a moved benchmark is noticed rather than silently dropped.
-# Files without a title of their own get one.
+# Benchmark result files shown on the site, as written by their scripts, each with the title
+# it gets when it does not open with one of its own. A file listed here but missing fails the
+# build, so a moved benchmark is noticed rather than silently dropped.
 BENCHMARK_PAGES = {
-    "benchmarks/accuracy/variants.md": None,
-    "benchmarks/discovery/suite.md": None,
-    "benchmarks/discovery/backends.md": None,
-    "benchmarks/discovery/ceiling.md": None,
+    "benchmarks/accuracy/variants.md": "Training variants",
+    "benchmarks/discovery/suite.md": "Hidden-term discovery suite",
+    "benchmarks/discovery/backends.md": "Discovery backends",
+    "benchmarks/discovery/ceiling.md": "Lotka-Volterra: what the observations alone tell",
     "benchmarks/speed/versus_deepxde.md": "Speed next to DeepXDE",
     "benchmarks/speed/host_memory.md": "Host memory kept in the process",
 }
@@ -40,6 +40,14 @@ def module_name(source: Path) -> str:
     """The dotted name of a source file (a package's `__init__.py` names the package)."""
     parts = source.relative_to(ROOT).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def literal_names(node: ast.expr) -> list[str]:
+    """The names in an `__all__` list or tuple literal; none for anything computed."""
+    try:
+        return [n for n in ast.literal_eval(node) if isinstance(n, str)]
+    except (ValueError, TypeError, SyntaxError):
+        return []
 
 
 def documented_here(source: Path) -> tuple[list[str], list[str]]:
@@ -65,7 +73,7 @@ def documented_here(source: Path) -> tuple[list[str], list[str]]:
                 if not isinstance(target, ast.Name):
                     continue
                 if target.id == "__all__":
-                    exported += list(ast.literal_eval(node.value))
+                    exported += literal_names(node.value)
                 elif not isinstance(node, ast.AugAssign):
                     defined.append(target.id)
         elif isinstance(node, ast.ImportFrom):
@@ -92,7 +100,7 @@ def reference_page(source: Path) -> str:
     text = f"::: {name}\n    options:\n"
     text += f"      members:\n{options}\n" if members else "      members: false\n"
     if links:
-        text += f"\n## Re-exported\n\nDocumented in the modules they come from:\n\n"
+        text += "\n## Re-exported\n\nDocumented in the modules they come from:\n\n"
         text += "\n".join(f"- [`{n}`][{name}.{n}]" for n in sorted(links, key=str.lower))
         text += "\n"
     return text
@@ -122,7 +130,7 @@ def write_benchmarks() -> None:
     """The benchmark tables under their own paths, and `benchmarks/gallery/*.png`."""
     for name, title in BENCHMARK_PAGES.items():
         text = (ROOT / name).read_text(encoding="utf-8")
-        if title is not None:
+        if not text.startswith("# "):
             text = f"# {title}\n\n{text}"
         with mkdocs_gen_files.open(name, "w") as file:
             file.write(text)
