@@ -2,7 +2,7 @@
 
 The build runs `mkdocs build --strict` in a subprocess from the repository root, as a reader
 would, so a moved module, a broken link or anchor, or a docstring that does not render fails
-here rather than on the published site. It takes about 10 s on a 2-core CPU.
+here rather than on the published site. It took 5-15 s on the 2-core CPU, depending on load.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ README = ROOT / "README.md"
 #: The front page's length limit: the detail lives in docs/.
 README_MAX_LINES = 150
 
-#: Generous: the build takes about 10 s on a 2-core CPU, more when other jobs share it.
+#: Generous: the build took 5-15 s on the 2-core CPU, more when other jobs share it.
 BUILD_TIMEOUT_SECONDS = 300
 
 #: The install and test lines that `.ci/run` runs; the README must show them as they are.
