@@ -1,8 +1,8 @@
 """The documentation: the MkDocs site builds without a warning, and README.md stays a front page.
 
 The build runs `mkdocs build --strict` in a subprocess from the repository root, as a reader
-would, so a moved module, a broken link or anchor, or a docstring that does not render fails
-here rather than on the published site. It took 5-15 s on the 2-core CPU, depending on load.
+would, so a benchmark table that moved, or a broken link or anchor (in a page or a docstring),
+fails here rather than on the published site. It took 5-15 s on the 2-core CPU, depending on load.
 """
 
 from __future__ import annotations
