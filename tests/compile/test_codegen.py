@@ -10,18 +10,10 @@ import sympy as sp
 import torch
 
 import pinnkit as pk
-from pinnkit.compile import (
-    OP_TABLE,
-    compile_problem,
-)
+from pinnkit.compile import OP_TABLE, compile_problem
 from pinnkit.compile.codegen import generate
 from pinnkit.errors import CompileError
-from tests.helpers import (
-    EXACT_RTOL,
-    NONTRIVIAL,
-    SympyModel,
-    sample_batches,
-)
+from tests.helpers import EXACT_RTOL, NONTRIVIAL, SympyModel, sample_batches
 
 x, y, t = sp.symbols("x y t")
 u_ = sp.Function("u")

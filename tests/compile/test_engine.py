@@ -10,20 +10,10 @@ import sympy as sp
 import torch
 
 import pinnkit as pk
-from pinnkit.compile import (
-    AutogradEngine,
-    ForwardEngine,
-    Partial,
-    TaylorEngine,
-    build_plan,
-)
+from pinnkit.compile import AutogradEngine, ForwardEngine, Partial, TaylorEngine, build_plan
 from pinnkit.models import build_model
 from tests.cases import case_batches_and_expected, case_problem
-from tests.helpers import (
-    ENGINES,
-    SympyModel,
-    assert_engines_agree,
-)
+from tests.helpers import ENGINES, SympyModel, assert_engines_agree
 
 x, y, t = sp.symbols("x y t")
 u_ = sp.Function("u")

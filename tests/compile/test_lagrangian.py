@@ -13,12 +13,7 @@ import pinnkit as pk
 from pinnkit.config import Config
 from pinnkit.errors import ProblemError
 from pinnkit.models.lagrangian import Lagrangian, split_advection
-from tests.helpers import (
-    EXACT_RTOL,
-    SympyModel,
-    build_lagrangian,
-    lagrangian_problem,
-)
+from tests.helpers import EXACT_RTOL, SympyModel, build_lagrangian, lagrangian_problem
 
 x, t = sp.symbols("x t")
 u = sp.Function("u")(x, t)

@@ -7,10 +7,7 @@ from __future__ import annotations
 import pytest
 import sympy as sp
 
-from pinnkit.compile import (
-    Partial,
-    build_plan,
-)
+from pinnkit.compile import Partial, build_plan
 
 x, y, t = sp.symbols("x y t")
 u_ = sp.Function("u")

@@ -13,12 +13,7 @@ import sympy as sp
 import torch
 
 import pinnkit as pk
-from pinnkit.compile import (
-    Partial,
-    TaylorEngine,
-    build_plan,
-    compile_problem,
-)
+from pinnkit.compile import Partial, TaylorEngine, build_plan, compile_problem
 from pinnkit.models import build_model
 from pinnkit.models.mlp import ACTIVATIONS
 from tests.cases import CASES, case_batches_and_expected, case_problem

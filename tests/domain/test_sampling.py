@@ -8,10 +8,7 @@ import pytest
 import sympy as sp
 from scipy.stats import qmc
 
-from pinnkit.domain import (
-    Box,
-    Rectangle,
-)
+from pinnkit.domain import Box, Rectangle
 from tests.helpers import ON_SURFACE_ATOL, seeded_rng
 
 x, y, z, t = sp.symbols("x y z t")

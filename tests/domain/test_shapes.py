@@ -8,13 +8,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from pinnkit.domain import (
-    Box,
-    Disk,
-    Interval,
-    Rectangle,
-    TimeInterval,
-)
+from pinnkit.domain import Box, Disk, Interval, Rectangle, TimeInterval
 from tests.helpers import seeded_rng
 
 x, y, z, t = sp.symbols("x y z t")

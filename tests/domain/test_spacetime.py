@@ -7,11 +7,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from pinnkit.domain import (
-    Interval,
-    SpaceTime,
-    TimeInterval,
-)
+from pinnkit.domain import Interval, SpaceTime, TimeInterval
 from tests.helpers import seeded_rng
 
 x, y, z, t = sp.symbols("x y z t")

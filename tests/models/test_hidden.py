@@ -9,9 +9,7 @@ from torch import nn
 import pinnkit as pk
 from pinnkit.compile import compile_problem
 from pinnkit.errors import ConfigError
-from tests.helpers import (
-    hidden_system,
-)
+from tests.helpers import hidden_system
 
 # -- specs, state and training ---------------------------------------------------------------
 

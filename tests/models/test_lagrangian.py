@@ -9,11 +9,7 @@ import sympy as sp
 import torch
 
 import pinnkit as pk
-from tests.helpers import (
-    INVERSION_ATOL,
-    build_lagrangian,
-    lagrangian_problem,
-)
+from tests.helpers import INVERSION_ATOL, build_lagrangian, lagrangian_problem
 
 x, t = sp.symbols("x t")
 u = sp.Function("u")(x, t)

@@ -10,13 +10,7 @@ import sympy as sp
 
 import pinnkit as pk
 from pinnkit.errors import ProblemError
-from tests.helpers import (
-    HEAT,
-    LINE_TIME,
-    heat,
-    hidden_problem,
-    hidden_system,
-)
+from tests.helpers import HEAT, LINE_TIME, heat, hidden_problem, hidden_system
 
 x, y, t, s = sp.symbols("x y t s")
 u = sp.Function("u")(x, t)

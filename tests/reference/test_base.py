@@ -7,9 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pinnkit.reference import (
-    AbstractReference,
-)
+from pinnkit.reference import AbstractReference
 
 # --- interface -----------------------------------------------------------------------------
 

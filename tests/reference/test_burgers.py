@@ -8,11 +8,7 @@ import numpy as np
 import pytest
 
 from pinnkit.errors import ProblemError
-from pinnkit.reference import (
-    Grid,
-    burgers,
-    burgers_cole_hopf,
-)
+from pinnkit.reference import Grid, burgers, burgers_cole_hopf
 from tests.helpers import max_and_relative_l2, reference_data_file
 
 # Burgers.npz vs `burgers()` at its defaults (quadrature 250): max abs 4.2e-11, relative L2

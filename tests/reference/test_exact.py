@@ -7,9 +7,7 @@ import pytest
 import sympy as sp
 
 from pinnkit.errors import ProblemError
-from pinnkit.reference import (
-    Exact,
-)
+from pinnkit.reference import Exact
 
 # Float64 evaluation of the same closed form two ways (lambdify vs NumPy by hand).
 EXACT_RTOL = 1e-10

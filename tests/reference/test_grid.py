@@ -8,9 +8,7 @@ import numpy as np
 import pytest
 
 from pinnkit.errors import ProblemError
-from pinnkit.reference import (
-    Grid,
-)
+from pinnkit.reference import Grid
 
 # Linear interpolation reproduces a function linear in each coordinate up to round-off.
 INTERPOLATION_ATOL = 1e-12

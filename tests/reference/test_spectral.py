@@ -10,13 +10,7 @@ import pytest
 import scipy.io
 
 from pinnkit.errors import ProblemError
-from pinnkit.reference import (
-    Grid,
-    allen_cahn,
-    kdv,
-    kuramoto_sivashinsky,
-    solve_periodic,
-)
+from pinnkit.reference import Grid, allen_cahn, kdv, kuramoto_sivashinsky, solve_periodic
 from tests.helpers import max_and_relative_l2, reference_data_file
 
 # ETDRK4 is exact for the linear part, so the heat equation is solved to round-off.

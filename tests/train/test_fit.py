@@ -20,12 +20,7 @@ import torch
 import pinnkit as pk
 from pinnkit.compile import compile_problem
 from pinnkit.runs import load_checkpoint, read_metrics
-from tests.helpers import (
-    TINY,
-    TINY_HIDDEN,
-    heat_problem,
-    small_fisher,
-)
+from tests.helpers import TINY, TINY_HIDDEN, heat_problem, small_fisher
 
 x, t = sp.symbols("x t")
 u = sp.Function("u")(x, t)

@@ -8,10 +8,7 @@ import pytest
 
 import pinnkit as pk
 from pinnkit.errors import PinnkitWarning
-from tests.helpers import (
-    TINY_HIDDEN,
-    small_fisher,
-)
+from tests.helpers import TINY_HIDDEN, small_fisher
 
 
 def test_a_large_hidden_output_gets_a_note_naming_a_scale():
