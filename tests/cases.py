@@ -14,15 +14,18 @@ Robin and periodic conditions, and data terms.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import sympy as sp
+import torch
 
 import pinnkit as pk
+from pinnkit.compile import compile_problem
 from pinnkit.problem import Problem
-from tests.helpers import EXACT_RTOL
+from tests.helpers import EXACT_RTOL, perturbation, sample_batches, sympy_residuals
 
 x, y, z, t = sp.symbols("x y z t")
 U, V, P = sp.Function("u"), sp.Function("v"), sp.Function("p")
@@ -345,3 +348,32 @@ def oscillator() -> Problem:
         ],
         name="oscillator",
     )
+
+
+# -- per-case helpers shared by the tests of pinnkit.compile ---------------------------------
+
+
+@functools.cache
+def case_problem(name: str) -> pk.Problem:
+    return CASES[name].build()
+
+
+def perturbed_solution(case) -> dict[str, sp.Expr]:
+    problem = case_problem(case.name)
+    return {
+        name: case.solution[name] + perturbation(problem.coords, i)
+        for i, name in enumerate(problem.field_names)
+    }
+
+
+@functools.cache
+def case_batches_and_expected(name: str):
+    """Sampled batches of a case and SymPy's residuals of its perturbed solution there.
+
+    Cached: SymPy's `doit()` and `lambdify` are the slow part, and both engines share them.
+    """
+    problem = case_problem(name)
+    compiled = compile_problem(problem, dtype=torch.float64)
+    batches = sample_batches(compiled, np.random.default_rng(0))
+    params = {k: v.item() for k, v in compiled.parameter_values().items()}
+    return batches, sympy_residuals(problem, perturbed_solution(CASES[name]), batches, params)

@@ -8,13 +8,18 @@ region a compiled problem needs, and evaluate the residuals SymPy's own way for 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
+import pytest
 import sympy as sp
 import torch
 from torch import nn
 
-from pinnkit.compile import Batch, CompiledProblem
+import pinnkit as pk
+from pinnkit.compile import Batch, CompiledProblem, compile_problem
+from pinnkit.config import Config
+from pinnkit.models.lagrangian import Lagrangian
 from pinnkit.problem import Normal, Parameter, Problem, field_name
 
 # Manufactured-solution exactness in float64 (DESIGN.md, CompiledProblem contract). The
@@ -57,6 +62,16 @@ PLAIN_FAILS = 0.2
 # over ranks instead of summed moved a loss term by 9%, measured; a rank drawing another's
 # points changes the batch itself).
 DISTRIBUTED_RTOL = 1e-9
+
+# A perturbed residual must be clearly nonzero for the comparison with SymPy to mean
+# anything: well above EXACT_RTOL, well below the PERTURBATION-sized values it is made of.
+NONTRIVIAL = 1e-3
+# Points are computed in float64 from bounds of order 1, so they hit faces and the unit circle
+# to within a few ulps; 1e-12 leaves ample room and still catches any real misplacement.
+ON_SURFACE_ATOL = 1e-12
+
+#: The two engines of `pinnkit.compile.engine` the exactness tests run on.
+ENGINES = ("autograd", "func")
 
 
 def perturbation(coords: Sequence[sp.Symbol], index: int) -> sp.Expr:
@@ -275,3 +290,176 @@ class KnownFunction(nn.Module):
 
     def forward(self, inputs):
         return self.fn(*inputs.unbind(-1))
+
+
+def assert_engines_agree(problem, model, batches, engines):
+    """Residuals and their parameter gradients from each engine match autograd's."""
+    reverse = compile_problem(problem, dtype=torch.float64, engine="autograd")
+    a = reverse.residuals(model, batches)
+
+    def gradients(compiled, residuals):
+        loss = sum(r.square().mean() for r in residuals.values())
+        leaves = [*model.parameters(), *compiled.parameters()]
+        return torch.autograd.grad(loss, leaves, allow_unused=True)
+
+    reference = gradients(reverse, a)
+    for engine in engines:
+        other = compile_problem(problem, dtype=torch.float64, engine=engine)
+        other.load_state_dict(reverse.state_dict())
+        b = other.residuals(model, batches)
+        assert a.keys() == b.keys()
+        for term in a:
+            assert relative_difference(b[term], a[term]) <= ENGINE_RTOL, (engine, term)
+        for ga, gb in zip(reference, gradients(other, b)):
+            assert (ga is None) == (gb is None)
+            if ga is not None:
+                assert relative_difference(gb, ga) <= ENGINE_GRAD_RTOL, engine
+
+
+def seeded_rng(seed: int = 0) -> np.random.Generator:
+    """A NumPy generator with a given seed, for the domain tests (several seeds per test)."""
+    return np.random.default_rng(seed)
+
+
+# -- the bare heat problem that the tests of pinnkit.problem vary ----------------------------
+
+_x, _t = sp.symbols("x t")
+_u = sp.Function("u")(_x, _t)
+HEAT = sp.Eq(_u.diff(_t), _u.diff(_x, 2))
+LINE_TIME = pk.Interval(_x, 0, 1) * pk.TimeInterval(_t, 0, 1)
+
+
+def heat(**kwargs) -> Problem:
+    """The heat equation on [0, 1] x [0, 1], with any part replaced through `kwargs` (no
+    conditions: unlike `heat_problem`, it is for the validation tests, not for training)."""
+    parts = {"domain": LINE_TIME, "fields": [_u], "equations": [HEAT]}
+    return pk.Problem(**{**parts, **kwargs})
+
+
+# -- the tiny training configuration of the trainer tests ------------------------------------
+
+TINY = pk.Config(
+    steps=60,
+    lbfgs=pk.LBFGS(steps=20),
+    model=pk.MLP(width=8, depth=2),
+    sampling=pk.Sampling(interior=64, boundary=16, initial=16),
+    log_every=10,
+    eval_every=20,
+    checkpoint_every=20,
+    progress=False,
+)
+
+
+# -- Hidden terms: the two-field system of the compile tests, the small Fisher-KPP problem ---
+
+_v = sp.Function("v")(_x, _t)
+_D = pk.Parameter("D", init=0.3)
+HIDDEN_DOMAIN = pk.Interval(_x, 0, 1) * pk.TimeInterval(_t, 0, 1)
+
+
+def hidden_system(f, g) -> Problem:
+    """Two fields; `f` applied to u and to v, in two equations and a boundary condition;
+    `g` to an expression, a derivative and a coordinate; data on u."""
+    x, t, u, v, D = _x, _t, _u, _v, _D
+    rng = np.random.default_rng(3)
+    xs, ts = rng.uniform(0, 1, 7), rng.uniform(0, 1, 7)
+    return pk.Problem(
+        domain=HIDDEN_DOMAIN,
+        fields=[u, v],
+        equations={
+            "eq_u": sp.Eq(u.diff(t), D * u.diff(x, 2) + f(u) + g(u**2, u.diff(x), x)),
+            "eq_v": sp.Eq(v.diff(t), v.diff(x, 2) + f(v) - u * v),
+        },
+        conditions=[
+            pk.Initial(u, sp.sin(sp.pi * x)),
+            pk.Initial(v, sp.cos(sp.pi * x) / 2),
+            pk.Neumann(u, 0),
+            pk.Boundary(f(u) + v, 0, on="left", name="hidden_bc"),
+        ],
+        data=pk.Data({x: xs, t: ts}, {u: rng.uniform(0.2, 0.9, 7)}),
+    )
+
+
+def small_fisher(**kwargs) -> Problem:
+    x, t, u = _x, _t, _u
+    f = pk.Hidden("f")
+    xs, ts = np.linspace(0, 1, 9), np.full(9, 0.5)
+    return pk.Problem(
+        name="small_fisher",
+        domain=HIDDEN_DOMAIN,
+        fields=[u],
+        equations=[sp.Eq(u.diff(t), u.diff(x, 2) / 100 + f(u))],
+        conditions=[pk.Initial(u, sp.Rational(1, 2) - x / 4), pk.Neumann(u, 0)],
+        data=pk.Data({x: xs, t: ts}, {u: 0.6 - xs / 4}),
+        **kwargs,
+    )
+
+
+TINY_HIDDEN = pk.Config(
+    steps=30,
+    lbfgs=pk.LBFGS(steps=10),
+    model=pk.MLP(width=8, depth=2),
+    hidden=pk.HiddenNet(width=4, depth=1),
+    sampling=pk.Sampling(interior=32, boundary=8, initial=8),
+    log_every=10,
+    eval_every=10,
+    checkpoint_every=10,
+    progress=False,
+    device="cpu",
+)
+
+
+# -- the Lagrangian PINN: a periodic 1-D problem, its config, its residuals and model --------
+
+
+def lagrangian_problem(equation, *, speed=None, conditions=None, period=2 * sp.pi, **kwargs):
+    x, t, u = _x, _t, _u
+    return pk.Problem(
+        name="lag",
+        domain=pk.Interval(x, 0, period) * pk.TimeInterval(t, 0, 1),
+        fields=[u],
+        equations={"pde": equation},
+        conditions=conditions
+        if conditions is not None
+        else [pk.Initial(u, sp.sin(x)), pk.Periodic(x, exact=True)],
+        **kwargs,
+    )
+
+
+def lagrangian_config(**kwargs):
+    return Config(
+        lagrangian=Lagrangian(), model=pk.MLP(width=8, depth=2), dtype="float64", **kwargs
+    )
+
+
+def build_lagrangian(problem, config=None, generator=None):
+    config = config or lagrangian_config()
+    generator = generator or torch.Generator().manual_seed(0)
+    residuals, model = config.lagrangian.build(problem, config, generator, dtype=torch.float64)
+    return residuals, model.double()
+
+
+# -- reference data files (the shared data checkout) -----------------------------------------
+
+REFERENCE_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def reference_data_file(*parts: str) -> Path:
+    path = REFERENCE_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"reference data file {path} is absent (shared data not checked out)")
+    return path
+
+
+def max_and_relative_l2(computed: np.ndarray, expected: np.ndarray) -> tuple[float, float]:
+    difference = computed - expected
+    return float(np.abs(difference).max()), float(
+        np.linalg.norm(difference) / np.linalg.norm(expected)
+    )
+
+
+def hidden_problem(equation, *, fields=(_u,), conditions=()):
+    """One equation on `HIDDEN_DOMAIN`: the problems the Hidden-term errors are raised on."""
+    return pk.Problem(
+        domain=HIDDEN_DOMAIN, fields=list(fields), equations=[equation], conditions=conditions
+    )

@@ -10,7 +10,7 @@ import torch
 
 import pinnkit as pk
 from pinnkit.compile import Batch, compile_problem
-from pinnkit.config import Config, apply_overrides
+from pinnkit.config import Config
 from pinnkit.errors import ConfigError
 from pinnkit.models import build_model
 from pinnkit.models.constraints import initial_values
@@ -18,6 +18,7 @@ from pinnkit.models.constraints import initial_values
 x, t = sp.symbols("x t")
 u = sp.Function("u")(x, t)
 v = sp.Function("v")(x, t)
+
 
 #: float64 round-off of u0 + 0 * N.
 ROUND_OFF = 1e-14
@@ -81,9 +82,3 @@ def test_errors_name_the_fix():
     )
     with pytest.raises(ConfigError, match="depends on"):
         build_model(learned, Config(exact_initial=True), torch.Generator())
-
-
-def test_config_switch():
-    config = apply_overrides(Config(), ["exact_initial=true"])
-    assert config.exact_initial is True
-    assert Config.from_json(config.to_json()) == config

@@ -1,10 +1,8 @@
-"""The Lagrangian PINN: the symbolic rewrite on several equations (and clear errors where it
-cannot be made), the chain-rule residuals against SymPy, the Eulerian inversion, the config,
-and a slow check that it beats plain training on fast convection."""
+"""The Lagrangian PINN's residuals: the symbolic advection split on several equations (and
+clear errors where it cannot be made), the chain-rule residuals against SymPy, gradients of
+a learned velocity constant, and a tiny fit."""
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 import pytest
@@ -12,10 +10,10 @@ import sympy as sp
 import torch
 
 import pinnkit as pk
-from pinnkit.config import Config, apply_overrides
+from pinnkit.config import Config
 from pinnkit.errors import ProblemError
 from pinnkit.models.lagrangian import Lagrangian, split_advection
-from tests.helpers import EXACT_RTOL, INVERSION_ATOL, SympyModel
+from tests.helpers import EXACT_RTOL, SympyModel, build_lagrangian, lagrangian_problem
 
 x, t = sp.symbols("x t")
 u = sp.Function("u")(x, t)
@@ -67,32 +65,6 @@ def test_split_advection_names_what_prevents_the_rewrite(lhs, phrase):
     assert "u_t + a(u, x, t) u_x = R" in str(err.value)
 
 
-def _problem(equation, *, speed=None, conditions=None, period=2 * sp.pi, **kwargs):
-    return pk.Problem(
-        name="lag",
-        domain=pk.Interval(x, 0, period) * pk.TimeInterval(t, 0, 1),
-        fields=[u],
-        equations={"pde": equation},
-        conditions=conditions
-        if conditions is not None
-        else [pk.Initial(u, sp.sin(x)), pk.Periodic(x, exact=True)],
-        **kwargs,
-    )
-
-
-def _config(**kwargs):
-    return Config(
-        lagrangian=Lagrangian(), model=pk.MLP(width=8, depth=2), dtype="float64", **kwargs
-    )
-
-
-def _build(problem, config=None, generator=None):
-    config = config or _config()
-    generator = generator or torch.Generator().manual_seed(0)
-    residuals, model = config.lagrangian.build(problem, config, generator, dtype=torch.float64)
-    return residuals, model.double()
-
-
 def test_unsupported_problems_get_a_clear_error():
     burgers = sp.Eq(u.diff(t) + u * u.diff(x), 0.01 * u.diff(x, 2))
     y = sp.Symbol("y")
@@ -105,57 +77,23 @@ def test_unsupported_problems_get_a_clear_error():
     )
     cases = [
         (two_d, "not 1-D space x time"),
-        (_problem(burgers, conditions=[pk.Initial(u, sp.sin(x))]), "no periodic condition"),
-        (_problem(burgers, conditions=[pk.Periodic(x)]), "no initial condition"),
         (
-            _problem(burgers, conditions=[pk.Initial(u, sp.sin(x)), pk.Dirichlet(u, 0)]),
+            lagrangian_problem(burgers, conditions=[pk.Initial(u, sp.sin(x))]),
+            "no periodic condition",
+        ),
+        (lagrangian_problem(burgers, conditions=[pk.Periodic(x)]), "no initial condition"),
+        (
+            lagrangian_problem(burgers, conditions=[pk.Initial(u, sp.sin(x)), pk.Dirichlet(u, 0)]),
             "is not supported",
         ),
         (
-            _problem(burgers, data=pk.Data({x: [1.0], t: [0.5]}, {u: [0.1]}, name="obs")),
+            lagrangian_problem(burgers, data=pk.Data({x: [1.0], t: [0.5]}, {u: [0.1]}, name="obs")),
             "data sets are not supported",
         ),
     ]
     for problem, phrase in cases:
         with pytest.raises(ProblemError, match=phrase):
-            _build(problem)
-
-
-def _zero_last_layers(model):
-    with torch.no_grad():
-        for branch in (model.position, model.state):
-            branch.body[-1].weight.zero_()
-            branch.body[-1].bias.zero_()
-
-
-def test_free_streaming_start_is_exact_for_convection(float64):
-    """With both networks' outputs zero, X = xi + 50 t and U = sin(xi): the exact solution,
-    so `forward` (the Eulerian inversion) must give sin(x - 50 t) to round-off."""
-    residuals, model = _build(_problem(sp.Eq(u.diff(t) + 50 * u.diff(x), 0)))
-    _zero_last_layers(model)
-    rng = np.random.default_rng(0)
-    pts = torch.as_tensor(np.stack([rng.uniform(0, 2 * np.pi, 500), rng.uniform(0, 1, 500)], 1))
-    got = model(pts)[:, 0].detach().numpy()
-    want = np.sin(pts[:, 0].numpy() - 50 * pts[:, 1].numpy())
-    np.testing.assert_allclose(got, want, atol=INVERSION_ATOL)
-    r = residuals.residuals(model, {"interior": pk.compile.Batch(pts)})
-    assert set(r) == {"pde", "pde_characteristics"}
-    assert max(float(v.detach().abs().max()) for v in r.values()) < 1e-10
-
-
-def test_inversion_returns_a_start_position_that_lands_on_the_point(float64, generator):
-    """With random (monotone for these weights) characteristics, X(xi*, t) = x mod 2 pi."""
-    problem = _problem(sp.Eq(u.diff(t) + 3 * u.diff(x), 0))
-    _, model = _build(problem, generator=generator)
-    rng = np.random.default_rng(1)
-    xs = torch.as_tensor(rng.uniform(0, 2 * np.pi, 300))
-    ts = torch.as_tensor(rng.choice(np.linspace(0, 1, 7), 300))  # repeated times share a grid row
-    xi = model._invert(xs, ts)
-    assert bool(((xi >= 0) & (xi < 2 * np.pi)).all())
-    lag = torch.stack([xi, ts], 1)
-    landed = model.branches(lag)[0].detach()
-    gap = torch.remainder(landed - xs + math.pi, 2 * math.pi) - math.pi
-    assert float(gap.abs().max()) < INVERSION_ATOL
+            build_lagrangian(problem)
 
 
 def test_chain_rule_residuals_match_sympy(float64):
@@ -163,8 +101,8 @@ def test_chain_rule_residuals_match_sympy(float64):
     viscosity (second x-derivative by the chain rule twice) match SymPy's."""
     xi = sp.Symbol("xi")
     viscosity = 0.05
-    problem = _problem(sp.Eq(u.diff(t) + u * u.diff(x), viscosity * u.diff(x, 2)))
-    residuals, model = _build(problem)
+    problem = lagrangian_problem(sp.Eq(u.diff(t) + u * u.diff(x), viscosity * u.diff(x, 2)))
+    residuals, model = build_lagrangian(problem)
     n_x = 0.3 * sp.sin(xi) * sp.cos(t)  # position correction N_X
     n_u = 0.2 * sp.cos(xi + t) + 0.1 * t  # state correction N_U
     model.position = SympyModel((xi, t), [n_x])
@@ -187,7 +125,7 @@ def test_chain_rule_residuals_match_sympy(float64):
 
 def test_learned_constant_in_the_velocity_gets_gradients(float64):
     speed = pk.Parameter("c", init=2.0)
-    residuals, model = _build(_problem(sp.Eq(u.diff(t) + speed * u.diff(x), 0)))
+    residuals, model = build_lagrangian(lagrangian_problem(sp.Eq(u.diff(t) + speed * u.diff(x), 0)))
     pts = torch.as_tensor(np.stack([np.linspace(0, 6, 30), np.linspace(0, 1, 30)], 1))
     r = residuals.residuals(model, {"interior": pk.compile.Batch(pts)})
     r["pde_characteristics"].square().mean().backward()
@@ -195,15 +133,8 @@ def test_learned_constant_in_the_velocity_gets_gradients(float64):
     assert float(residuals.parameters_raw["c"].grad.abs()) > 0
 
 
-def test_config_round_trip_and_overrides():
-    config = apply_overrides(Config(), ["lagrangian.grid=64", "lagrangian.position.width=16"])
-    assert config.lagrangian == Lagrangian(position=pk.MLP(width=16), grid=64)
-    assert Config.from_json(config.to_json()) == config
-    assert apply_overrides(config, ["lagrangian=null"]).lagrangian is None
-
-
 def test_fit_and_predict_and_describe():
-    problem = _problem(
+    problem = lagrangian_problem(
         sp.Eq(u.diff(t) + 20 * u.diff(x), 0),
         reference=pk.reference.Exact({u: sp.sin(x - 20 * t)}),
     )
@@ -223,25 +154,3 @@ def test_fit_and_predict_and_describe():
     assert values.shape == (5,)
     text = run.compiled.describe()
     assert "velocity a = 20" in text and "Lagrangian" in text
-
-
-@pytest.mark.slow
-def test_lagrangian_beats_plain_training_on_fast_convection():
-    """u_t + 30 u_x = 0, periodic, sin x: 800 steps each. The Lagrangian model stays below
-    1e-2; a plain PINN (exact periodic embedding) stays above 0.3 (measured, seed 0: 6.1e-4
-    and 1.00)."""
-    problem = _problem(
-        sp.Eq(u.diff(t) + 30 * u.diff(x), 0),
-        reference=pk.reference.Exact({u: sp.sin(x - 30 * t)}),
-    )
-    base = Config(
-        steps=800,
-        model=pk.MLP(width=32, depth=3),
-        sampling=pk.Sampling(interior=1024, initial=128),
-        progress=False,
-        eval_every=800,
-    )
-    plain = pk.fit(problem, base).rel_l2["u"]
-    lagrangian = pk.fit(problem, base.replace(lagrangian=Lagrangian())).rel_l2["u"]
-    assert lagrangian < 1e-2
-    assert plain > 0.3

@@ -1,4 +1,5 @@
-"""Physics-Informed Gaussians (`pk.Gaussians`): values, derivatives, memory, config, a tiny fit."""
+"""Physics-Informed Gaussians (`pk.Gaussians`): values, derivatives, memory, the field
+model wiring, a tiny fit."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import torch
 
 import pinnkit as pk
 from pinnkit.compile import compile_problem
-from pinnkit.config import apply_overrides
 from pinnkit.models import FieldModel, build_model
 from pinnkit.models.gaussian import GaussianFeatures
 from tests.helpers import ENGINE_RTOL, relative_difference, sample_batches
@@ -191,46 +191,6 @@ def test_no_saved_tensor_is_larger_than_batch_by_count(covariance, generator):
         (grad,) = torch.autograd.grad(out.sum(), z, create_graph=True)
         torch.autograd.grad(grad.sum(), z, create_graph=True)
     assert sizes and max(sizes) <= batch * count
-
-
-# -- config and model wiring -----------------------------------------------------------------
-
-
-def test_spec_validation():
-    with pytest.raises(pk.ConfigError, match="'diag' is unknown.*Did you mean `diagonal`"):
-        pk.Gaussians(covariance="diag")
-    with pytest.raises(pk.ConfigError, match="must both be >= 1"):
-        pk.Gaussians(count=0)
-    with pytest.raises(pk.ConfigError, match="init_scale=0 must be > 0"):
-        pk.Gaussians(init_scale=0)
-
-
-def test_config_json_round_trip_and_overrides():
-    config = pk.Config(gaussians=pk.Gaussians(count=100, features=2, covariance="full"))
-    assert pk.Config.from_json(config.to_json()) == config
-    changed = apply_overrides(pk.Config(), ["gaussians.count=256", "gaussians.covariance=full"])
-    assert changed.gaussians == pk.Gaussians(count=256, covariance="full")
-    assert isinstance(changed.gaussians.count, int)
-    assert apply_overrides(changed, ["gaussians=null"]).gaussians is None
-    with pytest.raises(pk.ConfigError, match="Did you mean `count`"):
-        apply_overrides(pk.Config(), ["gaussians.cont=3"])
-
-
-def test_fourier_and_gaussians_together_are_a_config_error(generator):
-    with pytest.raises(pk.ConfigError, match="not both.*--set fourier=null"):
-        pk.Config(fourier=pk.Fourier(), gaussians=pk.Gaussians())
-    with pytest.raises(pk.ConfigError, match="--set gaussians.count: .*not both"):
-        apply_overrides(pk.Config(fourier=pk.Fourier()), ["gaussians.count=8"])
-    with pytest.raises(pk.ConfigError, match="not both"):
-        FieldModel(
-            lo=[0.0],
-            hi=[1.0],
-            n_out=1,
-            body=pk.MLP(),
-            generator=generator,
-            fourier=pk.Fourier(),
-            gaussians=pk.Gaussians(),
-        )
 
 
 def test_field_model_puts_gaussians_after_the_periodic_embedding(generator):

@@ -1,29 +1,20 @@
-"""Tests of `pinnkit.problem`: every `ProblemError` path, default names, printing, and the
-symbolic parts (`Parameter`, `Normal`, `Neumann`, `Robin`, `Periodic`, `Data`).
+"""Tests of `Problem`: every `ProblemError` path of its validation (symbols, fields,
+equations, regions, periodic conditions, Parameters, data, references, Hidden terms),
+default names, and printing.
 """
 
 from __future__ import annotations
 
-import pickle
-
-import numpy as np
 import pytest
 import sympy as sp
 
 import pinnkit as pk
 from pinnkit.errors import ProblemError
+from tests.helpers import HEAT, LINE_TIME, heat, hidden_problem, hidden_system
 
 x, y, t, s = sp.symbols("x y t s")
 u = sp.Function("u")(x, t)
 v = sp.Function("v")(x, t)
-HEAT = sp.Eq(u.diff(t), u.diff(x, 2))
-LINE_TIME = pk.Interval(x, 0, 1) * pk.TimeInterval(t, 0, 1)
-
-
-def heat(**kwargs) -> pk.Problem:
-    """The heat equation on [0, 1] x [0, 1], with any part replaced through `kwargs`."""
-    parts = {"domain": LINE_TIME, "fields": [u], "equations": [HEAT]}
-    return pk.Problem(**{**parts, **kwargs})
 
 
 # -- symbols, functions and derivatives ------------------------------------------------------
@@ -167,76 +158,11 @@ def test_condition_must_be_a_condition():
         heat(conditions=[sp.Eq(u, 0)])
 
 
-def test_condition_weight_must_be_non_negative():
-    with pytest.raises(ProblemError, match=r"weight=-1.0 must be finite and >= 0"):
-        pk.Dirichlet(u, 0, weight=-1.0)
-
-
 def test_duplicate_names():
     with pytest.raises(ProblemError, match=r"names must be unique; repeated: \['bc_u'\]"):
         heat(conditions=[pk.Dirichlet(u, 0), pk.Dirichlet(u, 1)])
     with pytest.raises(ProblemError, match=r"repeated: \['eq0'\]"):
         heat(conditions=[pk.Dirichlet(u, 0, name="eq0")])
-
-
-def test_default_condition_names():
-    problem = heat(
-        conditions=[
-            pk.Initial(u, sp.sin(sp.pi * x)),
-            pk.Initial(u.diff(t), 0),
-            pk.Dirichlet(u, 0, on="left"),
-            pk.Neumann(u, 0, on=sp.Eq(x, 1)),
-            pk.Dirichlet(u, 0),
-            pk.Condition(x * (1 - x), on="boundary"),
-        ]
-    )
-    assert [c.name for c in problem.conditions] == [
-        "initial_u",
-        "initial_u_d",
-        "bc_u_x_eq_0",
-        "bc_u_d_x_eq_1",
-        "bc_u",
-        "bc_expr",
-    ]
-    assert [c.on for c in problem.conditions] == [
-        "initial",
-        "initial",
-        "x = 0",
-        "x = 1",
-        "boundary",
-        "boundary",
-    ]
-
-
-def test_neumann_builds_the_normal_derivative():
-    u2 = sp.Function("u")(x, y)
-    condition = pk.Neumann(u2, 3)
-    assert condition.expr == pk.Normal(x) * u2.diff(x) + pk.Normal(y) * u2.diff(y) - 3
-    problem = pk.Problem(
-        domain=pk.Disk(x, y),
-        fields=[u2],
-        equations=[u2.diff(x, 2) + u2.diff(y, 2)],
-        conditions=[condition],
-    )
-    assert problem.conditions[0].expr == condition.expr
-
-
-def test_neumann_and_robin_on_space_time_have_no_time_component():
-    problem = heat(conditions=[pk.Neumann(u, 0, on="left"), pk.Robin(u, 2, 3, 1, on="right")])
-    neumann, robin = (c.expr for c in problem.conditions)
-    assert neumann == pk.Normal(x) * u.diff(x)
-    assert robin == 2 * u + 3 * pk.Normal(x) * u.diff(x) - 1
-    assert not any(c.expr.has(pk.Normal(t)) for c in problem.conditions)
-
-
-def test_neumann_needs_a_field():
-    with pytest.raises(ProblemError, match=r"Neumann/Robin: expected a field"):
-        pk.Neumann(u.diff(x))
-
-
-def test_normal_needs_a_symbol():
-    with pytest.raises(ProblemError, match=r"Normal\('x'\): expected a coordinate symbol"):
-        pk.Normal("x")
 
 
 # -- periodic conditions ---------------------------------------------------------------------
@@ -268,43 +194,6 @@ def test_bad_periodic_conditions(condition, domain, match):
         heat(domain=domain, conditions=[condition])
 
 
-def test_periodic_order_must_be_non_negative():
-    with pytest.raises(ProblemError, match=r"order=-1 must be >= 0"):
-        pk.Periodic(x, order=-1)
-
-
-# -- Parameters ------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("args", "kwargs", "match"),
-    [
-        (("2D",), {}, r"Parameter name '2D' is not a valid identifier"),
-        (("D", float("nan")), {}, r'Parameter "D": init=nan is not finite'),
-        (("D", 0.0), {"log": True}, r"log=True needs a positive init, found 0.0"),
-    ],
-)
-def test_bad_parameters(args, kwargs, match):
-    with pytest.raises(ProblemError, match=match):
-        pk.Parameter(*args, **kwargs)
-
-
-def test_parameter_equality_pickling_and_collection():
-    D = pk.Parameter("D", init=0.1, log=True)
-    again = pickle.loads(pickle.dumps(D))
-    assert again == D and hash(again) == hash(D)
-    assert (again.init, again.log) == (0.1, True)
-    # Settings are part of identity: a Parameter is neither its plain Symbol nor one with
-    # another init.
-    assert D != pk.Parameter("D", init=0.2, log=True)
-    assert D != pk.Parameter("D", init=0.1)
-    assert D != sp.Symbol("D", real=True)
-    problem = heat(equations=[sp.Eq(u.diff(t), D * u.diff(x, 2))])
-    assert problem.parameters == (D,)
-    normal = pickle.loads(pickle.dumps(pk.Normal(x)))
-    assert normal == pk.Normal(x) and normal.coord == x
-
-
 def test_parameters_with_one_name_and_two_settings():
     first, second = pk.Parameter("D", init=0.1), pk.Parameter("D", init=0.2)
     with pytest.raises(ProblemError, match=r'two Parameters are named "D" with different'):
@@ -319,31 +208,6 @@ def test_parameters_with_one_name_and_two_settings():
 def test_parameter_named_like_a_coordinate():
     with pytest.raises(ProblemError, match=r"Parameter name\(s\) \['x'\] clash"):
         heat(equations=[sp.Eq(u.diff(t), pk.Parameter("x") * u.diff(x, 2))])
-
-
-# -- data ------------------------------------------------------------------------------------
-
-
-def test_data_builds_and_accepts_symbols_fields_and_names():
-    data = pk.Data({x: [0.1, 0.2], "t": [0.5, 0.5]}, {u: [1.0, 2.0]}, name="obs")
-    problem = heat(data=data)
-    assert problem.data == (data,)
-    assert data.n == 2 and list(data.coords) == ["x", "t"] and list(data.values) == ["u"]
-    assert repr(data) == "Data('obs', 2 points, columns ['x', 't', 'u'])"
-
-
-@pytest.mark.parametrize(
-    ("build", "match"),
-    [
-        (lambda: pk.Data({x: [0.1, 0.2]}, {u: [1.0]}), r"arrays have different lengths"),
-        (lambda: pk.Data({x: [0.1]}, {}), r"no observed field values"),
-        (lambda: pk.Data({1: [0.1]}, {u: [1.0]}), r"key 1 is not a coordinate, field or name"),
-        (lambda: pk.Data({x: [0.1, np.inf]}, {u: [1, 2]}), r"non-finite value at row 1"),
-    ],
-)
-def test_bad_data_arrays(build, match):
-    with pytest.raises(ProblemError, match=match):
-        build()
 
 
 @pytest.mark.parametrize(
@@ -365,61 +229,6 @@ def test_bad_data_arrays(build, match):
 def test_data_that_does_not_fit_the_problem(data, match):
     with pytest.raises(ProblemError, match=match):
         heat(data=data)
-
-
-def test_data_from_csv(tmp_path):
-    path = tmp_path / "obs.csv"
-    path.write_text("# measured\nx, t, u\n0.1, 0.0, 1.5\n0.9, 1.0, -2\n")
-    data = pk.Data.from_file(path, name="measured")
-    problem = heat(data=data)
-    (loaded,) = problem.data
-    np.testing.assert_array_equal(loaded.coords["x"], [0.1, 0.9])
-    np.testing.assert_array_equal(loaded.values["u"], [1.5, -2.0])
-    assert loaded.name == "measured" and loaded.n == 2
-
-
-def test_data_from_npz(tmp_path):
-    path = tmp_path / "obs.npz"
-    np.savez(path, x=np.array([0.25, 0.75]), t=np.array([[0.5], [1.0]]), u=np.array([3.0, 4.0]))
-    problem = heat(data=pk.Data.from_file(path))
-    (loaded,) = problem.data
-    np.testing.assert_array_equal(loaded.coords["t"], [0.5, 1.0])
-    np.testing.assert_array_equal(loaded.values["u"], [3.0, 4.0])
-
-
-@pytest.mark.parametrize(
-    ("name", "text", "match"),
-    [
-        ("obs.csv", "x,t,U\n0.5,0.5,1\n", r'column "U" is neither.*Did you mean `u`\?'),
-        ("obs.csv", "x,t\n0.5,0.5\n", r"no column names a field \['u'\]"),
-    ],
-)
-def test_data_files_that_do_not_fit_the_problem(tmp_path, name, text, match):
-    path = tmp_path / name
-    path.write_text(text)
-    with pytest.raises(ProblemError, match=match):
-        heat(data=pk.Data.from_file(path))
-
-
-@pytest.mark.parametrize(
-    ("name", "text", "match"),
-    [
-        ("obs.csv", "x,t,u\n", r"needs a header row and at least one row"),
-        ("obs.csv", "x,t,u\n0.5,0.5\n", r"line 2: 2 values for 3 columns"),
-        ("obs.csv", "x,t,u\n0.5,0.5,high\n", r"line 2, column 'u': 'high' is not a number"),
-        ("obs.json", "{}", r"has suffix '.json'; expected .csv or .npz"),
-    ],
-)
-def test_unreadable_data_files(tmp_path, name, text, match):
-    path = tmp_path / name
-    path.write_text(text)
-    with pytest.raises(ProblemError, match=match):
-        pk.Data.from_file(path)
-
-
-def test_missing_data_file(tmp_path):
-    with pytest.raises(ProblemError, match=r"no file at .*missing.csv"):
-        pk.Data.from_file(tmp_path / "missing.csv")
 
 
 # -- references ------------------------------------------------------------------------------
@@ -480,3 +289,87 @@ def test_repr_latex():
     assert r"\text{on x = 0}" in latex
     periodic = heat(conditions=[pk.Periodic(x)])._repr_latex_()
     assert r"\text{periodic in } x" in periodic
+
+
+D = pk.Parameter("D", init=0.3)
+
+
+# -- Hidden terms ----------------------------------------------------------------------------------
+
+
+def test_problem_lists_hidden_terms_and_prints_them():
+    f, g = pk.Hidden("f"), pk.Hidden("g")
+    problem = hidden_system(f, g)
+    assert problem.hidden == (f, g)
+    assert problem.hidden_applications(f) == (f(u), f(v))
+    text = problem.describe()
+    assert "hidden:     f(u), f(v), g(u**2, u_x, x)" in text
+    assert "hidden (learned by networks)" in problem._repr_latex_()
+    assert pk.Hidden("f") == f and pk.Hidden("f") != sp.Function("f")
+
+
+F = pk.Hidden("f")
+ERRORS = {
+    "derivative of a hidden term": (
+        lambda: hidden_problem(sp.Eq(u.diff(t), F(u).diff(x))),
+        r'equation "eq0": the Hidden term `f` appears inside a derivative',
+    ),
+    "unevaluated derivative": (
+        lambda: hidden_problem(sp.Eq(u.diff(t), sp.Derivative(F(x), x) + u)),
+        r"appears inside a derivative",
+    ),
+    "nested": (
+        lambda: hidden_problem(sp.Eq(u.diff(t), F(pk.Hidden("g")(u)))),
+        r"Hidden terms are nested in `f\(g\(u\(x, t\)\)\)`",
+    ),
+    "no arguments": (lambda: F(), r'Hidden "f" was applied to no arguments'),
+    "constant argument": (
+        lambda: hidden_problem(sp.Eq(u.diff(t), F(u, D))),
+        r"argument `D` of `f\(u\(x, t\), D\)` depends on no field or coordinate",
+    ),
+    "numbers of arguments": (
+        lambda: hidden_problem(sp.Eq(u.diff(t), F(u) + F(u, x))),
+        r'Hidden "f" is applied to different numbers of arguments: `f\(u, x\)` here but `f\(u\)`',
+    ),
+    "clash with a field": (
+        lambda: hidden_problem(sp.Eq(u.diff(t), pk.Hidden("u")(x) + u)),
+        r'the Hidden term "u" clashes with the field',
+    ),
+    "clash with a Parameter": (
+        lambda: hidden_problem(sp.Eq(u.diff(t), pk.Hidden("D")(u) + D * u)),
+        r'the Hidden term "D" clashes with the Parameter',
+    ),
+    "clash with a coordinate": (
+        lambda: hidden_problem(sp.Eq(u.diff(t), pk.Hidden("x")(u))),
+        r'the Hidden term "x" clashes with the coordinate',
+    ),
+    "two settings": (
+        lambda: hidden_problem(sp.Eq(u.diff(t), F(u) + pk.Hidden("f", bounds=[(0, 1)])(u))),
+        r'two Hidden terms are named "f" with different settings',
+    ),
+    "normal in an argument": (
+        lambda: hidden_problem(
+            sp.Eq(u.diff(t), u.diff(x, 2)), conditions=[pk.Boundary(F(pk.Normal(x) * u), 0)]
+        ),
+        r"uses the normal component `n_x`",
+    ),
+    "bad name": (lambda: pk.Hidden("1f"), r"Hidden name '1f' is not a valid identifier"),
+    "bad bounds": (lambda: pk.Hidden("f", bounds=[(1, 0)]), r"is not a pair low < high"),
+    "bounds not a list": (lambda: pk.Hidden("f", bounds=3), r"is not a list or a dict"),
+    "bounds past the arguments": (
+        lambda: hidden_problem(sp.Eq(u.diff(t), pk.Hidden("f", bounds=[None, (0, 1)])(u))),
+        r'Hidden "f" has bounds for argument 1, but `f\(u\(x, t\)\)` has 1 argument',
+    ),
+    "bounds for a non-argument": (
+        lambda: hidden_problem(sp.Eq(u.diff(t), pk.Hidden("f", bounds={u.diff(x): (0, 1)})(u))),
+        r"has bounds for `Derivative\(u\(x, t\), x\)`, which is not one of its arguments",
+    ),
+    "hidden is not a field": (lambda: pk.Neumann(F(u)), r"expected a field"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ERRORS))
+def test_unsupported_uses_give_clear_errors(case):
+    build, pattern = ERRORS[case]
+    with pytest.raises(ProblemError, match=pattern):
+        build()

@@ -1,11 +1,13 @@
-"""Tests of `pinnkit.domain`: sampling, normals, part resolution, errors and reprs."""
+"""Tests of the domain interface (`AbstractDomain`) over every domain: sampling shapes and
+membership, outward unit normals, reproducibility, part resolution, opposite faces,
+`contains`, grids, products, and every error.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import sympy as sp
-from scipy.stats import qmc
 
 from pinnkit.domain import (
     AbstractBox,
@@ -19,21 +21,15 @@ from pinnkit.domain import (
     TimeInterval,
 )
 from pinnkit.errors import ProblemError
+from tests.helpers import ON_SURFACE_ATOL, seeded_rng
 
 x, y, z, t = sp.symbols("x y z t")
 
-# Points are computed in float64 from bounds of order 1, so they hit faces and the unit circle
-# to within a few ulps; 1e-12 leaves ample room and still catches any real misplacement.
-ON_SURFACE_ATOL = 1e-12
+
 # A step along the normal this long leaves a closed domain that `contains` checks with its
 # default tolerance of 1e-9, and is far above the float64 round-off of the points.
 NORMAL_STEP = 1e-6
-# Disk uniformity: r^2 / R^2 is U(0, 1), whose mean over N points has standard deviation
-# sqrt(1 / (12 N)) ~ 0.002 at N = 20_000; 0.01 is five standard deviations.
-DISK_N = 20_000
-DISK_MEAN_ATOL = 0.01
-# Position within a face: U(0, 1) mean over ~1000 points, sd ~ 0.009; 0.05 is over 5 sd.
-FACE_MEAN_ATOL = 0.05
+
 
 DOMAINS = {
     "interval": Interval(x, 0, 1),
@@ -48,10 +44,6 @@ DOMAINS = {
 CASES = [(key, region) for key, domain in DOMAINS.items() for region in domain.regions]
 
 
-def _rng(seed: int = 0) -> np.random.Generator:
-    return np.random.default_rng(seed)
-
-
 def _space_boundary(domain: AbstractDomain, region: str) -> bool:
     return region not in ("interior", "initial", "final")
 
@@ -60,7 +52,7 @@ def _space_boundary(domain: AbstractDomain, region: str) -> bool:
 @pytest.mark.parametrize("key, region", CASES)
 def test_sample_shapes_and_membership(key: str, region: str, method: str) -> None:
     domain = DOMAINS[key]
-    sample = domain.sample(region, 37, _rng(), method=method)
+    sample = domain.sample(region, 37, seeded_rng(), method=method)
     assert isinstance(sample, Sample)
     assert sample.points.shape == (37, len(domain.coords))
     assert sample.points.dtype == np.float64
@@ -78,7 +70,7 @@ def test_sample_shapes_and_membership(key: str, region: str, method: str) -> Non
 @pytest.mark.parametrize("key, region", [c for c in CASES if _space_boundary(DOMAINS[c[0]], c[1])])
 def test_normals_are_unit_and_outward(key: str, region: str) -> None:
     domain = DOMAINS[key]
-    sample = domain.sample(region, 64, _rng(1))
+    sample = domain.sample(region, 64, seeded_rng(1))
     np.testing.assert_allclose(np.linalg.norm(sample.normals, axis=1), 1.0, atol=ON_SURFACE_ATOL)
     assert not domain.contains(sample.points + NORMAL_STEP * sample.normals).any()
     assert domain.contains(sample.points - NORMAL_STEP * sample.normals).all()
@@ -90,95 +82,11 @@ def test_normals_are_unit_and_outward(key: str, region: str) -> None:
 @pytest.mark.parametrize("key", DOMAINS)
 def test_sampling_is_reproducible(key: str, method: str) -> None:
     domain = DOMAINS[key]
-    first = domain.sample("interior", 16, _rng(7), method=method).points
-    again = domain.sample("interior", 16, _rng(7), method=method).points
-    other = domain.sample("interior", 16, _rng(8), method=method).points
+    first = domain.sample("interior", 16, seeded_rng(7), method=method).points
+    again = domain.sample("interior", 16, seeded_rng(7), method=method).points
+    other = domain.sample("interior", 16, seeded_rng(8), method=method).points
     np.testing.assert_array_equal(first, again)
     assert not np.array_equal(first, other)
-
-
-def test_interval_ends() -> None:
-    domain = Interval(x, 2, 5)
-    left = domain.sample("left", 9, _rng())
-    np.testing.assert_array_equal(left.points, 2.0)
-    np.testing.assert_array_equal(left.normals, -1.0)
-    ends = domain.sample("boundary", 2, _rng())
-    assert sorted(ends.points[:, 0]) == [2.0, 5.0]
-    np.testing.assert_array_equal(ends.normals[:, 0], np.where(ends.points[:, 0] == 5, 1, -1))
-    both = domain.sample("boundary", 101, _rng())
-    assert abs(int((both.points == 2).sum()) - int((both.points == 5).sum())) <= 1
-
-
-@pytest.mark.parametrize("method", ["uniform", "sobol"])
-def test_box_boundary_is_proportional_to_face_measure(method: str) -> None:
-    domain = Box((x, 0, 3), (y, 0, 1), (z, 0, 2))
-    n = 2200  # total area 2 * (1*2 + 3*2 + 3*1) = 22, so 100 points per unit area
-    sample = domain.sample("boundary", n, _rng(3), method=method)
-    expected = {"x = 0": 200, "x = 3": 200, "y = 0": 600, "y = 1": 600, "z = 0": 300, "z = 2": 300}
-    for part, count in expected.items():
-        on = domain.contains(sample.points, part, tol=ON_SURFACE_ATOL)
-        assert int(on.sum()) == count, part
-    on_left = sample.points[domain.contains(sample.points, "x = 0", tol=ON_SURFACE_ATOL)]
-    assert abs(on_left[:, 1].mean() - 0.5) < FACE_MEAN_ATOL
-    on_bottom = sample.points[domain.contains(sample.points, "y = 0", tol=ON_SURFACE_ATOL)]
-    assert abs(on_bottom[:, 0].mean() / 3 - 0.5) < FACE_MEAN_ATOL
-
-
-@pytest.mark.parametrize("method", ["uniform", "sobol"])
-def test_disk_is_uniform_in_area(method: str) -> None:
-    radius, center = 2.0, np.array([1.0, -1.0])
-    domain = Disk(x, y, center=(1, -1), radius=2)
-    points = domain.sample("interior", DISK_N, _rng(4), method=method).points
-    squared = ((points - center) ** 2).sum(axis=1) / radius**2
-    assert abs(squared.mean() - 0.5) < DISK_MEAN_ATOL
-    assert abs(points.mean(axis=0) - center).max() < DISK_MEAN_ATOL * radius * 5
-    circle = domain.sample("boundary", 256, _rng(4), method=method)
-    np.testing.assert_allclose(np.linalg.norm(circle.points - center, axis=1), radius)
-    np.testing.assert_allclose(circle.normals, (circle.points - center) / radius, atol=1e-12)
-
-
-def test_disk_contains_by_radius() -> None:
-    domain = Disk(x, y, radius=1)
-    points = np.array([[0.0, 0.0], [1.0, 0.0], [0.8, 0.7], [0.0, -1.0 - 1e-12]])
-    np.testing.assert_array_equal(domain.contains(points), [True, True, False, True])
-    np.testing.assert_array_equal(domain.contains(points, "boundary"), [False, True, False, True])
-
-
-@pytest.mark.parametrize("n", [256, 200])
-def test_sobol_has_lower_discrepancy(n: int) -> None:
-    domain = Rectangle((x, 0, 2), (y, -1, 1))
-    lo, hi = domain.bounds
-    uniform = (domain.sample("interior", n, _rng(5)).points - lo) / (hi - lo)
-    sobol = (domain.sample("interior", n, _rng(5), method="sobol").points - lo) / (hi - lo)
-    assert ((sobol >= 0) & (sobol <= 1)).all()
-    assert qmc.discrepancy(sobol) < qmc.discrepancy(uniform)
-
-
-def test_space_time_regions_and_slices() -> None:
-    domain = Interval(x, 0, 1) * TimeInterval(t, 0.5, 2)
-    assert isinstance(domain, SpaceTime)
-    assert domain.coords == (x, t) and domain.space_coords == (x,) and domain.time == t
-    assert domain.regions == ("interior", "boundary", "x = 0", "x = 1", "initial", "final")
-    np.testing.assert_array_equal(domain.bounds[0], [0, 0.5])
-    np.testing.assert_array_equal(domain.bounds[1], [1, 2])
-    initial = domain.sample("initial", 8, _rng()).points
-    np.testing.assert_array_equal(initial[:, 1], 0.5)
-    final = domain.sample(sp.Eq(t, 2), 8, _rng()).points
-    np.testing.assert_array_equal(final[:, 1], 2.0)
-    right = domain.sample("right", 8, _rng())
-    np.testing.assert_array_equal(right.points[:, 0], 1.0)
-    np.testing.assert_array_equal(right.normals, [[1.0, 0.0]] * 8)
-
-
-def test_time_interval_as_ode_domain() -> None:
-    domain = TimeInterval(t, 0, 1)
-    assert domain.coords == (t,) and domain.space_coords == () and domain.time == t
-    assert domain.regions == ("interior", "initial", "final")
-    assert domain.part(sp.Eq(t, 0)) == "initial"
-    assert domain.part("t = 1") == "final"
-    sample = domain.sample("initial", 4, _rng())
-    np.testing.assert_array_equal(sample.points, 0.0)
-    assert sample.normals is None
 
 
 def test_part_resolution() -> None:
@@ -206,7 +114,7 @@ def test_opposite() -> None:
     space_time = Rectangle((x, 0, 2), (y, 0, 1)) * TimeInterval(t, 0, 1)
     assert space_time.opposite("x = 2") == ("x = 0", x, 0.0)
     part, symbol, value = space_time.opposite("left")
-    points = space_time.sample("left", 5, _rng()).points
+    points = space_time.sample("left", 5, seeded_rng()).points
     points[:, space_time.coords.index(symbol)] = value
     assert space_time.contains(points, part).all()
 
@@ -244,18 +152,6 @@ def test_products_and_types() -> None:
     assert Interval(x, 0, 1) != Interval(x, 0, 2)
 
 
-def test_reprs() -> None:
-    assert (
-        repr(Interval(x, 0, 1) * TimeInterval(t, 0, 1))
-        == "Interval(x, 0, 1) × TimeInterval(t, 0, 1)"
-    )
-    assert repr(Rectangle((x, -1, 1), (y, 0, 0.5))) == "Rectangle((x, -1, 1), (y, 0, 0.5))"
-    assert repr(Box((x, 0, 1), (y, 0, 1), (z, 0, sp.pi))) == "Box((x, 0, 1), (y, 0, 1), (z, 0, pi))"
-    assert repr(Disk(x, y)) == "Disk(x, y, center=(0, 0), radius=1)"
-    assert repr(TimeInterval(t, 0, 10)) == "TimeInterval(t, 0, 10)"
-
-
-UNIT = Interval(x, 0, 1)
 ERRORS = [
     (lambda: Interval("x", 0, 1), "expected a SymPy Symbol"),
     (lambda: Interval(x, 1, 0), r"range of x is \[1, 0\], expected lower end < upper end"),
@@ -274,14 +170,14 @@ ERRORS = [
     (lambda: TimeInterval(t, 0, 1) * Interval(x, 0, 1), "this product is not supported"),
     (lambda: Disk(x, y) * Interval(z, 0, 1), "this product is not supported"),
     (
-        lambda: Interval(x, 0, 1).sample("interior", 4, _rng(), method="sobel"),
+        lambda: Interval(x, 0, 1).sample("interior", 4, seeded_rng(), method="sobel"),
         "Did you mean `sobol`",
     ),
     (
-        lambda: Interval(x, 0, 1).sample("lft", 4, _rng()),
+        lambda: Interval(x, 0, 1).sample("lft", 4, seeded_rng()),
         "unknown region `lft`.*Did you mean `left`",
     ),
-    (lambda: Interval(x, 0, 1).sample("interior", 0, _rng()), "expected a positive integer"),
+    (lambda: Interval(x, 0, 1).sample("interior", 0, seeded_rng()), "expected a positive integer"),
     (lambda: Interval(x, 0, 1).sample("interior", 4, 0), "expected a numpy.random.Generator"),
     (lambda: Interval(x, 0, 1).contains(np.zeros(3)), r"expected \(n, 1\)"),
     (lambda: Interval(x, 0, 1).part("interior"), "`interior` is not a boundary part"),

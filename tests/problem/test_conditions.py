@@ -1,0 +1,80 @@
+"""Tests of `pinnkit.problem.conditions`: Neumann and Robin build the normal derivative,
+default condition names, weight and order checks.
+"""
+
+from __future__ import annotations
+
+import pytest
+import sympy as sp
+
+import pinnkit as pk
+from pinnkit.errors import ProblemError
+from tests.helpers import heat
+
+x, y, t, s = sp.symbols("x y t s")
+u = sp.Function("u")(x, t)
+
+
+def test_condition_weight_must_be_non_negative():
+    with pytest.raises(ProblemError, match=r"weight=-1.0 must be finite and >= 0"):
+        pk.Dirichlet(u, 0, weight=-1.0)
+
+
+def test_default_condition_names():
+    problem = heat(
+        conditions=[
+            pk.Initial(u, sp.sin(sp.pi * x)),
+            pk.Initial(u.diff(t), 0),
+            pk.Dirichlet(u, 0, on="left"),
+            pk.Neumann(u, 0, on=sp.Eq(x, 1)),
+            pk.Dirichlet(u, 0),
+            pk.Condition(x * (1 - x), on="boundary"),
+        ]
+    )
+    assert [c.name for c in problem.conditions] == [
+        "initial_u",
+        "initial_u_d",
+        "bc_u_x_eq_0",
+        "bc_u_d_x_eq_1",
+        "bc_u",
+        "bc_expr",
+    ]
+    assert [c.on for c in problem.conditions] == [
+        "initial",
+        "initial",
+        "x = 0",
+        "x = 1",
+        "boundary",
+        "boundary",
+    ]
+
+
+def test_neumann_builds_the_normal_derivative():
+    u2 = sp.Function("u")(x, y)
+    condition = pk.Neumann(u2, 3)
+    assert condition.expr == pk.Normal(x) * u2.diff(x) + pk.Normal(y) * u2.diff(y) - 3
+    problem = pk.Problem(
+        domain=pk.Disk(x, y),
+        fields=[u2],
+        equations=[u2.diff(x, 2) + u2.diff(y, 2)],
+        conditions=[condition],
+    )
+    assert problem.conditions[0].expr == condition.expr
+
+
+def test_neumann_and_robin_on_space_time_have_no_time_component():
+    problem = heat(conditions=[pk.Neumann(u, 0, on="left"), pk.Robin(u, 2, 3, 1, on="right")])
+    neumann, robin = (c.expr for c in problem.conditions)
+    assert neumann == pk.Normal(x) * u.diff(x)
+    assert robin == 2 * u + 3 * pk.Normal(x) * u.diff(x) - 1
+    assert not any(c.expr.has(pk.Normal(t)) for c in problem.conditions)
+
+
+def test_neumann_needs_a_field():
+    with pytest.raises(ProblemError, match=r"Neumann/Robin: expected a field"):
+        pk.Neumann(u.diff(x))
+
+
+def test_periodic_order_must_be_non_negative():
+    with pytest.raises(ProblemError, match=r"order=-1 must be >= 0"):
+        pk.Periodic(x, order=-1)

@@ -1,0 +1,108 @@
+"""Tests of the NaN guard: rollback and retry, giving up with a clear error, the
+non-finite checks over loss terms and every gradient entry.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import pinnkit as pk
+from tests.helpers import TINY, heat_problem
+
+
+class _Exploding(torch.nn.Module):
+    """Returns NaN from a given call on, to drive the NaN guard."""
+
+    def __init__(self, inner, after):
+        super().__init__()
+        self.inner, self.after, self.calls = inner, after, 0
+
+    def forward(self, points):
+        self.calls += 1
+        out = self.inner(points)
+        return out * float("nan") if self.calls > self.after else out
+
+
+def test_nan_guard_gives_up_with_a_clear_error():
+    from pinnkit.train import Trainer
+
+    trainer = Trainer(heat_problem(), TINY.replace(lbfgs=pk.LBFGS()))
+    trainer.model = _Exploding(trainer.model, after=3 * 15)
+    with pytest.raises(pk.TrainingError, match=r"step \d+: loss term 'eq0' is not finite"):
+        trainer.run()
+
+
+def test_nan_guard_recovers_from_a_transient_failure(caplog):
+    from pinnkit.train import Trainer
+
+    class _Once(torch.nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner, self.calls = inner, 0
+
+        def forward(self, points):
+            self.calls += 1
+            out = self.inner(points)
+            return out * float("nan") if self.calls == 40 else out
+
+    trainer = Trainer(heat_problem(), TINY.replace(lbfgs=pk.LBFGS()))
+    trainer.model = _Once(trainer.model)
+    run = trainer.run()
+    assert run.summary["steps"] == 60
+    assert trainer.lr_scale == 0.5
+    assert "rolled back" in caplog.text
+
+
+def test_nan_guard_reads_terms_and_every_gradient_entry():
+    from pinnkit.train.terms import LossTerms
+    from pinnkit.train.trainer import _nonfinite
+
+    a, b = torch.nn.Parameter(torch.zeros(3)), torch.nn.Parameter(torch.zeros(2))
+    terms = LossTerms({"eq": torch.tensor(1.0), "ic": torch.tensor(2.0)}, {})
+    a.grad, b.grad = torch.tensor([1.0, 2.0, 3.0]), torch.tensor([3e38, 3e38])
+    assert _nonfinite(terms, [a, b]) is None  # large but finite: its sum would overflow
+    b.grad = torch.tensor([0.0, float("nan")])
+    assert _nonfinite(terms, [a, b]) == "gradient"
+    bad = LossTerms({"eq": torch.tensor(1.0), "ic": torch.tensor(float("inf"))}, {})
+    assert _nonfinite(bad, [a, b]) == "ic"
+
+
+@pytest.mark.parametrize(
+    ("grad_dtype", "term_dtype"),
+    [
+        (torch.float32, torch.float32),
+        (torch.float64, torch.float64),
+        (torch.float64, torch.float32),
+    ],
+)
+def test_finiteness_check_sees_every_entry_and_changes_no_gradient(grad_dtype, term_dtype):
+    """The fused check (one device and dtype: the first two cases) and the concatenation
+    (float64 gradients beside float32 loss terms) agree, and the fused one's in-place scale
+    by 1 leaves every gradient bit for bit."""
+    from pinnkit.train.trainer import _all_finite
+
+    values = torch.tensor([1.0, 2.0], dtype=term_dtype)
+    grads = [torch.randn(4, 3, dtype=grad_dtype), torch.tensor([3e38, -3e38], dtype=grad_dtype)]
+    before = [g.clone() for g in grads]
+    assert _all_finite([values, *grads])
+    assert all(torch.equal(g, b) for g, b in zip(grads, before, strict=True))
+    for bad in (float("nan"), float("inf"), float("-inf")):
+        grads[0][2, 1] = bad
+        assert not _all_finite([values, *grads])
+        grads[0][2, 1] = 0.0
+        assert not _all_finite([values.new_tensor([bad, 1.0]), *grads])
+
+
+def test_lbfgs_only_run_rolls_a_non_finite_step_back_to_the_start(caplog):
+    """With `steps=0` no Adam step takes a snapshot; the polish keeps the starting state."""
+    from pinnkit.train import Trainer
+
+    trainer = Trainer(heat_problem(), TINY.replace(steps=0, lbfgs=pk.LBFGS(steps=6)))
+    start = {k: v.clone() for k, v in trainer.model.state_dict().items()}
+    trainer.model = _Exploding(trainer.model, after=0)
+    run = trainer.run()
+    assert "non-finite" in caplog.text
+    for k, v in trainer.model.inner.state_dict().items():
+        assert torch.equal(v, start[k])
+    assert run.summary["steps"] == 6
