@@ -18,8 +18,7 @@ from torch import nn
 
 import pinnkit as pk
 from pinnkit.compile import Batch, CompiledProblem, compile_problem
-from pinnkit.config import Config
-from pinnkit.models.lagrangian import Lagrangian
+from pinnkit.config import Config, Lagrangian
 from pinnkit.problem import Normal, Parameter, Problem, field_name
 
 # Manufactured-solution exactness in float64 (DESIGN.md, CompiledProblem contract). The
@@ -122,7 +121,7 @@ class SympyModel(nn.Module):
 #: SymPy forms of the activations of `pinnkit.models.mlp` (for `network_solution`).
 SYMPY_ACTIVATIONS = {
     "Tanh": sp.tanh,
-    "_Sine": sp.sin,
+    "Sine": sp.sin,
     "Sigmoid": lambda z: 1 / (1 + sp.exp(-z)),
     "SiLU": lambda z: z / (1 + sp.exp(-z)),
     "GELU": lambda z: z * (1 + sp.erf(z / sp.sqrt(2))) / 2,
@@ -435,8 +434,8 @@ def lagrangian_config(**kwargs):
 def build_lagrangian(problem, config=None, generator=None):
     config = config or lagrangian_config()
     generator = generator or torch.Generator().manual_seed(0)
-    residuals, model = config.lagrangian.build(problem, config, generator, dtype=torch.float64)
-    return residuals, model.double()
+    built = pk.build(problem, config, generator=generator, device=torch.device("cpu"))
+    return built.residuals, built.model.double()
 
 
 # -- reference data files (the shared data checkout) -----------------------------------------

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 import pinnkit as pk
-from pinnkit.load import load_problem_file
+from pinnkit.problem.file import load_problem_file
 from tests.training_cases import CASES
 
 PROBLEMS_DIR = Path(__file__).resolve().parent.parent / "problems"

@@ -33,7 +33,7 @@ from pinnkit.discover.select import (
     shortlist,
 )
 from pinnkit.errors import DiscoveryError
-from pinnkit.load import load_problem_file
+from pinnkit.problem.file import load_problem_file
 from tests.helpers import KnownFunction, SympyModel
 
 x, t = sp.symbols("x t")

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from pinnkit.cli import bundled_problems, main
-from pinnkit.load import load_problem_file
 from pinnkit.problem import Problem
+from pinnkit.problem.file import load_problem_file
 
 PROBLEMS_DIR = Path(__file__).resolve().parent.parent / "problems"
 PROBLEM_FILES = sorted(p for p in PROBLEMS_DIR.glob("*.py") if not p.name.startswith("_"))

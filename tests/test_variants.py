@@ -15,8 +15,7 @@ import pytest
 import sympy as sp
 
 import pinnkit as pk
-from pinnkit.config import Config
-from pinnkit.models.lagrangian import Lagrangian
+from pinnkit.config import Config, Lagrangian
 from tests.helpers import BEATS_PLAIN, PLAIN_FAILS, lagrangian_problem
 
 PROBLEMS = Path(__file__).resolve().parent.parent / "problems"

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 import pinnkit as pk
+from pinnkit.build import build_model
 from pinnkit.compile import (
     AutoEngine,
     AutogradEngine,
@@ -19,7 +20,6 @@ from pinnkit.compile import (
     make_engine,
 )
 from pinnkit.errors import ConfigError
-from pinnkit.models import build_model
 from tests.cases import case_problem
 
 

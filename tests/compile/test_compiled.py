@@ -11,9 +11,9 @@ import sympy as sp
 import torch
 
 import pinnkit as pk
+from pinnkit.build import build_model
 from pinnkit.compile import Batch, compile_problem
 from pinnkit.errors import ConfigError
-from pinnkit.models import build_model
 from tests.cases import CASES, case_batches_and_expected, case_problem, perturbed_solution
 from tests.helpers import (
     ENGINES,

@@ -10,8 +10,8 @@ import sympy as sp
 import torch
 
 import pinnkit as pk
+from pinnkit.build import build_model
 from pinnkit.compile import AutogradEngine, ForwardEngine, Partial, TaylorEngine, build_plan
-from pinnkit.models import build_model
 from tests.cases import case_batches_and_expected, case_problem
 from tests.helpers import ENGINES, SympyModel, assert_engines_agree
 

@@ -10,9 +10,9 @@ import sympy as sp
 import torch
 
 import pinnkit as pk
+from pinnkit.build import build_model
 from pinnkit.compile import compile_problem
 from pinnkit.errors import CompileError
-from pinnkit.models import build_model
 from tests.helpers import (
     ENGINE_RTOL,
     EXACT_RTOL,

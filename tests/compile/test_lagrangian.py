@@ -10,9 +10,9 @@ import sympy as sp
 import torch
 
 import pinnkit as pk
-from pinnkit.config import Config
+from pinnkit.compile.lagrangian import split_advection
+from pinnkit.config import Config, Lagrangian
 from pinnkit.errors import ProblemError
-from pinnkit.models.lagrangian import Lagrangian, split_advection
 from tests.helpers import EXACT_RTOL, SympyModel, build_lagrangian, lagrangian_problem
 
 x, t = sp.symbols("x t")

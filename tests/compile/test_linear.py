@@ -10,8 +10,8 @@ import sympy as sp
 import torch
 
 import pinnkit as pk
+from pinnkit.build import build_model
 from pinnkit.compile import _linear, compile_problem
-from pinnkit.models import build_model
 from tests.helpers import sample_batches
 
 pytestmark = pytest.mark.skipif(not _linear._AVAILABLE, reason="torch built without oneDNN")

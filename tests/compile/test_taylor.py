@@ -13,9 +13,9 @@ import sympy as sp
 import torch
 
 import pinnkit as pk
+from pinnkit.build import build_model
 from pinnkit.compile import Partial, TaylorEngine, build_plan, compile_problem
-from pinnkit.models import build_model
-from pinnkit.models.mlp import ACTIVATIONS
+from pinnkit.config.networks import ACTIVATIONS
 from tests.cases import CASES, case_batches_and_expected, case_problem
 from tests.helpers import (
     assert_engines_agree,

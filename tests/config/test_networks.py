@@ -7,10 +7,9 @@ from __future__ import annotations
 import pytest
 
 import pinnkit as pk
-from pinnkit.config import Config, apply_overrides
+from pinnkit.config import Config, Lagrangian, apply_overrides
 from pinnkit.errors import ConfigError
 from pinnkit.models import FieldModel
-from pinnkit.models.lagrangian import Lagrangian
 
 # -- config and model wiring -----------------------------------------------------------------
 

@@ -7,9 +7,7 @@ from __future__ import annotations
 import pytest
 
 import pinnkit as pk
-from pinnkit.config import Config, apply_overrides
-from pinnkit.train.adaptive import RAR
-from pinnkit.train.weighting import Balance, Causal
+from pinnkit.config import RAR, Balance, Causal, Config, apply_overrides
 
 
 def test_rar_spec_validation():

@@ -9,10 +9,10 @@ import sympy as sp
 import torch
 
 import pinnkit as pk
+from pinnkit.build import build_model
 from pinnkit.compile import Batch, compile_problem
 from pinnkit.config import Config
 from pinnkit.errors import ConfigError
-from pinnkit.models import build_model
 from pinnkit.models.constraints import initial_values
 
 x, t = sp.symbols("x t")

@@ -10,9 +10,10 @@ import pytest
 import torch
 
 import pinnkit as pk
+from pinnkit.build import build_model
 from pinnkit.compile import compile_problem
-from pinnkit.models import FieldModel, build_model
-from pinnkit.models.gaussian import GaussianFeatures
+from pinnkit.models import FieldModel
+from pinnkit.models.gaussian import GaussianFeatures, gaussian_features
 from tests.helpers import ENGINE_RTOL, relative_difference, sample_batches
 from tests.training_cases import poisson_1d
 
@@ -27,7 +28,9 @@ FINITE_DIFFERENCE_RTOL = 1e-6
 
 
 def _features(n_in, generator, **kwargs) -> GaussianFeatures:
-    return pk.Gaussians(**{"count": 16, "features": 3, **kwargs}).build(n_in, generator)
+    return gaussian_features(
+        pk.Gaussians(**{"count": 16, "features": 3, **kwargs}), n_in, generator
+    )
 
 
 def _randomise(module: GaussianFeatures, generator: torch.Generator) -> None:
@@ -44,7 +47,7 @@ def _randomise(module: GaussianFeatures, generator: torch.Generator) -> None:
 @pytest.mark.parametrize("n_in", [1, 2, 3])
 def test_shapes_and_initialisation(n_in, covariance, generator):
     spec = pk.Gaussians(count=64, features=5, covariance=covariance, init_scale=0.5)
-    module = spec.build(n_in, generator)
+    module = gaussian_features(spec, n_in, generator)
     assert module.n_out == 5
     assert module(torch.rand(7, n_in) * 2 - 1).shape == (7, 5)
     assert module.means.shape == module.log_scales.shape == (64, n_in)
@@ -55,12 +58,14 @@ def test_shapes_and_initialisation(n_in, covariance, generator):
         assert module.off_diagonal.shape == (64, n_in * (n_in - 1) // 2)
     else:
         assert module.off_diagonal is None
-    again = spec.build(n_in, torch.Generator().manual_seed(0))
+    again = gaussian_features(spec, n_in, torch.Generator().manual_seed(0))
     assert all(torch.equal(a, b) for a, b in zip(module.parameters(), again.parameters()))
 
 
 def test_means_cover_the_interval_quasi_uniformly(generator):
-    means = pk.Gaussians(count=64).build(1, generator).means.detach().sort(dim=0).values
+    means = (
+        gaussian_features(pk.Gaussians(count=64), 1, generator).means.detach().sort(dim=0).values
+    )
     gaps = torch.diff(torch.cat([torch.tensor([[-1.0]]), means, torch.tensor([[1.0]])]), dim=0)
     assert gaps.max() < 3 * 2 / 64  # no hole wider than three mean spacings
 
@@ -168,7 +173,7 @@ def test_both_engines_agree_through_a_gaussian_model(generator, rng, float64):
 
 
 def test_thousands_of_gaussians_on_thousands_of_points(generator):
-    module = pk.Gaussians(count=4096, features=4).build(2, generator)
+    module = gaussian_features(pk.Gaussians(count=4096, features=4), 2, generator)
     with torch.no_grad():
         out = module(torch.rand(2048, 2, generator=generator) * 2 - 1)
     assert out.shape == (2048, 4) and torch.isfinite(out).all()
@@ -178,7 +183,7 @@ def test_thousands_of_gaussians_on_thousands_of_points(generator):
 def test_no_saved_tensor_is_larger_than_batch_by_count(covariance, generator):
     """Autograd keeps (batch, N) tensors at most: nothing of shape (batch, N, d[, d])."""
     batch, count = 40, 24
-    module = pk.Gaussians(count=count, covariance=covariance).build(3, generator)
+    module = gaussian_features(pk.Gaussians(count=count, covariance=covariance), 3, generator)
     sizes = []
 
     def pack(tensor):

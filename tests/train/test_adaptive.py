@@ -10,7 +10,8 @@ import torch
 
 import pinnkit as pk
 from pinnkit.compile import Batch, compile_problem
-from pinnkit.train.adaptive import RAR
+from pinnkit.config import RAR
+from pinnkit.train.adaptive import rar_sampler
 
 x, t = sp.symbols("x t")
 v = sp.Function("v")(x)
@@ -50,8 +51,11 @@ def _score(problem):
 
 def test_rar_adds_points_at_a_planted_residual_peak(rng):
     problem = peaked_poisson()
-    rar = RAR(every=3, candidates=2000, add=50).build(
-        _score(problem), dtype=torch.float64, device=torch.device("cpu")
+    rar = rar_sampler(
+        RAR(every=3, candidates=2000, add=50),
+        _score(problem),
+        dtype=torch.float64,
+        device=torch.device("cpu"),
     )
     state = rar.init()
     sizes = []
@@ -67,8 +71,11 @@ def test_rar_adds_points_at_a_planted_residual_peak(rng):
 
 def test_rar_stops_at_max_points_and_state_round_trips(rng):
     problem = peaked_poisson()
-    rar = RAR(every=1, candidates=100, add=30, max_points=70).build(
-        _score(problem), dtype=torch.float64, device=torch.device("cpu")
+    rar = rar_sampler(
+        RAR(every=1, candidates=100, add=30, max_points=70),
+        _score(problem),
+        dtype=torch.float64,
+        device=torch.device("cpu"),
     )
     state = rar.init()
     for _ in range(6):

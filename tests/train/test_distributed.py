@@ -19,6 +19,7 @@ import pinnkit as pk
 from pinnkit.compile import Batch
 from pinnkit.runs import load_checkpoint, read_metrics, save_checkpoint
 from pinnkit.train import Trainer, World, rank_generator
+from pinnkit.train.weighting import causal_weighting
 from tests.helpers import DISTRIBUTED_RTOL, EXACT_RTOL, heat_problem
 
 TORCHRUN = {"MASTER_ADDR": "localhost", "MASTER_PORT": "29500"}
@@ -94,7 +95,7 @@ def test_the_one_process_world_changes_nothing():
 
 def test_causal_chunk_sums_of_two_halves_give_the_whole_batchs_chunk_losses(generator):
     """The convention several ranks rely on: chunk sums and counts add up over ranks."""
-    causal = pk.Causal(chunks=5).build(heat_problem())
+    causal = causal_weighting(pk.Causal(chunks=5), heat_problem())
     times = torch.rand(200, generator=generator, dtype=torch.float64)
     residual = torch.randn(200, generator=generator, dtype=torch.float64)
     whole = causal.chunk_losses(residual, times)

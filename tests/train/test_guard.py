@@ -55,8 +55,8 @@ def test_nan_guard_recovers_from_a_transient_failure(caplog):
 
 
 def test_nan_guard_reads_terms_and_every_gradient_entry():
+    from pinnkit.train.guard import nonfinite as _nonfinite
     from pinnkit.train.terms import LossTerms
-    from pinnkit.train.trainer import _nonfinite
 
     a, b = torch.nn.Parameter(torch.zeros(3)), torch.nn.Parameter(torch.zeros(2))
     terms = LossTerms({"eq": torch.tensor(1.0), "ic": torch.tensor(2.0)}, {})
@@ -80,7 +80,7 @@ def test_finiteness_check_sees_every_entry_and_changes_no_gradient(grad_dtype, t
     """The fused check (one device and dtype: the first two cases) and the concatenation
     (float64 gradients beside float32 loss terms) agree, and the fused one's in-place scale
     by 1 leaves every gradient bit for bit."""
-    from pinnkit.train.trainer import _all_finite
+    from pinnkit.train.guard import all_finite as _all_finite
 
     values = torch.tensor([1.0, 2.0], dtype=term_dtype)
     grads = [torch.randn(4, 3, dtype=grad_dtype), torch.tensor([3e38, -3e38], dtype=grad_dtype)]

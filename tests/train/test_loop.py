@@ -37,7 +37,7 @@ def test_use_points_trains_on_exactly_the_given_points():
     for _ in range(3):
         trainer._adam_step()
     for region, given in points.items():
-        np.testing.assert_array_equal(trainer.fixed[region].points.numpy(), given.astype("f4"))
+        np.testing.assert_array_equal(trainer.points[region].points.numpy(), given.astype("f4"))
 
 
 def test_use_points_refuses_resampling_and_wrong_regions():

@@ -12,7 +12,7 @@ from tests.helpers import TINY_HIDDEN, small_fisher
 
 
 def test_a_large_hidden_output_gets_a_note_naming_a_scale():
-    from pinnkit.train.trainer import Trainer
+    from pinnkit.train import Trainer
 
     def trainer(spec):
         made = Trainer(small_fisher(), TINY_HIDDEN.replace(hidden=spec))

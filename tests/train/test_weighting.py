@@ -12,7 +12,8 @@ import sympy as sp
 import torch
 
 import pinnkit as pk
-from pinnkit.train.weighting import Balance, BalanceState, Causal, CausalState
+from pinnkit.config import Balance, Causal
+from pinnkit.train.weighting import BalanceState, CausalState, balance_weighting, causal_weighting
 
 x, t = sp.symbols("x t")
 u = sp.Function("u")(x, t)
@@ -50,7 +51,7 @@ def _brute_force_chunks(residual, times, t0, t1, chunks):
 
 
 def test_chunk_losses_match_a_brute_force_computation(generator):
-    causal = Causal(chunks=7).build(heat())
+    causal = causal_weighting(Causal(chunks=7), heat())
     assert (causal.t0, causal.t1, causal.time_index) == (0.0, 2.0, 1)
     times = torch.rand(500, generator=generator, dtype=torch.float64) * 2
     residual = torch.randn(500, generator=generator, dtype=torch.float64)
@@ -60,7 +61,7 @@ def test_chunk_losses_match_a_brute_force_computation(generator):
 
 
 def test_empty_chunks_give_zero():
-    causal = Causal(chunks=4).build(heat())
+    causal = causal_weighting(Causal(chunks=4), heat())
     times = torch.tensor([0.1, 0.2, 1.9], dtype=torch.float64)  # chunks 1 and 2 are empty
     residual = torch.tensor([1.0, 3.0, 2.0], dtype=torch.float64)
     got = causal.chunk_losses(residual, times)
@@ -68,7 +69,7 @@ def test_empty_chunks_give_zero():
 
 
 def test_causal_weight_invariants(generator):
-    causal = Causal(chunks=16, epsilon=5.0).build(heat())
+    causal = causal_weighting(Causal(chunks=16, epsilon=5.0), heat())
     times = torch.rand(400, generator=generator, dtype=torch.float64) * 2
     residual = torch.randn(400, generator=generator, dtype=torch.float64, requires_grad=True)
     chunks = {"eq0": causal.chunk_losses(residual, times)}
@@ -91,7 +92,7 @@ def test_causal_weight_invariants(generator):
 
 
 def test_causal_weights_are_shared_by_the_equations():
-    causal = Causal(chunks=3, epsilon=1.0).build(heat())
+    causal = causal_weighting(Causal(chunks=3, epsilon=1.0), heat())
     chunks = {"a": torch.tensor([1.0, 2.0, 3.0]), "b": torch.tensor([0.5, 0.0, 1.0])}
     weights, _ = causal.weights(chunks, causal.init())
     expected = torch.exp(-torch.tensor([0.0, 1.5, 3.5]))
@@ -100,7 +101,7 @@ def test_causal_weights_are_shared_by_the_equations():
 
 
 def test_epsilon_schedule_advances_when_the_weights_are_all_large():
-    causal = Causal(chunks=4, schedule=(0.1, 1.0, 10.0), threshold=0.99).build(heat())
+    causal = causal_weighting(Causal(chunks=4, schedule=(0.1, 1.0, 10.0), threshold=0.99), heat())
     small = {"eq0": torch.full((4,), 1e-3)}  # min w = exp(-0.1 * 3e-3) > 0.99
     large = {"eq0": torch.full((4,), 1.0)}  # min w = exp(-0.1 * 3) < 0.99
     state = causal.init()
@@ -120,13 +121,13 @@ def test_epsilon_schedule_advances_when_the_weights_are_all_large():
 
 def test_causal_without_time_is_a_config_error():
     with pytest.raises(pk.ConfigError, match="no time coordinate") as info:
-        Causal().build(poisson())
+        causal_weighting(Causal(), poisson())
     assert "causal=None" in str(info.value)
 
 
 def test_balance_matches_a_hand_computation():
     theta = torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True)
-    balance = Balance(every=2, alpha=0.9).build([theta])
+    balance = balance_weighting(Balance(every=2, alpha=0.9), [theta])
 
     def terms():
         # grad L1 = (6 theta_0, 0) -> norm 6; grad L2 = (0, 2 theta_1) -> norm 4
@@ -186,7 +187,7 @@ def test_causal_state_is_a_plain_dataclass():
 
 
 def test_stalled_schedule_is_reported_after_patience_steps():
-    causal = Causal(chunks=4, schedule=(0.1, 1.0), patience=3).build(heat())
+    causal = causal_weighting(Causal(chunks=4, schedule=(0.1, 1.0), patience=3), heat())
     large = {"eq0": torch.full((4,), 1.0)}  # min w = exp(-0.1 * 3) < 0.99: never advances
     state = causal.init()
     for _ in range(2):
@@ -197,7 +198,7 @@ def test_stalled_schedule_is_reported_after_patience_steps():
     _, state = causal.weights(large, state)
     note = causal.stalled(state)
     assert note is not None and "epsilon=0.1 for 3 steps" in note and "causal.epsilon" in note
-    fixed = Causal(chunks=4, epsilon=1.0, patience=1).build(heat())
+    fixed = causal_weighting(Causal(chunks=4, epsilon=1.0, patience=1), heat())
     _, state = fixed.weights(large, fixed.init())
     assert fixed.stalled(state) is None, "a fixed epsilon has nothing to advance to"
 

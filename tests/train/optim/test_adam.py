@@ -13,7 +13,7 @@ def test_adam_step_is_torch_adams_step(dtype):
     """`pinnkit.train.adam.step` makes exactly torch's fused Adam update, across the first
     step (which creates the state), a learning-rate change, a parameter without a gradient
     and a reload of the state (the NaN guard's rollback)."""
-    from pinnkit.train import adam
+    from pinnkit.train.optim import adam
 
     g = torch.Generator().manual_seed(0)
     start = [torch.randn(5, 3, generator=g, dtype=dtype), torch.randn(3, generator=g, dtype=dtype)]
@@ -54,7 +54,7 @@ def test_adam_step_is_torch_adams_step(dtype):
 
 
 def test_adam_step_falls_back_where_the_direct_call_does_not_apply():
-    from pinnkit.train import adam
+    from pinnkit.train.optim import adam
 
     mixed = [torch.nn.Parameter(torch.ones(2)), torch.nn.Parameter(torch.ones(2).double())]
     assert not adam._direct(adam.make_adam(mixed, 1e-3))
