@@ -195,11 +195,15 @@ class SelfScaledQuasiNewton(torch.optim.Optimizer):
         below `tolerance_grad` (`"converged"`) or the line search fails twice
         (`"line search failed"`); otherwise the status is `"wolfe"` or, when the line search
         ran out of evaluations with a decrease but not the curvature condition, `"decrease"`.
+        When the line search ends on a step other than its last trial, the closure is called
+        once more, so that on return the gradients (and whatever the closure records) belong
+        to the parameters as left.
         """
         group = self.param_groups[0]
         state = self._state()
         loss, gradient = self._evaluate(closure)
         state["evaluations"] += 1
+        self._stale = False
         for _ in range(group["max_iter"]):
             if not gradient.abs().max().item() > group["tolerance_grad"]:
                 state["status"] = "converged"
@@ -208,6 +212,9 @@ class SelfScaledQuasiNewton(torch.optim.Optimizer):
             if state["status"] == "line search failed":
                 break
             state["iterations"] += 1
+        if self._stale:  # the closure's last call was at a rejected trial step
+            self._evaluate(closure)
+            state["evaluations"] += 1
         state["loss"] = loss
         return torch.tensor(loss, dtype=gradient.dtype)
 
@@ -242,16 +249,19 @@ class SelfScaledQuasiNewton(torch.optim.Optimizer):
             first = 1.0 / max(1.0, gradient.norm().item()) if state["fresh"] else 1.0
 
             def at(step: float, direction: torch.Tensor = direction) -> _Trial:
+                evaluated.append(step)
                 self._place(origin, step, direction)
                 state["evaluations"] += 1
                 trial_loss, trial_gradient = self._evaluate(closure)
                 trial_slope = torch.dot(trial_gradient, direction).item()
                 return _Trial(step, trial_loss, trial_slope, trial_gradient)
 
+            evaluated: list[float] = []
             start = _Trial(0.0, loss, slope, gradient)
             accepted, status = _strong_wolfe(at, start, first, group)
             if status != "failed":
                 self._place(origin, accepted.step, direction)
+                self._stale = accepted.step != evaluated[-1]
                 step = accepted.step * direction
                 _update_inverse(
                     state,
@@ -264,6 +274,7 @@ class SelfScaledQuasiNewton(torch.optim.Optimizer):
                 state["status"] = status
                 return accepted.loss, accepted.gradient
             self._place(origin, 0.0, direction)
+            self._stale = True
             if state["fresh"]:  # already along -g: a retry would repeat the same search
                 break
             self._reset(state)
