@@ -162,6 +162,9 @@ class SelfScaledQuasiNewton(torch.optim.Optimizer):
                 "SelfScaledQuasiNewton takes one parameter group (its H couples all of them)."
             )
         self._params: list[torch.Tensor] = list(self.param_groups[0]["params"])
+        # Within one `step`: whether the closure's last call was at other parameters than the
+        # current ones (a rejected trial step); never carried between calls.
+        self._stale = False
         kinds = {(p.dtype, p.device) for p in self._params}
         if len(kinds) != 1:
             raise ConfigError(
