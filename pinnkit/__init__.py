@@ -21,6 +21,7 @@ from pinnkit.config import (
     HiddenNet,
     Lagrangian,
     Sampling,
+    SSBroyden,
     apply_overrides,
 )
 from pinnkit.discover import Discovery, discover
@@ -70,6 +71,7 @@ __all__ = [
     "Config",
     "Adam",
     "LBFGS",
+    "SSBroyden",
     "Sampling",
     "AbstractDomain",
     "Box",

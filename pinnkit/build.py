@@ -31,6 +31,7 @@ __all__ = [
     "loss_weights",
     "resolve_device",
     "resolve_dtype",
+    "dtype_name",
 ]
 
 
@@ -77,6 +78,11 @@ def resolve_device(name: str) -> torch.device:
 def resolve_dtype(name: str) -> torch.dtype:
     """`float32` or `float64` (`Config.dtype`, validated there) as a torch dtype."""
     return torch.float64 if name == "float64" else torch.float32
+
+
+def dtype_name(dtype: torch.dtype) -> str:
+    """The `Config.dtype` name of a torch dtype (`resolve_dtype`'s inverse)."""
+    return "float64" if dtype == torch.float64 else "float32"
 
 
 def build(

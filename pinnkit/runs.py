@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from pinnkit.build import build
+from pinnkit.build import build, resolve_device
 from pinnkit.compile import AbstractResiduals
 from pinnkit.config import Config
 from pinnkit.errors import ConfigError, ProblemError, TrainingError
@@ -269,10 +269,11 @@ class Run:
         directory = Path(directory)
         problem, config = load_run_problem(directory)
         config = config.replace(device=device, progress=False)
-        built = build(problem, config)
-        state = load_checkpoint(directory, map_location=built.device)
+        state = load_checkpoint(directory, map_location=resolve_device(device))
         if state is None:
             raise TrainingError(f"{directory}: no checkpoint yet; nothing to load.")
+        # A stage may have switched the precision (`SSBroyden.dtype`): build in the one saved.
+        built = build(problem, config.replace(dtype=state.get("dtype", config.dtype)))
         built.model.load_state_dict(state["model"])
         built.residuals.load_state_dict(state["compiled"])
         summary_path = directory / SUMMARY

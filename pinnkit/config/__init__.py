@@ -6,7 +6,7 @@ turn them into modules and strategies. This package imports nothing of pinnkit b
 """
 
 from pinnkit.config.networks import MLP, Fourier, Gaussians, HiddenNet, Lagrangian
-from pinnkit.config.optim import LBFGS, Adam
+from pinnkit.config.optim import LBFGS, Adam, SSBroyden
 from pinnkit.config.overrides import apply_overrides, parse_value
 from pinnkit.config.strategies import RAR, Balance, Causal, Sampling
 from pinnkit.config.tree import Config
@@ -20,6 +20,7 @@ __all__ = [
     "Lagrangian",
     "Adam",
     "LBFGS",
+    "SSBroyden",
     "Sampling",
     "Causal",
     "Balance",

@@ -1,12 +1,18 @@
-"""Specs of the optimisers a run uses: `Adam` (with step decay), then an optional `LBFGS` polish."""
+"""Specs of the optimiser stages of a run: `Adam` (with step decay), an optional `LBFGS`
+polish, then any further `stages` (`SSBroyden`), each of which may switch the precision."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pinnkit.errors import ConfigError
+from pinnkit.errors import ConfigError, did_you_mean
 
-__all__ = ["Adam", "LBFGS"]
+__all__ = ["Adam", "LBFGS", "SSBroyden", "STAGE_METHODS", "DTYPES"]
+
+#: Precisions a run or a stage computes in.
+DTYPES = ("float32", "float64")
+#: The updates of the self-scaled quasi-Newton stage.
+STAGE_METHODS = ("broyden", "bfgs")
 
 
 @dataclass(frozen=True)
@@ -46,3 +52,54 @@ class LBFGS:
     steps: int = 0
     history: int = 50
     points: float = 1.0
+
+
+@dataclass(frozen=True)
+class SSBroyden:
+    """A self-scaled quasi-Newton stage: dense SSBroyden or SSBFGS with a strong-Wolfe line
+    search (Urbán, Stefanou & Pons, arXiv 2405.04230; Kiyani et al., arXiv 2501.16371), for
+    small networks trained far below what Adam and L-BFGS reach, in float64
+    (`pinnkit.train.optim.ssbroyden` has the formulas).
+
+    Put it in `Config.stages`; it runs after Adam and the L-BFGS polish, on one fixed set of
+    points drawn when it starts.
+
+    **Arguments**
+
+    - `steps`: iterations (default 0: the stage is skipped).
+    - `method`: `broyden` (default, SSBroyden) or `bfgs` (SSBFGS).
+    - `dtype`: the precision from this stage on, `float64` (default: the update loses most
+      of its accuracy in float32) or `float32`. The model, the learned constants and the
+      points are converted when the stage starts.
+    - `points`: multiplier on the sampling counts for the stage's point set (default 1).
+      The points must resolve the solution: the loss can go to round-off on points that
+      under-resolve a front while the error stays large.
+    - `max_evals`: loss evaluations per line search (default 25).
+
+    The inverse-Hessian approximation is dense: 8 n^2 bytes for n parameters in float64
+    (3.2 GB at 20,000); more than 25,000 parameters are refused.
+    """
+
+    steps: int = 0
+    method: str = "broyden"
+    dtype: str = "float64"
+    points: float = 1.0
+    max_evals: int = 25
+
+    def __post_init__(self):
+        if self.method not in STAGE_METHODS:
+            raise ConfigError(
+                f"SSBroyden.method={self.method!r} is unknown; choose one of "
+                f"{list(STAGE_METHODS)}.{did_you_mean(self.method, STAGE_METHODS)}"
+            )
+        if self.dtype not in DTYPES:
+            raise ConfigError(
+                f"SSBroyden.dtype={self.dtype!r}: choose `float32` or `float64`."
+                f"{did_you_mean(self.dtype, DTYPES)}"
+            )
+        if int(self.steps) < 0 or not float(self.points) > 0 or int(self.max_evals) < 2:
+            raise ConfigError(
+                f"SSBroyden: need steps >= 0, points > 0 and max_evals >= 2; found "
+                f"{self.steps}, {self.points}, {self.max_evals}. "
+                "Fix: e.g. `pk.SSBroyden(steps=2000, points=4)`."
+            )

@@ -20,7 +20,7 @@ from pinnkit.config.networks import (
     HiddenNet,
     Lagrangian,
 )
-from pinnkit.config.optim import LBFGS, Adam
+from pinnkit.config.optim import DTYPES, LBFGS, Adam, SSBroyden
 from pinnkit.config.strategies import RAR, Balance, Causal, Sampling
 from pinnkit.errors import ConfigError, did_you_mean
 
@@ -51,6 +51,9 @@ class Config:
       $u = u_0(x) + \\frac{t - t_0}{t_1 - t_0} N(x, t)$ (default False; see
       `pinnkit.models.constraints`).
     - `optimizer`: `Adam` spec; `lbfgs`: `LBFGS` polish spec; `sampling`: `Sampling` spec.
+    - `stages`: further optimiser stages after Adam and the L-BFGS polish, run in order
+      (`SSBroyden`), e.g. `(pk.SSBroyden(steps=3000, points=4),)`: float32 Adam, then a
+      float64 second-order stage. Default none.
     - `weights`: fixed loss weight per term name, overriding the problem's.
     - `causal`: `Causal` temporal weighting of the equations, or None.
     - `balance`: `Balance` gradient-norm balancing of the terms, or None.
@@ -85,6 +88,7 @@ class Config:
     optimizer: Adam = field(default_factory=Adam)
     lbfgs: LBFGS = field(default_factory=LBFGS)
     sampling: Sampling = field(default_factory=Sampling)
+    stages: tuple = ()
     weights: dict = field(default_factory=dict)
     causal: Causal | None = None
     balance: Balance | None = None
@@ -106,11 +110,12 @@ class Config:
                 raise ConfigError(
                     f"{name}={value!r}: expected true or false, e.g. `--set {name}=false`."
                 )
-        if self.dtype not in ("float32", "float64"):
+        if self.dtype not in DTYPES:
             raise ConfigError(
                 f"dtype={self.dtype!r}: choose `float32` or `float64`."
-                f"{did_you_mean(self.dtype, ['float32', 'float64'])}"
+                f"{did_you_mean(self.dtype, DTYPES)}"
             )
+        object.__setattr__(self, "stages", _stages(self.stages))
         if self.fourier is not None and self.gaussians is not None:
             raise ConfigError(BOTH_FEATURES)
         if self.compile and self.lagrangian is not None:
@@ -167,6 +172,7 @@ SPECS: dict[str, type] = {
         Causal,
         Balance,
         RAR,
+        SSBroyden,
     )
 }
 #: Fields whose value may be None, and the spec to create when a `--set` reaches into them.
@@ -179,6 +185,30 @@ OPTIONAL_SPECS: dict[str, type] = {
     "balance": Balance,
     "rar": RAR,
 }
+
+
+#: The specs `Config.stages` may hold.
+STAGES = (SSBroyden,)
+
+
+def _stages(stages: Any) -> tuple:
+    """`stages` as a tuple of stage specs (JSON objects and `--set` lists converted)."""
+    if isinstance(stages, dict) or not isinstance(stages, (list, tuple)):
+        raise ConfigError(
+            f"stages={stages!r}: expected a list of stages, e.g. "
+            '`--set stages=\'[{"type": "SSBroyden", "steps": 2000}]\'`.'
+        )
+    out = []
+    for k, stage in enumerate(stages):
+        if isinstance(stage, dict):
+            stage = spec_from_dict({"type": "SSBroyden", **stage}, f"stages[{k}]")
+        if not isinstance(stage, STAGES):
+            raise ConfigError(
+                f"stages[{k}]={stage!r}: expected a stage spec "
+                f"({', '.join(c.__name__ for c in STAGES)}), e.g. `pk.SSBroyden(steps=2000)`."
+            )
+        out.append(stage)
+    return tuple(out)
 
 
 def _hidden_terms(specs: Any) -> dict:

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from pinnkit.build import build, resolve_device
+from pinnkit.build import build, dtype_name, resolve_device, resolve_dtype
 from pinnkit.compile import Batch
 from pinnkit.config import Config
 from pinnkit.errors import ConfigError
@@ -30,6 +30,7 @@ from pinnkit.train.guard import MAX_NAN_RETRIES, Guard, nonfinite
 from pinnkit.train.loss import Loss
 from pinnkit.train.optim import adam
 from pinnkit.train.optim.lbfgs import lbfgs_block, make_lbfgs
+from pinnkit.train.optim.ssbroyden import SelfScaledQuasiNewton, self_scaled_block
 from pinnkit.train.report import Reporter, large_hidden_notes
 from pinnkit.train.sampling import Sampler
 from pinnkit.train.terms import LossTerms
@@ -37,6 +38,9 @@ from pinnkit.train.terms import LossTerms
 __all__ = ["Trainer"]
 
 log = logging.getLogger("pinnkit")
+
+#: The metrics' `phase` of each self-scaled stage, by its method.
+STAGE_PHASES = {"broyden": "ssbroyden", "bfgs": "ssbfgs"}
 
 
 class Trainer:
@@ -107,6 +111,8 @@ class Trainer:
         self.guard = Guard()
         self.reporter = Reporter(problem.name, config, directory=self.directory, world=self.world)
         self.lbfgs: torch.optim.LBFGS | None = None
+        self.stage = -1  # the index in `config.stages` of the stage running (-1: none yet)
+        self.quasi_newton: SelfScaledQuasiNewton | None = None
         self.error_grid = ErrorGrid.build(problem)
         self.step = 0
         self.phase = "adam"
@@ -120,7 +126,8 @@ class Trainer:
 
     @property
     def total_steps(self) -> int:
-        return int(self.config.steps) + int(self.config.lbfgs.steps)
+        stages = sum(int(spec.steps) for spec in self.config.stages)
+        return int(self.config.steps) + int(self.config.lbfgs.steps) + stages
 
     @property
     def notes(self) -> list[str]:
@@ -184,6 +191,7 @@ class Trainer:
 
     def load_state(self, saved: Mapping) -> None:
         """Restore a `state()` (from a checkpoint)."""
+        self.convert(resolve_dtype(saved.get("dtype", self.config.dtype)))
         state.restore(self, saved)
         self.guard.snapshot(self.model, self.compiled, self.adam, self.last_terms)
 
@@ -208,9 +216,10 @@ class Trainer:
                 terms = self._adam_step()
             self.elapsed = base + time.perf_counter() - start
             self._after_block(terms)
-        if self.step < self.total_steps:
+        if self.step < int(self.config.steps) + int(self.config.lbfgs.steps):
             self.phase = "lbfgs"
             self._polish(base, start)
+        self._stages(base, start)
 
     def _learning_rate(self) -> float:
         opt = self.config.optimizer
@@ -248,16 +257,48 @@ class Trainer:
         raise AssertionError("unreachable; this is a bug in pinnkit")
 
     def _polish(self, base: float, start: float) -> None:
-        if not self.guard.has_snapshot:
-            # No Adam step took one (steps=0): the start is the good state.
-            self.guard.snapshot(self.model, self.compiled, self.adam, self.last_terms)
+        """The L-BFGS polish, on one fixed point set drawn when it starts."""
         if self.lbfgs is None:
             self.lbfgs = make_lbfgs(self.params, self.config.lbfgs)
             self.points = self.sampler.sample(self.rng, scale=float(self.config.lbfgs.points))
+        end = int(self.config.steps) + int(self.config.lbfgs.steps)
+        self._closure_blocks(lambda c, n: lbfgs_block(self.lbfgs, c, n), end, base, start)
+
+    def _stages(self, base: float, start: float) -> None:
+        """The further stages of `config.stages`, in order, from wherever the run stands."""
+        end = int(self.config.steps) + int(self.config.lbfgs.steps)
+        for index, spec in enumerate(self.config.stages):
+            end += int(spec.steps)
+            if self.step >= end:
+                continue
+            if self.stage != index:  # entering it (a resumed run may be inside it already)
+                self._enter_stage(index, spec)
+            optimizer = self.quasi_newton
+            self._closure_blocks(
+                lambda c, n, o=optimizer: self_scaled_block(o, c, n), end, base, start
+            )
+
+    def _enter_stage(self, index: int, spec) -> None:
+        """Switch to stage `index`: its precision, its point set, a fresh optimiser."""
+        self.stage, self.phase = index, STAGE_PHASES[spec.method]
+        self.convert(resolve_dtype(spec.dtype))
+        self.points = self.sampler.sample(self.rng, scale=float(spec.points))
+        self.quasi_newton = SelfScaledQuasiNewton(
+            self.params, method=spec.method, max_evals=int(spec.max_evals)
+        )
+
+    def _closure_blocks(self, run_block: Callable, end: int, base: float, start: float) -> None:
+        """Blocks of a closure-driven optimiser (`run_block(closure, iterations)`) on the
+        current points up to step `end`. A non-finite loss puts back the last good state and
+        ends this stage (the next one, if any, starts from there)."""
+        if not self.guard.has_snapshot:
+            # No Adam step took one (steps=0): the start is the good state.
+            self.guard.snapshot(self.model, self.compiled, self.adam, self.last_terms)
         batches = self.loss.batches(self.model, self.points)
 
         def closure():
-            self.lbfgs.zero_grad(set_to_none=True)
+            for p in self.params:
+                p.grad = None
             terms = self.loss.evaluate(self.model, batches, polish=True)
             total = terms.total()
             total.backward()
@@ -265,28 +306,38 @@ class Trainer:
             closure.terms = terms
             return total
 
-        while self.step < self.total_steps:
-            block = min(
-                self.config.log_every - self.step % self.config.log_every,
-                self.total_steps - self.step,
-            )
-            lbfgs_block(self.lbfgs, closure, block)
+        while self.step < end:
+            block = min(self.config.log_every - self.step % self.config.log_every, end - self.step)
+            run_block(closure, block)
             terms = closure.terms
             bad = terms.first_nonfinite()
             if bad is not None:
                 self.guard.restore_weights(self.model, self.compiled)
                 log.warning(
-                    "L-BFGS: loss term %r became non-finite at step %d; kept the last good "
-                    "state and stopped the polish.",
+                    "%s: loss term %r became non-finite at step %d; kept the last good "
+                    "state and stopped this stage.",
+                    self.phase,
                     bad,
                     self.step,
                 )
-                self.step = self.total_steps
+                self.step = end
                 break
             self.loss.commit()  # the causal indicator, for the log
             self.step += block
             self.elapsed = base + time.perf_counter() - start
             self._after_block(terms)
+
+    def convert(self, dtype: torch.dtype) -> None:
+        """Compute in `dtype` from now on: the model, the learned constants and Hidden
+        networks, the data and RAR points (the next points are drawn in it)."""
+        if dtype == self.dtype:
+            return
+        self.model.to(dtype=dtype)
+        self.compiled.to(dtype=dtype)
+        self.dtype = self.sampler.dtype = dtype
+        self.loss.convert(dtype)
+        if self.points is not None:
+            self.points = {k: b.to(dtype=dtype) for k, b in self.points.items()}
 
     # -- after each logged block, and at the end ----------------------------------------------
 
@@ -364,7 +415,7 @@ class Trainer:
                 "wall_seconds": round(self.elapsed, 3),
                 "notes": list(self.notes),
                 "device": device,
-                "dtype": self.config.dtype,
+                "dtype": dtype_name(self.dtype),
                 "engine": self.compiled.engine_name,
                 "engines": self.compiled.engines(self.model),
                 "seed": int(self.config.seed),

@@ -9,6 +9,7 @@ succeeded, so a step the NaN guard rolls back leaves no trace in them.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -165,6 +166,15 @@ class Loss:
         """Causal chunk losses of the combined batch (sums and counts added over ranks)."""
         sums, counts = self.causal.chunk_sums(residual, times)
         return self.world.sum(sums) / self.world.sum(counts).clamp_min(1)
+
+    def convert(self, dtype: torch.dtype) -> None:
+        """Hold the data and RAR points in `dtype` (the run changed precision)."""
+        self.data_batches = {k: b.to(dtype=dtype) for k, b in self.data_batches.items()}
+        if self.rar is not None:
+            self.rar.dtype = dtype
+            state = self.states["rar"]
+            if state.points is not None:
+                self.states["rar"] = dataclasses.replace(state, points=state.points.to(dtype))
 
     # -- what the report reads ----------------------------------------------------------------
 

@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from pinnkit.build import dtype_name
 from pinnkit.compile import Batch
 from pinnkit.train.optim.lbfgs import make_lbfgs
+from pinnkit.train.optim.ssbroyden import SelfScaledQuasiNewton
 
 if TYPE_CHECKING:  # annotations only
     from pinnkit.train.loop import Trainer
@@ -37,11 +39,15 @@ def capture(trainer: Trainer) -> dict:
         "torch_rng": trainer.generator.get_state(),
         "last_terms": json.dumps(trainer.last_terms),
         "last_rel_l2": json.dumps(trainer.last_rel_l2),
+        "dtype": dtype_name(trainer.dtype),
+        "stage": trainer.stage,
     }
     if trainer.points is not None:
         state["fixed"] = {k: (b.points, b.normals) for k, b in trainer.points.items()}
     if trainer.lbfgs is not None:
         state["lbfgs"] = trainer.lbfgs.state_dict()
+    if trainer.quasi_newton is not None:
+        state["quasi_newton"] = trainer.quasi_newton.state_dict()
     state["strategies"] = trainer.loss.state_dict()
     if trainer.world.is_distributed:
         state["world_size"] = trainer.world.size
@@ -68,6 +74,13 @@ def restore(trainer: Trainer, state: Mapping) -> None:
     if "lbfgs" in state:
         trainer.lbfgs = make_lbfgs(trainer.params, trainer.config.lbfgs)
         trainer.lbfgs.load_state_dict(state["lbfgs"])
+    trainer.stage = int(state.get("stage", -1))
+    if "quasi_newton" in state:
+        spec = trainer.config.stages[trainer.stage]
+        trainer.quasi_newton = SelfScaledQuasiNewton(
+            trainer.params, method=spec.method, max_evals=int(spec.max_evals)
+        )
+        trainer.quasi_newton.load_state_dict(state["quasi_newton"])
     trainer.loss.load_state_dict(state.get("strategies", {}))
     if trainer.world.is_distributed:  # this rank's stream and points (resume checked the size)
         part = state["ranks"][trainer.world.rank]
