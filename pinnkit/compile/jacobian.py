@@ -54,7 +54,7 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import torch
@@ -317,7 +317,9 @@ def _per_point(residuals, model, params, layout: _Layout, keep, chunk) -> Iterat
         scales = torch.cat(
             [torch.full((q,), t.scale, dtype=dtype, device=device) for t, q in zip(terms, per)]
         )
-        chosen = torch.ones_like(index, dtype=torch.bool) if keep is None else torch.isin(index, keep)
+        chosen = (
+            torch.ones_like(index, dtype=torch.bool) if keep is None else torch.isin(index, keep)
+        )
         points = torch.nonzero(chosen.any(1)).flatten()
         rowwise = _point_function(both, buffers, dummy, region, terms, per, n, region in data)
         with_normals = batch.normals is not None
