@@ -24,26 +24,30 @@ cotangents on the whole batch, `chunk` rows per call: correct for any residuals,
 row costs a backward pass over the whole batch.
 
 Measured on the Burgers problem (3 x 20 tanh MLP, 921 parameters; 2000 interior, 200
-initial and 100 boundary points; 2300 x 921 $J$; float64, 2 threads on the shared 2-core
-CPU, best of 3, `benchmarks`-style script not kept):
+initial and 100 boundary points; 2300 x 921 $J$; float64, 2 threads on the 2-core CPU
+while other jobs ran on it (load average 5-9), so the times are the best of 3 and spread
+by up to 5x between runs; the two slowest rows are one chunk's time times the chunks;
+the script was not kept):
 
 | method | ms |
 |---|---|
 | vmap(grad) per point, Taylor engine, all points in one call | 563 |
-| vmap(jacrev) per point, Taylor engine, 512 points per call (used here) | 773 |
+| vmap(jacrev) per point, Taylor engine, 512 points per call (`jacobian`; default 1024) | 773 |
 | vmap(grad) per point, Taylor engine, 512 points per call | 790 |
 | vmap(grad) per point, torch.func engine, 512 points per call | 4,146 |
-| autograd.grad, is_grads_batched, one-hot rows on 64-point batches, Taylor | 7,739 |
+| autograd.grad, is_grads_batched, one-hot rows, residuals of 64 points at a time, Taylor | 7,739 |
 | the same with the autograd engine | 9,061 |
 | the same on 256-point batches, Taylor | 12,030 |
-| autograd.grad, is_grads_batched, whole batch, 256 rows per call (autograd) | {FULL} |
-| forward mode: jacfwd over parameter directions, 64 per call, Taylor | {JACFWD_T} |
-| forward mode: jacfwd over parameter directions, 64 per call, torch.func | {JACFWD_F} |
+| autograd.grad, is_grads_batched, whole batch, 256 rows per call (autograd) | ~100,000 |
+| forward mode: jvp over 64 parameter directions per call (vmap), Taylor | ~37,000 |
+| the same through the torch.func engine | ~48,000 |
 
 Per-point reverse mode wins because it costs about one backward pass per point, while
 batched one-hot cotangents cost one backward pass over the whole batch per row, and
-forward mode one forward pass over the whole batch per parameter. (One forward and
-backward pass of the whole loss costs ~4 ms, so $J$ costs ~150 of them.)
+forward mode one forward pass over the whole batch per parameter. `jacobian` itself
+(vmap(jacrev), 1024 points per call) measured 680 ms through the Taylor copy of
+autograd-engine residuals, while one loss gradient took 36 ms in the same run: $J$ costs
+about 15-20 loss gradients here.
 
 Does not yet support: `compile=True` inside the Jacobian (the copy runs eagerly), and
 data-parallel runs (each rank would form its own rows; $J^T J$ and $J^T r$ would then be

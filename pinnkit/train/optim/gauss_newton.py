@@ -32,7 +32,7 @@ parameters are restored exactly, $\\mu \\leftarrow \\nu\\mu$, $\\nu \\leftarrow 
 same $A$, $g$ are solved again (up to `max_tries` times per `step`; no new Jacobian). A
 failed Cholesky factorisation counts as a rejection.
 
-Cost per iteration: one Jacobian ($\\approx$ 150 loss gradients on Burgers 3 x 20, see
+Cost per iteration: one Jacobian (about 15-20 loss gradients on Burgers 3 x 20, see
 `pinnkit.compile.jacobian`), $O(R n^2)$ to form $A$, $O(n^3 / 3)$ to factor it (20k
 parameters: 3 GB for $A$ and ~3 TFLOP, minutes on a CPU, seconds on a GPU), and one loss
 evaluation per try. **Row sketching**: when the rows $R \\gg n$ make $J$ too costly, let the
