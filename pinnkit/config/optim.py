@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from pinnkit.errors import ConfigError, did_you_mean
 
-__all__ = ["Adam", "LBFGS", "SSBroyden", "STAGE_METHODS", "DTYPES"]
+__all__ = ["Adam", "LBFGS", "SSBroyden", "LevenbergMarquardt", "STAGE_METHODS", "DTYPES"]
 
 #: Precisions a run or a stage computes in.
 DTYPES = ("float32", "float64")
@@ -102,4 +102,53 @@ class SSBroyden:
                 f"SSBroyden: need steps >= 0, points > 0 and max_evals >= 2; found "
                 f"{self.steps}, {self.points}, {self.max_evals}. "
                 "Fix: e.g. `pk.SSBroyden(steps=2000, points=4)`."
+            )
+
+
+@dataclass(frozen=True)
+class LevenbergMarquardt:
+    """A Levenberg-Marquardt stage: damped Gauss-Newton steps on the weighted residual vector
+    (the loss is its squared norm), solved by Cholesky in float64, with Nielsen's damping
+    rule and Marquardt's scaling (`pinnkit.train.optim.gauss_newton` has the formulas).
+
+    Put it in `Config.stages`; it runs on one fixed set of points drawn when it starts.
+    Each iteration takes the Jacobian of every residual row (about 15-20 loss gradients)
+    and factors an n x n matrix, so it suits small networks (a few thousand parameters).
+
+    **Arguments**
+
+    - `steps`: iterations (default 0: the stage is skipped).
+    - `damping`: the initial damping $\\mu$, relative to the diagonal (default 1e-3).
+    - `dtype`: the precision from this stage on, `float64` (default) or `float32`.
+    - `points`: multiplier on the sampling counts for the stage's point set (default 1).
+    - `sketch`: rows drawn per iteration for the normal equations (default 0: every row).
+    - `chunk`: points per Jacobian block, which bounds memory (default 1024).
+
+    Does not support causal weights (they depend on the residuals) or data-parallel runs.
+    """
+
+    steps: int = 0
+    damping: float = 1e-3
+    dtype: str = "float64"
+    points: float = 1.0
+    sketch: int = 0
+    chunk: int = 1024
+
+    def __post_init__(self):
+        if self.dtype not in DTYPES:
+            raise ConfigError(
+                f"LevenbergMarquardt.dtype={self.dtype!r}: choose `float32` or `float64`."
+                f"{did_you_mean(self.dtype, DTYPES)}"
+            )
+        if (
+            int(self.steps) < 0
+            or not float(self.damping) > 0
+            or not float(self.points) > 0
+            or int(self.sketch) < 0
+            or int(self.chunk) < 1
+        ):
+            raise ConfigError(
+                f"LevenbergMarquardt: need steps >= 0, damping > 0, points > 0, sketch >= 0 "
+                f"and chunk >= 1; found {self.steps}, {self.damping}, {self.points}, "
+                f"{self.sketch}, {self.chunk}. Fix: e.g. `pk.LevenbergMarquardt(steps=500)`."
             )

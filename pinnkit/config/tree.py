@@ -20,7 +20,7 @@ from pinnkit.config.networks import (
     HiddenNet,
     Lagrangian,
 )
-from pinnkit.config.optim import DTYPES, LBFGS, Adam, SSBroyden
+from pinnkit.config.optim import DTYPES, LBFGS, Adam, LevenbergMarquardt, SSBroyden
 from pinnkit.config.strategies import RAR, Balance, Causal, Sampling
 from pinnkit.errors import ConfigError, did_you_mean
 
@@ -52,8 +52,8 @@ class Config:
       `pinnkit.models.constraints`).
     - `optimizer`: `Adam` spec; `lbfgs`: `LBFGS` polish spec; `sampling`: `Sampling` spec.
     - `stages`: further optimiser stages after Adam and the L-BFGS polish, run in order
-      (`SSBroyden`), e.g. `(pk.SSBroyden(steps=3000, points=4),)`: float32 Adam, then a
-      float64 second-order stage. Default none.
+      (`SSBroyden`, `LevenbergMarquardt`), e.g. `(pk.SSBroyden(steps=3000, points=4),)`:
+      float32 Adam, then a float64 second-order stage. Default none.
     - `weights`: fixed loss weight per term name, overriding the problem's.
     - `causal`: `Causal` temporal weighting of the equations, or None.
     - `balance`: `Balance` gradient-norm balancing of the terms, or None.
@@ -116,6 +116,12 @@ class Config:
                 f"{did_you_mean(self.dtype, DTYPES)}"
             )
         object.__setattr__(self, "stages", _stages(self.stages))
+        if self.causal is not None and any(isinstance(s, LevenbergMarquardt) for s in self.stages):
+            raise ConfigError(
+                "stages: LevenbergMarquardt works on a fixed residual vector, and causal "
+                "weights change with the residuals. Fix: `--set causal=null`, or a "
+                "`pk.SSBroyden` stage instead."
+            )
         if self.fourier is not None and self.gaussians is not None:
             raise ConfigError(BOTH_FEATURES)
         if self.compile and self.lagrangian is not None:
@@ -173,6 +179,7 @@ SPECS: dict[str, type] = {
         Balance,
         RAR,
         SSBroyden,
+        LevenbergMarquardt,
     )
 }
 #: Fields whose value may be None, and the spec to create when a `--set` reaches into them.
@@ -188,7 +195,7 @@ OPTIONAL_SPECS: dict[str, type] = {
 
 
 #: The specs `Config.stages` may hold.
-STAGES = (SSBroyden,)
+STAGES = (SSBroyden, LevenbergMarquardt)
 
 
 def _stages(stages: Any) -> tuple:
@@ -201,7 +208,13 @@ def _stages(stages: Any) -> tuple:
     out = []
     for k, stage in enumerate(stages):
         if isinstance(stage, dict):
-            stage = spec_from_dict({"type": "SSBroyden", **stage}, f"stages[{k}]")
+            if "type" not in stage:
+                raise ConfigError(
+                    f"stages[{k}]={stage!r}: a stage given as an object names its kind, e.g. "
+                    '`{"type": "SSBroyden", "steps": 2000}` or `{"type": "LevenbergMarquardt", '
+                    '"steps": 500}`.'
+                )
+            stage = spec_from_dict(stage, f"stages[{k}]")
         if not isinstance(stage, STAGES):
             raise ConfigError(
                 f"stages[{k}]={stage!r}: expected a stage spec "

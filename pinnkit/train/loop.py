@@ -20,6 +20,7 @@ import torch
 
 from pinnkit.build import build, dtype_name, resolve_device, resolve_dtype
 from pinnkit.compile import Batch
+from pinnkit.compile.jacobian import jacobian_rows, residual_vector
 from pinnkit.config import Config
 from pinnkit.errors import ConfigError
 from pinnkit.problem import Problem
@@ -29,8 +30,10 @@ from pinnkit.train.distributed import World, rank_generator
 from pinnkit.train.guard import MAX_NAN_RETRIES, Guard, nonfinite
 from pinnkit.train.loss import Loss
 from pinnkit.train.optim import adam
+from pinnkit.train.optim.gauss_newton import LevenbergMarquardt
 from pinnkit.train.optim.lbfgs import lbfgs_block, make_lbfgs
 from pinnkit.train.optim.ssbroyden import SelfScaledQuasiNewton, self_scaled_block
+from pinnkit.train.optim.stages import make_stage_optimizer, stage_phase
 from pinnkit.train.report import Reporter, large_hidden_notes
 from pinnkit.train.sampling import Sampler
 from pinnkit.train.terms import LossTerms
@@ -38,9 +41,6 @@ from pinnkit.train.terms import LossTerms
 __all__ = ["Trainer"]
 
 log = logging.getLogger("pinnkit")
-
-#: The metrics' `phase` of each self-scaled stage, by its method.
-STAGE_PHASES = {"broyden": "ssbroyden", "bfgs": "ssbfgs"}
 
 
 class Trainer:
@@ -112,7 +112,7 @@ class Trainer:
         self.reporter = Reporter(problem.name, config, directory=self.directory, world=self.world)
         self.lbfgs: torch.optim.LBFGS | None = None
         self.stage = -1  # the index in `config.stages` of the stage running (-1: none yet)
-        self.quasi_newton: SelfScaledQuasiNewton | None = None
+        self.stage_optimizer: SelfScaledQuasiNewton | LevenbergMarquardt | None = None
         self.error_grid = ErrorGrid.build(problem)
         self.step = 0
         self.phase = "adam"
@@ -273,19 +273,67 @@ class Trainer:
                 continue
             if self.stage != index:  # entering it (a resumed run may be inside it already)
                 self._enter_stage(index, spec)
-            optimizer = self.quasi_newton
-            self._closure_blocks(
-                lambda c, n, o=optimizer: self_scaled_block(o, c, n), end, base, start
-            )
+            optimizer = self.stage_optimizer
+            if isinstance(optimizer, LevenbergMarquardt):
+                self._least_squares_blocks(optimizer, spec, end, base, start)
+            else:
+                self._closure_blocks(
+                    lambda c, n, o=optimizer: self_scaled_block(o, c, n), end, base, start
+                )
 
     def _enter_stage(self, index: int, spec) -> None:
         """Switch to stage `index`: its precision, its point set, a fresh optimiser."""
-        self.stage, self.phase = index, STAGE_PHASES[spec.method]
+        self.stage, self.phase = index, stage_phase(spec)
         self.convert(resolve_dtype(spec.dtype))
         self.points = self.sampler.sample(self.rng, scale=float(spec.points))
-        self.quasi_newton = SelfScaledQuasiNewton(
-            self.params, method=spec.method, max_evals=int(spec.max_evals)
-        )
+        self.stage_optimizer = make_stage_optimizer(spec, self.params)
+
+    def _least_squares_blocks(self, optimizer, spec, end: int, base: float, start: float) -> None:
+        """Levenberg-Marquardt iterations on the current points up to step `end`; each takes
+        the Jacobian of the weighted residual vector (`pinnkit.compile.jacobian`)."""
+        if not self.guard.has_snapshot:
+            self.guard.snapshot(self.model, self.compiled, self.adam, self.last_terms)
+        batches = self.loss.batches(self.model, self.points)
+        weights = self.loss.effective_weights()
+        sketch = int(spec.sketch) or None
+
+        def system():
+            # The sketch's rows come from the run's one stream (checkpointed), so a resumed
+            # run draws the same rows.
+            seed = int(self.rng.integers(2**62)) if sketch else 0
+            return jacobian_rows(
+                self.compiled,
+                self.model,
+                batches,
+                weights,
+                chunk=int(spec.chunk),
+                sample=sketch,
+                generator=torch.Generator().manual_seed(seed),
+            )
+
+        def loss():
+            return residual_vector(self.compiled, self.model, batches, weights).square().sum()
+
+        while self.step < end:
+            block = min(self.config.log_every - self.step % self.config.log_every, end - self.step)
+            for _ in range(block):
+                optimizer.step(system, loss)
+            terms = self.loss.evaluate(self.model, batches, polish=True)
+            bad = terms.first_nonfinite()
+            if bad is not None:
+                self.guard.restore_weights(self.model, self.compiled)
+                log.warning(
+                    "%s: loss term %r became non-finite at step %d; kept the last good "
+                    "state and stopped this stage.",
+                    self.phase,
+                    bad,
+                    self.step,
+                )
+                self.step = end
+                break
+            self.step += block
+            self.elapsed = base + time.perf_counter() - start
+            self._after_block(terms)
 
     def _closure_blocks(self, run_block: Callable, end: int, base: float, start: float) -> None:
         """Blocks of a closure-driven optimiser (`run_block(closure, iterations)`) on the

@@ -17,7 +17,7 @@ import torch
 from pinnkit.build import dtype_name
 from pinnkit.compile import Batch
 from pinnkit.train.optim.lbfgs import make_lbfgs
-from pinnkit.train.optim.ssbroyden import SelfScaledQuasiNewton
+from pinnkit.train.optim.stages import make_stage_optimizer
 
 if TYPE_CHECKING:  # annotations only
     from pinnkit.train.loop import Trainer
@@ -46,8 +46,8 @@ def capture(trainer: Trainer) -> dict:
         state["fixed"] = {k: (b.points, b.normals) for k, b in trainer.points.items()}
     if trainer.lbfgs is not None:
         state["lbfgs"] = trainer.lbfgs.state_dict()
-    if trainer.quasi_newton is not None:
-        state["quasi_newton"] = trainer.quasi_newton.state_dict()
+    if trainer.stage_optimizer is not None:
+        state["stage_optimizer"] = trainer.stage_optimizer.state_dict()
     state["strategies"] = trainer.loss.state_dict()
     if trainer.world.is_distributed:
         state["world_size"] = trainer.world.size
@@ -75,12 +75,10 @@ def restore(trainer: Trainer, state: Mapping) -> None:
         trainer.lbfgs = make_lbfgs(trainer.params, trainer.config.lbfgs)
         trainer.lbfgs.load_state_dict(state["lbfgs"])
     trainer.stage = int(state.get("stage", -1))
-    if "quasi_newton" in state:
-        spec = trainer.config.stages[trainer.stage]
-        trainer.quasi_newton = SelfScaledQuasiNewton(
-            trainer.params, method=spec.method, max_evals=int(spec.max_evals)
-        )
-        trainer.quasi_newton.load_state_dict(state["quasi_newton"])
+    if "stage_optimizer" in state:
+        optimizer = make_stage_optimizer(trainer.config.stages[trainer.stage], trainer.params)
+        optimizer.load_state_dict(state["stage_optimizer"])
+        trainer.stage_optimizer = optimizer
     trainer.loss.load_state_dict(state.get("strategies", {}))
     if trainer.world.is_distributed:  # this rank's stream and points (resume checked the size)
         part = state["ranks"][trainer.world.rank]
