@@ -1,14 +1,16 @@
-"""Tests of the run report: notes (a large hidden output names a scale)."""
+"""Tests of the run report: notes (a large hidden output names a scale), TensorBoard files."""
 
 from __future__ import annotations
 
+import importlib.util
 import warnings
 
 import pytest
 
 import pinnkit as pk
 from pinnkit.errors import PinnkitWarning
-from tests.helpers import TINY_HIDDEN, small_fisher
+from pinnkit.train.report import TENSORBOARD
+from tests.helpers import TINY, TINY_HIDDEN, heat_problem, small_fisher
 
 
 def test_a_large_hidden_output_gets_a_note_naming_a_scale():
@@ -47,3 +49,42 @@ def test_a_large_hidden_output_gets_a_note_naming_a_scale():
         warnings.simplefilter("error")
         polish_only._note_large_hidden_terms()
     assert polish_only.notes == []
+
+
+def test_tensorboard_event_files_hold_every_logged_step(tmp_path):
+    pytest.importorskip("tensorboard", reason="the tensorboard extra is not installed")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    run = pk.fit(heat_problem(), TINY.replace(tensorboard=True), directory=tmp_path / "run")
+    events = EventAccumulator(str(tmp_path / "run" / TENSORBOARD))
+    events.Reload()
+    steps = [e.step for e in events.Scalars("loss")]
+    assert steps == [row["step"] for row in run.metrics]
+    assert [e.value for e in events.Scalars("terms/eq0")] == pytest.approx(
+        [row["terms"]["eq0"] for row in run.metrics], rel=1e-6
+    )
+    assert {"rel_l2/u", "learning_rate"} <= set(events.Tags()["scalars"])
+
+
+def test_tensorboard_without_the_package_stops_before_writing(tmp_path, monkeypatch):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *args: None if name == "tensorboard" else real(name, *args),
+    )
+    with pytest.raises(pk.ConfigError, match="`pip install tensorboard`"):
+        pk.fit(heat_problem(), TINY.replace(tensorboard=True), out=tmp_path / "runs")
+    assert not (tmp_path / "runs").exists()  # nothing half-written
+
+
+def test_no_tensorboard_files_unless_asked(tmp_path):
+    pk.fit(heat_problem(), TINY.replace(steps=10, lbfgs=pk.LBFGS()), directory=tmp_path / "run")
+    assert not (tmp_path / "run" / TENSORBOARD).exists()
+
+
+def test_tensorboard_flag_of_the_cli_sets_the_config():
+    from pinnkit.cli import _overrides, build_parser
+
+    args = build_parser().parse_args(["fit", "problems/burgers.py", "--tensorboard"])
+    assert pk.apply_overrides(pk.Config(), _overrides(args)).tensorboard is True
