@@ -169,12 +169,7 @@ def problem_source(problem: Problem, *, doc: str, config: bool) -> str:
     `config = pk.Config.from_json(...)` reading `config.json` beside it.
     """
     exprs = [e.source for e in problem.equations] + [c.expr for c in problem.conditions]
-    functions = {type(n).__name__ for e in exprs for n in sp.preorder_traversal(e)}
-    allowed = {name for name in functions if hasattr(sp, name) and name[0].isalpha()}
-    allowed |= {"Derivative", "S"}
-    allowed |= {str(c) for e in exprs for c in e.atoms(sp.NumberSymbol)}
-    allowed -= {"Symbol", "Integer", "Rational", "Float", "Mul", "Add", "Pow", "Tuple"}
-    allowed -= {"Equality", "Zero", "One", "NegativeOne", "Half", "Pi", "Exp1"}
+    allowed = _sympy_names(exprs)
     coords = ", ".join(c.name for c in problem.coords)
     symbols = sorted(
         {s for e in exprs for s in e.free_symbols if isinstance(s, (Parameter, Normal))},
@@ -243,6 +238,17 @@ def problem_source(problem: Problem, *, doc: str, config: bool) -> str:
     if config:
         lines += ["", 'config = pk.Config.from_json((HERE / "config.json").read_text())']
     return "\n".join(lines) + "\n"
+
+
+def _sympy_names(exprs) -> set[str]:
+    """The SymPy names the written expressions use, for the file's `from sympy import`."""
+    functions = {type(n).__name__ for e in exprs for n in sp.preorder_traversal(e)}
+    allowed = {name for name in functions if hasattr(sp, name) and name[0].isalpha()}
+    allowed |= {"Derivative", "S"}
+    allowed |= {str(c) for e in exprs for c in e.atoms(sp.NumberSymbol)}
+    allowed -= {"Symbol", "Integer", "Rational", "Float", "Mul", "Add", "Pow", "Tuple"}
+    allowed -= {"Equality", "Zero", "One", "NegativeOne", "Half", "Pi", "Exp1"}
+    return allowed
 
 
 def _condition(c) -> str:

@@ -4,23 +4,21 @@ backend, choose a formula with the physics, and return a `Discovery`."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import warnings
 
 import sympy as sp
 
 from pinnkit.discover.base import AbstractBackend, display
+from pinnkit.discover.criteria import DATA_THRESHOLD, PHYSICS_FACTOR
+from pinnkit.discover.discovery import Discovery, Found
+from pinnkit.discover.losses import physics_batches
+from pinnkit.discover.refit import POLISH, REFIT, fill_constants, write_in
+from pinnkit.discover.registry import backend as make_backend
 from pinnkit.discover.sample import SAMPLES, TRIM, check_terms, sample_hidden
-from pinnkit.discover.select import (
-    DATA_THRESHOLD,
-    PHYSICS_FACTOR,
-    POLISH,
-    REFIT,
-    choose,
-    fill_constants,
-    physics_batches,
-    write_in,
-)
-from pinnkit.discover.substitute import Discovery, Formula, Found
+from pinnkit.discover.select import choose
+from pinnkit.discover.selection import Selection
+from pinnkit.discover.substitute import Formula
 from pinnkit.errors import DiscoveryError, PinnkitWarning
 from pinnkit.problem import Parameter
 
@@ -75,44 +73,22 @@ def discover(
         DiscoveryError: the run has no Hidden term, an unknown term, too few samples, or
             the backend cannot run. ConfigError: an unknown backend or option.
     """
-    from pinnkit.discover import backend as make_backend
-
-    if getattr(run.config, "lagrangian", None) is not None:
-        raise DiscoveryError(
-            "discover: this run uses the Lagrangian PINN, whose compiled problem is "
-            "rewritten along characteristics; discovery needs the Eulerian one. Fix: fit "
-            "without `lagrangian=` to discover hidden terms."
-        )
-    if isinstance(backend, AbstractBackend):
-        if options:
-            raise DiscoveryError(
-                f"discover: options {sorted(options)} go with a backend *name*; a backend "
-                "object carries its own. Fix: set them on the object."
-            )
-        method = backend
-    else:
-        method = make_backend(backend, **options)
+    _check_eulerian(run)
+    method = _method(backend, options)
     names = check_terms(run.problem, terms)
     batches = physics_batches(run, samples=samples, seed=seed)
     hidden = {h.name: h for h in run.problem.hidden}
     found = {}
     written: dict[str, sp.Expr] = {}  # the terms written in, constants as Parameters
     current = run
+    judge = functools.partial(
+        choose, batches=batches, factor=factor, threshold=threshold, refit=refit
+    )
     for k, name in enumerate(names):
         (s,) = sample_hidden(current, terms=[name], samples=samples, seed=seed, trim=trim).values()
         front = method.fit(s.inputs, s.target, seed=seed)
         last = k + 1 == len(names) or not refit
-        selection = choose(
-            current,
-            name,
-            front,
-            s,
-            batches=batches,
-            factor=factor,
-            threshold=threshold,
-            refit=refit,
-            polish=polish if last else 0,
-        )
+        selection = judge(current, name, front, s, polish=polish if last else 0)
         if not last:
             # The next term is discovered with this one written in and the rest refit; that
             # refit is this term's polish.
@@ -121,34 +97,8 @@ def discover(
             )
             selection = dataclasses.replace(selection, polished=fitted.expr)
         found[name] = Found(hidden[name], s, front, selection)
-        if not selection.passed:
-            best = next(c for c in selection.scored if c.candidate is selection.chosen)
-            warnings.warn(
-                f'Hidden "{name}": no candidate formula passed the choice\'s tests; '
-                f"{display(selection.formula)} is the one with the smallest loss "
-                f"({best.physics / selection.network:.2f}x the trained run's, its misfit "
-                f"{best.excess:+.1f} noise units against <= {selection.threshold:g}): a best "
-                "fit, not a confirmed form. More observations (or a longer window), longer "
-                "training, or a larger search (more terms, PySR's `maxsize`) can help.",
-                PinnkitWarning,
-                stacklevel=2,
-            )
-        if selection.alternatives:
-            others = "; ".join(str(display(a.expr)) for a in selection.alternatives)
-            verb = "passes" if len(selection.alternatives) == 1 else "pass"
-            warnings.warn(
-                f'Hidden "{name}": {display(selection.formula)} was chosen as the simplest '
-                f"formula that passes, but {others} {verb} as well: the data and equations do "
-                "not single out one form. More observations (or a longer window) can decide.",
-                PinnkitWarning,
-                stacklevel=2,
-            )
-    # The last polish refit every written-in constant with every term a formula: report those.
-    final = found[names[-1]].selection.constants  # empty when that polish did not run
-    for name, template in written.items() if final else ():
-        polished = fill_constants(template, template.atoms(Parameter), final)
-        selection = dataclasses.replace(found[name].selection, polished=polished)
-        found[name] = dataclasses.replace(found[name], selection=selection)
+        _warn(name, selection)
+    _report_joint_constants(found, written, last=names[-1])
     return Discovery(
         run.problem,
         found,
@@ -157,3 +107,61 @@ def discover(
         config=run.config,
         run_directory=run.directory,
     )
+
+
+def _check_eulerian(run) -> None:
+    """Refuse a Lagrangian run: its compiled problem is not the Problem's equations."""
+    if getattr(run.config, "lagrangian", None) is not None:
+        raise DiscoveryError(
+            "discover: this run uses the Lagrangian PINN, whose compiled problem is "
+            "rewritten along characteristics; discovery needs the Eulerian one. Fix: fit "
+            "without `lagrangian=` to discover hidden terms."
+        )
+
+
+def _method(backend: str | AbstractBackend, options: dict) -> AbstractBackend:
+    """The backend object: `backend` itself, or the one it names built with `options`."""
+    if isinstance(backend, AbstractBackend):
+        if options:
+            raise DiscoveryError(
+                f"discover: options {sorted(options)} go with a backend *name*; a backend "
+                "object carries its own. Fix: set them on the object."
+            )
+        return backend
+    return make_backend(backend, **options)
+
+
+def _warn(name: str, selection: Selection) -> None:
+    """Warn when no candidate for Hidden `name` passed, and when other forms pass as well."""
+    if not selection.passed:
+        best = next(c for c in selection.scored if c.candidate is selection.chosen)
+        warnings.warn(
+            f'Hidden "{name}": no candidate formula passed the choice\'s tests; '
+            f"{display(selection.formula)} is the one with the smallest loss "
+            f"({best.physics / selection.network:.2f}x the trained run's, its misfit "
+            f"{best.excess:+.1f} noise units against <= {selection.threshold:g}): a best "
+            "fit, not a confirmed form. More observations (or a longer window), longer "
+            "training, or a larger search (more terms, PySR's `maxsize`) can help.",
+            PinnkitWarning,
+            stacklevel=3,
+        )
+    if selection.alternatives:
+        others = "; ".join(str(display(a.expr)) for a in selection.alternatives)
+        verb = "passes" if len(selection.alternatives) == 1 else "pass"
+        warnings.warn(
+            f'Hidden "{name}": {display(selection.formula)} was chosen as the simplest '
+            f"formula that passes, but {others} {verb} as well: the data and equations do "
+            "not single out one form. More observations (or a longer window) can decide.",
+            PinnkitWarning,
+            stacklevel=3,
+        )
+
+
+def _report_joint_constants(found: dict, written: dict[str, sp.Expr], *, last: str) -> None:
+    """Report every written-in term's constants as the last term's polish refit them, with
+    every term a formula (in place in `found`; nothing when that polish did not run)."""
+    final = found[last].selection.constants  # empty when that polish did not run
+    for name, template in written.items() if final else ():
+        polished = fill_constants(template, template.atoms(Parameter), final)
+        selection = dataclasses.replace(found[name].selection, polished=polished)
+        found[name] = dataclasses.replace(found[name], selection=selection)

@@ -1,0 +1,96 @@
+"""The losses a candidate formula is judged by: the training loss at fixed points and the
+misfit of each observed field (`Losses`, `measure`), those fixed points (`physics_batches`),
+and the noise variance of each field that the data test counts in (`noise_variances`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from pinnkit.compile import Batch
+from pinnkit.discover.sample import collocation_points, run_dtype
+
+__all__ = ["Losses", "physics_batches", "measure", "noise_variances", "NOISE_FLOOR"]
+
+#: The noise estimate of a field is at least this fraction of its observations' RMS, squared,
+#: so that noiseless (synthetic) observations do not make the data test demand round-off.
+NOISE_FLOOR = 1e-3
+#: Points drawn in each region other than the interior (conditions the term appears in).
+REGION_POINTS = 256
+
+
+@dataclass(frozen=True)
+class Losses:
+    """The training loss at fixed points and, per observed field, the mean square misfit
+    and the number of observations: `misfit[(data name, field)] = (mean square, n)`."""
+
+    total: float
+    misfit: dict[tuple[str, str], tuple[float, int]]
+
+    def excess(self, network: Losses, noise: Mapping[tuple[str, str], float]) -> float:
+        """The data test's statistic against `network`: the misfit's growth summed over the
+        observed fields, each in units of its noise variance."""
+        if not math.isfinite(self.total):
+            return math.inf
+        return sum(
+            n * (mean - network.misfit[key][0]) / noise[key]
+            for key, (mean, n) in self.misfit.items()
+        )
+
+
+def physics_batches(run, *, samples: int, seed: int) -> dict[str, Batch]:
+    """Collocation points for the physics loss: interior + data points, and a few points in
+    every other region the compiled problem samples."""
+    problem, compiled = run.problem, run.compiled
+    dtype, device = run_dtype(run.model, compiled)
+    rng = np.random.default_rng(seed + 1)
+    batches = {}
+    for region in compiled.sample_regions:
+        if region == "interior":
+            points = collocation_points(problem, samples, seed + 1)
+            batches[region] = Batch(torch.as_tensor(points, dtype=dtype, device=device))
+            continue
+        drawn = problem.domain.sample(compiled.domain_region(region), REGION_POINTS, rng)
+        normals = drawn.normals
+        batches[region] = Batch(
+            torch.as_tensor(drawn.points, dtype=dtype, device=device),
+            None if normals is None else torch.as_tensor(normals, dtype=dtype, device=device),
+        )
+    return batches
+
+
+def measure(compiled, model, batches: dict[str, Batch]) -> Losses:
+    """The training loss at fixed points (mean square of every term times its weight) and
+    the misfit of each observed field."""
+    problem = compiled.problem
+    weights = {c.name: c.weight for c in problem.conditions}
+    weights.update({d.name: d.weight for d in problem.data})
+    residuals = compiled.residuals(model, batches)
+    total = sum(
+        weights.get(k, 1.0) * float(r.detach().double().square().mean())
+        for k, r in residuals.items()
+    )
+    misfit = {}
+    for data in problem.data:
+        # A data residual is the fields' misfits one after another, `data.n` each.
+        chunks = residuals[data.name].detach().double().split(data.n)
+        for field, chunk in zip(data.values, chunks):
+            misfit[(data.name, field)] = (float(chunk.square().mean()), data.n)
+    return Losses(total if math.isfinite(total) else math.inf, misfit)
+
+
+def noise_variances(problem, network: Losses) -> dict[tuple[str, str], float]:
+    """Each observed field's noise variance as the data test uses it: the trained run's
+    misfit, at least (`NOISE_FLOOR` x the RMS of the observations)^2."""
+    noise = {}
+    for data in problem.data:
+        for field, values in data.values.items():
+            rms = float(np.sqrt(np.mean(np.square(values))))
+            floor = max((NOISE_FLOOR * rms) ** 2, np.finfo(float).tiny)
+            noise[(data.name, field)] = max(network.misfit[(data.name, field)][0], floor)
+    return noise

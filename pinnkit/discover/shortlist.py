@@ -1,0 +1,74 @@
+"""Step 1 of the choice rule (`pinnkit.discover.select`): which candidates of a Pareto front
+are judged, and in what order (`shortlist`); their complexity once constants are rounded, and
+whether the terms of a near candidate cancel over the samples (`cancels`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from pinnkit.discover.base import Candidate, Front, complexity, snap_constants
+
+__all__ = [
+    "shortlist",
+    "cancels",
+    "snapped_complexity",
+    "least_complexity",
+    "rms",
+    "SHORTLIST_SIZE",
+    "CANCEL_FACTOR",
+]
+
+#: At most this many members of the front are tried (the simplest), plus the backend's
+#: choice, and at most this many near candidates (`Front.near`).
+SHORTLIST_SIZE = 12
+#: A near candidate (`Front.near`) is judged only when the RMS of its additive terms over the
+#: samples add up to at most this many times the RMS of the term's samples. Off the front,
+#: best-subset fits with cancelling terms abound (-5.3*u + 6.3*sin(u), or 3e4*exp(1.0001e-4*u)
+#: - 3e4*exp(1.0002e-4*u) - 1.6*u**3 on Fisher-KPP, which float32 Parameters then collapse
+#: to -1.6*u**3); u - u**3 on [-1, 1] adds up to about 4.
+CANCEL_FACTOR = 10.0
+
+
+def snapped_complexity(candidate: Candidate) -> int:
+    """Complexity after rounding constants within 2% of simple numbers (`snap_constants`)."""
+    return complexity(snap_constants(candidate.expr))
+
+
+def least_complexity(expr: sp.Expr) -> int:
+    """A lower bound of the complexity of `expr` after rounding, whatever its constants
+    become: every float set to 1 (`0.9*u - 1.1*u**2` -> `u + u**2`, 5)."""
+    return complexity(expr.xreplace({f: sp.Integer(1) for f in expr.atoms(sp.Float)}))
+
+
+def shortlist(front: Front, samples=None, *, size: int = SHORTLIST_SIZE) -> list[Candidate]:
+    """Step 1 of the rule: the simplest `size` members of the front, the backend's choice
+    and the simplest `size` near candidates (`Front.near`) whose terms do not cancel over
+    `samples` (`cancels`; all of them without samples), in order of rounded complexity (then
+    sample loss)."""
+
+    def order(c: Candidate) -> tuple[int, float]:
+        return (snapped_complexity(c), c.loss)
+
+    chosen = sorted(front.candidates, key=order)[:size]
+    if all(c is not front.best for c in chosen):
+        chosen.append(front.best)
+    near = [c for c in front.near if samples is None or not cancels(c.expr, samples)]
+    return sorted([*chosen, *sorted(near, key=order)[:size]], key=order)
+
+
+def cancels(expr: sp.Expr, samples) -> bool:
+    """Whether the additive terms of `expr` cancel over `samples` (a `HiddenSamples`): their
+    RMS values add up to more than `CANCEL_FACTOR` times the RMS of the target."""
+    scale = float(np.sqrt(np.mean(np.square(samples.target))))
+    return sum(rms(term, samples) for term in sp.Add.make_args(expr)) > CANCEL_FACTOR * scale
+
+
+def rms(term: sp.Expr, samples) -> float:
+    """The root mean square of `term` over `samples` (a `HiddenSamples`)."""
+    values = np.broadcast_to(
+        sp.lambdify(samples.symbols, term, "numpy")(*(samples.inputs[s] for s in samples.symbols)),
+        samples.target.shape,
+    )
+    return float(np.sqrt(np.mean(np.square(values))))

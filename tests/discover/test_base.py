@@ -1,0 +1,76 @@
+"""`pinnkit.discover.base`: complexity, same form, rounding constants, and building fronts."""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from pinnkit.discover import complexity, is_same_form, make_front, snap_constants
+from pinnkit.discover.base import NEAR_FACTOR
+from tests.discover.terms import u, u_x, x, y
+
+
+def test_complexity_counts_binary_tree_nodes_and_functions_as_three():
+    assert complexity(sp.Float(0.5) * sp.sin(u)) == 6
+    assert complexity(u - u**3) == 7
+    assert complexity(sp.exp(-(x**2))) == 8
+    assert complexity(1 / (1 + u**2)) == 7
+    assert complexity(-u * u_x) == 5
+    # A number counts 1 whatever its form, so rounding a constant never makes it dearer.
+    assert complexity(sp.pi**2 * sp.sin(sp.pi * x)) == complexity(9.87 * sp.sin(3.14 * x)) == 8
+    # The cubic comes before its look-alikes (a fitted sine; a Taylor cancellation).
+    assert complexity(u - u**3) < complexity(0.38 * sp.sin(2.9 * u))
+    assert complexity(u - u**3) < complexity(-5.3 * u + 6.3 * sp.sin(u))
+
+
+def test_same_form_matches_the_truths_own_constants():
+    assert is_same_form(9.87 * sp.sin(3.14 * x), sp.pi**2 * sp.sin(sp.pi * x))
+    assert is_same_form(-0.89 * u * u_x, -sp.Rational(9, 10) * u * u_x)
+    assert not is_same_form(9.3 * sp.sin(3.14 * x), sp.pi**2 * sp.sin(sp.pi * x))  # 6% off
+    assert not is_same_form(9.87 * sp.cos(3.14 * x), sp.pi**2 * sp.sin(sp.pi * x))
+
+
+def test_snap_constants_simplest_or_closest():
+    assert snap_constants(sp.Float(0.78) * u, rtol=0.05) == 3 * u / 4
+    assert snap_constants(sp.Float(0.78) * u, rtol=0.05, closest=True) == 4 * u / 5
+    assert snap_constants(sp.Float(0.978) * u, rtol=0.05, closest=True) == u
+
+
+def test_snap_constants_and_same_form():
+    assert snap_constants(sp.Float(1.003) * u - sp.Float(0.998) * u**3) == u - u**3
+    assert snap_constants(sp.Float(0.4987) * sp.sin(u)) == sp.sin(u) / 2
+    assert snap_constants(sp.sin(sp.Float(3.1405) * x)) == sp.sin(sp.pi * x)
+    assert is_same_form(sp.Float(0.301) * x**2 + sp.Float(1.0) * x * y, x * y + 0.3 * x**2)
+    # A spurious small term is never rounded away, and a 5% error is not "exact".
+    assert not is_same_form(u - u**3 + sp.Float(1e-4), u - u**3)
+    assert not is_same_form(sp.Float(0.525) * sp.sin(u), sp.sin(u) / 2)
+
+
+def test_make_front_floors_round_off_and_keeps_best_rule():
+    target = np.linspace(1, 2, 50)
+    exact = sp.Float(2.0) * u
+    pool = [(sp.Float(1.5), 0.08), (exact, 1e-31), (exact + sp.Float(1e-17) * u**2, 1e-33)]
+    front = make_front(pool + [(u**2, 0.5)], target, inputs=(u,), backend="test")
+    assert [c.expr for c in front.candidates] == [sp.Float(1.5), exact]
+    assert front.best.expr == exact
+
+
+def test_make_front_keeps_near_candidates_the_physics_should_judge():
+    """A look-alike can fit a network's samples a few times better than the truth and push it
+    off the front; candidates within NEAR_FACTOR of the front's loss at their complexity that
+    explain most of the variance are kept as `near`, each once; poor fits are not."""
+    target = np.linspace(-1, 1, 101)  # variance 0.34
+    look_alike = sp.Float(0.39) * sp.sin(sp.Float(3.02) * u)  # complexity 8
+    cubic = sp.Float(0.99) * u - sp.Float(0.98) * u**3  # 9
+    pool = [
+        (sp.Float(0.1), 0.34),
+        (look_alike, 1e-4),
+        (cubic, 1.6e-4),
+        (cubic, 1.6e-4),  # the same expression twice: kept once
+        (sp.Float(0.2) * u**3, 0.36),  # within NEAR_FACTOR of the constant; explains nothing
+        (u**2 + u**3 + u, 1e-4 * (NEAR_FACTOR + 1)),  # too far from the front
+    ]
+    front = make_front(pool, target, inputs=(u,), backend="test")
+    assert [c.expr for c in front.candidates] == [sp.Float(0.1), look_alike]
+    assert [c.expr for c in front.near] == [cubic]
+    assert front.near[0].score == 0.0 and front.near[0].complexity == 9

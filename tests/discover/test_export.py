@@ -1,0 +1,88 @@
+"""`pinnkit.discover.export`: JSON, CSV, HTML and a problem file that loads and compiles."""
+
+from __future__ import annotations
+
+import json
+
+import sympy as sp
+import torch
+
+import pinnkit as pk
+from pinnkit.compile import compile_problem
+from pinnkit.discover import Formula, is_same_form, substitute
+from pinnkit.discover.losses import physics_batches
+from pinnkit.load import load_problem_file
+from tests.discover.planted import SOLUTION, U, t
+from tests.helpers import SympyModel
+
+
+def test_save_writes_json_csv_and_a_problem_file_that_loads_and_compiles(found, tmp_path):
+    paths = found.save(tmp_path / "discovered")
+    assert {"discovered.json", "pareto_f.csv", "problem.py", "data_data.csv"} <= set(paths)
+    record = json.loads(paths["discovered.json"].read_text())
+    term = record["terms"]["f"]
+    assert sp.sympify(term["expression"]) == found.sympy()[pk.Hidden("f")] or is_same_form(
+        sp.sympify(term["expression"]), U * (1 - U), rtol=1e-6
+    )
+    assert sp.simplify(eval(term["srepr"], vars(sp)) - found.found["f"].expr) == 0
+    assert "trained run's loss" in record["rule"] and term["pareto"]
+    assert sum(row["chosen"] for row in term["pareto"]) == 1
+    lines = paths["pareto_f.csv"].read_text().splitlines()
+    assert lines[0].startswith("term,complexity,loss")
+    assert len(lines) == 1 + len(term["pareto"])
+    problem, config, _ = load_problem_file(paths["problem.py"])
+    assert problem.hidden == () and config is not None
+    assert sorted(p.name for p in problem.parameters) == sorted(
+        p.name for p in found.problem().parameters
+    )
+    assert problem.data[0].n == 40
+    compiled = compile_problem(problem, dtype=torch.float64)
+    model = SympyModel.of(problem, {"u": SOLUTION})
+    batches = physics_batches(
+        pk.Run(
+            problem=problem,
+            config=config,
+            model=model,
+            compiled=compiled,
+            summary={},
+            directory=None,
+        ),
+        samples=200,
+        seed=0,
+    )
+    residual = compiled.residuals(model, batches)["reaction"]
+    assert float(residual.detach().abs().max()) < 1e-6  # the written-in formula solves the PDE
+
+
+def test_html_highlights_the_chosen_formula(found):
+    text = found._repr_html_()
+    assert "<table>" in text and "background" in text and "chosen" in text
+    assert "Choice rule" in text
+    assert "f(u) = " in str(found)
+
+
+def test_problem_file_of_an_ode_with_a_hidden_term_left(tmp_path):
+    """One coordinate (`t = sp.Symbol("t")`), two fields, one term substituted and one
+    Hidden term kept as a Hidden term."""
+    from pinnkit.discover.export import problem_source
+
+    p, q = pk.Hidden("p"), pk.Hidden("q")
+    u1, v1 = sp.Function("u")(t), sp.Function("v")(t)
+    problem = pk.Problem(
+        name="lv",
+        domain=pk.TimeInterval(t, 0, 3),
+        fields=[u1, v1],
+        equations={
+            "prey": sp.Eq(u1.diff(t), sp.Rational(13, 10) * u1 + p(u1, v1)),
+            "predator": sp.Eq(v1.diff(t), -sp.Rational(9, 5) * v1 + q(u1, v1)),
+        },
+        conditions=[pk.Initial(u1, sp.Rational(11, 25)), pk.Initial(v1, 4.6)],
+    )
+    a, b = sp.symbols("u v")
+    new = substitute(problem, {"p": Formula((a, b), sp.Float(-0.9) * a * b)})
+    (tmp_path / "problem.py").write_text(problem_source(new, doc="lv", config=False))
+    loaded, config, _ = load_problem_file(tmp_path / "problem.py")
+    assert config is None and [h.name for h in loaded.hidden] == ["q"]
+    assert loaded.equations[0].residual == new.equations[0].residual
+    assert loaded.conditions[0].expr == u1 - sp.Rational(11, 25)  # exact, not 0.44
+    compile_problem(loaded)

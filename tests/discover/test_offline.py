@@ -1,0 +1,63 @@
+"""`pinnkit.discover.offline`: the offline default recovers the common hidden terms, and its
+fronts keep their invariants.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from pinnkit.discover import Offline, is_same_form
+from tests.discover.terms import FORM_RTOL, NOISE, hidden_terms, samples
+
+
+@pytest.mark.parametrize("noise", [0.0, NOISE])
+@pytest.mark.parametrize("name", list(hidden_terms(np.random.default_rng(0))))
+def test_offline_recovers_hidden_term(name, noise):
+    truth, inputs, values = samples(name, noise)
+    front = Offline().fit(inputs, values, seed=0)  # its seconds: benchmarks/discovery
+    assert front.contains(truth, rtol=FORM_RTOL), str(front)
+    assert is_same_form(front.best.expr, truth, rtol=FORM_RTOL), str(front)
+    # Symbols in = symbols out: the front speaks in the caller's symbols, nothing else.
+    assert front.inputs == tuple(inputs)
+    for candidate in front.candidates:
+        assert candidate.expr.free_symbols <= set(inputs)
+
+
+@pytest.mark.parametrize("name", ["logistic", "quadratic", "advection"])
+def test_front_invariants(name):
+    _, inputs, values = samples(name, NOISE)
+    front = Offline().fit(inputs, values, seed=0)
+    sizes = [c.complexity for c in front.candidates]
+    losses = [c.loss for c in front.candidates]
+    assert sizes == sorted(set(sizes)), "sorted by complexity, one member per complexity"
+    assert all(b < a for a, b in zip(losses, losses[1:])), "loss decreases along the front"
+    assert front.candidates[0].score == 0.0
+    for previous, current in zip(front.candidates, front.candidates[1:]):
+        expected = -math.log(current.loss / previous.loss) / (
+            current.complexity - previous.complexity
+        )
+        assert current.score == pytest.approx(expected, rel=1e-12)
+    assert front.best in front.candidates and front.best == front.choose("best")
+    assert front.choose("accuracy").loss == min(losses)
+    assert front.choose("score").score == max(c.score for c in front.candidates)
+    with pytest.raises(ValueError, match="unknown model_selection"):
+        front.choose("pareto")
+    rows = front.to_rows()
+    assert sum(row["chosen"] for row in rows) == 1
+    json.dumps(rows)
+    assert sp.sympify(rows[0]["sympy"]) == front.candidates[0].expr
+    assert "complexity" in str(front)
+
+
+def test_offline_is_deterministic_and_seeded_subsample():
+    _, inputs, values = samples("sine", NOISE)
+    first, second = (Offline().fit(inputs, values, seed=3) for _ in range(2))
+    assert [c.expr for c in first.candidates] == [c.expr for c in second.candidates]
+    small = Offline(max_samples=500)
+    a, b = small.fit(inputs, values, seed=1), small.fit(inputs, values, seed=2)
+    assert a.candidates[-1].loss != b.candidates[-1].loss

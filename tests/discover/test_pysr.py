@@ -1,0 +1,45 @@
+"""`pinnkit.discover.pysr`: PySR's equations read back into a front, and PySR runs where
+Julia exists.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import sympy as sp
+
+from pinnkit.discover import Front, PySR, julia_status
+from pinnkit.discover.pysr import front_from_equations
+from pinnkit.errors import DiscoveryError
+from tests.discover.terms import FORM_RTOL, samples, u, u_x
+
+
+def test_pysr_read_back_maps_names_to_symbols():
+    _, inputs, values = samples("advection", 0.0)
+    records = [
+        {"sympy_format": sp.Float(0.01)},
+        {"sympy_format": sp.Float(-0.98) * sp.Symbol("x0") * sp.Symbol("x1")},
+        {"sympy_format": "-x0*x1"},
+    ]
+    front = front_from_equations(records, inputs, values, names=["x0", "x1"])
+    assert isinstance(front, Front)
+    assert front.best.expr == -u * u_x
+    assert front.best.loss < 1e-25
+    with pytest.raises(DiscoveryError, match="not among the variables"):
+        front_from_equations([{"sympy_format": "x2"}], inputs, values, names=["x0", "x1"])
+
+
+@pytest.mark.pysr
+def test_pysr_fits_and_reads_back(tmp_path):
+    status = julia_status()
+    if not status.usable:
+        pytest.skip(status.reason)
+    truth, inputs, values = samples("sine", 0.0)
+    model = PySR(niterations=20, output_directory=str(tmp_path))
+    front = model.fit(inputs, values, seed=0)
+    assert front.backend == "pysr" and len(front.candidates) >= 2
+    for candidate in front.candidates:
+        assert candidate.expr.free_symbols <= set(inputs)
+    assert front.contains(truth, rtol=FORM_RTOL), str(front)
+    assert os.path.exists(front.exports["hall_of_fame"])

@@ -1,0 +1,53 @@
+"""`pinnkit.discover.shortlist`: which candidates are judged, in what order."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import sympy as sp
+
+from pinnkit.discover import Candidate, complexity
+from pinnkit.discover.sample import HiddenSamples
+from pinnkit.discover.shortlist import cancels, shortlist
+from tests.discover.planted import U, _front
+
+
+def test_shortlist_is_simplest_first_after_rounding_and_keeps_the_backend_choice():
+    near = sp.Float(0.99) * U**2 + sp.Float(1.01) * U  # counts as u**2 + u (7, not 9)
+    front = _front([(U, 1, 1.0, 0.0), (U**3 + U**2, 8, 6e-3, 2.0), (near, 9, 5e-3, 0.3)])
+    assert front.best.expr == U**3 + U**2
+    assert [c.expr for c in shortlist(front)] == [U, near, U**3 + U**2]
+    assert [c.expr for c in shortlist(front, size=1)] == [U, U**3 + U**2]
+
+
+def test_shortlist_takes_near_candidates_in_order_of_complexity():
+    """Near candidates (off the front, close to it) are judged too, in complexity order, at
+    most `size` of them besides the front's members."""
+    cubic = sp.Float(0.99) * U - sp.Float(0.98) * U**3  # counts as u - u**3 (7)
+    look_alike = sp.Float(0.39) * sp.sin(sp.Float(3.02) * U)  # 8
+    longer = U - U**3 + sp.Float(0.3) * sp.sin(U)
+    front = dataclasses.replace(
+        _front([(sp.Float(0.1), 1, 0.3, 0.0), (look_alike, 8, 1e-4, 2.0)]),
+        near=tuple(Candidate(e, complexity(e), 2e-4, 0.0) for e in (longer, cubic)),
+    )
+    assert [c.expr for c in shortlist(front)] == [sp.Float(0.1), cubic, look_alike, longer]
+    assert [c.expr for c in shortlist(front, size=1)] == [sp.Float(0.1), cubic, look_alike]
+
+
+def test_near_candidates_whose_terms_cancel_are_not_judged():
+    """Off the front, fits with large cancelling terms abound; float32 Parameters collapse
+    them (3e4 exp(1.0001e-4 u) - 3e4 exp(1.0002e-4 u) - 1.6 u^3 -> -1.6 u^3), so they are
+    not judged. u - u^3 over [-1, 1] is kept (its terms add up to about 4x its RMS)."""
+    values = np.linspace(-1, 1, 201)
+    samples = HiddenSamples("f", (U,), (U,), {U: values}, values - values**3, {U: (-1, 1)}, 201)
+    cubic = U - U**3
+    taylor = sp.Float(-5.292) * U + sp.Float(6.298) * sp.sin(U)
+    collapsing = sp.Float(3e4) * (sp.exp(sp.Float(1.0001e-4) * U) - sp.exp(sp.Float(1.0002e-4) * U))
+    assert not cancels(cubic, samples)
+    assert cancels(taylor, samples) and cancels(collapsing - sp.Float(1.6) * U**3, samples)
+    front = dataclasses.replace(
+        _front([(sp.Float(0.1), 1, 0.3, 0.0)]),
+        near=tuple(Candidate(e, complexity(e), 1e-4, 0.0) for e in (taylor, cubic)),
+    )
+    assert [c.expr for c in shortlist(front, samples)] == [sp.Float(0.1), cubic]
