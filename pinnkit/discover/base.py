@@ -99,13 +99,14 @@ def mean_squared_error(
 class Candidate:
     """One expression on a Pareto front.
 
-    Arguments:
-        expr: the SymPy expression in the backend's input symbols, constants at full precision.
-        complexity: `complexity(expr)`.
-        loss: mean squared error on the samples the backend was given.
-        score: PySR's score, $-\\Delta \\log L / \\Delta c$ against the previous (simpler)
-            member of the front, with losses floored at `LOSS_FLOOR` times the target's mean
-            square; 0 for the simplest member.
+    **Arguments**
+
+    - `expr`: the SymPy expression in the backend's input symbols, constants at full precision.
+    - `complexity`: `complexity(expr)`.
+    - `loss`: mean squared error on the samples the backend was given.
+    - `score`: PySR's score, $-\\Delta \\log L / \\Delta c$ against the previous (simpler)
+      member of the front, with losses floored at `LOSS_FLOOR` times the target's mean
+      square; 0 for the simplest member.
     """
 
     expr: sp.Expr
@@ -127,15 +128,16 @@ class Front:
     `BEST_LOSS_FACTOR` times the smallest, the one with the highest score (the simplest on
     ties). This rule looks at the fit only; choosing with the physics comes later.
 
-    Arguments:
-        candidates: the members, simplest first.
-        inputs: the input symbols, in the order the backend was given them.
-        backend: the backend's name.
-        seconds: wall time of the fit.
-        exports: files the backend wrote and kept (name -> path), e.g. PySR's hall of fame.
-        near: candidates off the front whose loss is within `NEAR_FACTOR` of the front's at
-            their complexity and which explain at least `NEAR_EXPLAINED` of the target's
-            variance, simplest first (score 0): the choice with the physics judges them too.
+    **Arguments**
+
+    - `candidates`: the members, simplest first.
+    - `inputs`: the input symbols, in the order the backend was given them.
+    - `backend`: the backend's name.
+    - `seconds`: wall time of the fit.
+    - `exports`: files the backend wrote and kept (name -> path), e.g. PySR's hall of fame.
+    - `near`: candidates off the front whose loss is within `NEAR_FACTOR` of the front's at
+      their complexity and which explain at least `NEAR_EXPLAINED` of the target's
+      variance, simplest first (score 0): the choice with the physics judges them too.
     """
 
     candidates: tuple[Candidate, ...]
@@ -157,8 +159,9 @@ class Front:
         times the smallest (the default). `"score"`: the highest score overall. `"accuracy"`:
         the smallest loss. Ties go to the simpler candidate.
 
-        Raises:
-            ValueError: for another rule name.
+        **Raises**
+
+        - `ValueError`: for another rule name.
         """
         smallest = min(c.loss for c in self.candidates)
         if model_selection == "accuracy":
@@ -230,8 +233,9 @@ def make_front(
     (the last member no more complex) and which explain at least `NEAR_EXPLAINED` of the
     target's variance become `Front.near`, each expression once.
 
-    Raises:
-        ValueError: when no candidate has a finite loss.
+    **Raises**
+
+    - `ValueError`: when no candidate has a finite loss.
     """
     floor = LOSS_FLOOR * max(float(np.mean(np.asarray(target) ** 2)), np.finfo(float).tiny)
     scored = sorted(
@@ -282,8 +286,9 @@ class AbstractBackend(abc.ABC):
     ) -> Front:
         """Fit expressions in `inputs` (symbol -> 1-D array, all of one length) to `target`.
 
-        Raises:
-            DiscoveryError: when the backend cannot run (say, a missing dependency).
+        **Raises**
+
+        - `DiscoveryError`: when the backend cannot run (say, a missing dependency).
         """
 
 

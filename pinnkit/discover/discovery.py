@@ -139,13 +139,14 @@ class Discovery:
     def problem(self, *, parameters: bool = True, snap: bool = False) -> Problem:
         """The original Problem with every discovered term replaced by its formula.
 
-        Arguments:
-            parameters: turn each float constant of a formula into a `pk.Parameter` named
-                `<term>_c<k>` with the fitted value as `init`, so `pk.fit` refits them; a
-                formula chosen in its round form (`u - u**2`) is written with the fitted
-                constants it was rounded from (`Found.fitted`), so they are refit too.
-            snap: round constants first (`snap_constants`); snapped ones become exact
-                numbers and are not refit.
+        **Arguments**
+
+        - `parameters`: turn each float constant of a formula into a `pk.Parameter` named
+          `<term>_c<k>` with the fitted value as `init`, so `pk.fit` refits them; a
+          formula chosen in its round form (`u - u**2`) is written with the fitted
+          constants it was rounded from (`Found.fitted`), so they are refit too.
+        - `snap`: round constants first (`snap_constants`); snapped ones become exact
+          numbers and are not refit.
         """
         formulas = {}
         for name, formula in self.formulas(snap=snap).items():

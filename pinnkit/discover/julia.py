@@ -34,10 +34,11 @@ PROBE_TIMEOUT = 10.0
 class JuliaStatus:
     """Result of `julia_status`.
 
-    Arguments:
-        usable: True when PySR can be imported and run without downloading anything.
-        reason: one line: what was found, or what is missing and how to install it.
-        executable: the Julia executable found, if any.
+    **Arguments**
+
+    - `usable`: True when PySR can be imported and run without downloading anything.
+    - `reason`: one line: what was found, or what is missing and how to install it.
+    - `executable`: the Julia executable found, if any.
     """
 
     usable: bool
@@ -105,8 +106,9 @@ def julia_status(*, timeout: float = PROBE_TIMEOUT) -> JuliaStatus:
     Julia executable answers `julia --version` within `timeout` seconds. Takes milliseconds
     when Julia is absent, at most about `timeout` seconds per executable tried otherwise.
 
-    Returns:
-        a `JuliaStatus`; its `reason` is one line, suitable for `pytest.skip` and errors.
+    **Returns**
+
+    a `JuliaStatus`; its `reason` is one line, suitable for `pytest.skip` and errors.
     """
     if importlib.util.find_spec("pysr") is None:
         return JuliaStatus(False, f"PySR is not installed: {INSTALL_HINT}.")

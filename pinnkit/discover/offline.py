@@ -85,11 +85,12 @@ RIDGE = 1e-10
 class Term:
     """One library column: a monomial in the inputs times, optionally, one family g(a*v_j).
 
-    Arguments:
-        powers: the exponent of each input in the monomial.
-        family: a key of `FAMILIES`, or None for a pure monomial.
-        inner: index of the input the family is applied to.
-        a: the family's inner constant.
+    **Arguments**
+
+    - `powers`: the exponent of each input in the monomial.
+    - `family`: a key of `FAMILIES`, or None for a pure monomial.
+    - `inner`: index of the input the family is applied to.
+    - `a`: the family's inner constant.
     """
 
     powers: tuple[int, ...]

@@ -50,28 +50,31 @@ def discover(
     the next is judged; every term's constants are reported as refit in the end, with every
     term a formula.
 
-    Arguments:
-        run: a `pk.Run` (from `pk.fit` or `pk.Run.load(directory)`).
-        backend: `"offline"` (default; NumPy/SciPy only), `"pysr"` (needs Julia), or a
-            backend object (`pinnkit.discover.Offline(max_terms=3)`).
-        terms: Hidden names (or objects) to discover (default: all).
-        samples: interior collocation points for sampling and for the physics loss.
-        seed: seeds the points and the backend.
-        trim: fraction of each input's range cut off at both ends before fitting.
-        factor: the loss factor of the choice rule.
-        threshold: the data test's threshold of the choice rule, in noise units.
-        refit: L-BFGS iterations of each candidate's refit (0: hold the solution fixed; fast
-            but lenient).
-        polish: L-BFGS iterations of the chosen formula's last refit, whose constants are
-            reported (used when `refit > 0` and `polish > refit`).
-        **options: options of the backend named by `backend` (`niterations=100`).
+    **Arguments**
 
-    Returns:
-        A `Discovery`: `sympy()`, `latex()`, `table`, `problem()`, `save(directory)`.
+    - `run`: a `pk.Run` (from `pk.fit` or `pk.Run.load(directory)`).
+    - `backend`: `"offline"` (default; NumPy/SciPy only), `"pysr"` (needs Julia), or a
+      backend object (`pinnkit.discover.Offline(max_terms=3)`).
+    - `terms`: Hidden names (or objects) to discover (default: all).
+    - `samples`: interior collocation points for sampling and for the physics loss.
+    - `seed`: seeds the points and the backend.
+    - `trim`: fraction of each input's range cut off at both ends before fitting.
+    - `factor`: the loss factor of the choice rule.
+    - `threshold`: the data test's threshold of the choice rule, in noise units.
+    - `refit`: L-BFGS iterations of each candidate's refit (0: hold the solution fixed; fast
+      but lenient).
+    - `polish`: L-BFGS iterations of the chosen formula's last refit, whose constants are
+      reported (used when `refit > 0` and `polish > refit`).
+    - `**options`: options of the backend named by `backend` (`niterations=100`).
 
-    Raises:
-        DiscoveryError: the run has no Hidden term, an unknown term, too few samples, or
-            the backend cannot run. ConfigError: an unknown backend or option.
+    **Returns**
+
+    A `Discovery`: `sympy()`, `latex()`, `table`, `problem()`, `save(directory)`.
+
+    **Raises**
+
+    - `DiscoveryError`: the run has no Hidden term, an unknown term, too few samples, or
+    the backend cannot run. ConfigError: an unknown backend or option.
     """
     _check_eulerian(run)
     method = _method(backend, options)

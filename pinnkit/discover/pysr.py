@@ -123,8 +123,9 @@ def front_from_equations(
 
     `names[i]` is the variable name PySR used for the i-th input symbol.
 
-    Raises:
-        DiscoveryError: when a row mentions a variable PySR was not given.
+    **Raises**
+
+    - `DiscoveryError`: when a row mentions a variable PySR was not given.
     """
     mapping = {sp.Symbol(n): s for n, s in zip(names, inputs)}
     pool = []

@@ -1,6 +1,7 @@
 """Every refit of discovery: a Hidden term written in as a formula, and the solution, the other
 Hidden networks and the constants refit from the trained run (`refit_loss`, `refit_constants`,
-`write_in`). The one module of `pinnkit.discover` that builds compiled problems, Trainers and Runs.
+`write_in`). The one module of `pinnkit.discover` that builds residuals, Trainers and Runs, all
+through `pinnkit.build` (directly, or through the Trainer).
 """
 
 from __future__ import annotations
@@ -11,12 +12,15 @@ from collections.abc import Mapping
 import sympy as sp
 import torch
 
-from pinnkit.compile import Batch, compile_problem
+from pinnkit.build import build_residuals, dtype_name
+from pinnkit.compile import Batch
 from pinnkit.config import LBFGS
 from pinnkit.discover.losses import Losses, measure
 from pinnkit.discover.sample import run_dtype
 from pinnkit.discover.substitute import Formula, parametrize, substitute
 from pinnkit.errors import CompileError, DiscoveryError, ProblemError, TrainingError
+from pinnkit.runs import Run
+from pinnkit.train import Trainer
 
 __all__ = ["refit_loss", "refit_constants", "write_in", "fill_constants", "REFIT", "POLISH"]
 
@@ -45,12 +49,14 @@ def _compiled(run, name: str, formula):
     numbers), the run's learned constants and other Hidden networks loaded: the solution is
     held fixed (`refit=0`)."""
     dtype, device = run_dtype(run.model, run.compiled)
-    compiled = compile_problem(
-        substitute(run.problem, {name: formula}),
-        dtype=dtype,
-        engine=run.config.engine,
-        hidden=run.config.hidden,
+    config = run.config.replace(
+        compile=False,
         hidden_terms={k: v for k, v in run.config.hidden_terms.items() if k != name},
+    )
+    compiled = build_residuals(
+        substitute(run.problem, {name: formula}),
+        config,
+        dtype=dtype,
         generator=torch.Generator(),
     ).to(device)
     compiled.load_state_dict(_kept_state(run, name), strict=False)
@@ -61,15 +67,18 @@ def _trainer(run, name: str, formula, iterations: int):
     """A Trainer for `run.problem` with Hidden `name` written in as `formula` (its floats
     Parameters), warm-started from the run: its solution network, its other Hidden networks
     and its learned constants; trained by `iterations` L-BFGS iterations when `.run()` is
-    called. Also returns the written expression and its Parameters."""
-    from pinnkit.train.trainer import Trainer
-
+    called (in the run's precision: a run a float64 stage ended is refit in float64). Also
+    returns the written expression and its Parameters."""
     expr, constants = parametrize(name, formula.expr)
+    dtype, device = run_dtype(run.model, run.compiled)
     config = run.config.replace(
         steps=0,
         lbfgs=LBFGS(steps=int(iterations), history=run.config.lbfgs.history),
+        stages=(),
         progress=False,
-        device=str(run_dtype(run.model, run.compiled)[1]),
+        tensorboard=False,
+        device=str(device),
+        dtype=dtype_name(dtype),
         hidden_terms={k: v for k, v in run.config.hidden_terms.items() if k != name},
         log_every=max(1, int(iterations)),
     )
@@ -88,8 +97,6 @@ def _trainer(run, name: str, formula, iterations: int):
 
 def _run(trainer):
     """The trainer's problem, config, model and compiled problem as a `Run` (no directory)."""
-    from pinnkit.runs import Run
-
     return Run(
         problem=trainer.problem,
         config=trainer.config,

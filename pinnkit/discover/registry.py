@@ -24,8 +24,9 @@ def backend(name: str = DEFAULT_BACKEND, **options) -> AbstractBackend:
     `backend("pysr", niterations=100)` is `PySR(niterations=100)`. Building never runs
     anything: PySR's availability is checked when it fits.
 
-    Raises:
-        ConfigError: for an unknown name or option, with the valid ones.
+    **Raises**
+
+    - `ConfigError`: for an unknown name or option, with the valid ones.
     """
     if name not in BACKENDS:
         raise ConfigError(

@@ -35,14 +35,15 @@ TRIM = 0.01
 class HiddenSamples:
     """Samples of one Hidden term.
 
-    Arguments:
-        name: the Hidden term's name.
-        symbols: one SymPy symbol per input position, named by its label (`u`, `u_x`, `x`).
-        args: the SymPy argument behind each symbol (`u(x, t)`, `Derivative(u(x, t), x)`).
-        inputs: symbol -> (n,) array of input values, inside `bounds`.
-        target: (n,) array of the network's values there.
-        bounds: symbol -> `(low, high)`, the trimmed range the samples were kept in.
-        drawn: how many samples there were before trimming.
+    **Arguments**
+
+    - `name`: the Hidden term's name.
+    - `symbols`: one SymPy symbol per input position, named by its label (`u`, `u_x`, `x`).
+    - `args`: the SymPy argument behind each symbol (`u(x, t)`, `Derivative(u(x, t), x)`).
+    - `inputs`: symbol -> (n,) array of input values, inside `bounds`.
+    - `target`: (n,) array of the network's values there.
+    - `bounds`: symbol -> `(low, high)`, the trimmed range the samples were kept in.
+    - `drawn`: how many samples there were before trimming.
     """
 
     name: str
@@ -84,19 +85,22 @@ def sample_hidden(
 ) -> dict[str, HiddenSamples]:
     """Sample every Hidden term of `run` (or those named in `terms`) over the trained solution.
 
-    Arguments:
-        run: a `pk.Run` (uses `problem`, `model` and `compiled`).
-        terms: Hidden names to sample (default: all of them).
-        samples: interior collocation points to draw (data points are added).
-        seed: seeds the point draw.
-        trim: fraction cut off at each end of each input's range (0 keeps everything).
+    **Arguments**
 
-    Returns:
-        `{name: HiddenSamples}` in the order of `problem.hidden`.
+    - `run`: a `pk.Run` (uses `problem`, `model` and `compiled`).
+    - `terms`: Hidden names to sample (default: all of them).
+    - `samples`: interior collocation points to draw (data points are added).
+    - `seed`: seeds the point draw.
+    - `trim`: fraction cut off at each end of each input's range (0 keeps everything).
 
-    Raises:
-        DiscoveryError: when the run has no Hidden term, a name is unknown, or too few samples
-            are left after trimming.
+    **Returns**
+
+    `{name: HiddenSamples}` in the order of `problem.hidden`.
+
+    **Raises**
+
+    - `DiscoveryError`: when the run has no Hidden term, a name is unknown, or too few samples
+    are left after trimming.
     """
     problem, compiled = run.problem, run.compiled
     names = check_terms(problem, terms)

@@ -35,23 +35,24 @@ RULE = (
 class Selection:
     """The physics-aware choice for one Hidden term.
 
-    Arguments:
-        chosen: the chosen candidate (a member of the front, or a pruned form of one).
-        scored: the candidates tried, in order, with their losses.
-        network: the trained run's loss on the same points (the reference).
-        factor: `PHYSICS_FACTOR` as used.
-        refit: L-BFGS iterations per refit (0: solution held fixed).
-        threshold: `DATA_THRESHOLD` as used.
-        polished: the chosen formula with its constants after the final polish (`POLISH`
-            L-BFGS iterations), or None.
-        alternatives: tried candidates of other forms that pass as well (the best of each
-            form, simplest first; `ALTERNATIVES`): when not empty, the data and equations do
-            not single out the chosen formula, and the choice fell to the simplest.
-        constants: every learned constant of the problem after the final polish, by name:
-            the chosen formula's, those of terms written in before it (`write_in`) and the
-            problem's own Parameters; empty without a polish.
-        passed: whether the chosen formula passed the tests; False when no candidate did
-            and it is the one with the smallest loss: a best fit, not a confirmed form.
+    **Arguments**
+
+    - `chosen`: the chosen candidate (a member of the front, or a pruned form of one).
+    - `scored`: the candidates tried, in order, with their losses.
+    - `network`: the trained run's loss on the same points (the reference).
+    - `factor`: `PHYSICS_FACTOR` as used.
+    - `refit`: L-BFGS iterations per refit (0: solution held fixed).
+    - `threshold`: `DATA_THRESHOLD` as used.
+    - `polished`: the chosen formula with its constants after the final polish (`POLISH`
+      L-BFGS iterations), or None.
+    - `alternatives`: tried candidates of other forms that pass as well (the best of each
+      form, simplest first; `ALTERNATIVES`): when not empty, the data and equations do
+      not single out the chosen formula, and the choice fell to the simplest.
+    - `constants`: every learned constant of the problem after the final polish, by name:
+      the chosen formula's, those of terms written in before it (`write_in`) and the
+      problem's own Parameters; empty without a polish.
+    - `passed`: whether the chosen formula passed the tests; False when no candidate did
+      and it is the one with the smallest loss: a best fit, not a confirmed form.
     """
 
     chosen: Candidate

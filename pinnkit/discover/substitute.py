@@ -55,10 +55,11 @@ def substitute(
     Data, reference, domain, condition names and weights are kept; Hidden terms not in
     `formulas` stay Hidden. The new Problem is validated like any other.
 
-    Arguments:
-        problem: the Problem with Hidden terms.
-        formulas: Hidden name -> `Formula`.
-        name: the new problem's name (default: the old one).
+    **Arguments**
+
+    - `problem`: the Problem with Hidden terms.
+    - `formulas`: Hidden name -> `Formula`.
+    - `name`: the new problem's name (default: the old one).
     """
 
     def put(expr: sp.Expr) -> sp.Expr:

@@ -11,7 +11,7 @@ import pinnkit as pk
 from pinnkit.compile import compile_problem
 from pinnkit.discover import Formula, is_same_form, substitute
 from pinnkit.discover.losses import physics_batches
-from pinnkit.load import load_problem_file
+from pinnkit.problem.file import load_problem_file
 from tests.discover.planted import SOLUTION, U, t
 from tests.helpers import SympyModel
 

@@ -18,7 +18,7 @@ from pinnkit.discover import is_same_form
 from pinnkit.discover.losses import physics_batches
 from pinnkit.discover.sample import sample_hidden
 from pinnkit.discover.select import choose
-from pinnkit.load import load_problem_file
+from pinnkit.problem.file import load_problem_file
 from tests.discover.planted import PROBLEMS_DIR, U, _front
 
 

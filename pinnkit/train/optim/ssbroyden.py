@@ -108,19 +108,21 @@ class SelfScaledQuasiNewton(torch.optim.Optimizer):
     returns the loss, as for `torch.optim.LBFGS`. The closure must describe the same
     objective on every call (fixed points), since $H$ is built from its curvature.
 
-    Arguments:
-        params: the parameters (one group), all of one dtype and device; float64 intended.
-        method: `"broyden"` (SSBroyden, the default) or `"bfgs"` (SSBFGS).
-        max_iter: iterations per `step` call; `self_scaled_block` sets it per block.
-        max_evals: closure evaluations one line search may use (default 25).
-        c1, c2: the strong Wolfe constants, $0 < c_1 < c_2 < 1$ (defaults 1e-4 and 0.9).
-        tolerance_grad: a block stops early when $\\max_i |g_i|$ is at or below it (default 0:
-            only an exactly zero gradient stops it).
-        max_parameters: refuse more parameters than this (`MAX_PARAMETERS` by default).
+    **Arguments**
 
-    Raises:
-        ConfigError: (a `ValueError`) too many parameters, mixed dtypes or devices, more
-            than one group, or an unknown method or constant.
+    - `params`: the parameters (one group), all of one dtype and device; float64 intended.
+    - `method`: `"broyden"` (SSBroyden, the default) or `"bfgs"` (SSBFGS).
+    - `max_iter`: iterations per `step` call; `self_scaled_block` sets it per block.
+    - `max_evals`: closure evaluations one line search may use (default 25).
+    - `c1`, `c2`: the strong Wolfe constants, $0 < c_1 < c_2 < 1$ (defaults 1e-4 and 0.9).
+    - `tolerance_grad`: a block stops early when $\\max_i |g_i|$ is at or below it (default 0:
+      only an exactly zero gradient stops it).
+    - `max_parameters`: refuse more parameters than this (`MAX_PARAMETERS` by default).
+
+    **Raises**
+
+    - `ConfigError`: (a `ValueError`) too many parameters, mixed dtypes or devices, more
+    than one group, or an unknown method or constant.
 
     `state_dict()` holds $H$, whether $H$ is the unscaled identity, the counters
     (`iterations`, `evaluations`, `skipped` updates, `resets`), the last `loss` and
