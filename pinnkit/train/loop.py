@@ -22,6 +22,7 @@ from pinnkit.build import build, dtype_name, resolve_device, resolve_dtype
 from pinnkit.compile import Batch
 from pinnkit.compile.jacobian import jacobian_rows, residual_vector
 from pinnkit.config import Config
+from pinnkit.config import LevenbergMarquardt as LevenbergMarquardtSpec
 from pinnkit.errors import ConfigError
 from pinnkit.problem import Problem
 from pinnkit.runs import ErrorGrid, Run, predict_points, save_checkpoint
@@ -77,6 +78,14 @@ class Trainer:
         self.source = source
         self.callback = callback
         self.world = world if world is not None else World()
+        if self.world.is_distributed and any(
+            isinstance(spec, LevenbergMarquardtSpec) for spec in config.stages
+        ):
+            raise ConfigError(
+                "stages: the LevenbergMarquardt stage runs in one process (its normal "
+                "equations are not summed over ranks yet). Fix: run it without torchrun, or "
+                "use `pk.SSBroyden` (its losses and gradients are reduced over ranks)."
+            )
         # The torch generator (initial weights) is the same on every rank; the numpy stream
         # (collocation points) is this rank's own.
         self.generator = torch.Generator().manual_seed(int(config.seed))

@@ -130,3 +130,11 @@ def test_convert_moves_points_data_and_constants_to_the_new_precision():
     assert all(b.points.dtype == torch.float64 for b in trainer.points.values())
     assert all(p.dtype == torch.float64 for p in trainer.params)
     assert trainer.sampler.sample(trainer.rng)["interior"].points.dtype == torch.float64
+
+
+def test_levenberg_marquardt_refuses_a_data_parallel_run():
+    from pinnkit.train import World
+
+    config = STAGED.replace(stages=(pk.LevenbergMarquardt(steps=1),))
+    with pytest.raises(pk.ConfigError, match="runs in one process"):
+        Trainer(heat_problem(), config, world=World(rank=0, size=2, local_rank=0))
