@@ -71,7 +71,7 @@ def _cmd_fit(args) -> int:
     from pinnkit.train import World, fit, resume
 
     if args.resume:
-        changed = args.set or args.seed is not None or args.dtype or args.device
+        changed = args.set or args.seed is not None or args.dtype or args.device or args.config
         if args.file or changed or args.tensorboard:
             raise ConfigError(
                 "--resume continues a run exactly as it was configured; only --steps may "
@@ -82,7 +82,7 @@ def _cmd_fit(args) -> int:
         if not args.file:
             raise ConfigError("pinnkit fit: give a problem FILE, or --resume RUN_DIR.")
         path = resolve_problem_path(args.file)
-        problem, config, source = load_problem_file(path)
+        problem, config, source = load_problem_file(path, config=args.config)
         config = apply_overrides(config or Config(), _overrides(args))
         if args.quiet:
             config = config.replace(progress=False)
@@ -123,7 +123,7 @@ def _cmd_check(args) -> int:
     from pinnkit.problem.file import load_problem_file
 
     path = resolve_problem_path(args.file)
-    problem, config, _ = load_problem_file(path)
+    problem, config, _ = load_problem_file(path, config=args.config)
     config = apply_overrides(config or Config(), args.set or [])
     built = build(problem, config.replace(device="cpu"))  # the model decides the engines
     print(problem.describe())
@@ -165,13 +165,17 @@ def _cmd_discover(args) -> int:
 
 
 def _cmd_problems(args) -> int:
+    from pinnkit.problem.file import config_names
+
     problems = bundled_problems()
     if not problems:
         print("no bundled problems found")
         return 0
     width = max(len(k) for k in problems)
     for name, path in problems.items():
-        print(f"{name:<{width}}  {_first_line(path)}")
+        configs = config_names(path)
+        listed = f"  [configs: {', '.join(configs)}]" if configs else ""
+        print(f"{name:<{width}}  {_first_line(path)}{listed}")
     return 0
 
 
@@ -184,6 +188,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     fit = sub.add_parser("fit", help="train a problem file; writes a run directory")
     fit.add_argument("file", nargs="?", help="problem file (or a bundled problem's name)")
+    fit.add_argument(
+        "--config", help="one of the file's named configs (`pinnkit problems` lists them)"
+    )
     fit.add_argument("--steps", type=int, help="Adam steps (config.steps)")
     fit.add_argument("--seed", type=int, help="random seed (config.seed)")
     fit.add_argument("--device", help="auto, cpu, cuda, cuda:1 ...")
@@ -209,6 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
         "check", help="print the equations, derivatives and residuals; no training"
     )
     check.add_argument("file")
+    check.add_argument("--config", help="one of the file's named configs")
     check.add_argument("--set", action="append", metavar="KEY=VALUE")
     check.set_defaults(handler=_cmd_check)
 

@@ -1,36 +1,45 @@
-"""Load a problem file: a Python file that defines `problem` (and optionally `config`).
+"""Load a problem file: a Python file that defines `problem`, and optionally `config` (its
+default configuration) and `configs` (named configurations, e.g. `{"accurate": ...}`).
 
 Importing a problem file must not train or write anything; it only builds objects.
 """
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import sys
 from pathlib import Path
 
 from pinnkit.config import Config
-from pinnkit.errors import ConfigError, PinnkitError, ProblemError
+from pinnkit.errors import ConfigError, PinnkitError, ProblemError, did_you_mean
 from pinnkit.problem.problem import Problem
 
-__all__ = ["load_problem_file"]
+__all__ = ["load_problem_file", "config_names"]
 
 
 def load_problem_file(
-    path: str | Path, *, module_file: str | Path | None = None
+    path: str | Path,
+    *,
+    config: str | None = None,
+    module_file: str | Path | None = None,
 ) -> tuple[Problem, Config | None, str]:
     """Execute a problem file and return `(problem, config or None, source text)`.
 
     **Arguments**
 
     - `path`: the file to execute.
+    - `config`: the name of one of the file's `configs` (default: its `config`, or
+      `configs["default"]`, or None when it defines neither).
     - `module_file`: the `__file__` the code sees (a resumed run executes its saved copy
       as if it were the original, so that paths built from `__file__` still work).
 
     **Raises**
 
     `ProblemError` when the file is missing, has no `problem`, or its problem is invalid
-    (the message starts with the file's path).
+    (the message starts with the file's path); `ConfigError` when its `config` or
+    `configs` are not `pk.Config`s, or `config` names none of them (the message lists
+    them).
     """
     path = Path(path)
     if not path.is_file():
@@ -58,7 +67,56 @@ def load_problem_file(
         )
     if not isinstance(problem, Problem):
         raise ProblemError(f"{path}: `problem` is a {type(problem).__name__}, not a `pk.Problem`.")
-    config = module.__dict__.get("config")
-    if config is not None and not isinstance(config, Config):
-        raise ConfigError(f"{path}: `config` is a {type(config).__name__}, not a `pk.Config`.")
-    return problem, config, source
+    return problem, _chosen_config(path, module.__dict__, config), source
+
+
+def _chosen_config(path: Path, names: dict, chosen: str | None) -> Config | None:
+    """The file's `config`, or the one of its `configs` named `chosen`."""
+    default = names.get("config")
+    if default is not None and not isinstance(default, Config):
+        raise ConfigError(f"{path}: `config` is a {type(default).__name__}, not a `pk.Config`.")
+    configs = names.get("configs", {})
+    if not isinstance(configs, dict) or not all(
+        isinstance(k, str) and isinstance(v, Config) for k, v in configs.items()
+    ):
+        raise ConfigError(
+            f"{path}: `configs` must map names to `pk.Config`s, e.g. "
+            '`configs = {"default": config, "accurate": config.replace(...)}`.'
+        )
+    if "default" in configs and default is not None and configs["default"] != default:
+        raise ConfigError(
+            f'{path}: `config` and `configs["default"]` differ; the default is one of them. '
+            'Fix: `configs = {"default": config, ...}` or drop one of the two.'
+        )
+    available = {"default": default, **configs} if default is not None else dict(configs)
+    if chosen is None:
+        return available.get("default")
+    if chosen not in available:
+        listed = ", ".join(sorted(available)) or "none (the file defines no config)"
+        raise ConfigError(
+            f"{path}: no config named {chosen!r}; the file has: {listed}."
+            f"{did_you_mean(chosen, available)} Fix: `--config NAME` with one of them."
+        )
+    return available[chosen]
+
+
+def config_names(path: str | Path) -> list[str]:
+    """The names `--config` takes for a problem file, read without executing it: `default`
+    when it assigns `config`, and the keys of a `configs = {...}` literal."""
+    try:
+        tree = ast.parse(Path(path).read_text())
+    except (OSError, SyntaxError):
+        return []
+    names: list[str] = []
+    for node in tree.body:
+        if not isinstance(node, ast.Assign):
+            continue
+        targets = {t.id for t in node.targets if isinstance(t, ast.Name)}
+        if "config" in targets and "default" not in names:
+            names.insert(0, "default")
+        if "configs" in targets and isinstance(node.value, ast.Dict):
+            for key in node.value.keys:
+                if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                    if key.value not in names:
+                        names.append(key.value)
+    return names
