@@ -29,6 +29,7 @@ __all__ = [
     "build_model",
     "build_residuals",
     "loss_weights",
+    "default_weights",
     "resolve_device",
     "resolve_dtype",
     "dtype_name",
@@ -196,11 +197,17 @@ def loss_weights(
             f"weights: no loss term named {unknown[0]!r}; terms are "
             f"{names}.{did_you_mean(unknown[0], names)}"
         )
-    given = {c.name: c.weight for c in problem.conditions}
-    given.update({d.name: d.weight for d in problem.data})
-    weights = {k: float(given.get(k, 1.0)) for k in names}
+    weights = default_weights(problem, names)
     weights.update({k: float(v) for k, v in config.weights.items()})
     return weights
+
+
+def default_weights(problem: Problem, names: list[str]) -> dict[str, float]:
+    """The weight the problem gives each of the loss terms `names`: its condition's or data
+    set's `weight`, 1 for the equations (what `loss_weights` starts from)."""
+    given = {c.name: c.weight for c in problem.conditions}
+    given.update({d.name: d.weight for d in problem.data})
+    return {k: float(given.get(k, 1.0)) for k in names}
 
 
 def _feature_arguments(problem: Problem, config: Config, generator: torch.Generator) -> dict:

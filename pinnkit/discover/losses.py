@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from pinnkit.build import default_weights
 from pinnkit.compile import Batch
 from pinnkit.discover.sample import collocation_points, run_dtype
 
@@ -68,12 +69,10 @@ def measure(compiled, model, batches: dict[str, Batch]) -> Losses:
     """The training loss at fixed points (mean square of every term times its weight) and
     the misfit of each observed field."""
     problem = compiled.problem
-    weights = {c.name: c.weight for c in problem.conditions}
-    weights.update({d.name: d.weight for d in problem.data})
     residuals = compiled.residuals(model, batches)
+    weights = default_weights(problem, list(residuals))
     total = sum(
-        weights.get(k, 1.0) * float(r.detach().double().square().mean())
-        for k, r in residuals.items()
+        weights[k] * float(r.detach().double().square().mean()) for k, r in residuals.items()
     )
     misfit = {}
     for data in problem.data:
