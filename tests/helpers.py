@@ -462,3 +462,20 @@ def hidden_problem(equation, *, fields=(_u,), conditions=()):
     return pk.Problem(
         domain=HIDDEN_DOMAIN, fields=list(fields), equations=[equation], conditions=conditions
     )
+
+
+# -- interrupting a run at a given step (the resume tests) ------------------------------------
+
+
+class Crash(Exception):
+    """Raised by `crash_at`'s callback: a run stopped as by a kill."""
+
+
+def crash_at(step: int):
+    """A `fit` callback that raises `Crash` once the run has logged `step`."""
+
+    def callback(current, row):
+        if current == step:
+            raise Crash
+
+    return callback

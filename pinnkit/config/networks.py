@@ -57,20 +57,7 @@ class MLP:
     init: str = "xavier_normal"
 
     def __post_init__(self):
-        if self.activation not in ACTIVATIONS:
-            raise ConfigError(
-                f"model.activation={self.activation!r} is unknown; choose one of "
-                f"{sorted(ACTIVATIONS)}.{did_you_mean(self.activation, ACTIVATIONS)}"
-            )
-        if self.init not in INITS:
-            raise ConfigError(
-                f"model.init={self.init!r} is unknown; choose one of {list(INITS)}."
-                f"{did_you_mean(self.init, INITS)}"
-            )
-        if int(self.width) < 1 or int(self.depth) < 1:
-            raise ConfigError(
-                f"model: width={self.width} and depth={self.depth} must both be >= 1."
-            )
+        _check_layers(self, "model")
 
 
 @dataclass(frozen=True)
@@ -197,20 +184,7 @@ class HiddenNet:
     scale: float = 1.0
 
     def __post_init__(self):
-        if self.activation not in ACTIVATIONS:
-            raise ConfigError(
-                f"hidden.activation={self.activation!r} is unknown; choose one of "
-                f"{sorted(ACTIVATIONS)}.{did_you_mean(self.activation, ACTIVATIONS)}"
-            )
-        if self.init not in INITS:
-            raise ConfigError(
-                f"hidden.init={self.init!r} is unknown; choose one of {list(INITS)}."
-                f"{did_you_mean(self.init, INITS)}"
-            )
-        if int(self.width) < 1 or int(self.depth) < 1:
-            raise ConfigError(
-                f"hidden: width={self.width} and depth={self.depth} must both be >= 1."
-            )
+        _check_layers(self, "hidden")
         if not (
             isinstance(self.scale, int | float)
             and not isinstance(self.scale, bool)
@@ -245,3 +219,20 @@ class Lagrangian:
     def __post_init__(self):
         if int(self.grid) < 4:
             raise ConfigError(f"lagrangian.grid={self.grid} must be >= 4.")
+
+
+def _check_layers(spec: MLP | HiddenNet, where: str) -> None:
+    """The checks an `MLP` and a `HiddenNet` share: a known activation and initialisation,
+    at least one layer of at least one unit. `where` names the config key (`model`, ...)."""
+    if spec.activation not in ACTIVATIONS:
+        raise ConfigError(
+            f"{where}.activation={spec.activation!r} is unknown; choose one of "
+            f"{sorted(ACTIVATIONS)}.{did_you_mean(spec.activation, ACTIVATIONS)}"
+        )
+    if spec.init not in INITS:
+        raise ConfigError(
+            f"{where}.init={spec.init!r} is unknown; choose one of {list(INITS)}."
+            f"{did_you_mean(spec.init, INITS)}"
+        )
+    if int(spec.width) < 1 or int(spec.depth) < 1:
+        raise ConfigError(f"{where}: width={spec.width} and depth={spec.depth} must both be >= 1.")

@@ -323,31 +323,16 @@ class Trainer:
         def loss():
             return residual_vector(self.compiled, self.model, batches, weights).square().sum()
 
-        while self.step < end:
-            block = min(self.config.log_every - self.step % self.config.log_every, end - self.step)
-            for _ in range(block):
+        def iterations(n: int) -> LossTerms:
+            for _ in range(n):
                 optimizer.step(system, loss)
-            terms = self.loss.evaluate(self.model, batches, polish=True)
-            bad = terms.first_nonfinite()
-            if bad is not None:
-                self.guard.restore_weights(self.model, self.compiled)
-                log.warning(
-                    "%s: loss term %r became non-finite at step %d; kept the last good "
-                    "state and stopped this stage.",
-                    self.phase,
-                    bad,
-                    self.step,
-                )
-                self.step = end
-                break
-            self.step += block
-            self.elapsed = base + time.perf_counter() - start
-            self._after_block(terms)
+            return self.loss.evaluate(self.model, batches, polish=True)  # for the log
+
+        self._blocks(iterations, end, base, start)
 
     def _closure_blocks(self, run_block: Callable, end: int, base: float, start: float) -> None:
         """Blocks of a closure-driven optimiser (`run_block(closure, iterations)`) on the
-        current points up to step `end`. A non-finite loss puts back the last good state and
-        ends this stage (the next one, if any, starts from there)."""
+        current points up to step `end` (`_blocks`)."""
         if not self.guard.has_snapshot:
             # No Adam step took one (steps=0): the start is the good state.
             self.guard.snapshot(self.model, self.compiled, self.adam, self.last_terms)
@@ -363,10 +348,19 @@ class Trainer:
             closure.terms = terms
             return total
 
+        def iterations(n: int) -> LossTerms:
+            run_block(closure, n)
+            return closure.terms
+
+        self._blocks(iterations, end, base, start)
+
+    def _blocks(self, iterations: Callable, end: int, base: float, start: float) -> None:
+        """Logged blocks of `iterations(n) -> LossTerms` up to step `end`. A non-finite loss
+        puts back the last good state and ends this stage (the next one, if any, starts from
+        there)."""
         while self.step < end:
             block = min(self.config.log_every - self.step % self.config.log_every, end - self.step)
-            run_block(closure, block)
-            terms = closure.terms
+            terms = iterations(block)
             bad = terms.first_nonfinite()
             if bad is not None:
                 self.guard.restore_weights(self.model, self.compiled)

@@ -20,22 +20,10 @@ import torch
 import pinnkit as pk
 from pinnkit.compile import compile_problem
 from pinnkit.runs import load_checkpoint, read_metrics
-from tests.helpers import TINY, TINY_HIDDEN, heat_problem, small_fisher
+from tests.helpers import TINY, TINY_HIDDEN, Crash, crash_at, heat_problem, small_fisher
 
 x, t = sp.symbols("x t")
 u = sp.Function("u")(x, t)
-
-
-class _Crash(Exception):
-    pass
-
-
-def _crash_at(step):
-    def callback(current, row):
-        if current == step:
-            raise _Crash
-
-    return callback
 
 
 @pytest.mark.parametrize(
@@ -47,8 +35,8 @@ def test_resume_matches_uninterrupted(tmp_path, crash_step, resample_every):
         sampling=pk.Sampling(interior=64, boundary=16, initial=16, resample_every=resample_every)
     )
     whole = pk.fit(heat_problem(), config, directory=tmp_path / "whole")
-    with pytest.raises(_Crash):
-        pk.fit(heat_problem(), config, directory=tmp_path / "cut", callback=_crash_at(crash_step))
+    with pytest.raises(Crash):
+        pk.fit(heat_problem(), config, directory=tmp_path / "cut", callback=crash_at(crash_step))
     resumed = pk.resume(tmp_path / "cut", problem=heat_problem())
     assert resumed.summary["steps"] == whole.summary["steps"] == 80
     assert resumed.summary["loss_terms"] == whole.summary["loss_terms"]
@@ -194,10 +182,10 @@ def test_resume_is_exact_with_every_strategy(tmp_path):
 
     def crash(step, row):
         if step == 15:
-            raise _Crash
+            raise Crash
 
     whole = pk.fit(heat_problem(), STRATEGIES, directory=tmp_path / "whole")
-    with pytest.raises(_Crash):
+    with pytest.raises(Crash):
         pk.fit(heat_problem(), STRATEGIES, directory=tmp_path / "cut", callback=crash)
     resumed = pk.resume(tmp_path / "cut", problem=heat_problem())
     assert resumed.summary["loss_terms"] == whole.summary["loss_terms"]
@@ -221,9 +209,9 @@ def test_training_updates_the_hidden_network_and_resumes_exactly(tmp_path):
 
     def crash(step, _row):
         if step == 20:
-            raise _Crash
+            raise Crash
 
-    with pytest.raises(_Crash):
+    with pytest.raises(Crash):
         pk.fit(small_fisher(), TINY_HIDDEN, directory=tmp_path / "cut", callback=crash)
     resumed = pk.resume(tmp_path / "cut", problem=small_fisher())
     assert resumed.summary["loss_terms"] == whole.summary["loss_terms"]

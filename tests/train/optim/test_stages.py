@@ -10,22 +10,10 @@ import pinnkit as pk
 from pinnkit.runs import read_metrics
 from pinnkit.train import Trainer
 from pinnkit.train.optim.stages import make_stage_optimizer, stage_phase
-from tests.helpers import TINY, heat_problem
+from tests.helpers import TINY, Crash, crash_at, heat_problem
 
 #: A tiny run whose stages the tests below put after Adam and the L-BFGS polish.
 STAGED = TINY.replace(steps=20, lbfgs=pk.LBFGS(steps=10))
-
-
-class _Crash(Exception):
-    pass
-
-
-def _crash_at(step):
-    def callback(current, row):
-        if current == step:
-            raise _Crash
-
-    return callback
 
 
 @pytest.mark.parametrize(
@@ -59,8 +47,8 @@ def test_a_stage_runs_in_float64_and_logs_its_phase(stage):
 def test_resume_inside_a_stage_is_exact(tmp_path, stage, crash_step):
     config = STAGED.replace(stages=(stage,))
     whole = pk.fit(heat_problem(), config, directory=tmp_path / "whole")
-    with pytest.raises(_Crash):
-        pk.fit(heat_problem(), config, directory=tmp_path / "cut", callback=_crash_at(crash_step))
+    with pytest.raises(Crash):
+        pk.fit(heat_problem(), config, directory=tmp_path / "cut", callback=crash_at(crash_step))
     resumed = pk.resume(tmp_path / "cut", problem=heat_problem())
     assert resumed.summary["loss_terms"] == whole.summary["loss_terms"]
     for a, b in zip(whole.model.parameters(), resumed.model.parameters()):
