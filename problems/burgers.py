@@ -37,3 +37,20 @@ config = pk.Config(
     lbfgs=pk.LBFGS(steps=3000, points=2.0),
     eval_every=500,
 )
+
+# `pinnkit fit problems/burgers.py --config accurate`: float32 Adam, then a float64
+# self-scaled Broyden stage on one fixed set of scrambled Sobol points six times the sampling
+# counts (12,000 interior). Measured once (seed 0, CPU, 1 thread, machine shared with another
+# job): relative L2 5.3e-6 against Cole-Hopf in 677 s, 3,297 parameters; with 2x the points
+# (uniform) the error stopped at 2e-4..5e-4 while the loss fell to 1e-10: the points must
+# resolve the front.
+configs = {
+    "accurate": config.replace(
+        steps=4_000,
+        lbfgs=pk.LBFGS(),
+        sampling=pk.Sampling(interior=2000, boundary=100, initial=200, method="sobol"),
+        stages=(pk.SSBroyden(steps=2_000, points=6.0),),
+        log_every=250,
+        eval_every=250,
+    ),
+}
