@@ -1,5 +1,6 @@
 """The training loop: the `Trainer` runs the Adam steps, then the optional L-BFGS polish,
-from the start or from a checkpoint, and ends in a `Run`.
+then the further stages of `Config.stages` (SSBroyden, Levenberg-Marquardt; each may switch
+the run to float64), from the start or from a checkpoint, and ends in a `Run`.
 
 What it builds comes from `pinnkit.build`; the loss with its strategies is
 `pinnkit.train.loss`; the NaN guard `pinnkit.train.guard`; reporting
