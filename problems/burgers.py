@@ -40,10 +40,10 @@ config = pk.Config(
 
 # `pinnkit fit problems/burgers.py --config accurate`: float32 Adam, then a float64
 # self-scaled Broyden stage on one fixed set of scrambled Sobol points six times the sampling
-# counts (12,000 interior). Measured once (seed 0, CPU, 1 thread, machine shared with another
-# job): relative L2 5.3e-6 against Cole-Hopf in 677 s, 3,297 parameters; with 2x the points
-# (uniform) the error stopped at 2e-4..5e-4 while the loss fell to 1e-10: the points must
-# resolve the front.
+# counts (12,000 interior). Measured (CPU, 1 thread each, two runs sharing the 2-core machine,
+# 3,297 parameters): relative L2 against Cole-Hopf 5.3e-6 / 1.3e-5 / 5.2e-6 for seeds 0 / 1 / 2
+# (median 5.3e-6) in 677 / 604 / 586 s; with 2x the points (uniform) the error stopped at
+# 2e-4..5e-4 while the loss fell to 1e-10: the points must resolve the front.
 configs = {
     "accurate": config.replace(
         steps=4_000,
