@@ -101,7 +101,8 @@ def _cmd_fit(args) -> int:
     summary = run.summary
     print(
         f"steps: {summary['steps']}   wall: {summary['wall_seconds']:.1f} s   "
-        f"device: {summary['device']}"
+        f"device: {summary['device']}   precision: {summary.get('dtype', 'float32')}   "
+        f"network parameters: {summary.get('network_parameters', 0):,}"
     )
     for name, value in (summary.get("loss_terms") or {}).items():
         print(f"  loss {name:<20} {value:.3e}")

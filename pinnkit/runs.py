@@ -315,6 +315,8 @@ class Run:
             ("steps", self.summary.get("steps")),
             ("wall seconds", f"{self.summary.get('wall_seconds', 0):.1f}"),
             ("device", self.summary.get("device")),
+            ("precision", self.summary.get("dtype")),
+            ("network parameters", self.summary.get("network_parameters")),
         ]
         rows += [(f"rel. L2 ({k})", f"{v:.3e}") for k, v in self.rel_l2.items()]
         rows += [

@@ -468,6 +468,7 @@ class Trainer:
                 "notes": list(self.notes),
                 "device": device,
                 "dtype": dtype_name(self.dtype),
+                "network_parameters": sum(p.numel() for p in self.model.parameters()),
                 "engine": self.compiled.engine_name,
                 "engines": self.compiled.engines(self.model),
                 "seed": int(self.config.seed),

@@ -63,6 +63,9 @@ def test_run_directory_contents(tmp_path):
     ):
         assert key in summary
     assert set(summary["rel_l2"]) == {"u"}
+    # An error figure states its precision and network size beside it.
+    assert summary["dtype"] == "float32"
+    assert summary["network_parameters"] == sum(p.numel() for p in run.model.parameters()) > 0
     state = load_checkpoint(tmp_path / "run")  # weights_only=True inside
     assert state["step"] == 80
     assert pk.Config.from_json((tmp_path / "run" / "config.json").read_text()) == TINY

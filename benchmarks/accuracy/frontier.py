@@ -1,0 +1,340 @@
+"""Accuracy at the frontier: each bundled problem's `default` and `accurate` configs over
+several seeds, next to the published record and to DeepXDE's documented recipe on the same
+problem, every error beside its precision, parameter count, wall time and device.
+
+Errors are relative L2 on the problem's reference grid (`run.rel_l2`, the same grid for the
+DeepXDE rows), never read off the loss. Every run is its own process with one thread
+(`--jobs` of them at once), so the wall times of a 2-core machine running two at a time are
+what is recorded, with the machine's name and the number of concurrent jobs beside them.
+
+    python benchmarks/accuracy/frontier.py --problems burgers --configs accurate \
+        --seeds 0,1,2 --jobs 2
+    python benchmarks/accuracy/frontier.py --problems burgers --deepxde --seeds 0
+    python benchmarks/accuracy/frontier.py --report      # only rewrite frontier.md
+
+Results accumulate in `benchmarks/accuracy/frontier.json` (one entry per problem, config and
+seed; a rerun replaces its own entries and keeps the others), and `frontier.md` is written
+from all of them. A cell no run has filled says "not measured". The DeepXDE rows need the
+`bench` extra (`pip install -e ".[bench]"`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+RESULTS = HERE / "frontier.json"
+TABLE = HERE / "frontier.md"
+
+
+@dataclass(frozen=True)
+class Case:
+    """One row group of the table: a bundled problem, the config its target is for, the
+    target (every field's relative L2 at most `target` within `minutes`), and the record."""
+
+    problem: str
+    target_config: str
+    target: float
+    minutes: float
+    record: str
+    configs: tuple[str, ...] = ("default", "accurate")
+    fields: tuple[str, ...] = field(default_factory=tuple)  # empty: every field
+
+
+CASES = {
+    case.problem: case
+    for case in (
+        Case(
+            "burgers",
+            "accurate",
+            1e-5,
+            15,
+            "1.62e-8: SSBroyden, 3,021-parameter MLP, float64 (Kiyani et al., arXiv "
+            "2501.16371); 4.0e-5: SOAP with a PirateNet (Wang et al., arXiv 2502.00604)",
+        ),
+        Case(
+            "allen_cahn",
+            "accurate",
+            1e-4,
+            60,
+            "9.43e-7: SSBroyden, 2,019-parameter MLP, float64 (Kiyani et al., arXiv "
+            "2501.16371); 3.5e-6: SOAP (Wang et al., arXiv 2502.00604)",
+        ),
+        Case(
+            "convection",
+            "eulerian",
+            1e-3,
+            30,
+            "plain PINN solved in float64 (Xu et al., 'FP64 is all you need', arXiv "
+            "2505.10949); the target is for the plain Eulerian PINN (`eulerian` config)",
+            configs=("default", "accurate", "eulerian"),
+        ),
+        Case(
+            "helmholtz",
+            "accurate",
+            4e-5,
+            30,
+            "4.13e-5: Physics-Informed Gaussians (Kang et al., 2024)",
+        ),
+        Case(
+            "kdv",
+            "accurate",
+            1e-4,
+            60,
+            "8.2e-11 in float64, sketched Gauss-Newton, 11k-parameter network, on another "
+            "KdV setting (arXiv 2607.02194)",
+        ),
+        Case(
+            "kovasznay", "accurate", 1e-6, 15, "none published for this setting", fields=("u", "v")
+        ),
+        Case(
+            "heat_inverse",
+            "accurate",
+            1e-5,
+            15,
+            "none published; the default config's D error is the bar",
+        ),
+    )
+}
+
+
+# -- one run, in its own process ----------------------------------------------------------
+
+
+def recipe(config) -> str:
+    """The optimiser stages of a config in words: 'float32 Adam 4000 -> float64 SSBroyden
+    2000 (x6 points)'."""
+    parts = [f"{config.dtype} Adam {config.steps}"]
+    if config.lbfgs.steps:
+        parts.append(f"L-BFGS {config.lbfgs.steps}")
+    for stage in config.stages:
+        if stage.steps:
+            points = f" (x{stage.points:g} points)" if stage.points != 1 else ""
+            parts.append(f"{stage.dtype} {type(stage).__name__} {stage.steps}{points}")
+    variant = []
+    if config.lagrangian is not None:
+        variant.append("Lagrangian")
+    if config.causal is not None:
+        variant.append("causal")
+    return " -> ".join(parts) + (f" [{', '.join(variant)}]" if variant else "")
+
+
+def run_pinnkit(problem_name: str, config_name: str, seed: int) -> dict:
+    """Train one bundled problem with one of its configs and one seed, in memory."""
+    import torch
+
+    import pinnkit as pk
+    from pinnkit.cli import bundled_problems
+
+    torch.set_num_threads(1)
+    path = bundled_problems()[problem_name]
+    chosen = None if config_name == "default" else config_name
+    problem, config, _ = pk.load_problem_file(path, config=chosen)
+    config = (config or pk.Config()).replace(seed=seed, progress=False, device="cpu")
+    run = pk.fit(problem, config, out=None)
+    return {
+        "tool": "pinnkit",
+        "rel_l2": run.rel_l2,
+        "learned": run.parameters,
+        "dtype": run.summary["dtype"],
+        "recipe": recipe(config),
+        "parameters": sum(p.numel() for p in run.model.parameters()),
+        "wall_seconds": run.summary["wall_seconds"],
+        "device": run.summary["device"],
+    }
+
+
+def run_deepxde(problem_name: str, seed: int) -> dict:
+    """DeepXDE's documented recipe on the same problem (see `deepxde_recipes.py`)."""
+    import torch
+
+    torch.set_num_threads(1)
+    sys.path.insert(0, str(HERE))
+    from deepxde_recipes import RECIPES
+
+    return RECIPES[problem_name](seed)
+
+
+def one(problem_name: str, config_name: str, seed: int) -> dict:
+    if config_name == "deepxde":
+        row = run_deepxde(problem_name, seed)
+    else:
+        row = run_pinnkit(problem_name, config_name, seed)
+    row.update(
+        problem=problem_name,
+        config=config_name,
+        seed=seed,
+        threads=1,
+        machine=f"{platform.machine()} {os.cpu_count()} cores",
+        date=datetime.date.today().isoformat(),
+        commit=_commit(),
+    )
+    return row
+
+
+def _commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        )
+        return out.stdout.strip() or "unknown"
+    except OSError:
+        return "unknown"
+
+
+def _child(job: tuple[str, str, int], jobs: int) -> dict:
+    problem_name, config_name, seed = job
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, __file__, "--one", f"{problem_name}:{config_name}:{seed}"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"},
+    )
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not lines:
+        tail = (done.stderr or done.stdout)[-2000:]
+        return {"problem": problem_name, "config": config_name, "seed": seed, "failed": tail}
+    row = json.loads(lines[-1])
+    row["concurrent_jobs"] = jobs
+    row["process_seconds"] = round(time.perf_counter() - start, 1)
+    return row
+
+
+# -- results and the table ----------------------------------------------------------------
+
+
+def key(row: dict) -> str:
+    return f"{row['problem']}/{row['config']}/{row['seed']}"
+
+
+def load() -> dict[str, dict]:
+    return json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+
+
+def _worst(row: dict, case: Case) -> float:
+    fields = case.fields or tuple(row["rel_l2"])
+    return max(row["rel_l2"][f] for f in fields)
+
+
+def _errors(rows: list[dict], case: Case) -> str:
+    fields = case.fields or tuple(rows[0]["rel_l2"])
+    cells = []
+    for f in fields:
+        values = sorted(r["rel_l2"][f] for r in rows)
+        median = statistics.median(values)
+        spread = f" ({values[0]:.1e}..{values[-1]:.1e})" if len(values) > 1 else ""
+        cells.append(f"{f} {median:.2e}{spread}")
+    return "; ".join(cells)
+
+
+def _learned(rows: list[dict]) -> str:
+    learned = rows[0].get("learned") or {}
+    return ", ".join(
+        f"{k} = {statistics.median(r['learned'][k] for r in rows):.6g}" for k in learned
+    )
+
+
+def table(results: dict[str, dict]) -> str:
+    lines = [
+        "# Accuracy at the frontier",
+        "",
+        "Relative L2 error on each problem's reference grid: the median over the seeds run, "
+        "with the range in brackets. Each run is one process with one CPU thread; "
+        "`jobs` runs shared the machine at once. Written by "
+        "`benchmarks/accuracy/frontier.py` from `frontier.json`.",
+        "",
+    ]
+    for case in CASES.values():
+        lines += [
+            f"## {case.problem}",
+            "",
+            f"Target: relative L2 <= {case.target:g} within {case.minutes:g} min with the "
+            f"`{case.target_config}` config. Published record: {case.record}.",
+            "",
+            "| config | recipe | precision | parameters | seeds | relative L2 | learned "
+            "| wall s (median) | device, jobs | target met |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        for config_name in (*case.configs, "deepxde"):
+            rows = [
+                r
+                for r in results.values()
+                if r["problem"] == case.problem and r["config"] == config_name and "failed" not in r
+            ]
+            if not rows:
+                if config_name != "deepxde":
+                    lines.append(f"| {config_name} | not measured | | | | | | | | |")
+                continue
+            rows.sort(key=lambda r: r["seed"])
+            wall = statistics.median(r["wall_seconds"] for r in rows)
+            met = ""
+            if config_name == case.target_config:
+                ok = all(_worst(r, case) <= case.target for r in rows) and (
+                    wall <= case.minutes * 60
+                )
+                median_ok = statistics.median(_worst(r, case) for r in rows) <= case.target
+                met = "yes" if ok else ("median only" if median_ok else "no")
+            seeds = ",".join(str(r["seed"]) for r in rows)
+            lines.append(
+                f"| {config_name} | {rows[0]['recipe']} | {rows[0]['dtype']} "
+                f"| {rows[0]['parameters']:,} | {seeds} | {_errors(rows, case)} "
+                f"| {_learned(rows)} | {wall:.0f} "
+                f"| {rows[0]['device']}, {rows[0].get('concurrent_jobs', 1)} | {met} |"
+            )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--problems", default=",".join(CASES))
+    parser.add_argument("--configs", default="", help="default: each case's own list")
+    parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--deepxde", action="store_true", help="run only DeepXDE's recipes")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--report", action="store_true", help="only rewrite the table")
+    parser.add_argument("--one", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        problem_name, config_name, seed = args.one.split(":")
+        print(json.dumps(one(problem_name, config_name, int(seed))), flush=True)
+        return
+    results = load()
+    if not args.report:
+        jobs = []
+        for name in args.problems.split(","):
+            if name not in CASES:
+                sys.exit(f"unknown problem {name!r}; choose from {sorted(CASES)}")
+            names = (
+                ("deepxde",)
+                if args.deepxde
+                else (tuple(args.configs.split(",")) if args.configs else CASES[name].configs)
+            )
+            jobs += [(name, c, int(s)) for c in names for s in args.seeds.split(",")]
+        with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
+            for row in pool.map(lambda job: _child(job, args.jobs), jobs):
+                if "failed" in row:
+                    print(f"FAILED {key(row)}:\n{row['failed']}", flush=True)
+                    continue
+                print(json.dumps(row), flush=True)
+                results[key(row)] = row
+                RESULTS.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
+    TABLE.write_text(table(results) + "\n")
+    print(TABLE.read_text())
+
+
+if __name__ == "__main__":
+    main()
