@@ -18,6 +18,7 @@ PACKAGE = ROOT / "pinnkit"
 # it gets when it does not open with one of its own. A file listed here but missing fails the
 # build, so a moved benchmark is noticed rather than silently dropped.
 BENCHMARK_PAGES = {
+    "benchmarks/accuracy/frontier.md": "Accuracy at the frontier",
     "benchmarks/accuracy/variants.md": "Training variants",
     "benchmarks/discovery/suite.md": "Hidden-term discovery suite",
     "benchmarks/discovery/backends.md": "Discovery backends",

@@ -43,3 +43,17 @@ config = pk.Config(
     lbfgs=pk.LBFGS(steps=1500),
     weights={"boundary": 100.0},
 )
+
+# `pinnkit fit problems/helmholtz.py --config accurate`: float32 Adam on a smaller sine
+# network (1,981 parameters), then Levenberg-Marquardt in float64 on a fixed set of twice
+# the sampling counts. Measured: see benchmarks/accuracy/frontier.md.
+configs = {
+    "accurate": config.replace(
+        steps=2000,
+        model=pk.MLP(width=30, depth=3, activation="sin"),
+        lbfgs=pk.LBFGS(),
+        stages=(pk.LevenbergMarquardt(steps=500, points=2.0),),
+        log_every=50,
+        eval_every=100,
+    ),
+}

@@ -60,3 +60,18 @@ config = pk.Config(
     sampling=pk.Sampling(interior=2000, boundary=400),
     lbfgs=pk.LBFGS(steps=2000),
 )
+
+# `pinnkit fit problems/kovasznay.py --config accurate`: float32 Adam on a smaller network
+# (2,043 parameters), then Levenberg-Marquardt in float64 on the same sampling counts
+# (Levenberg-Marquardt reached u 4e-5 in 150 iterations where SSBroyden on a 5,200-parameter
+# network had 5.5e-3 after 250). Measured: see benchmarks/accuracy/frontier.md.
+configs = {
+    "accurate": config.replace(
+        steps=2000,
+        model=pk.MLP(width=30, depth=3),
+        lbfgs=pk.LBFGS(),
+        stages=(pk.LevenbergMarquardt(steps=400),),
+        log_every=50,
+        eval_every=100,
+    ),
+}

@@ -49,3 +49,17 @@ config = pk.Config(
     lbfgs=pk.LBFGS(steps=2000),
     weights={"oscillator": 1e-4, "initial_u_t": 1e-1},
 )
+
+# `pinnkit fit problems/oscillator.py --config accurate`: float32 Adam on a smaller network
+# (901 parameters), then Levenberg-Marquardt in float64 on twice the points. Measured: see
+# benchmarks/accuracy/frontier.md.
+configs = {
+    "accurate": config.replace(
+        steps=3000,
+        model=pk.MLP(width=20, depth=3),
+        lbfgs=pk.LBFGS(),
+        stages=(pk.LevenbergMarquardt(steps=400, points=2.0),),
+        log_every=50,
+        eval_every=100,
+    ),
+}
