@@ -192,7 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument(
         "--config", help="one of the file's named configs (`pinnkit problems` lists them)"
     )
-    fit.add_argument("--steps", type=int, help="Adam steps (config.steps)")
+    fit.add_argument("--steps", type=int, help="first-phase (Adam or SOAP) steps (config.steps)")
     fit.add_argument("--seed", type=int, help="random seed (config.seed)")
     fit.add_argument("--device", help="auto, cpu, cuda, cuda:1 ...")
     fit.add_argument("--dtype", choices=["float32", "float64"])

@@ -6,7 +6,7 @@ turn them into modules and strategies. This package imports nothing of pinnkit b
 """
 
 from pinnkit.config.networks import MLP, Fourier, Gaussians, HiddenNet, Lagrangian
-from pinnkit.config.optim import LBFGS, Adam, LevenbergMarquardt, SSBroyden
+from pinnkit.config.optim import LBFGS, SOAP, Adam, LevenbergMarquardt, SSBroyden
 from pinnkit.config.overrides import apply_overrides, parse_value
 from pinnkit.config.strategies import RAR, Balance, Causal, Sampling
 from pinnkit.config.tree import Config
@@ -19,6 +19,7 @@ __all__ = [
     "HiddenNet",
     "Lagrangian",
     "Adam",
+    "SOAP",
     "LBFGS",
     "SSBroyden",
     "LevenbergMarquardt",

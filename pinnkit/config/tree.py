@@ -20,7 +20,7 @@ from pinnkit.config.networks import (
     HiddenNet,
     Lagrangian,
 )
-from pinnkit.config.optim import DTYPES, LBFGS, Adam, LevenbergMarquardt, SSBroyden
+from pinnkit.config.optim import DTYPES, LBFGS, SOAP, Adam, LevenbergMarquardt, SSBroyden
 from pinnkit.config.strategies import RAR, Balance, Causal, Sampling
 from pinnkit.errors import ConfigError, did_you_mean
 
@@ -33,7 +33,7 @@ class Config:
 
     **Arguments**
 
-    - `steps`: Adam steps (default 10000).
+    - `steps`: steps of the first phase, Adam's or SOAP's (default 10000).
     - `seed`: the one seed all randomness comes from (default 0).
     - `device`: `auto` (CUDA when present), `cpu`, `cuda`, `cuda:1`, ...
     - `dtype`: `float32` (default) or `float64`.
@@ -50,7 +50,9 @@ class Config:
     - `exact_initial`: build the initial values into the model,
       $u = u_0(x) + \\frac{t - t_0}{t_1 - t_0} N(x, t)$ (default False; see
       `pinnkit.models.constraints`).
-    - `optimizer`: `Adam` spec; `lbfgs`: `LBFGS` polish spec; `sampling`: `Sampling` spec.
+    - `optimizer`: the first phase's optimiser, `Adam` (default) or `SOAP` (needs
+      `pip install "pinnkit[soap]"`); `lbfgs`: `LBFGS` polish spec; `sampling`:
+      `Sampling` spec.
     - `stages`: further optimiser stages after Adam and the L-BFGS polish, run in order
       (`SSBroyden`, `LevenbergMarquardt`), e.g. `(pk.SSBroyden(steps=3000, points=4),)`:
       float32 Adam, then a float64 second-order stage. Default none.
@@ -85,7 +87,7 @@ class Config:
     gaussians: Gaussians | None = None
     harmonics: int = 1
     exact_initial: bool = False
-    optimizer: Adam = field(default_factory=Adam)
+    optimizer: Adam | SOAP = field(default_factory=Adam)
     lbfgs: LBFGS = field(default_factory=LBFGS)
     sampling: Sampling = field(default_factory=Sampling)
     stages: tuple = ()
@@ -115,6 +117,7 @@ class Config:
                 f"dtype={self.dtype!r}: choose `float32` or `float64`."
                 f"{did_you_mean(self.dtype, DTYPES)}"
             )
+        object.__setattr__(self, "optimizer", _optimizer(self.optimizer))
         object.__setattr__(self, "stages", _stages(self.stages))
         if self.causal is not None and any(isinstance(s, LevenbergMarquardt) for s in self.stages):
             raise ConfigError(
@@ -173,6 +176,7 @@ SPECS: dict[str, type] = {
         HiddenNet,
         Lagrangian,
         Adam,
+        SOAP,
         LBFGS,
         Sampling,
         Causal,
@@ -196,6 +200,21 @@ OPTIONAL_SPECS: dict[str, type] = {
 
 #: The specs `Config.stages` may hold.
 STAGES = (SSBroyden, LevenbergMarquardt)
+#: The specs `Config.optimizer` may hold (the first phase's optimiser).
+OPTIMIZERS = (Adam, SOAP)
+
+
+def _optimizer(spec: Any) -> Adam | SOAP:
+    """`optimizer` as an `Adam` or `SOAP` spec (a JSON object naming its kind converted)."""
+    if isinstance(spec, dict) and "type" in spec:
+        spec = spec_from_dict(spec, "optimizer")
+    if not isinstance(spec, OPTIMIZERS):
+        raise ConfigError(
+            f"optimizer={spec!r}: expected `pk.Adam(...)` or `pk.SOAP(...)`, e.g. "
+            "`optimizer=pk.SOAP(learning_rate=3e-3)` or "
+            '`--set optimizer=\'{"type": "SOAP", "learning_rate": 3e-3}\'`.'
+        )
+    return spec
 
 
 def _stages(stages: Any) -> tuple:

@@ -31,6 +31,7 @@ from pinnkit.runs import (
 )
 from pinnkit.train.distributed import World
 from pinnkit.train.loop import Trainer
+from pinnkit.train.optim import first
 from pinnkit.train.report import require_tensorboard
 
 __all__ = ["fit", "resume"]
@@ -71,7 +72,7 @@ def fit(
     **Raises**
 
     `ProblemError` / `ConfigError` for something that is not a `Problem` / `Config`, a
-    directory that holds a run already, or TensorBoard asked for without the package;
+    directory that holds a run already, or TensorBoard or SOAP asked for without its package;
     `TrainingError` when training cannot go on (see the NaN guard).
 
     Launched by torchrun (`RANK`, `WORLD_SIZE`, ... set), every process calls `fit` and they
@@ -85,6 +86,7 @@ def fit(
     if not isinstance(config, Config):
         raise ConfigError(f"fit: expected a pk.Config, found {type(config).__name__}.")
     require_tensorboard(config)
+    first.require(config.optimizer)
     files = {CONFIG: json.dumps(config.to_dict(), indent=2) + "\n"}
     if source is not None:
         files[PROBLEM_SOURCE] = source
@@ -119,7 +121,7 @@ def resume(
 
     - `directory`: the run directory.
     - `problem`: the Problem (default: rebuilt from the saved `problem.py`).
-    - `steps`: a new total of Adam steps (default: the saved config's).
+    - `steps`: a new total of first-phase steps (default: the saved config's).
 
     Under torchrun every rank reads the same checkpoint (the run directory must be visible
     to all of them) and continues exactly, with its own random stream and points restored;
@@ -135,6 +137,7 @@ def resume(
     )
     if steps is not None:
         config = config.replace(steps=int(steps))
+    first.require(config.optimizer)
     world = _join_world(config)
     if steps is not None:
         world.on_main(lambda: write_json(directory / CONFIG, config.to_dict()))

@@ -1,10 +1,10 @@
 """The NaN guard: keep the last good state of a run, and roll back to it when a step makes a
 loss term or a gradient non-finite.
 
-The loop snapshots after every logged block; a non-finite Adam step restores the snapshot
-(weights, learned constants, optimiser state) and the loop halves its step size. After
-`MAX_NAN_RETRIES` failures in a row the guard gives up with a `TrainingError` that names
-the step, the term and the last finite values.
+The loop snapshots after every logged block; a non-finite first-phase step (Adam or SOAP)
+restores the snapshot (weights, learned constants, optimiser state) and the loop halves its
+step size. After `MAX_NAN_RETRIES` failures in a row the guard gives up with a
+`TrainingError` that names the step, the term and the last finite values.
 """
 
 from __future__ import annotations
@@ -83,7 +83,9 @@ class Guard:
             )
         model.load_state_dict(snapshot["model"])
         residuals.load_state_dict(snapshot["compiled"])
-        optimizer.load_state_dict(snapshot["optimizer"])
+        # A copy: `load_state_dict` keeps the given tensors (same dtype and device), and the
+        # next steps update them in place, so a second rollback would restore those updates.
+        optimizer.load_state_dict(copy.deepcopy(snapshot["optimizer"]))
 
     def restore_weights(self, model: nn.Module, residuals: nn.Module) -> None:
         """Put back the last good weights and constants only (the L-BFGS polish, which

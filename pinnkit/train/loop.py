@@ -1,6 +1,7 @@
-"""The training loop: the `Trainer` runs the Adam steps, then the optional L-BFGS polish,
-then the further stages of `Config.stages` (SSBroyden, Levenberg-Marquardt; each may switch
-the run to float64), from the start or from a checkpoint, and ends in a `Run`.
+"""The training loop: the `Trainer` runs the first phase (Adam or SOAP, fresh points each
+step), then the optional L-BFGS polish, then the further stages of `Config.stages`
+(SSBroyden, Levenberg-Marquardt; each may switch the run to float64), from the start or
+from a checkpoint, and ends in a `Run`.
 
 What it builds comes from `pinnkit.build`; the loss with its strategies is
 `pinnkit.train.loss`; the NaN guard `pinnkit.train.guard`; reporting
@@ -31,7 +32,7 @@ from pinnkit.train import host_memory, state
 from pinnkit.train.distributed import World, rank_generator
 from pinnkit.train.guard import MAX_NAN_RETRIES, Guard, nonfinite
 from pinnkit.train.loss import Loss
-from pinnkit.train.optim import adam
+from pinnkit.train.optim import first
 from pinnkit.train.optim.gauss_newton import LevenbergMarquardt
 from pinnkit.train.optim.lbfgs import lbfgs_block, make_lbfgs
 from pinnkit.train.optim.ssbroyden import SelfScaledQuasiNewton, self_scaled_block
@@ -105,9 +106,9 @@ class Trainer:
         )
         self.params = list(self.model.parameters()) + list(self.compiled.parameters())
         self.world.broadcast(self.params)  # equal already (one seed); this makes it certain
-        # One fused kernel instead of a dozen small ops per tensor: 0.4 -> 0.1 ms a step for
-        # a 3 x 20 net on one CPU thread (measured with torch 2.13); stepped by `adam.step`.
-        self.adam = adam.make_adam(self.params, config.optimizer.learning_rate)
+        # Adam is fused, one kernel instead of a dozen small ops per tensor: 0.4 -> 0.1 ms a
+        # step for a 3 x 20 net on one CPU thread (measured with torch 2.13; `optim.adam`).
+        self.optimizer = first.make_optimizer(config.optimizer, self.params)
         self.loss = Loss(
             problem,
             self.compiled,
@@ -125,7 +126,8 @@ class Trainer:
         self.stage_optimizer: SelfScaledQuasiNewton | LevenbergMarquardt | None = None
         self.error_grid = ErrorGrid.build(problem)
         self.step = 0
-        self.phase = "adam"
+        self.first_phase = first.phase_name(config.optimizer)  # "adam" or "soap"
+        self.phase = self.first_phase
         self.lr_scale = 1.0
         self.elapsed = 0.0
         self.points: dict[str, Batch] | None = None  # the sampled regions' current points
@@ -159,7 +161,8 @@ class Trainer:
         return self._finish()
 
     def use_points(self, points: Mapping[str, np.ndarray | torch.Tensor | Batch]) -> None:
-        """Train the Adam phase on given collocation points instead of sampled ones.
+        """Train the first phase (Adam or SOAP) on given collocation points instead of
+        sampled ones.
 
         For side-by-side comparisons with another code on its exact points. The L-BFGS
         polish still draws its own set. Does not yet accept points for regions that need
@@ -203,7 +206,7 @@ class Trainer:
         """Restore a `state()` (from a checkpoint)."""
         self.convert(resolve_dtype(saved.get("dtype", self.config.dtype)))
         state.restore(self, saved)
-        self.guard.snapshot(self.model, self.compiled, self.adam, self.last_terms)
+        self.guard.snapshot(self.model, self.compiled, self.optimizer, self.last_terms)
 
     def checkpoint(self) -> None:
         """Write `checkpoint.pt` (rank 0; every rank must call it, with the same directory)."""
@@ -216,7 +219,8 @@ class Trainer:
     # -- the stages ---------------------------------------------------------------------------
 
     def _train(self, base: float, start: float) -> None:
-        """The Adam steps, then the L-BFGS polish, from wherever the run stands."""
+        """The first phase's steps, then the L-BFGS polish and the further stages, from
+        wherever the run stands."""
         while self.step < self.config.steps:
             block = min(
                 self.config.log_every - self.step % self.config.log_every,
@@ -242,21 +246,22 @@ class Trainer:
         return self.loss.batches(self.model, self.points, domain=self.problem.domain, rng=self.rng)
 
     def _adam_step(self) -> LossTerms:
+        """One first-phase step, Adam's or SOAP's (the name predates SOAP; benchmarks use it)."""
         batches = self._batches()
         for _attempt in range(MAX_NAN_RETRIES + 1):
-            for group in self.adam.param_groups:
+            for group in self.optimizer.param_groups:
                 group["lr"] = self._learning_rate()
-            self.adam.zero_grad(set_to_none=True)
+            self.optimizer.zero_grad(set_to_none=True)
             terms = self.loss.evaluate(self.model, batches)
             terms.total().backward()
             self.world.reduce_gradients(self.params)
             bad = nonfinite(terms, self.params)
             if bad is None:
-                adam.step(self.adam)
+                first.step(self.optimizer)
                 self.loss.commit()
                 self.step += 1
                 return terms
-            self.guard.rollback(bad, self.step, self.model, self.compiled, self.adam)
+            self.guard.rollback(bad, self.step, self.model, self.compiled, self.optimizer)
             self.lr_scale *= 0.5
             log.warning(
                 "step %d: %s is not finite; rolled back, learning rate x%.3g",
@@ -302,7 +307,7 @@ class Trainer:
         """Levenberg-Marquardt iterations on the current points up to step `end`; each takes
         the Jacobian of the weighted residual vector (`pinnkit.compile.jacobian`)."""
         if not self.guard.has_snapshot:
-            self.guard.snapshot(self.model, self.compiled, self.adam, self.last_terms)
+            self.guard.snapshot(self.model, self.compiled, self.optimizer, self.last_terms)
         batches = self.loss.batches(self.model, self.points)
         weights = self.loss.effective_weights()
         sketch = int(spec.sketch) or None
@@ -335,8 +340,8 @@ class Trainer:
         """Blocks of a closure-driven optimiser (`run_block(closure, iterations)`) on the
         current points up to step `end` (`_blocks`)."""
         if not self.guard.has_snapshot:
-            # No Adam step took one (steps=0): the start is the good state.
-            self.guard.snapshot(self.model, self.compiled, self.adam, self.last_terms)
+            # No first-phase step took one (steps=0): the start is the good state.
+            self.guard.snapshot(self.model, self.compiled, self.optimizer, self.last_terms)
         batches = self.loss.batches(self.model, self.points)
 
         def closure():
@@ -395,13 +400,13 @@ class Trainer:
 
     def _after_block(self, terms: LossTerms) -> None:
         self.last_terms = terms.values()
-        self.guard.snapshot(self.model, self.compiled, self.adam, self.last_terms)
+        self.guard.snapshot(self.model, self.compiled, self.optimizer, self.last_terms)
         row = {
             "step": self.step,
             "phase": self.phase,
             "loss": terms.total_value(),
             "terms": self.last_terms,
-            "lr": self._learning_rate() if self.phase == "adam" else None,
+            "lr": self._learning_rate() if self.phase == self.first_phase else None,
             "seconds": round(self.elapsed, 3),
         }
         if self.problem.parameters:
@@ -423,7 +428,7 @@ class Trainer:
 
     def _note_stall(self) -> None:
         """Note (and warn) once per run when the causal epsilon schedule has stalled."""
-        if self.phase != "adam":
+        if self.phase != self.first_phase:
             return
         note = self.loss.stalled()
         if note and not self.reporter.has_note("causal:"):

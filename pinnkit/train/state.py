@@ -2,6 +2,9 @@
 (weights, constants, optimiser states, random streams, points, strategy states), as plain
 values and tensors that `torch.load(..., weights_only=True)` reads back.
 
+The first phase's optimiser state is kept under its name, `adam` or `soap`
+(`optim.first.phase_name`), so a checkpoint is never loaded into the other optimiser.
+
 Under torchrun the parts that differ between ranks (random stream, points, RAR points) are
 gathered to rank 0 and written under `ranks`; a resume gives each rank its own back.
 """
@@ -16,6 +19,7 @@ import torch
 
 from pinnkit.build import dtype_name
 from pinnkit.compile import Batch
+from pinnkit.errors import ConfigError
 from pinnkit.train.optim.lbfgs import make_lbfgs
 from pinnkit.train.optim.stages import make_stage_optimizer
 
@@ -34,7 +38,7 @@ def capture(trainer: Trainer) -> dict:
         "elapsed": trainer.elapsed,
         "model": trainer.model.state_dict(),
         "compiled": trainer.compiled.state_dict(),
-        "adam": trainer.adam.state_dict(),
+        trainer.first_phase: trainer.optimizer.state_dict(),
         "rng": json.dumps(trainer.rng.bit_generator.state),
         "torch_rng": trainer.generator.get_state(),
         "last_terms": json.dumps(trainer.last_terms),
@@ -63,7 +67,13 @@ def restore(trainer: Trainer, state: Mapping) -> None:
     trainer.elapsed = float(state["elapsed"])
     trainer.model.load_state_dict(state["model"])
     trainer.compiled.load_state_dict(state["compiled"])
-    trainer.adam.load_state_dict(state["adam"])
+    if trainer.first_phase not in state:
+        raise ConfigError(
+            f"checkpoint: no state of the `{trainer.first_phase}` optimiser that config.json's "
+            "`optimizer` names; the run was trained with another one. Fix: resume with the "
+            "`optimizer` it was started with (its first metrics lines name it as `phase`)."
+        )
+    trainer.optimizer.load_state_dict(state[trainer.first_phase])
     trainer.rng.bit_generator.state = json.loads(state["rng"])
     # A CPU generator, whatever map_location did.
     trainer.generator.set_state(state["torch_rng"].cpu())

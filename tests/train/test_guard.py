@@ -106,3 +106,42 @@ def test_lbfgs_only_run_rolls_a_non_finite_step_back_to_the_start(caplog):
     for k, v in trainer.model.inner.state_dict().items():
         assert torch.equal(v, start[k])
     assert run.summary["steps"] == 6
+
+
+@pytest.mark.parametrize("spec", [pk.Adam(), pk.SOAP(precondition_frequency=2)])
+def test_a_second_rollback_restores_the_snapshot_not_the_steps_after_the_first(spec):
+    """A step between two rollbacks updates the optimiser's moments in place; the second
+    rollback must still restore the snapshot's (for Adam: also its step counters)."""
+    import copy
+
+    from pinnkit.train.guard import Guard
+    from pinnkit.train.optim import first
+
+    if isinstance(spec, pk.SOAP):
+        pytest.importorskip("pytorch_optimizer")
+    g = torch.Generator().manual_seed(0)
+    model, residuals = torch.nn.Linear(3, 4), torch.nn.Module()
+    optimizer = first.make_optimizer(spec, list(model.parameters()))
+
+    def step():
+        for p in model.parameters():
+            p.grad = torch.randn(p.shape, generator=g)
+        first.step(optimizer)
+
+    for _ in range(5):
+        step()
+    guard = Guard()
+    guard.snapshot(model, residuals, optimizer, {})
+    expected = copy.deepcopy(optimizer.state_dict())
+    guard.rollback("eq0", 5, model, residuals, optimizer)
+    step()
+    guard.rollback("eq0", 5, model, residuals, optimizer)
+    got = optimizer.state_dict()
+    for key, state in expected["state"].items():
+        for name, value in state.items():  # tensors, numbers, SOAP's lists of matrices
+            pairs = zip(_listed(value), _listed(got["state"][key][name]), strict=True)
+            assert all(torch.equal(torch.as_tensor(a), torch.as_tensor(b)) for a, b in pairs)
+
+
+def _listed(value) -> list:
+    return value if isinstance(value, list) else [value]
