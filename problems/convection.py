@@ -45,3 +45,17 @@ config = pk.Config(
     lbfgs=pk.LBFGS(steps=500),
     lagrangian=pk.Lagrangian(),
 )
+
+# `pinnkit fit problems/convection.py --config accurate`: the Lagrangian PINN on a smaller
+# network (32 x 3), float32 Adam, then a float64 SSBroyden stage on twice the points (one
+# exploratory run reached 4.0e-7 after 500 SSBroyden iterations). Measured: see
+# benchmarks/accuracy/frontier.md.
+configs = {
+    "accurate": config.replace(
+        model=pk.MLP(width=32, depth=3),
+        lbfgs=pk.LBFGS(),
+        stages=(pk.SSBroyden(steps=1000, points=2.0),),
+        log_every=250,
+        eval_every=250,
+    ),
+}
