@@ -186,6 +186,9 @@ def one(problem_name: str, config_name: str, seed: int) -> dict:
         threads=1,
         machine=f"{platform.machine()} {os.cpu_count()} cores",
         date=datetime.date.today().isoformat(),
+        # Other work on the machine inflates wall times: the 1-minute load average at the
+        # end of the run says how much (on 2 cores, about 2 means one more job beside it).
+        load_average=round(os.getloadavg()[0], 2),
         commit=_commit(),
     )
     return row
@@ -247,6 +250,11 @@ def _errors(rows: list[dict], case: Case) -> str:
     return "; ".join(cells)
 
 
+def _load(rows: list[dict]) -> str:
+    loads = [r["load_average"] for r in rows if "load_average" in r]
+    return f"{statistics.median(loads):.1f}" if loads else "?"
+
+
 def _learned(rows: list[dict]) -> str:
     learned = rows[0].get("learned") or {}
     return ", ".join(
@@ -260,7 +268,9 @@ def table(results: dict[str, dict]) -> str:
         "",
         "Relative L2 error on each problem's reference grid: the median over the seeds run, "
         "with the range in brackets. Each run is one process with one CPU thread; "
-        "`jobs` runs shared the machine at once. Written by "
+        "`jobs` runs of this script shared the machine at once, and `load` is the median "
+        "1-minute load average at the end of the runs (other work inflates wall times). "
+        "Written by "
         "`benchmarks/accuracy/frontier.py` from `frontier.json`.",
         "",
     ]
@@ -277,7 +287,7 @@ def table(results: dict[str, dict]) -> str:
             f"{target} Published record: {case.record}.",
             "",
             "| config | recipe | precision | parameters | seeds | relative L2 | learned "
-            "| wall s (median) | device, jobs | target met |",
+            "| wall s (median) | device, jobs, load | target met |",
             "|---|---|---|---|---|---|---|---|---|---|",
         ]
         for config_name in (*case.configs, "deepxde"):
@@ -304,7 +314,8 @@ def table(results: dict[str, dict]) -> str:
                 f"| {config_name} | {rows[0]['recipe']} | {rows[0]['dtype']} "
                 f"| {rows[0]['parameters']:,} | {seeds} | {_errors(rows, case)} "
                 f"| {_learned(rows)} | {wall:.0f} "
-                f"| {rows[0]['device']}, {rows[0].get('concurrent_jobs', 1)} | {met} |"
+                f"| {rows[0]['device']}, {rows[0].get('concurrent_jobs', 1)}, {_load(rows)} "
+                f"| {met} |"
             )
         lines += ["", case.notes, ""] if case.notes else [""]
     return "\n".join(lines)

@@ -163,6 +163,10 @@ class SSBroyden:
       The points must resolve the solution: the loss can go to round-off on points that
       under-resolve a front while the error stays large.
     - `max_evals`: loss evaluations per line search (default 25).
+    - `resample_every`: draw a fresh point set (same counts) every this many iterations,
+      keeping the inverse-Hessian approximation (default 0: one set for the whole stage).
+      For solutions whose fine features a fixed set under-resolves (Allen-Cahn's
+      interfaces).
 
     The inverse-Hessian approximation is dense: 8 n^2 bytes for n parameters in float64
     (3.2 GB at 20,000); more than 25,000 parameters are refused.
@@ -173,6 +177,7 @@ class SSBroyden:
     dtype: str = "float64"
     points: float = 1.0
     max_evals: int = 25
+    resample_every: int = 0
 
     def __post_init__(self):
         if self.method not in STAGE_METHODS:
@@ -185,10 +190,16 @@ class SSBroyden:
                 f"SSBroyden.dtype={self.dtype!r}: choose `float32` or `float64`."
                 f"{did_you_mean(self.dtype, DTYPES)}"
             )
-        if int(self.steps) < 0 or not float(self.points) > 0 or int(self.max_evals) < 2:
+        if (
+            int(self.steps) < 0
+            or not float(self.points) > 0
+            or int(self.max_evals) < 2
+            or int(self.resample_every) < 0
+        ):
             raise ConfigError(
-                f"SSBroyden: need steps >= 0, points > 0 and max_evals >= 2; found "
-                f"{self.steps}, {self.points}, {self.max_evals}. "
+                f"SSBroyden: need steps >= 0, points > 0, max_evals >= 2 and "
+                f"resample_every >= 0; found {self.steps}, {self.points}, {self.max_evals}, "
+                f"{self.resample_every}. "
                 "Fix: e.g. `pk.SSBroyden(steps=2000, points=4)`."
             )
 
@@ -211,6 +222,8 @@ class LevenbergMarquardt:
     - `points`: multiplier on the sampling counts for the stage's point set (default 1).
     - `sketch`: rows drawn per iteration for the normal equations (default 0: every row).
     - `chunk`: points per Jacobian block, which bounds memory (default 1024).
+    - `resample_every`: draw a fresh point set (same counts) every this many iterations
+      (default 0: one set for the whole stage).
 
     Does not support causal weights (they depend on the residuals) or data-parallel runs.
     """
@@ -221,6 +234,7 @@ class LevenbergMarquardt:
     points: float = 1.0
     sketch: int = 0
     chunk: int = 1024
+    resample_every: int = 0
 
     def __post_init__(self):
         if self.dtype not in DTYPES:
@@ -234,9 +248,11 @@ class LevenbergMarquardt:
             or not float(self.points) > 0
             or int(self.sketch) < 0
             or int(self.chunk) < 1
+            or int(self.resample_every) < 0
         ):
             raise ConfigError(
-                f"LevenbergMarquardt: need steps >= 0, damping > 0, points > 0, sketch >= 0 "
-                f"and chunk >= 1; found {self.steps}, {self.damping}, {self.points}, "
-                f"{self.sketch}, {self.chunk}. Fix: e.g. `pk.LevenbergMarquardt(steps=500)`."
+                f"LevenbergMarquardt: need steps >= 0, damping > 0, points > 0, sketch >= 0, "
+                f"chunk >= 1 and resample_every >= 0; found {self.steps}, {self.damping}, "
+                f"{self.points}, {self.sketch}, {self.chunk}, {self.resample_every}. "
+                "Fix: e.g. `pk.LevenbergMarquardt(steps=500)`."
             )

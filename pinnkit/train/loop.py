@@ -36,7 +36,12 @@ from pinnkit.train.optim import first
 from pinnkit.train.optim.gauss_newton import LevenbergMarquardt
 from pinnkit.train.optim.lbfgs import lbfgs_block, make_lbfgs
 from pinnkit.train.optim.ssbroyden import SelfScaledQuasiNewton, self_scaled_block
-from pinnkit.train.optim.stages import make_stage_optimizer, stage_phase
+from pinnkit.train.optim.stages import (
+    fresh_points_due,
+    make_stage_optimizer,
+    segment_end,
+    stage_phase,
+)
 from pinnkit.train.report import Reporter, large_hidden_notes
 from pinnkit.train.sampling import Sampler
 from pinnkit.train.terms import LossTerms
@@ -288,13 +293,16 @@ class Trainer:
                 continue
             if self.stage != index:  # entering it (a resumed run may be inside it already)
                 self._enter_stage(index, spec)
-            optimizer = self.stage_optimizer
-            if isinstance(optimizer, LevenbergMarquardt):
-                self._least_squares_blocks(optimizer, spec, end, base, start)
-            else:
-                self._closure_blocks(
-                    lambda c, n, o=optimizer: self_scaled_block(o, c, n), end, base, start
-                )
+            optimizer, first = self.stage_optimizer, end - int(spec.steps)
+            while self.step < end:
+                if fresh_points_due(spec, self.step, first):  # after the checkpoint there
+                    self.points = self.sampler.sample(self.rng, scale=float(spec.points))
+                stop = segment_end(spec, self.step, first, end)
+                if isinstance(optimizer, LevenbergMarquardt):
+                    self._least_squares_blocks(optimizer, spec, stop, base, start)
+                else:
+                    block = lambda c, n, o=optimizer: self_scaled_block(o, c, n)  # noqa: E731
+                    self._closure_blocks(block, stop, base, start)
 
     def _enter_stage(self, index: int, spec) -> None:
         """Switch to stage `index`: its precision, its point set, a fresh optimiser."""

@@ -12,7 +12,7 @@ from pinnkit.config import SSBroyden
 from pinnkit.train.optim.gauss_newton import LevenbergMarquardt
 from pinnkit.train.optim.ssbroyden import SelfScaledQuasiNewton
 
-__all__ = ["make_stage_optimizer", "stage_phase"]
+__all__ = ["make_stage_optimizer", "stage_phase", "fresh_points_due", "segment_end"]
 
 
 def make_stage_optimizer(
@@ -30,3 +30,21 @@ def stage_phase(spec: SSBroyden | LevenbergMarquardtSpec) -> str:
     if isinstance(spec, SSBroyden):
         return "ssbroyden" if spec.method == "broyden" else "ssbfgs"
     return "lm"
+
+
+def fresh_points_due(spec: SSBroyden | LevenbergMarquardtSpec, step: int, first: int) -> bool:
+    """Whether the stage that started at step `first` draws a fresh point set at `step`:
+    every `spec.resample_every` iterations after its start (never at the start, where
+    entering the stage drew one). The trainer draws it after the checkpoint at that step,
+    from the checkpointed stream, so a run resumed there draws the same set."""
+    every = int(spec.resample_every)
+    return bool(every) and step > first and (step - first) % every == 0
+
+
+def segment_end(spec: SSBroyden | LevenbergMarquardtSpec, step: int, first: int, end: int) -> int:
+    """The last step of the stretch of the stage (started at `first`, ending at `end`) that
+    shares the point set in use at `step`."""
+    every = int(spec.resample_every)
+    if not every:
+        return end
+    return min(end, first + ((step - first) // every + 1) * every)

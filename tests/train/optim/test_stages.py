@@ -42,6 +42,9 @@ def test_a_stage_runs_in_float64_and_logs_its_phase(stage):
         (pk.SSBroyden(steps=30), 40),  # inside the stage
         (pk.LevenbergMarquardt(steps=30, sketch=40), 50),  # inside, rows drawn from the stream
         (pk.SSBroyden(steps=30), 20),  # before the switch of precision
+        (pk.SSBroyden(steps=30, resample_every=10), 40),  # at a fresh draw of the points
+        (pk.SSBroyden(steps=30, resample_every=7), 50),  # inside the second point set
+        (pk.LevenbergMarquardt(steps=30, resample_every=10), 50),
     ],
 )
 def test_resume_inside_a_stage_is_exact(tmp_path, stage, crash_step):
@@ -126,3 +129,20 @@ def test_levenberg_marquardt_refuses_a_data_parallel_run():
     config = STAGED.replace(stages=(pk.LevenbergMarquardt(steps=1),))
     with pytest.raises(pk.ConfigError, match="runs in one process"):
         Trainer(heat_problem(), config, world=World(rank=0, size=2, local_rank=0))
+
+
+@pytest.mark.parametrize("stage", [pk.SSBroyden, pk.LevenbergMarquardt])
+def test_a_stage_draws_fresh_points_every_resample_every_iterations(stage):
+    """The stage starts at step 30 and draws a fresh set every 10 iterations: the set in use
+    at the log of step 40 (after the block 35-40) is the first one, the next block's the
+    second."""
+    seen = {}
+    config = STAGED.replace(stages=(stage(steps=30, resample_every=10),), log_every=5)
+    trainer = Trainer(heat_problem(), config)
+    trainer.callback = lambda step, row: seen.__setitem__(
+        step, trainer.points["interior"].points.clone()
+    )
+    trainer.run()
+    same = [torch.equal(seen[a], seen[a + 5]) for a in (35, 40, 45, 50, 55)]
+    assert same == [True, False, True, False, True]
+    assert seen[35].shape == seen[45].shape == seen[55].shape  # the same counts each time
