@@ -462,6 +462,7 @@ class Trainer:
         if self.error_grid is not None:
             self.last_rel_l2 = self.error_grid.rel_l2(self._predict)
         weights = self.loss.effective_weights()
+        after_adam = max(0, self.step - int(self.config.steps))
         device = str(self.device)
         if self.device.type == "cuda":
             device += f" ({torch.cuda.get_device_name(self.device)})"
@@ -476,7 +477,8 @@ class Trainer:
                 },
                 "steps": self.step,
                 "adam_steps": int(self.config.steps),
-                "lbfgs_steps": max(0, self.step - int(self.config.steps)),
+                "lbfgs_steps": min(after_adam, int(self.config.lbfgs.steps)),
+                "stage_steps": max(0, after_adam - int(self.config.lbfgs.steps)),
                 "wall_seconds": round(self.elapsed, 3),
                 "notes": list(self.notes),
                 "device": device,

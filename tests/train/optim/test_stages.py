@@ -27,6 +27,7 @@ STAGED = TINY.replace(steps=20, lbfgs=pk.LBFGS(steps=10))
 def test_a_stage_runs_in_float64_and_logs_its_phase(stage):
     run = pk.fit(heat_problem(), STAGED.replace(stages=(stage,)), out=None)
     assert run.summary["steps"] == 50
+    assert (run.summary["lbfgs_steps"], run.summary["stage_steps"]) == (10, 20)
     assert run.summary["dtype"] == "float64"
     assert all(p.dtype == torch.float64 for p in run.model.parameters())
     phases = [row["phase"] for row in run.metrics]
