@@ -353,7 +353,8 @@ def main() -> None:
                     print(f"FAILED {key(row)}:\n{row['failed']}", flush=True)
                     continue
                 print(json.dumps(row), flush=True)
-                results[key(row)] = row
+                # Read again before writing: another invocation may have added rows since.
+                results = {**load(), key(row): row}
                 RESULTS.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
     TABLE.write_text(table(results) + "\n")
     print(TABLE.read_text())
