@@ -35,3 +35,21 @@ config = pk.Config(
     lbfgs=pk.LBFGS(steps=1000),
     weights={"initial": 10.0},
 )
+
+# `pinnkit fit problems/kdv.py --config accurate`: a small network (30 x 3) with the initial
+# condition built in, float32 Adam, then a float64 SSBroyden stage on scrambled Sobol points
+# 6x the sampling counts, drawn afresh every 500 iterations. Measured: see
+# benchmarks/accuracy/frontier.md.
+configs = {
+    "accurate": config.replace(
+        steps=5000,
+        model=pk.MLP(width=30, depth=3),
+        exact_initial=True,
+        weights={},
+        sampling=pk.Sampling(interior=2000, initial=256, method="sobol"),
+        lbfgs=pk.LBFGS(),
+        stages=(pk.SSBroyden(steps=4000, points=6.0, resample_every=500),),
+        log_every=250,
+        eval_every=250,
+    ),
+}
