@@ -47,11 +47,13 @@ config = pk.Config(
 
 # `pinnkit fit problems/allen_cahn.py --config accurate`: a small network (30 x 3, 2,011
 # parameters) with the initial condition built in, float32 Adam (which settles on the wrong,
-# smooth state: relative L2 0.51), then a float64 SSBroyden stage on scrambled Sobol points,
-# 8x the sampling counts, drawn afresh every 500 iterations: the second-order stage leaves the
-# wrong state (0.085 after 250 iterations, 1.8e-2 after 500) without causal weighting. On one
-# fixed point set the error stopped at 4.1e-4 while the loss kept falling. Measured: see
-# benchmarks/accuracy/frontier.md.
+# smooth state: relative L2 0.51), then a float64 SSBroyden stage on scrambled Sobol points
+# 8x the sampling counts. The second-order stage leaves the wrong state without causal
+# weighting (0.085 after 250 iterations, 1.8e-2 after 500, 1.5e-3 after 1250), then slows:
+# 4.1e-4 after 2750 while the loss still falls (4e-9). Drawing the points afresh every 500
+# iterations (`resample_every=500`) gave the same 4.1e-4, so the points are not the limit.
+# Exploratory runs, seed 0, CPU 1 thread on a shared machine (about 28 min to 2750
+# iterations); measured by the benchmark: see benchmarks/accuracy/frontier.md.
 configs = {
     "accurate": config.replace(
         steps=5000,
@@ -61,7 +63,7 @@ configs = {
         weights={},
         sampling=pk.Sampling(interior=2000, initial=256, method="sobol"),
         lbfgs=pk.LBFGS(),
-        stages=(pk.SSBroyden(steps=6000, points=8.0, resample_every=500),),
+        stages=(pk.SSBroyden(steps=6000, points=8.0),),
         log_every=250,
         eval_every=250,
     ),
