@@ -72,6 +72,13 @@ CASES = {
             60,
             "9.43e-7: SSBroyden, 2,019-parameter MLP, float64 (Kiyani et al., arXiv "
             "2501.16371); 3.5e-6: SOAP (Wang et al., arXiv 2502.00604)",
+            notes="Not yet run by this script (about an hour per seed on one thread). "
+            "Exploratory runs of the `accurate` recipe (seed 0, CPU 1 thread, 2,011 "
+            "parameters, float64 stage, a machine shared with 3-5 other jobs): Adam leaves "
+            "0.51 (the wrong state); SSBroyden then 8.5e-2 after 250 iterations, 1.8e-2 "
+            "after 500, 1.5e-3 after 1250, 4.1e-4 after 2750 (about 28 min in all), with the "
+            "loss still falling (4e-9). The same with the points drawn afresh every 500 "
+            "iterations: 4.1e-4 after 2750. Earlier best: causal training, 1.05e-2.",
         ),
         Case(
             "convection",
@@ -101,6 +108,11 @@ CASES = {
             60,
             "8.2e-11 in float64, sketched Gauss-Newton, 11k-parameter network, on another "
             "KdV setting (arXiv 2607.02194)",
+            notes="Not yet run by this script. One exploratory run of the `accurate` recipe "
+            "(seed 0, CPU 1 thread, 2,011 parameters, a machine shared with 3-5 other jobs): "
+            "Adam 9.1e-2; SSBroyden then 1.8e-2 after 250 iterations, 2.9e-3 after 750, "
+            "1.1e-3 after 1500 (40 min in all), falling by about a quarter per 250 "
+            "iterations when it was stopped.",
         ),
         Case(
             "kovasznay", "accurate", 1e-6, 15, "none published for this setting", fields=("u", "v")
