@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import pinnkit as pk
-from tests.helpers import TINY, heat_problem
+from tests.helpers import TINY, NanOnce, heat_problem
 
 
 class _Exploding(torch.nn.Module):
@@ -36,18 +36,8 @@ def test_nan_guard_gives_up_with_a_clear_error():
 def test_nan_guard_recovers_from_a_transient_failure(caplog):
     from pinnkit.train import Trainer
 
-    class _Once(torch.nn.Module):
-        def __init__(self, inner):
-            super().__init__()
-            self.inner, self.calls = inner, 0
-
-        def forward(self, points):
-            self.calls += 1
-            out = self.inner(points)
-            return out * float("nan") if self.calls == 40 else out
-
     trainer = Trainer(heat_problem(), TINY.replace(lbfgs=pk.LBFGS()))
-    trainer.model = _Once(trainer.model)
+    trainer.model = NanOnce(trainer.model)
     run = trainer.run()
     assert run.summary["steps"] == 60
     assert trainer.lr_scale == 0.5

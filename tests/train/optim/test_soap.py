@@ -13,7 +13,7 @@ import torch
 import pinnkit as pk
 from pinnkit.runs import load_checkpoint, read_metrics
 from pinnkit.train import Trainer
-from tests.helpers import TINY, Crash, crash_at, heat_problem
+from tests.helpers import TINY, Crash, NanOnce, crash_at, heat_problem
 
 pytest.importorskip("pytorch_optimizer")
 
@@ -130,18 +130,8 @@ def test_a_checkpoint_of_the_other_optimizer_is_a_config_error(tmp_path):
 
 
 def test_the_nan_guard_rolls_soap_back_and_halves_its_step(caplog):
-    class _Once(torch.nn.Module):
-        def __init__(self, inner):
-            super().__init__()
-            self.inner, self.calls = inner, 0
-
-        def forward(self, points):
-            self.calls += 1
-            out = self.inner(points)
-            return out * float("nan") if self.calls == 40 else out
-
     trainer = Trainer(heat_problem(), SOAPY.replace(lbfgs=pk.LBFGS()))
-    trainer.model = _Once(trainer.model)
+    trainer.model = NanOnce(trainer.model)
     run = trainer.run()
     assert run.summary["steps"] == 60
     assert trainer.lr_scale == 0.5
