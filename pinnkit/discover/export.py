@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import math
 import json
 import re
 from pathlib import Path
@@ -64,13 +65,21 @@ def discovery_json(found) -> dict:
             "loss_network": selection.network,
             "refit_iterations": selection.refit,
             "passed": selection.passed,
+            "criterion": _finite(selection.best.criterion),
+            "misfit_growth": selection.best.excess,
+            "weight": selection.weights[0],
+            # null: the data did not bound the constant within 2% (`Selection.errors`).
+            "standard_errors": {k: _finite(v) for k, v in selection.errors.items()},
+            "expression_snapped": sp.sstr(selection.snapped()),
             "alternatives": [
                 {
                     "expression": sp.sstr(a.expr),
                     "loss_ratio": a.physics / selection.network,
                     "misfit_growth": a.excess,
+                    "criterion_difference": _finite(selection.delta(a)),
+                    "weight": w,
                 }
-                for a in selection.alternatives
+                for a, w in zip(selection.alternatives, selection.weights[1:])
             ],
             "samples": {"kept": f.samples.size, "drawn": f.samples.drawn},
             "backend_seconds": f.front.seconds,
@@ -84,6 +93,11 @@ def discovery_json(found) -> dict:
         "physics_factor": next(iter(found.found.values())).selection.factor,
         "terms": terms,
     }
+
+
+def _finite(value: float) -> float | None:
+    """`value`, or None (JSON null) when it is not finite."""
+    return value if math.isfinite(value) else None
 
 
 def pareto_csv(rows: list[dict]) -> str:

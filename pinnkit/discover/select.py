@@ -22,16 +22,17 @@ The rule (also in docs/discovery.md, "How a formula is chosen"):
    $\\times L_\\text{net}$: it explains the equations and the data about as well as the free
    network did. Among the admitted, the one of least evidence criterion is chosen
    (`pinnkit.discover.criteria`): the Bayesian information criterion of the observations,
-   $E(c) = \\sum_k n_k \\ln \\hat D_k(c) + p(c) \\ln N + \\beta s(c)$, where the noise
+   $E(c) = \\sum_k n_k \\ln \\hat D_k(c) + p(c) + \\beta s(c)$, where the noise
    variance of each field is estimated from the refit itself (not from the trained network,
-   which overfits the noise), a fitted constant costs $\\ln N$ whatever its value, and the
+   which overfits the noise), a fitted constant costs $\\ln N$ whatever its value (an exact
+   one such as `1/2` the bits that write it, at most as much; 1 nothing), and the
    structure costs one bit ($\\beta$ = 2 ln 2) per node of the formula's form (its
    constants set to 1). So `0.52*u - 0.52*u**2` and `0.519*sin(3.12*u)`, two constants
    each, are told apart by their fit; a constant term is kept only when it buys its price.
    The round form of an admitted candidate (each constant the nearest p/q, q <= 5, within
-   `ROUND_RTOL`, 5%) is judged as a candidate of its own: it has fewer fitted constants and
-   wins exactly when the data cannot tell the round numbers from the fitted ones (a misfit
-   growth under ln N per constant rounded). Candidates are refit in order; one that cannot
+   `ROUND_RTOL`, 5%) is judged as a candidate of its own: its exact numbers cost less than
+   fitted ones (nothing for 1), and it wins when the data cannot tell them from the fitted
+   ones (a misfit growth under the price saved). Candidates are refit in order; one that cannot
    beat the best so far whatever its refit (`_Judge.bound`: its structure's price alone, its
    misfit at best `BOUND_RATIO` of the network's, no fitted constant) is skipped. When none
    is admitted: the smallest $L(c)$, flagged (`Selection.passed` False).

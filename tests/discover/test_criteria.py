@@ -12,14 +12,20 @@ from pinnkit.discover.criteria import STRUCTURE_COST, Scored, evidence, pick, we
 from tests.discover.planted import U
 
 
-def test_a_fitted_constant_costs_ln_n_whatever_its_value_and_a_round_one_nothing():
+def test_a_fitted_constant_costs_ln_n_whatever_its_value_and_an_exact_one_its_bits():
     base = evidence(0.0, U - U**2, 100)
     assert base == pytest.approx(STRUCTURE_COST * 5)  # form u + u**2: 5 nodes
     fitted = evidence(0.0, 0.52 * U - 0.51 * U**2, 100)
     assert fitted - base == pytest.approx(2 * math.log(100))
     huge = evidence(0.0, 5200.0 * U - 0.51 * U**2, 100)
     assert huge == pytest.approx(fitted)  # the value does not matter, only the count
-    assert evidence(0.0, sp.Rational(4, 5) * U - U**2, 100) == pytest.approx(base)
+    # 1/2 is written in 2 ln(2 * 1 * 2) = 2.8; 4/5 would take 2 ln 40 = 7.4, more than a
+    # fitted constant's ln N = 4.6, so it costs 4.6; an exponent is structure, not a constant.
+    half = evidence(0.0, U / 2 - U**2, 100)
+    assert half - base == pytest.approx(2 * math.log(4))
+    four_fifths = evidence(0.0, sp.Rational(4, 5) * U - U**2, 100)
+    assert four_fifths - base == pytest.approx(math.log(100))
+    assert evidence(0.0, -(U**2) * U, 100) == pytest.approx(STRUCTURE_COST * 3)  # u**3
     assert evidence(math.inf, U, 100) == math.inf
 
 

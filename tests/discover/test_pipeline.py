@@ -137,3 +137,57 @@ def test_lotka_volterra_finds_both_interaction_terms_with_joint_constants():
     assert is_same_form(q, sp.Rational(4, 5) * a * b, rtol=0.02), str(found)
     final = found.found["q"].selection.constants
     assert float(p.coeff(a * b)) == pytest.approx(final["p_c0"], rel=1e-12)
+
+
+def test_offered_candidates_are_judged_beside_the_backend(planted):
+    """`candidates=` puts a formula of the user's among those judged: here the front has only
+    wrong formulas, and the offered u (1 - u), written in the term's input symbol by name,
+    is chosen; unknown names and stray symbols are one clear error each."""
+    from pinnkit.discover.base import AbstractBackend
+    from pinnkit.errors import DiscoveryInputError
+
+    front = _front([(sp.Float(0.23), 1, 1e-3, 0.0), (sp.Float(0.9) * U**3, 5, 1e-3, 0.0)])
+
+    class Fixed(AbstractBackend):
+        name = "fixed"
+
+        def fit(self, inputs, target, *, seed=0):
+            return front
+
+    mine = sp.Symbol("u") * (1 - sp.Symbol("u"))
+    found = pk.discover(planted, backend=Fixed(), samples=500, refit=0, candidates={"f": [mine]})
+    assert sp.expand(found.found["f"].expr - mine) == 0
+    assert found.found["f"].selection.passed
+    with pytest.raises(DiscoveryInputError, match=r"not Hidden terms being discovered"):
+        pk.discover(planted, backend=Fixed(), samples=500, refit=0, candidates={"g": [mine]})
+    with pytest.raises(DiscoveryInputError, match=r"whose symbols \['w'\] are not inputs"):
+        pk.discover(planted, backend=Fixed(), samples=500, refit=0, candidates={"f": "u*w"})
+
+
+def test_snap_rounds_a_constant_only_within_two_standard_errors():
+    """`Selection.snapped`: a frequency of 3.12 with a standard error of 0.01 stays 3.12 (pi
+    is 2.2 errors away); with an error of 0.2 it becomes pi; 0.5012 becomes 1/2 with an
+    error of 0.01 but not of 0.0001; an unbounded constant (inf) snaps within 2%, one with no
+    error stays; the form never changes."""
+    from pinnkit.discover import Candidate
+    from pinnkit.discover.selection import Selection
+    from pinnkit.problem import Parameter
+
+    a, w = Parameter("f_c0", init=0.5), Parameter("f_c1", init=3.0)
+    template = a * sp.sin(w * U)
+    chosen = Candidate(sp.Float(0.5188) * sp.sin(sp.Float(3.12) * U), 8, 1e-4, 0.0)
+
+    def snapped(errors):
+        return Selection(
+            chosen,
+            (),
+            network=1.0,
+            template=template,
+            constants={"f_c0": 0.5012, "f_c1": 3.12},
+            errors=errors,
+        ).snapped()
+
+    assert snapped({"f_c0": 0.01, "f_c1": 0.01}) == sp.sin(sp.Float(3.12) * U) / 2
+    assert snapped({"f_c0": 0.0001, "f_c1": 0.2}) == sp.Float(0.5012) * sp.sin(sp.pi * U)
+    assert snapped({"f_c0": float("inf"), "f_c1": float("inf")}) == sp.sin(sp.pi * U) / 2
+    assert snapped({}) == chosen.expr.xreplace({sp.Float(0.5188): sp.Float(0.5012)})
