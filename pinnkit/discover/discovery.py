@@ -5,6 +5,7 @@ them (`sympy()`, `latex()`, `table`, `problem()`) and the exports (`save`, `to_j
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +48,7 @@ class Found:
         """The front as rows (see `Discovery.table`)."""
         physics = {id(s.candidate): s.physics for s in self.selection.scored}
         refit = {id(s.candidate): s.refit_expr for s in self.selection.scored}
+        delta = {id(s.candidate): self.selection.delta(s) for s in self.selection.scored}
         best = self.front.best
         rows = []
         extra = [
@@ -74,6 +76,9 @@ class Found:
             row["shortlisted"] = id(candidate) in physics
             row["pruned"] = k >= len(front_rows)
             row["physics_loss"] = physics.get(id(candidate))
+            difference = delta.get(id(candidate))
+            finite = difference is not None and math.isfinite(difference)
+            row["criterion_difference"] = difference if finite else None
             refit_expr = refit.get(id(candidate))
             row["refit_expression"] = None if refit_expr is None else str(display(refit_expr))
             rows.append(row)
@@ -133,7 +138,8 @@ class Discovery:
     def table(self) -> list[dict]:
         """One row per candidate of every term's front: term, complexity, loss, score,
         expression, physics_loss (the loss after the refit, for the candidates tried),
-        refit_expression (with the refit constants), shortlisted (tried), pruned, chosen,
+        refit_expression (with the refit constants), criterion_difference (the evidence
+        criterion's difference to the chosen formula's; > 0 is worse), shortlisted (tried), pruned, chosen,
         backend_best, sympy, latex."""
         return [row for f in self.found.values() for row in f.rows()]
 

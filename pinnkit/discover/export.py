@@ -33,6 +33,7 @@ CSV_COLUMNS = (
     "loss",
     "score",
     "physics_loss",
+    "criterion_difference",
     "shortlisted",
     "pruned",
     "backend_best",
