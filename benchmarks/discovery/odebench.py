@@ -44,6 +44,7 @@ discovery. Every miss gets a class (`classify`):
   constants) is on the backend's front or near it (`Front.candidates`, `Front.near`) or among
   the candidates the choice judged (`Selection.scored`), but another formula was chosen;
 - "not on front" (a): none of these has the truth's form;
+- "fit or discovery raised" (error): the exception is recorded in the row;
 - "form chosen, constants off" (d): the chosen formula has the truth's form but a constant is
   more than 2% off, and the truth was not offered directly (where it is, such a miss is (c)
   when the refit truth is not chosen, and otherwise (b)).
@@ -88,6 +89,7 @@ CLASSES = {
     "b": "on front, not chosen",
     "c": "not identifiable",
     "d": "form chosen, constants off",
+    "error": "fit or discovery raised",
 }
 t = sp.Symbol("t")
 
@@ -255,7 +257,8 @@ def constant_errors(found: sp.Expr, truth: sp.Expr) -> list[float] | None:
     """The relative error of each constant of `found` against the truth's, where the two have
     the same form (`alternatives.form`); None otherwise. Terms are paired by form after
     expansion; each term contributes its coefficient and then the numbers inside it (an
-    inner rate, an exponent)."""
+    inner rate, an exponent). An inner 1 the truth leaves implicit (`sin(x)` against
+    `sin(1.02*x)`) is not paired, and such a pair gives None."""
     from pinnkit.discover.alternatives import form
 
     if form(found) != form(truth):
@@ -338,6 +341,22 @@ def ode_error(entry: dict, component: int, formula: sp.Expr, reference) -> float
 
 
 def run_case(entry: dict, component: int, level: float) -> dict:
+    """One case; a case whose fit or discovery raises is a row with the error, a miss."""
+    start = time.perf_counter()
+    try:
+        return _run_case(entry, component, level)
+    except Exception as error:  # noqa: BLE001 - recorded in the row, the run goes on
+        return {
+            "id": entry["id"], "component": component, "noise": level, "dim": entry["dim"],
+            "name": entry["eq_description"], "truth": str(right_hand_sides(entry)[1][component]),
+            "formula": "", "hit": False, "miss_class": "error", "truth_wins": None,
+            "error": f"{type(error).__name__}: {error}", "constant_errors": None,
+            "rel_l2": {}, "ode_rel_l2": None, "fit_seconds": 0.0, "discover_seconds": 0.0,
+            "seconds": time.perf_counter() - start,
+        }  # fmt: skip
+
+
+def _run_case(entry: dict, component: int, level: float) -> dict:
     import torch
 
     import pinnkit as pk
@@ -464,9 +483,8 @@ def markdown(rows: list[dict], entries: list[dict]) -> str:
         "",
         "## By dimension",
         "",
-        "| dimension | noise | run | exact | rate | not on front | on front, not chosen "
-        "| not identifiable |",
-        "|---|---|---|---|---|---|---|---|",
+        "| dimension | noise | run | exact | rate | " + " | ".join(CLASSES.values()) + " |",
+        "|---|---|---|---|---|" + "---|" * len(CLASSES),
     ]
     for dim in (1, 2, 3):
         for level in NOISES:
@@ -498,7 +516,7 @@ def markdown(rows: list[dict], entries: list[dict]) -> str:
         lines.append(
             f"| {r['id']} | x_{r['component']} | {r['noise']:.0%} "
             f"| {'yes' if r['hit'] else 'no'} | {CLASSES.get(r.get('miss_class'), '')} "
-            f"| `{r['formula']}` | `{r['truth']}` | {constants} | {l2:.1e} "
+            f"| `{r['formula'] or r.get('error', '')}` | `{r['truth']}` | {constants} | {l2:.1e} "
             f"| {'-' if ode is None else f'{ode:.1e}'} | {r['fit_seconds']:.0f} "
             f"| {r['discover_seconds']:.0f} |"
         )
@@ -539,6 +557,7 @@ def _one(entries: list[dict], cell: tuple[int, int, float], path: Path) -> None:
     print(
         f"{row['id']}:x_{row['component']} noise={row['noise']:.0%}: "
         f"{'exact' if row['hit'] else 'miss ' + CLASSES[row['miss_class']]} "
+        f"{row.get('error', '')}"
         f"{row['formula']} ({row['seconds']:.0f} s)",
         flush=True,
     )

@@ -12,6 +12,7 @@ import pytest
 import sympy as sp
 
 from pinnkit.discover import Offline, is_same_form
+from pinnkit.discover.offline import Library
 from tests.discover.terms import FORM_RTOL, NOISE, hidden_terms, samples
 
 
@@ -81,14 +82,15 @@ def test_offline_recovers_rates_from_clean_samples(truth, low, high):
     inputs = {_x: rng.uniform(low, high, 2000), _y: rng.uniform(0.3, 4.0, 2000)}
     inputs = {s: v for s, v in inputs.items() if s in truth.free_symbols}
     values = sp.lambdify(list(inputs), truth)(*inputs.values())
-    front = Offline().fit(inputs, values, seed=0)
+    library = Library(families=(*Library().families, "power", "log"))
+    front = Offline(library=library).fit(inputs, values, seed=0)
     assert is_same_form(front.best.expr, truth, rtol=FORM_RTOL), str(front)
 
 
 def test_positive_families_skip_inputs_that_reach_zero():
-    from pinnkit.discover.offline import Library
-
+    library = Library(families=(*Library().families, "power", "log"))
     positive, nonnegative = np.linspace(0.1, 1, 10), np.linspace(0.0, 1, 10)
-    families = {t.family for t in Library().terms([nonnegative])}
+    families = {t.family for t in library.terms([nonnegative])}
     assert {"monod", "hill"} <= families and not {"power", "log"} & families
-    assert {"power", "log"} <= {t.family for t in Library().terms([positive])}
+    assert {"power", "log"} <= {t.family for t in library.terms([positive])}
+    assert not {"power", "log"} & set(Library().families)
