@@ -138,20 +138,41 @@ def _reaction_config(seed: int) -> pk.Config:
 
 
 def fisher(level: float, seed: int) -> Case:
+    s = sp.Symbol("u")
+    return _fisher_like("fisher", s * (1 - s), level, seed)
+
+
+def fisher_scaled(level: float, seed: int) -> Case:
+    """Fisher-KPP with the reaction 2 u (1 - u): coefficients other than 1 (the case where a
+    chooser counting constants as nodes took 0.52 sin(3.12 u))."""
+    s = sp.Symbol("u")
+    return _fisher_like("fisher_scaled", 2 * s * (1 - s), level, seed, T=1.0)
+
+
+def fisher_three(level: float, seed: int) -> Case:
+    """Fisher-KPP with the reaction 1/20 + 6/5 u - 11/10 u^2: three terms of different sizes."""
+    s = sp.Symbol("u")
+    reaction = sp.Rational(1, 20) + sp.Rational(6, 5) * s - sp.Rational(11, 10) * s**2
+    return _fisher_like("fisher_three", reaction, level, seed)
+
+
+def _fisher_like(name: str, reaction: sp.Expr, level: float, seed: int, T: float = 2.0) -> Case:
+    """u_t = 0.01 u_xx + f(u) on x in [0, 1], Neumann ends, observed at 4 times in (0, T]."""
     u, f, s = U(x, t), pk.Hidden("f"), sp.Symbol("u")
     u0 = sp.Rational(1, 10) + sp.Rational(4, 5) * sp.exp(-50 * (x - sp.Rational(1, 2)) ** 2)
-    reference = _reaction_diffusion(lambda w: w * (1 - w), u0, 0.0, 1.0, 2.0, 0.01)
+    rate = sp.lambdify(s, reaction, "numpy")
+    reference = _reaction_diffusion(rate, u0, 0.0, 1.0, T, 0.01)
     rng = np.random.default_rng(seed)
     problem = pk.Problem(
-        name="fisher",
-        domain=pk.Interval(x, 0, 1) * pk.TimeInterval(t, 0, 2),
+        name=name,
+        domain=pk.Interval(x, 0, 1) * pk.TimeInterval(t, 0, T),
         fields=[u],
         equations={"fisher": sp.Eq(u.diff(t), u.diff(x, 2) / 100 + f(u))},
         conditions=[pk.Initial(u, u0, name="initial"), pk.Neumann(u, 0, name="neumann")],
-        data=_snapshots(reference, 0, 1, (0.5, 1.0, 1.5, 2.0), 25, level, rng),
+        data=_snapshots(reference, 0, 1, tuple(T * k / 4 for k in range(1, 5)), 25, level, rng),
         reference=reference,
     )
-    return Case(problem, _reaction_config(seed), {"f": s * (1 - s)})
+    return Case(problem, _reaction_config(seed), {"f": reaction})
 
 
 def allen_cahn(level: float, seed: int) -> Case:
@@ -171,23 +192,31 @@ def allen_cahn(level: float, seed: int) -> Case:
     return Case(problem, _reaction_config(seed), {"f": s - s**3})
 
 
-def lotka_volterra(level: float, seed: int, T: float = 3.0) -> Case:
+def lotka_volterra(
+    level: float,
+    seed: int,
+    T: float = 3.0,
+    rates: tuple[str, str, str, str] = ("1.3", "0.9", "1.8", "0.8"),
+    start: tuple[str, str] = ("0.44", "4.6"),
+) -> Case:
+    """u' = alpha u + p(u, v), v' = -gamma v + q(u, v), p = -beta u v, q = delta u v (`rates`
+    as decimal strings, so the truth is exact), observed at 50 times in [0, T]."""
     u, v = U(t), V(t)
     p, q = pk.Hidden("p"), pk.Hidden("q")
-    alpha, beta, gamma, delta = 1.3, 0.9, 1.8, 0.8
+    alpha, beta, gamma, delta = (float(r) for r in rates)
 
     def rhs(_t, y):
         return [alpha * y[0] - beta * y[0] * y[1], delta * y[0] * y[1] - gamma * y[1]]
 
     ts = np.linspace(0, T, 301)
-    sol = solve_ivp(rhs, (0, T), [0.44, 4.6], t_eval=ts, rtol=1e-10, atol=1e-12)
+    sol = solve_ivp(rhs, (0, T), [float(w) for w in start], t_eval=ts, rtol=1e-10, atol=1e-12)
     reference = pk.reference.Grid({"t": ts}, {"u": sol.y[0], "v": sol.y[1]}, method="cubic")
     observed = np.linspace(0, T, 50)
     clean = reference.evaluate({"t": observed})
     noisy = _noisy(
         {k: np.asarray(clean[k]) for k in ("u", "v")}, level, np.random.default_rng(seed)
     )
-    a, b = sp.Rational(13, 10), sp.Rational(9, 5)
+    a, b = sp.Rational(rates[0]), sp.Rational(rates[2])
     problem = pk.Problem(
         name="lotka_volterra_hidden",
         domain=pk.TimeInterval(t, 0, T),
@@ -197,23 +226,30 @@ def lotka_volterra(level: float, seed: int, T: float = 3.0) -> Case:
             "predator": sp.Eq(v.diff(t), -b * v + q(u, v)),
         },
         conditions=[
-            pk.Initial(u, sp.Rational(44, 100), name="initial_u"),
-            pk.Initial(v, sp.Rational(46, 10), name="initial_v"),
+            pk.Initial(u, sp.Rational(start[0]), name="initial_u"),
+            pk.Initial(v, sp.Rational(start[1]), name="initial_v"),
         ],
         data=pk.Data({t: observed}, {u: noisy["u"], v: noisy["v"]}),
         reference=reference,
     )
     config = _config(seed, pk.Sampling(interior=500, initial=1), steps=4000)
     su, sv = sp.symbols("u v")
-    return Case(
-        problem, config, {"p": -sp.Rational(9, 10) * su * sv, "q": sp.Rational(4, 5) * su * sv}
-    )
+    truth = {"p": -sp.Rational(rates[1]) * su * sv, "q": sp.Rational(rates[3]) * su * sv}
+    return Case(problem, config, truth)
 
 
 def lotka_volterra_long(level: float, seed: int) -> Case:
     """`lotka_volterra` observed for twice as long, t in [0, 6]: a full cycle of both species,
     where the observations identify q at 5% noise (see `ceiling.py`)."""
     return lotka_volterra(level, seed, T=6.0)
+
+
+def lotka_volterra_other(level: float, seed: int) -> Case:
+    """Lotka-Volterra with other rates (alpha 1, beta 0.45, gamma 0.75, delta 0.3, from
+    (1.5, 3.5)) over a full cycle, t in [0, 8]: interaction constants far from 1."""
+    return lotka_volterra(
+        level, seed, T=8.0, rates=("1", "0.45", "0.75", "0.3"), start=("1.5", "3.5")
+    )
 
 
 def burgers(level: float, seed: int, T: float = 0.25) -> Case:
@@ -272,9 +308,12 @@ CASES: dict[str, Callable[[float, int], Case]] = {
     "fisher": fisher,
     "lotka_volterra": lotka_volterra,
     "lotka_volterra_long": lotka_volterra_long,
+    "lotka_volterra_other": lotka_volterra_other,
     "burgers": burgers,
     "forcing": forcing,
     "allen_cahn": allen_cahn,
+    "fisher_scaled": fisher_scaled,
+    "fisher_three": fisher_three,
 }
 
 

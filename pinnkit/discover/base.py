@@ -27,6 +27,7 @@ __all__ = [
     "display",
     "snap_constants",
     "is_same_form",
+    "form",
 ]
 
 # Losses below this fraction of the target's mean square are round-off, not fit: they are
@@ -367,3 +368,28 @@ def _equal(a: sp.Expr, b: sp.Expr) -> bool:
     if not abs(complex(difference.xreplace(point).evalf())) <= 1e-9 * scale:
         return False
     return sp.simplify(difference) == 0
+
+
+def form(expr: sp.Expr) -> sp.Expr:
+    """`expr` with every coefficient and constant argument set to 1, signs included: its
+    form, whatever the constants (`-0.9*u*v` and `3*u*v/4` -> `u*v`; `0.98*u - 0.99*u**2`
+    and `u - u**2` -> `u + u**2`; `exp(-1.02*x**2)` -> `exp(x**2)`). Rational exponents are
+    kept (`sqrt(u)`, `v**2`); a float exponent becomes the symbol `_c`. Products are
+    expanded first, so `u*(1 - u)` has the form of `u - u**2`."""
+    return _form(sp.expand(expr))
+
+
+def _form(expr: sp.Expr) -> sp.Expr:
+    """`form` of an expanded expression, node by node."""
+    if expr.is_number:
+        return sp.Integer(1)
+    if expr.is_Pow:
+        base, exponent = expr.args
+        if isinstance(exponent, sp.Float):
+            exponent = sp.Symbol("_c")
+        elif not exponent.is_Rational:
+            exponent = _form(exponent)
+        return sp.Pow(_form(base), exponent)
+    if not expr.args:
+        return expr
+    return expr.func(*(_form(a) for a in expr.args))

@@ -1,6 +1,23 @@
-"""A tried candidate (`Scored`) and the choice's tests on it (step 3 of the rule in
-`pinnkit.discover.select`): the loss factor and the data test (`passes`), and the pick among
-the tried candidates (`pick`: the simplest that passes, else the smallest loss).
+"""A tried candidate (`Scored`) and the choice's measures on it (steps 3 and 4 of the rule in
+`pinnkit.discover.select`): the evidence criterion (`criterion`, the rank `rank`), the loss
+test that admits a candidate at all (`admissible`), the data test that confirms the chosen
+one (`passes`), the pick among the tried candidates (`pick`) and the relative weights of
+forms (`weights`).
+
+The criterion is the Bayesian information criterion of the observations, with a price for the
+formula's structure: in deviance units (twice nats, the scale of a chi-square),
+
+$$E(c) = \\sum_k n_k \\ln \\hat D_k(c) + p(c) \\ln N + \\beta\\, s(c),$$
+
+where $\\hat D_k(c)$ is the mean square misfit to the $n_k$ observations of field $k$ after
+the refit (the maximum-likelihood noise variance of that field under the formula: the noise
+is estimated from each refit itself, never from the trained network, which overfits it),
+$N = \\sum_k n_k$, $p(c)$ the number of distinct fitted constants (a round number such as
+`4/5` or `1` is not fitted and costs nothing; a fitted constant costs $\\ln N$ whatever its
+value) and $s(c)$ the complexity of the formula's form, its constants set to 1 (`form`), at
+`STRUCTURE_COST` = 2 ln 2 per node (one bit). Differences $\\Delta E$ between candidates are
+log-evidence ratios: $e^{-\\Delta E/2}$ is the relative weight of the data for one over the
+other (`weights`).
 """
 
 from __future__ import annotations
@@ -11,44 +28,54 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from pinnkit.discover.base import Candidate
+from pinnkit.discover.base import Candidate, complexity, form
 
 __all__ = [
     "Scored",
     "rank",
+    "admissible",
     "passes",
     "pick",
+    "weights",
+    "evidence",
+    "free_constants",
     "PHYSICS_FACTOR",
     "DATA_THRESHOLD",
     "PHYSICS_FLOOR",
+    "STRUCTURE_COST",
 ]
 
-#: A formula passes when its refit loss is within this factor of the trained run's loss.
-#: Measured on the suite's seed 0 at 1% noise: right forms at 0.97x (Fisher), 1.05x
-#: (Lotka-Volterra), 1.47-1.52x (Burgers, whose refit has not settled the equation residual
-#: after 400 iterations), wrong simple forms at 3.5x and more. 1.5 (PySR's "best" factor)
-#: failed Burgers by a hair; the data test below now does the fine discrimination.
+#: A formula is admitted when its refit loss (equations, conditions and data) is within this
+#: factor of the trained run's loss: it explains the equations about as well as the free
+#: network did. Measured on the suite's seed 0 at 1% noise: right forms at 0.97x (Fisher),
+#: 1.05x (Lotka-Volterra), 1.47-1.52x (Burgers, whose refit has not settled the equation
+#: residual after 400 iterations), wrong simple forms at 3.5x and more.
 PHYSICS_FACTOR = 2.0
-#: The data test's threshold, in noise units (a chi-square with one degree of freedom exceeds
-#: 12 with probability 0.05%; the trained run, with its free networks, overfits the noise
-#: somewhat, so the right formula's misfit grows by a few units). Measured on the suite, seed
-#: 0: right forms 0.8 (Fisher-KPP, 5% noise), 9.3 (Lotka-Volterra p = -0.9 u v at 5%, with q
-#: still a network) and below 0 (Burgers, 1%: the refit fits the data better than the
-#: network did); wrong simple ones 19 (0.18 exp(0.23 u)) and 21 (a constant) on Fisher-KPP
-#: at 5%, 52 (p = -0.25 v) on Lotka-Volterra at 5%.
+#: The data test's threshold, in noise units, for `Selection.passed` (whether the chosen
+#: formula is *confirmed*, not which one is chosen): the misfit's growth against the trained
+#: run, with the noise variance of each field estimated from the formula's own refit. A
+#: chi-square with one degree of freedom exceeds 12 with probability 0.05%; the free network
+#: overfits the noise somewhat, so the right formula's misfit grows by a few units.
 DATA_THRESHOLD = 12.0
 #: Losses below this fraction of the term's mean square (over its samples) are round-off:
 #: they are raised to it before comparing, so an exact formula (L ~ 1e-30) does not lose to
 #: a longer one that only fits the round-off.
 PHYSICS_FLOOR = 1e-12
+#: The price of one node of a formula's form, in deviance units (2 ln 2: one bit). A fitted
+#: constant costs ln N (about 4.6 for 100 observations): a term `c*v**2` added to a formula
+#: costs 4.6 + 4 x 1.39 = 10 and must buy that much fit. The sine `c0*sin(c1*u)` (form
+#: `sin(u)`, 4 nodes) and the polynomial `c0*u + c1*u**2` (form `u + u**2`, 5 nodes) differ
+#: by one node, 1.4: the fit decides between them, not the count of their constants.
+STRUCTURE_COST = 2 * math.log(2)
 
 
 @dataclass(frozen=True)
 class Scored:
     """A tried candidate: its loss after the refit (inf when it failed), its complexity
     after rounding constants, the formula with its constants as refit, the data test's
-    statistic (the misfit's growth in noise units), and for a round form, the formula with
-    fitted constants it was rounded from."""
+    statistic (the misfit's growth in noise units), for a round form the formula with
+    fitted constants it was rounded from, and its evidence criterion `criterion` (`E` of the
+    module docstring; lower is better; inf when the refit failed)."""
 
     candidate: Candidate
     physics: float
@@ -56,6 +83,7 @@ class Scored:
     refit_expr: sp.Expr | None = None
     excess: float = 0.0
     fitted: sp.Expr | None = None
+    criterion: float = 0.0
 
     @property
     def expr(self) -> sp.Expr:
@@ -63,8 +91,31 @@ class Scored:
         return self.refit_expr if self.refit_expr is not None else self.candidate.expr
 
 
-def rank(s: Scored) -> tuple[int, float]:
-    return (s.complexity, s.physics)
+def free_constants(expr: sp.Expr) -> int:
+    """The number of distinct fitted constants of `expr`: its distinct floats (round numbers,
+    integers and `pi` are not fitted)."""
+    return len(expr.atoms(sp.Float))
+
+
+def evidence(deviance: float, expr: sp.Expr, observations: int) -> float:
+    """`E` of the module docstring: `deviance` (sum of n_k ln D_k) plus the price of the
+    fitted constants of `expr` (ln N each, N = `observations`, at least e) and of its form's
+    nodes (`STRUCTURE_COST` each)."""
+    if not math.isfinite(deviance):
+        return math.inf
+    price = math.log(max(observations, math.e))
+    return deviance + price * free_constants(expr) + STRUCTURE_COST * complexity(form(expr))
+
+
+def rank(s: Scored) -> tuple[float, int, float]:
+    """The order of preference: the criterion, then the complexity, then the loss."""
+    return (s.criterion, s.complexity, s.physics)
+
+
+def admissible(loss: float, network: float, factor: float, floor: float) -> bool:
+    """The loss test: whether a candidate's refit loss is finite and within `factor` of the
+    network's (both floored at `floor`)."""
+    return math.isfinite(loss) and max(loss, floor) <= factor * max(network, floor)
 
 
 def passes(
@@ -75,27 +126,29 @@ def passes(
     excess: float = 0.0,
     threshold: float = DATA_THRESHOLD,
 ) -> bool:
-    """Step 3: whether a candidate's loss is within `factor` of the network's (floored) and
-    its misfit grew by at most `threshold` noise units."""
-    return (
-        math.isfinite(loss)
-        and max(loss, floor) <= factor * max(network, floor)
-        and excess <= threshold
-    )
+    """Whether a candidate is admissible (`admissible`) and its misfit grew by at most
+    `threshold` noise units against the trained run: a confirmed form."""
+    return admissible(loss, network, factor, floor) and excess <= threshold
 
 
-def pick(
-    scored: Sequence[Scored],
-    network: float,
-    factor: float,
-    floor: float = 0.0,
-    threshold: float = DATA_THRESHOLD,
-):
-    """The simplest candidate that `passes` (the smaller loss on ties), or else the one
-    with the smallest loss."""
-    passed = [s for s in scored if passes(s.physics, network, factor, floor, s.excess, threshold)]
-    if passed:
-        return min(passed, key=rank).candidate
+def pick(scored: Sequence[Scored], network: float, factor: float, floor: float = 0.0):
+    """The admissible candidate of least criterion (`rank`), or else the one with the
+    smallest loss."""
+    admitted = [s for s in scored if admissible(s.physics, network, factor, floor)]
+    if admitted:
+        return min(admitted, key=rank).candidate
     finite = [s for s in scored if math.isfinite(s.physics)]
     pool = finite or list(scored)
     return min(pool, key=lambda s: s.physics if finite else s.candidate.loss).candidate
+
+
+def weights(scored: Sequence[Scored]) -> list[float]:
+    """The relative weight of each of `scored` (Akaike-style weights of the criterion,
+    exp(-E/2) normalised over them): the share of the evidence each holds among these."""
+    finite = [s.criterion for s in scored if math.isfinite(s.criterion)]
+    if not finite:
+        return [1.0 / len(scored)] * len(scored) if scored else []
+    best = min(finite)
+    raw = [math.exp(-(s.criterion - best) / 2) if math.isfinite(s.criterion) else 0.0 for s in scored]
+    total = sum(raw)
+    return [r / total for r in raw]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import sympy as sp
 
-from pinnkit.discover.base import Front, display, snap_constants
+from pinnkit.discover.base import Front, display
 from pinnkit.discover.sample import HiddenSamples
 from pinnkit.discover.selection import Selection
 from pinnkit.discover.substitute import Formula, parametrize, substitute
@@ -110,14 +110,15 @@ class Discovery:
         self.run_directory = run_directory
 
     def sympy(self, *, snap: bool = False) -> dict[Hidden, sp.Expr]:
-        """`{hidden: formula}`; `snap=True` rounds constants to nearby simple numbers
-        (`snap_constants`: p/q with q <= 10, or p*pi/q, within 2%)."""
-        return {f.hidden: snap_constants(f.expr) if snap else f.expr for f in self.found.values()}
+        """`{hidden: formula}`; `snap=True` rounds each constant to a nearby simple number
+        (p/q with q <= 10, or p*pi/q, within 2%) only where that number is within two
+        standard errors of it (`Selection.snapped`): the form never changes."""
+        return {f.hidden: f.selection.snapped() if snap else f.expr for f in self.found.values()}
 
     def formulas(self, *, snap: bool = False) -> dict[str, Formula]:
         """Hidden name -> `Formula` (the chosen expression and its input symbols)."""
         return {
-            name: Formula(f.samples.symbols, snap_constants(f.expr) if snap else f.expr)
+            name: Formula(f.samples.symbols, f.selection.snapped() if snap else f.expr)
             for name, f in self.found.items()
         }
 
@@ -145,15 +146,16 @@ class Discovery:
           `<term>_c<k>` with the fitted value as `init`, so `pk.fit` refits them; a
           formula chosen in its round form (`u - u**2`) is written with the fitted
           constants it was rounded from (`Found.fitted`), so they are refit too.
-        - `snap`: round constants first (`snap_constants`); snapped ones become exact
-          numbers and are not refit.
+        - `snap`: round constants first where the data allow (`Selection.snapped`); snapped
+          ones become exact numbers and are not refit.
         """
         formulas = {}
         for name, formula in self.formulas(snap=snap).items():
             expr = formula.expr
             if parameters:
                 fitted = self.found[name].fitted
-                expr = parametrize(name, snap_constants(fitted) if snap else fitted)[0]
+                snapped = self.found[name].selection.snapped()
+                expr = parametrize(name, snapped if snap else fitted)[0]
             formulas[name] = Formula(formula.symbols, expr)
         return substitute(self.original, formulas)
 

@@ -1,6 +1,6 @@
 """The losses a candidate formula is judged by: the training loss at fixed points and the
 misfit of each observed field (`Losses`, `measure`), those fixed points (`physics_batches`),
-and the noise variance of each field that the data test counts in (`noise_variances`).
+and the least noise variance of each field (`noise_floors`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pinnkit.build import default_weights
 from pinnkit.compile import Batch
 from pinnkit.discover.sample import collocation_points, run_dtype
 
-__all__ = ["Losses", "physics_batches", "measure", "noise_variances", "NOISE_FLOOR"]
+__all__ = ["Losses", "physics_batches", "measure", "noise_floors", "NOISE_FLOOR"]
 
 #: The noise estimate of a field is at least this fraction of its observations' RMS, squared,
 #: so that noiseless (synthetic) observations do not make the data test demand round-off.
@@ -33,13 +33,28 @@ class Losses:
     total: float
     misfit: dict[tuple[str, str], tuple[float, int]]
 
-    def excess(self, network: Losses, noise: Mapping[tuple[str, str], float]) -> float:
+    @property
+    def observations(self) -> int:
+        """The number of observed values, all fields together."""
+        return sum(n for _, n in self.misfit.values())
+
+    def deviance(self, floors: Mapping[tuple[str, str], float]) -> float:
+        """The sum over observed fields of n_k ln D_k, each mean square misfit D_k raised to
+        its floor in `floors` (twice the negative log-likelihood of Gaussian noise whose
+        variance per field is estimated from this misfit, up to a constant); inf when the
+        loss is not finite."""
+        if not math.isfinite(self.total):
+            return math.inf
+        return sum(n * math.log(max(mean, floors[key])) for key, (mean, n) in self.misfit.items())
+
+    def excess(self, network: Losses, floors: Mapping[tuple[str, str], float]) -> float:
         """The data test's statistic against `network`: the misfit's growth summed over the
-        observed fields, each in units of its noise variance."""
+        observed fields, each in units of the noise variance this misfit itself estimates
+        (raised to its floor in `floors`), not the network's, which overfits."""
         if not math.isfinite(self.total):
             return math.inf
         return sum(
-            n * (mean - network.misfit[key][0]) / noise[key]
+            n * (mean - network.misfit[key][0]) / max(mean, floors[key])
             for key, (mean, n) in self.misfit.items()
         )
 
@@ -83,13 +98,13 @@ def measure(compiled, model, batches: dict[str, Batch]) -> Losses:
     return Losses(total if math.isfinite(total) else math.inf, misfit)
 
 
-def noise_variances(problem, network: Losses) -> dict[tuple[str, str], float]:
-    """Each observed field's noise variance as the data test uses it: the trained run's
-    misfit, at least (`NOISE_FLOOR` x the RMS of the observations)^2."""
-    noise = {}
+def noise_floors(problem) -> dict[tuple[str, str], float]:
+    """Each observed field's least noise variance: (`NOISE_FLOOR` x the RMS of its
+    observations)^2, so that noiseless (synthetic) observations do not make the criterion
+    and the data test weigh round-off."""
+    floors = {}
     for data in problem.data:
         for field, values in data.values.items():
             rms = float(np.sqrt(np.mean(np.square(values))))
-            floor = max((NOISE_FLOOR * rms) ** 2, np.finfo(float).tiny)
-            noise[(data.name, field)] = max(network.misfit[(data.name, field)][0], floor)
-    return noise
+            floors[(data.name, field)] = max((NOISE_FLOOR * rms) ** 2, np.finfo(float).tiny)
+    return floors

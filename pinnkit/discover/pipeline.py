@@ -6,10 +6,17 @@ from __future__ import annotations
 import dataclasses
 import functools
 import warnings
+from collections.abc import Mapping, Sequence
 
 import sympy as sp
 
-from pinnkit.discover.base import AbstractBackend, display
+from pinnkit.discover.base import (
+    AbstractBackend,
+    Candidate,
+    complexity,
+    display,
+    mean_squared_error,
+)
 from pinnkit.discover.criteria import DATA_THRESHOLD, PHYSICS_FACTOR
 from pinnkit.discover.discovery import Discovery, Found
 from pinnkit.discover.losses import physics_batches
@@ -19,7 +26,7 @@ from pinnkit.discover.sample import SAMPLES, TRIM, check_terms, sample_hidden
 from pinnkit.discover.select import choose
 from pinnkit.discover.selection import Selection
 from pinnkit.discover.substitute import Formula
-from pinnkit.errors import DiscoveryError, PinnkitWarning
+from pinnkit.errors import DiscoveryError, DiscoveryInputError, PinnkitWarning
 from pinnkit.problem import Parameter
 
 __all__ = ["discover"]
@@ -37,16 +44,19 @@ def discover(
     threshold: float = DATA_THRESHOLD,
     refit: int = REFIT,
     polish: int = POLISH,
+    candidates: Mapping[str, Sequence] | None = None,
     **options,
 ) -> Discovery:
     """Find a closed form for every Hidden term of a trained run.
 
     For each term: sample its inputs and its network over the trained solution
     (`pinnkit.discover.sample`), fit `backend` to the samples (a Pareto front of formulas),
-    then choose with the physics (`pinnkit.discover.select`: the simplest formula that, once
-    substituted and refit with the solution, explains the data and the equations within
-    `factor` of the trained network's loss, its misfit to the observations grown by at most
-    `threshold` noise units). Terms are found one after another, each written in before
+    then choose with the physics and the data (`pinnkit.discover.select`: among the formulas
+    that, once substituted and refit with the solution, explain the equations and the data
+    within `factor` of the trained network's loss, the one of least evidence criterion, a
+    Bayesian information criterion of the observations that prices each fitted constant and
+    the formula's structure; it is *confirmed* when its misfit to the observations grew by
+    at most `threshold` noise units). Terms are found one after another, each written in before
     the next is judged; every term's constants are reported as refit in the end, with every
     term a formula.
 
@@ -59,12 +69,15 @@ def discover(
     - `samples`: interior collocation points for sampling and for the physics loss.
     - `seed`: seeds the points and the backend.
     - `trim`: fraction of each input's range cut off at both ends before fitting.
-    - `factor`: the loss factor of the choice rule.
-    - `threshold`: the data test's threshold of the choice rule, in noise units.
+    - `factor`: the loss factor that admits a formula to the choice.
+    - `threshold`: the confirmation's threshold, in noise units.
     - `refit`: L-BFGS iterations of each candidate's refit (0: hold the solution fixed; fast
       but lenient).
     - `polish`: L-BFGS iterations of the chosen formula's last refit, whose constants are
       reported (used when `refit > 0` and `polish > refit`).
+    - `candidates`: Hidden name -> formulas (SymPy, in the term's input symbols: `u`,
+      `u_x`, `x_0`, ...) judged beside the backend's: a hypothesis of your own is refit and
+      weighed like the rest (`{"f": [a * u * (1 - u)]}` with `a` a float).
     - `**options`: options of the backend named by `backend` (`niterations=100`).
 
     **Returns**
@@ -79,6 +92,7 @@ def discover(
     _check_eulerian(run)
     method = _method(backend, options)
     names = check_terms(run.problem, terms)
+    offered = _offered(candidates, names)
     batches = physics_batches(run, samples=samples, seed=seed)
     hidden = {h.name: h for h in run.problem.hidden}
     found = {}
@@ -91,14 +105,15 @@ def discover(
         (s,) = sample_hidden(current, terms=[name], samples=samples, seed=seed, trim=trim).values()
         front = method.fit(s.inputs, s.target, seed=seed)
         last = k + 1 == len(names) or not refit
-        selection = judge(current, name, front, s, polish=polish if last else 0)
+        own = [_candidate(expr, s, name) for expr in offered.get(name, ())]
+        selection = judge(current, name, front, s, polish=polish if last else 0, offered=own)
         if not last:
             # The next term is discovered with this one written in and the rest refit; that
             # refit is this term's polish.
             current, fitted, written[name] = write_in(
                 current, name, Formula(s.symbols, selection.chosen.expr), iterations=polish
             )
-            selection = dataclasses.replace(selection, polished=fitted.expr)
+            selection = dataclasses.replace(selection, polished=fitted.expr, template=written[name])
         found[name] = Found(hidden[name], s, front, selection)
         _warn(name, selection)
     _report_joint_constants(found, written, last=names[-1])
@@ -122,6 +137,53 @@ def _check_eulerian(run) -> None:
         )
 
 
+def _offered(candidates, names: list[str]) -> dict[str, tuple]:
+    """`candidates` checked: a mapping from Hidden names being discovered to sequences of
+    formulas."""
+    if candidates is None:
+        return {}
+    if not isinstance(candidates, Mapping):
+        raise DiscoveryInputError(
+            f"discover: candidates={candidates!r} must map Hidden names to lists of formulas. "
+            'Fix: candidates={"f": [u - u**2]}.'
+        )
+    unknown = sorted(set(candidates) - set(names))
+    if unknown:
+        raise DiscoveryInputError(
+            f"discover: candidates for {unknown}, which are not Hidden terms being discovered "
+            f"({names}). Fix: key the formulas by one of those names."
+        )
+    offered = {}
+    for name, exprs in candidates.items():
+        if isinstance(exprs, (str, sp.Basic)) or not isinstance(exprs, Sequence):
+            exprs = [exprs]
+        offered[name] = tuple(exprs)
+    return offered
+
+
+def _candidate(expr, samples, name: str) -> Candidate:
+    """A formula offered for Hidden `name` as a `Candidate`, its symbols those of the term's
+    inputs (`samples.symbols`, matched by name)."""
+    by_name = {str(s): s for s in samples.symbols}
+    try:
+        parsed = sp.sympify(expr, locals=dict(by_name))
+    except (sp.SympifyError, TypeError, SyntaxError) as err:
+        raise DiscoveryInputError(
+            f"discover: candidates[{name!r}] has {expr!r}, which is not a formula ({err}). "
+            f"Fix: a SymPy expression in {sorted(by_name)}."
+        ) from None
+    parsed = parsed.xreplace({s: by_name[str(s)] for s in parsed.free_symbols if str(s) in by_name})
+    stray = sorted(str(s) for s in parsed.free_symbols if str(s) not in by_name)
+    if stray or not isinstance(parsed, sp.Expr):
+        raise DiscoveryInputError(
+            f"discover: candidates[{name!r}] has {expr!r}, whose symbols {stray} are not "
+            f"inputs of Hidden {name!r}. Fix: write it in {sorted(by_name)}."
+        )
+    parsed = parsed.xreplace({n: sp.Float(n) for n in parsed.atoms(sp.Float)})
+    loss = mean_squared_error(parsed, samples.inputs, samples.target)
+    return Candidate(parsed, complexity(parsed), loss, 0.0)
+
+
 def _method(backend: str | AbstractBackend, options: dict) -> AbstractBackend:
     """The backend object: `backend` itself, or the one it names built with `options`."""
     if isinstance(backend, AbstractBackend):
@@ -135,26 +197,30 @@ def _method(backend: str | AbstractBackend, options: dict) -> AbstractBackend:
 
 
 def _warn(name: str, selection: Selection) -> None:
-    """Warn when no candidate for Hidden `name` passed, and when other forms pass as well."""
+    """Warn when the chosen formula is not confirmed, and when other forms carry a share of
+    the evidence."""
     if not selection.passed:
-        best = next(c for c in selection.scored if c.candidate is selection.chosen)
+        best = selection.best
         warnings.warn(
-            f'Hidden "{name}": no candidate formula passed the choice\'s tests; '
-            f"{display(selection.formula)} is the one with the smallest loss "
-            f"({best.physics / selection.network:.2f}x the trained run's, its misfit "
-            f"{best.excess:+.1f} noise units against <= {selection.threshold:g}): a best "
-            "fit, not a confirmed form. More observations (or a longer window), longer "
-            "training, or a larger search (more terms, PySR's `maxsize`) can help.",
+            f'Hidden "{name}": {display(selection.formula)} is not a confirmed form but a '
+            f"best fit: its loss is {best.physics / selection.network:.2f}x the trained "
+            f"run's (admitted at <= {selection.factor:g}x) and its misfit grew by "
+            f"{best.excess:+.1f} noise units (confirmed at <= {selection.threshold:g}). More "
+            "observations (or a longer window), longer training, or a larger search (more "
+            "terms, PySR's `maxsize`) can help.",
             PinnkitWarning,
             stacklevel=3,
         )
     if selection.alternatives:
-        others = "; ".join(str(display(a.expr)) for a in selection.alternatives)
-        verb = "passes" if len(selection.alternatives) == 1 else "pass"
+        weights = selection.weights
+        others = "; ".join(
+            f"{display(a.expr)} (weight {w:.2f})"
+            for a, w in zip(selection.alternatives, weights[1:])
+        )
         warnings.warn(
-            f'Hidden "{name}": {display(selection.formula)} was chosen as the simplest '
-            f"formula that passes, but {others} {verb} as well: the data and equations do "
-            "not single out one form. More observations (or a longer window) can decide.",
+            f'Hidden "{name}": {display(selection.formula)} was chosen with weight '
+            f"{weights[0]:.2f} of the evidence; {others}: the data and equations do not "
+            "single out one form. More observations (or a longer window) can decide.",
             PinnkitWarning,
             stacklevel=3,
         )
