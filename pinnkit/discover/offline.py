@@ -30,12 +30,20 @@ __all__ = ["Library", "Term", "Offline", "FAMILIES"]
 # then fits a by least squares from the best point of the grid, so sin(pi*x) on [0, 1] or
 # exp(-3*x**2) are found too, not only values of a close to 1. Positive bounds keep
 # exp(-a*v**2) decaying and the denominators 1 + a*v**2 and 1 + a*v positive; `monod`
-# (Michaelis-Menten, v/(1 + a*v)) is applied only to inputs that are >= 0.
+# (Michaelis-Menten, v/(1 + a*v)) and `hill` (v**2/(a + v**2)) are applied only to inputs
+# that are >= 0, `power` (v**a, fitted exponent) and `log` (log(a*v)) only to inputs > 0.
+# hill, power and log were added for ODEBench's rates (benchmarks/discovery/odebench.py);
+# hill is in the default library, power and log are not: in the ODEBench pilot a fitted
+# exponent stood in for linear terms (0.2258*x**1.008 chosen for 0.23*x) and sqrt(v) columns
+# entered overfits, while no ODEBench term within reach needs them (x**1.2 appears only next
+# to (1 - x)**1.2, Gompertz's x*log(x) needs a product the library does not form). Pass
+# `Library(families=(..., "power", "log"))` to use them.
 _ANY = (-np.inf, np.inf)
 _POSITIVE = (1e-3, 1e3)
 _FREQUENCIES = tuple(np.geomspace(0.1, 40.0, 48))  # a*s: up to ~6 periods over the range
 _RATES = tuple(np.geomspace(0.05, 10.0, 24))
 _WIDTHS = tuple(np.geomspace(0.05, 50.0, 24))
+_EXPONENTS = (0.25, 0.5, 0.75, 1.25, 1.5, 2.5, 3.0)
 FAMILIES: dict[str, tuple] = {
     "sin": (lambda v, a: sp.sin(a * v), lambda v, a: np.sin(a * v), (1.0,), _ANY, _FREQUENCIES),
     "cos": (lambda v, a: sp.cos(a * v), lambda v, a: np.cos(a * v), (1.0,), _ANY, _FREQUENCIES),
@@ -67,9 +75,44 @@ FAMILIES: dict[str, tuple] = {
         _POSITIVE,
         _WIDTHS,
     ),
+    # Hill function of order 2 (a switch, saturating predation), written as in the textbooks,
+    # v**2/(a + v**2) with a the squared half-saturation value, so that its constants are
+    # the usual ones; its grid is in units of s**2 (not 1/s**2).
+    "hill": (
+        lambda v, a: v**2 / (a + v**2),
+        lambda v, a: v**2 / (a + v**2),
+        (1.0,),
+        (1e-6, 1e6),
+        _WIDTHS,
+    ),
+    # A power with a fitted exponent, v**a (allometric and refined-logistic rates); its grid
+    # is in plain exponents, not multiples of 1/s.
+    "power": (
+        lambda v, a: v**a,
+        lambda v, a: v**a,
+        (0.5,),
+        (0.05, 5.0),
+        _EXPONENTS,
+    ),
+    # log(a*v) = log(v) + log(a): the inner constant only matters with no constant term.
+    "log": (
+        lambda v, a: sp.log(a * v),
+        lambda v, a: np.log(a * v),
+        (1.0,),
+        _POSITIVE,
+        _RATES,
+    ),
 }
 #: Families whose grid is in units of 1/s**2 (their input enters squared).
 _SQUARED = ("gauss", "lorentz")
+#: Families whose grid is used as it is (not in units of the input's magnitude).
+_UNSCALED = ("power",)
+#: Families whose grid is in units of s**2 (the constant is a squared input value).
+_INVERSE = ("hill",)
+#: Families applied only to inputs that are >= 0 over the samples, and those only to inputs
+#: that are > 0 (a power or a logarithm of 0 is not finite for every exponent).
+_NONNEGATIVE = ("monod", "hill")
+_POSITIVE_ONLY = ("power", "log")
 # Samples the grid of starting inner constants is scanned on (a strided subset).
 GRID_SAMPLES = 400
 FIT_SAMPLES = 1000
@@ -125,13 +168,14 @@ class Library:
 
     For inputs v_1..v_n: the constant 1, every monomial of total degree 1..`degree`, each
     family of `families` applied to each input, and (with `cross`) each input times a family
-    of a *different* input (u*exp(-x**2), x*sin(t)). With the defaults that is 11 columns for
-    one nonnegative input and 83 for three. Sums of up to `Offline.max_terms` of them, with
+    of a *different* input (u*exp(-x**2), x*sin(t)). With the defaults that is 12 columns for
+    one nonnegative input and 92 for three. `power` (v**a) and `log` (log(a*v)) are available
+    but not in the defaults. Sums of up to `Offline.max_terms` of them, with
     fitted coefficients, are the expressions searched.
     """
 
     degree: int = 3
-    families: tuple[str, ...] = ("sin", "cos", "exp", "gauss", "lorentz", "monod")
+    families: tuple[str, ...] = ("sin", "cos", "exp", "gauss", "lorentz", "monod", "hill")
     cross: bool = True
 
     def terms(self, arrays: list[np.ndarray]) -> list[Term]:
@@ -150,7 +194,9 @@ class Library:
                 terms.append(Term(tuple(combo.count(i) for i in range(n_inputs))))
         for family in self.families:
             for j in range(n_inputs):
-                if family == "monod" and np.min(arrays[j]) < 0:
+                if family in _NONNEGATIVE and np.min(arrays[j]) < 0:
+                    continue
+                if family in _POSITIVE_ONLY and np.min(arrays[j]) <= 0:
                     continue
                 for a in FAMILIES[family][2]:
                     terms.append(Term(zero, family, j, a))
@@ -338,6 +384,8 @@ def _refine(terms, symbols, arrays, y):
         term = terms[i]
         scale = max(float(np.max(np.abs(arrays[term.inner]))), 1e-12)
         scale = scale**2 if term.family in _SQUARED else scale
+        scale = 1.0 if term.family in _UNSCALED else scale
+        scale = 1.0 / scale**2 if term.family in _INVERSE else scale
         low, high = FAMILIES[term.family][3]
         grid = [g / scale for g in FAMILIES[term.family][4] if low <= g / scale <= high]
         trials = [np.where(np.arange(len(which)) == k, g, start) for g in [start[k], *grid]]

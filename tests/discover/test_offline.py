@@ -12,6 +12,7 @@ import pytest
 import sympy as sp
 
 from pinnkit.discover import Offline, is_same_form
+from pinnkit.discover.offline import Library
 from tests.discover.terms import FORM_RTOL, NOISE, hidden_terms, samples
 
 
@@ -61,3 +62,35 @@ def test_offline_is_deterministic_and_seeded_subsample():
     small = Offline(max_samples=500)
     a, b = small.fit(inputs, values, seed=1), small.fit(inputs, values, seed=2)
     assert a.candidates[-1].loss != b.candidates[-1].loss
+
+
+_x, _y = sp.symbols("x_0 x_1")
+
+
+@pytest.mark.parametrize(
+    "truth, low, high",
+    [
+        # Saturating predation (ODEBench 14): a Hill term with a large half-saturation.
+        (-sp.Rational(9, 10) * _x**2 / (_x**2 + sp.Rational(44944, 100)), 3.0, 80.0),
+        (sp.Rational(1, 5) * _x ** sp.Rational(6, 5), 0.3, 3.0),  # a fitted exponent
+        (_y * sp.log(_x), 0.3, 3.0),  # a logarithm times another input
+    ],
+    ids=["hill", "power", "log"],
+)
+def test_offline_recovers_rates_from_clean_samples(truth, low, high):
+    rng = np.random.default_rng(0)
+    inputs = {_x: rng.uniform(low, high, 2000), _y: rng.uniform(0.3, 4.0, 2000)}
+    inputs = {s: v for s, v in inputs.items() if s in truth.free_symbols}
+    values = sp.lambdify(list(inputs), truth)(*inputs.values())
+    library = Library(families=(*Library().families, "power", "log"))
+    front = Offline(library=library).fit(inputs, values, seed=0)
+    assert is_same_form(front.best.expr, truth, rtol=FORM_RTOL), str(front)
+
+
+def test_positive_families_skip_inputs_that_reach_zero():
+    library = Library(families=(*Library().families, "power", "log"))
+    positive, nonnegative = np.linspace(0.1, 1, 10), np.linspace(0.0, 1, 10)
+    families = {t.family for t in library.terms([nonnegative])}
+    assert {"monod", "hill"} <= families and not {"power", "log"} & families
+    assert {"power", "log"} <= {t.family for t in library.terms([positive])}
+    assert not {"power", "log"} & set(Library().families)

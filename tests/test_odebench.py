@@ -1,0 +1,109 @@
+"""The ODEBench discovery benchmark's pure parts (benchmarks/discovery/odebench.py): which
+systems it takes, the problem it builds from an entry, the scoring and the classes of misses,
+and the report. No training.
+
+Skipped when the ODEBench data (`../shared/data/odebench/strogatz_extended.json` beside the
+repository) is not there.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import sympy as sp
+
+PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "discovery" / "odebench.py"
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("odebench", PATH)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    if not module.DATA.exists():
+        pytest.skip(f"ODEBench data not found at {module.DATA}")
+    return module
+
+
+@pytest.fixture(scope="module")
+def entries(bench):
+    return bench.load()
+
+
+def _entry(entries, id_):
+    return next(e for e in entries if e["id"] == id_)
+
+
+def test_selection_leaves_out_the_chaotic_and_four_dimensional_systems(bench, entries):
+    assert {e["id"] for e in entries if bench.is_chaotic(e)} == {56, 59, 60, 61}
+    chosen = {e["id"] for e in bench.selected(entries)}
+    assert len(chosen) == 57 and not chosen & {56, 59, 60, 61, 62, 63}
+    assert len(bench.cells(entries)) == 2 * 97
+
+
+def test_build_hides_one_right_hand_side_and_observes_every_component(bench, entries):
+    entry = _entry(entries, 26)  # Lotka-Volterra competition, two components
+    case = bench.build(entry, 1, 0.05)
+    x0, x1 = case.symbols
+    assert case.truth == sp.sympify(entry["substituted"][0][1], locals={"x_0": x0, "x_1": x1})
+    problem = case.problem
+    assert [h.name for h in problem.hidden] == ["f"]
+    equations = {e.name: e for e in problem.equations}
+    assert "f" not in str(equations["eq_0"].residual) and "f(" in str(equations["eq_1"].residual)
+    (data,) = problem.data
+    assert len(data.coords["t"]) == bench.OBSERVATIONS
+    assert case.reference_check < 1e-3  # the re-solved reference matches the shipped one
+    assert case.config.hidden.scale > 0 and case.config.seed == 0
+    # Every component of a system sees the same noisy observations.
+    other = bench.build(entry, 0, 0.05).problem.data[0]
+    for name in ("x_0", "x_1"):
+        np.testing.assert_array_equal(data.values[name], other.values[name])
+
+
+def test_noise_is_seeded_and_scaled_to_each_components_rms(bench):
+    clean = np.vstack([np.ones(2000), 100 * np.ones(2000)])
+    first, second = bench.observe(clean, 0.05), bench.observe(clean, 0.05)
+    np.testing.assert_array_equal(first, second)
+    spread = (first - clean).std(axis=1)
+    np.testing.assert_allclose(spread, [0.05, 5.0], rtol=0.1)
+    times = np.linspace(0, 10, 50)
+    assert bench.derivative_scale(times, 3 * times) == pytest.approx(3.0)
+
+
+def test_constant_errors_pair_terms_by_form(bench):
+    x = sp.Symbol("x_0")
+    truth = sp.Float(0.303030303030303) - sp.Float(0.360750360750361) * x
+    errors = bench.constant_errors(sp.Float(0.3242) - sp.Float(0.3653) * x, truth)
+    assert errors == pytest.approx([0.0699, 0.0126], abs=1e-3)
+    assert bench.constant_errors(-sp.Float(0.35) * x, truth) is None
+    inner = bench.constant_errors(2.1 * sp.sin(3.06 * x), 2 * sp.sin(3 * x))
+    assert inner == pytest.approx([0.05, 0.02])
+
+
+def test_classify(bench):
+    assert bench.classify(True, True, True, None) is None
+    assert bench.classify(False, False, False, None) == "a"
+    assert bench.classify(False, True, False, None) == "b"
+    assert bench.classify(False, False, True, True) == "b"
+    assert bench.classify(False, True, True, False) == "c"
+    assert bench.classify(False, True, True, None, form_chosen=True) == "d"
+    assert bench.classify(False, True, True, False, form_chosen=True) == "c"
+
+
+def test_report_counts_rows_and_lists_cases_not_run(bench, entries):
+    row = {
+        "id": 1, "component": 0, "noise": 0.01, "hit": False, "miss_class": "d",
+        "truth_wins": None, "formula": "0.3242 - 0.3653*x_0", "truth": "0.303 - 0.361*x_0",
+        "constant_errors": [0.07, 0.013], "rel_l2": {"x_0": 5e-3}, "ode_rel_l2": None,
+        "fit_seconds": 21.0, "discover_seconds": 6.0, "seconds": 27.0,
+    }  # fmt: skip
+    text = bench.markdown([row, {**row, "id": 2, "hit": True, "miss_class": None}], entries)
+    assert "| 1% | 2 of 97 | 1 | 50% | >= 70% | 27 | 27 | 2/2 |" in text
+    assert "| 5% | 0 of 97 | 0 | - |" in text
+    assert "form chosen, constants off (1): 1:x_0 at 1%" in text
+    assert "- 1% (95): 3:x_0" in text and "- 5% (97): 1:x_0" in text
