@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -27,6 +28,7 @@ __all__ = [
     "Built",
     "build",
     "build_model",
+    "output_affine",
     "build_residuals",
     "loss_weights",
     "default_weights",
@@ -164,7 +166,11 @@ def build_model(
 ) -> nn.Module:
     """The field model a `Config` asks for, sized for `problem` (weights drawn from
     `generator`): a `FieldModel`, wrapped in `ExactInitial` with `exact_initial=True`."""
-    model = FieldModel(body=config.model, **_feature_arguments(problem, config, generator))
+    model = FieldModel(
+        body=config.model,
+        **_feature_arguments(problem, config, generator),
+        **output_affine(problem, config.model),
+    )
     if not config.exact_initial:
         return model
     values = exact_initial_values(problem)
@@ -210,6 +216,31 @@ def default_weights(problem: Problem, names: list[str]) -> dict[str, float]:
     return {k: float(given.get(k, 1.0)) for k in names}
 
 
+def output_affine(problem: Problem, spec) -> dict:
+    """The `FieldModel` output map of an `MLP` spec (`MLP.scale`): `{}` for the plain
+    network, else `offset` and `scale`, one per field of `problem`."""
+    if spec.scale == 1:
+        return {}
+    fields = [f.name for f in problem.fields]
+    if spec.scale != "data":
+        return {"offset": [0.0] * len(fields), "scale": [float(spec.scale)] * len(fields)}
+    observed: dict[str, list[np.ndarray]] = {}
+    for data in problem.data:
+        for field, values in data.values.items():
+            observed.setdefault(field, []).append(np.asarray(values, dtype=float).ravel())
+    offset, scale = [], []
+    for name in fields:
+        values = np.concatenate(observed[name]) if name in observed else np.zeros(0)
+        values = values[np.isfinite(values)]
+        mean = float(values.mean()) if values.size else 0.0
+        spread = float(values.std()) if values.size > 1 else 0.0
+        size = float(np.sqrt(np.mean(values**2))) if values.size else 0.0
+        offset.append(mean)
+        # A constant field's spread is 0: its size then, or 1.
+        scale.append(spread if spread > 1e-8 * max(size, 1e-300) else (size or 1.0))
+    return {"offset": offset, "scale": scale}
+
+
 def _feature_arguments(problem: Problem, config: Config, generator: torch.Generator) -> dict:
     """The `FieldModel` arguments every model of `problem` shares: bounds, output count,
     periodic embedding and input features."""
@@ -244,7 +275,7 @@ def _build_lagrangian(problem, config, generator, dtype, extra_ops):
     features = _feature_arguments(problem, config, generator)
     features.update(n_out=1, periods={setup.ix: setup.period})
     position = FieldModel(body=spec.position or config.model, **features)
-    state = FieldModel(body=config.model, **features)
+    state = FieldModel(body=config.model, **features, **output_affine(problem, config.model))
     model = LagrangianModel(
         position,
         state,

@@ -24,7 +24,8 @@ condition, over its window t in [0, T] (T = 10 for all of them):
   `solve_ivp`); each row records the largest deviation between the two, relative to each
   component's range (`reference_check`);
 - the fit: one generic config for every case (`config`), nothing tuned per system: a 32 x 3
-  tanh MLP of t (which pinnkit normalises to [-1, 1] over the window), a 16 x 2 hidden
+  tanh MLP of t (which pinnkit normalises to [-1, 1] over the window) whose outputs are
+  scaled to each component's observed mean and spread (`pk.MLP(scale="data")`), a 16 x 2 hidden
   network whose inputs pinnkit normalises from the data's range and whose output scale is
   the RMS of the finite-difference derivative of the observed x_i, Adam (2e-3, decayed 0.9
   every 500 steps) for 4000 steps, then 500 L-BFGS steps, 500 interior points; seed 0;
@@ -196,7 +197,7 @@ def config(scale: float):
         seed=SEED,
         device="cpu",
         progress=False,
-        model=pk.MLP(width=32, depth=3),
+        model=pk.MLP(width=32, depth=3, scale="data"),
         hidden=pk.HiddenNet(width=16, depth=2, scale=float(f"{scale:.3g}")),
         optimizer=pk.Adam(learning_rate=2e-3, decay_rate=0.9, decay_steps=500),
         sampling=pk.Sampling(interior=500, initial=1),

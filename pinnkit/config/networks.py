@@ -49,15 +49,36 @@ class MLP:
       Smooth activations are required: residuals differentiate the network.
     - `init`: weight initialisation, `xavier_normal` (default, Glorot), `xavier_uniform`,
       `kaiming_normal` or `default` (torch's); biases start at zero except for `default`.
+    - `scale`: the size of the fields, so the network's O(1) output need not grow to it:
+      each field is `offset + scale * output`. A number (default 1, offset 0) is the same for
+      every field; `"data"` takes each observed field's mean as its offset and its standard
+      deviation as its scale, from the problem's observations (fields not observed: 0 and 1).
+      A field of size ~100 learned through an unscaled output takes Adam thousands of steps
+      just to grow (the network's last weights move by about the learning rate per step).
+      Only the field model of `model=` is scaled (a Lagrangian PINN's positions are not).
     """
 
     width: int = 64
     depth: int = 4
     activation: str = "tanh"
     init: str = "xavier_normal"
+    scale: float | str = 1.0
 
     def __post_init__(self):
         _check_layers(self, "model")
+        if self.scale == "data":
+            return
+        if not (
+            isinstance(self.scale, int | float)
+            and not isinstance(self.scale, bool)
+            and math.isfinite(self.scale)
+            and self.scale > 0
+        ):
+            raise ConfigError(
+                f"model.scale={self.scale!r} must be a finite number > 0 or \"data\": the "
+                "fields' size (e.g. 100 for a field of size ~100; default 1), or \"data\" "
+                "for each observed field's mean and spread."
+            )
 
 
 @dataclass(frozen=True)

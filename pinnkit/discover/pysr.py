@@ -20,7 +20,7 @@ from pinnkit.discover.base import AbstractBackend, Front, make_front, mean_squar
 from pinnkit.discover.julia import julia_status
 from pinnkit.errors import DiscoveryError
 
-__all__ = ["PySR", "front_from_equations"]
+__all__ = ["PySR", "front_from_equations", "pysr_guess"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,11 @@ class PySR(AbstractBackend):
     `output_directory` (a fresh temporary directory when None), listed in `Front.exports`.
     `model_selection` is PySR's choice, recorded nowhere else: `Front.best` applies the same
     "best" rule to the re-measured front.
+
+    With `seed_offline` (default) the offline backend runs first on the same samples and
+    every formula of its front (and near it) that PySR's operators can write is passed to
+    PySR as a guess (`PySRRegressor(guesses=...)`, PySR 2.0 and later): the search starts
+    from those formulas, their constants optimised, rather than from random ones only.
     """
 
     binary_operators: tuple[str, ...] = ("+", "-", "*", "/")
@@ -54,6 +59,7 @@ class PySR(AbstractBackend):
     timeout_in_seconds: float | None = None
     output_directory: str | None = None
     options: Mapping[str, object] = field(default_factory=dict)
+    seed_offline: bool = True
     name: str = "pysr"
 
     def fit(
@@ -89,6 +95,8 @@ class PySR(AbstractBackend):
         )
         if self.procs is not None:
             settings["procs"] = self.procs
+        if self.seed_offline:
+            settings["guesses"] = _offline_guesses(self, inputs, target, names, seed=seed)
         settings.update(self.options)
         model = PySRRegressor(**settings)
         model.fit(features, y, variable_names=names)
@@ -107,6 +115,84 @@ class PySR(AbstractBackend):
             seconds=time.perf_counter() - start,
             exports=exports,
         )
+
+
+def _offline_guesses(backend: PySR, inputs, target, names, *, seed: int) -> list[str]:
+    """The offline front's formulas (members and near ones) that `backend`'s operators can
+    write, in PySR's syntax over `names` (`pysr_guess`)."""
+    from pinnkit.discover.offline import Offline
+
+    front = Offline().fit(inputs, target, seed=seed)
+    symbols = tuple(inputs)
+    guesses = []
+    for candidate in (*front.candidates, *front.near):
+        text = pysr_guess(
+            candidate.expr, dict(zip(symbols, names)), backend.binary_operators, backend.unary_operators
+        )
+        if text is not None and text not in guesses:
+            guesses.append(text)
+    return guesses
+
+
+def pysr_guess(
+    expr: sp.Expr,
+    names: Mapping[sp.Symbol, str],
+    binary: Iterable[str] = ("+", "-", "*", "/"),
+    unary: Iterable[str] = ("sin", "cos", "exp", "square", "cube"),
+) -> str | None:
+    """`expr` written for PySR's `guesses` (Julia syntax, the inputs renamed by `names`,
+    only the operators `binary` and `unary`), or None when those operators cannot write it.
+    `-0.9*u*v` -> `((-0.9) * x0 * x1)`; `u**2` -> `square(x0)` (or `(x0 * x0)` without
+    `square`); `u/(a + u)` needs `/`; a float exponent needs `^`."""
+    binary, unary = set(binary), set(unary)
+
+    def write(e: sp.Expr) -> str | None:
+        if e in names:
+            return names[e]
+        if e.is_Symbol:
+            return None
+        if e.is_number:
+            value = complex(e)
+            if value.imag or not np.isfinite(value.real):
+                return None
+            return f"({value.real!r})" if value.real < 0 else repr(value.real)
+        parts = [write(a) for a in e.args]
+        if any(p is None for p in parts):
+            return None
+        if isinstance(e, sp.Add) and "+" in binary:
+            return "(" + " + ".join(parts) + ")"
+        if isinstance(e, sp.Mul) and "*" in binary:
+            return "(" + " * ".join(parts) + ")"
+        if isinstance(e, sp.Pow):
+            return _power(parts[0], e.exp, binary, unary)
+        function = type(e).__name__
+        if isinstance(e, sp.Function) and function in unary and len(parts) == 1:
+            return f"{function}({parts[0]})"
+        return None
+
+    return write(expr)
+
+
+def _power(base: str, exponent: sp.Expr, binary: set, unary: set) -> str | None:
+    """`base ** exponent` with the operators at hand, or None."""
+    if exponent.is_Integer and exponent != 0:
+        k = abs(int(exponent))
+        if k == 2 and "square" in unary:
+            written = f"square({base})"
+        elif k == 3 and "cube" in unary:
+            written = f"cube({base})"
+        elif "*" in binary and k <= 5:
+            written = "(" + " * ".join([base] * k) + ")"
+        elif "^" in binary:
+            written = f"({base} ^ {k})"
+        else:
+            return None
+        if exponent > 0:
+            return written
+        return f"(1.0 / {written})" if "/" in binary else None
+    if "^" in binary and exponent.is_number:
+        return f"({base} ^ {float(exponent)!r})"
+    return None
 
 
 def front_from_equations(

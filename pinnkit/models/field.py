@@ -54,6 +54,8 @@ class FieldModel(AbstractModel):
         harmonics: int = 1,
         fourier: Fourier | None = None,
         gaussians: Gaussians | None = None,
+        offset: Sequence[float] | None = None,
+        scale: Sequence[float] | None = None,
     ):
         super().__init__()
         if fourier is not None and gaussians is not None:
@@ -71,6 +73,15 @@ class FieldModel(AbstractModel):
         if self.gaussians is not None:
             width = self.gaussians.n_out
         self.body = build_mlp(body, width, n_out, generator)
+        # The output map `offset + scale * body` (`MLP.scale`); constants of the config, so
+        # not in the state dict (checkpoints of unscaled models load as before).
+        self.affine = offset is not None or scale is not None
+        self.register_buffer(
+            "offset", torch.as_tensor(offset or [0.0] * n_out, dtype=torch.float32), persistent=False
+        )
+        self.register_buffer(
+            "scale", torch.as_tensor(scale or [1.0] * n_out, dtype=torch.float32), persistent=False
+        )
 
     def forward(self, points):
         z = self.normalize(points)
@@ -80,4 +91,6 @@ class FieldModel(AbstractModel):
             z = self.fourier(z)
         if self.gaussians is not None:
             z = self.gaussians(z)
+        if self.affine:
+            return self.offset + self.scale * self.body(z)
         return self.body(z)

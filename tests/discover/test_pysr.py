@@ -43,3 +43,25 @@ def test_pysr_fits_and_reads_back(tmp_path):
         assert candidate.expr.free_symbols <= set(inputs)
     assert front.contains(truth, rtol=FORM_RTOL), str(front)
     assert os.path.exists(front.exports["hall_of_fame"])
+
+
+def test_offline_formulas_are_written_as_pysr_guesses():
+    """`pysr_guess`: the offline front's formulas in PySR's syntax over x0, x1, ..., with the
+    operators at hand; what they cannot write is left out (None). `PySR.fit` passes these
+    as `guesses` (checked where Julia exists, in the test above)."""
+    from pinnkit.discover.pysr import _offline_guesses, pysr_guess
+
+    a, b = sp.symbols("u v")
+    names = {a: "x0", b: "x1"}
+    assert pysr_guess(-0.9 * a * b, names) == "((-0.9) * x0 * x1)"
+    assert pysr_guess(a**2, names) == "square(x0)"
+    assert pysr_guess(a**2, names, unary=()) == "(x0 * x0)"
+    assert pysr_guess(a / (sp.Float(0.5) + a), names) == "(x0 * (1.0 / ((0.5 + x0))))"
+    assert pysr_guess(a / (sp.Float(0.5) + a), names, binary=("+", "*")) is None
+    assert pysr_guess(a**1.2, names) is None
+    assert pysr_guess(a**1.2, names, binary=("+", "*", "^")) == "(x0 ^ 1.2)"
+    assert pysr_guess(sp.log(a), names) is None
+    assert pysr_guess(sp.sin(a - b), names) == "sin((x0 + ((-1.0) * x1)))"
+    _, inputs, values = samples("advection", 0.0)
+    guesses = _offline_guesses(PySR(), inputs, values, ["x0", "x1"], seed=0)
+    assert "((-1.0) * x0 * x1)" in guesses or any("x0 * x1" in g for g in guesses)

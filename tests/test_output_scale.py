@@ -1,0 +1,58 @@
+"""`pk.MLP(scale=...)`: each field is `offset + scale * output`, a number or from the data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sympy as sp
+import torch
+
+import pinnkit as pk
+from pinnkit.build import build_model, output_affine
+from pinnkit.errors import ConfigError
+
+t = sp.Symbol("t")
+u, v = sp.Function("u")(t), sp.Function("v")(t)
+
+
+def _problem():
+    ts = np.linspace(0, 1, 20)
+    return pk.Problem(
+        name="scaled",
+        domain=pk.TimeInterval(t, 0, 1),
+        fields=[u, v],
+        equations={"u": sp.Eq(u.diff(t), -u), "v": sp.Eq(v.diff(t), u)},
+        conditions=[pk.Initial(u, 100), pk.Initial(v, 0)],
+        data=pk.Data({t: ts}, {u: 100 + 10 * np.sin(ts)}),
+    )
+
+
+def test_data_scale_is_each_observed_fields_mean_and_spread():
+    problem = _problem()
+    ts = np.linspace(0, 1, 20)
+    observed = 100 + 10 * np.sin(ts)
+    affine = output_affine(problem, pk.MLP(scale="data"))
+    assert affine["offset"] == pytest.approx([observed.mean(), 0.0])
+    assert affine["scale"] == pytest.approx([observed.std(), 1.0])  # v is not observed
+    assert output_affine(problem, pk.MLP(scale=50)) == {"offset": [0.0, 0.0], "scale": [50.0, 50.0]}
+    assert output_affine(problem, pk.MLP()) == {}
+
+
+def test_the_scaled_model_is_the_plain_one_mapped_and_its_state_dict_unchanged():
+    problem = _problem()
+    plain = build_model(problem, pk.Config(model=pk.MLP(width=8, depth=2)), torch.Generator().manual_seed(0))
+    config = pk.Config(model=pk.MLP(width=8, depth=2, scale="data"))
+    scaled = build_model(problem, config, torch.Generator().manual_seed(0))
+    assert plain.state_dict().keys() == scaled.state_dict().keys()
+    points = torch.linspace(0, 1, 7).unsqueeze(1)
+    affine = output_affine(problem, config.model)
+    expected = torch.tensor(affine["offset"]) + torch.tensor(affine["scale"]) * plain(points)
+    assert torch.allclose(scaled(points), expected.float(), rtol=1e-6)
+    scaled.double()
+    assert scaled(points.double()).dtype == torch.float64
+
+
+@pytest.mark.parametrize("bad", [0, -1.0, float("nan"), "auto", True])
+def test_a_bad_scale_is_one_clear_error(bad):
+    with pytest.raises(ConfigError, match=r"model.scale=.* must be a finite number > 0 or \"data\""):
+        pk.MLP(scale=bad)
