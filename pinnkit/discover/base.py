@@ -337,7 +337,11 @@ def is_same_form(found: sp.Expr, truth: sp.Expr, *, rtol: float = 0.02) -> bool:
 
     This is the "exact form" test of the discovery benchmarks: the same terms, and each
     constant within `rtol` of the true one. `9.87*sin(3.14*x)` has the form of
-    `pi**2*sin(pi*x)`; `-u**3 + u + 1e-4` does not have that of `u - u**3`.
+    `pi**2*sin(pi*x)`; `-u**3 + u + 1e-4` does not have that of `u - u**3`. The truth's
+    numbers are also read off its expanded forms (`_rewritings`), so a formula that writes
+    the same function another way matches with the numbers that way of writing has:
+    `1.1 - 0.55*x - 1/(1 + x**2)` is `x**2/(1 + x**2) - 0.55*x + 0.1` (partial fractions).
+    Not yet: a logarithm's constant split off (`x*(log(x) + 0.83)` against `x*log(2.29*x)`).
     """
     exact_truth = truth.xreplace(
         {
@@ -347,7 +351,12 @@ def is_same_form(found: sp.Expr, truth: sp.Expr, *, rtol: float = 0.02) -> bool:
     )
     if _equal(snap_constants(found, rtol=rtol), exact_truth):
         return True
-    numbers = {n for n in sp.preorder_traversal(exact_truth) if n.is_number and n != 0}
+    numbers = {
+        n
+        for written in _rewritings(exact_truth)
+        for n in sp.preorder_traversal(written)
+        if n.is_number and n != 0
+    }
     numbers |= {-n for n in numbers}
     matched = {}
     for value in found.atoms(sp.Float):
@@ -356,6 +365,20 @@ def is_same_form(found: sp.Expr, truth: sp.Expr, *, rtol: float = 0.02) -> bool:
             return False
         matched[value] = min(close, key=lambda n: abs(float(value) - float(n)))
     return _equal(found.xreplace(matched), exact_truth)
+
+
+def _rewritings(expr: sp.Expr) -> list[sp.Expr]:
+    """`expr` and the same function written out: expanded, in partial fractions of each
+    symbol, and with logarithms of products split (positive symbols assumed)."""
+    out = [expr, sp.expand(expr)]
+    for symbol in sorted(expr.free_symbols, key=str):
+        try:  # partial fractions: `x**2/(1 + x**2)` as `1 - 1/(1 + x**2)`
+            out.append(sp.apart(expr, symbol))
+        except (sp.PolynomialError, NotImplementedError, TypeError, ValueError):
+            pass
+    split = sp.expand(sp.expand_log(expr, force=True))
+    out.append(split)
+    return out
 
 
 def _equal(a: sp.Expr, b: sp.Expr) -> bool:
@@ -367,7 +390,7 @@ def _equal(a: sp.Expr, b: sp.Expr) -> bool:
     scale = 1 + abs(complex(b.xreplace(point).evalf()))
     if not abs(complex(difference.xreplace(point).evalf())) <= 1e-9 * scale:
         return False
-    return sp.simplify(difference) == 0
+    return sp.simplify(sp.expand_log(difference, force=True)) == 0
 
 
 def form(expr: sp.Expr) -> sp.Expr:

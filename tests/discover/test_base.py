@@ -43,6 +43,10 @@ def test_snap_constants_and_same_form():
     assert is_same_form(sp.Float(0.301) * x**2 + sp.Float(1.0) * x * y, x * y + 0.3 * x**2)
     # A spurious small term is never rounded away, and a 5% error is not "exact".
     assert not is_same_form(u - u**3 + sp.Float(1e-4), u - u**3)
+    # The same function written another way (partial fractions), constants within 2%.
+    truth = x**2 / (x**2 + 1) - sp.Float(0.55) * x + sp.Float(0.1)
+    assert is_same_form(sp.Float(1.1) - sp.Float(0.551) * x - 1 / (1 + x**2), truth)
+    assert not is_same_form(sp.Float(1.2) - sp.Float(0.55) * x - 1 / (1 + x**2), truth)
     assert not is_same_form(sp.Float(0.525) * sp.sin(u), sp.sin(u) / 2)
 
 
