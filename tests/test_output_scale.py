@@ -56,3 +56,29 @@ def test_the_scaled_model_is_the_plain_one_mapped_and_its_state_dict_unchanged()
 def test_a_bad_scale_is_one_clear_error(bad):
     with pytest.raises(ConfigError, match=r"model.scale=.* must be a finite number > 0 or \"data\""):
         pk.MLP(scale=bad)
+
+
+def test_the_residuals_see_the_scaled_fields_in_every_engine():
+    """The Taylor engine evaluates the field model layer by layer: it must apply the output
+    map too, or training fits `body` while `predict` reads `offset + scale * body` (a fit of
+    x ~ 10 then predicted 27)."""
+    from pinnkit.build import build_residuals
+    from pinnkit.compile import Batch
+
+    problem = _problem()
+    config = pk.Config(model=pk.MLP(width=8, depth=2, scale="data"), dtype="float64")
+    model = build_model(problem, config, torch.Generator().manual_seed(0)).double()
+    points = torch.linspace(0, 1, 9, dtype=torch.float64).unsqueeze(1)
+    affine = output_affine(problem, config.model)
+    for engine in ("taylor", "autograd"):
+        compiled = build_residuals(
+            problem, config.replace(engine=engine), dtype=torch.float64, generator=torch.Generator()
+        )
+        batches = {"interior": Batch(points), "initial": Batch(points[:1] * 0)}
+        residual = compiled.residuals(model, batches)["u"]
+        values = model(points)
+        slope = torch.autograd.functional.jacobian(lambda p: model(p)[:, 0].sum(), points)[:, 0]
+        assert torch.allclose(residual, slope + values[:, 0], atol=1e-10), engine
+    # The scaled model starts near the observed mean, not near 0.
+    start = float(model(points)[:, 0].detach().mean())
+    assert abs(start - affine["offset"][0]) < 3 * affine["scale"][0]

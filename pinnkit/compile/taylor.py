@@ -186,7 +186,8 @@ def _cat(jets: list[Jet]) -> Jet:
 
 
 def _field_model(model, points: Tensor, schedule: Schedule, where: str, rows: int) -> Jet:
-    """Jets through `pinnkit.models.FieldModel` (normalise, periodic, Fourier, body)."""
+    """Jets through `pinnkit.models.FieldModel` (normalise, periodic, Fourier, body, and
+    the output map `offset + scale * body` of `MLP.scale`)."""
     raw = _input_jet(points, schedule, rows)
     scale, center = model.normalize.scale, model.normalize.center
     z = Jet((raw.value - center) * scale, raw.tangents * scale, rows)
@@ -206,7 +207,10 @@ def _field_model(model, points: Tensor, schedule: Schedule, where: str, rows: in
         raise UnsupportedModule(f"{where}.gaussians", "Physics-Informed Gaussians")
     if not isinstance(model.body, nn.Sequential):
         raise UnsupportedModule(f"{where}.body", type(model.body).__name__)
-    return _sequential(model.body, z, schedule, f"{where}.body")
+    out = _sequential(model.body, z, schedule, f"{where}.body")
+    if not model.affine:
+        return out
+    return Jet(model.offset + model.scale * out.value, out.tangents * model.scale, out.rows)
 
 
 def _input_jet(points: Tensor, schedule: Schedule, rows: int) -> Jet:
