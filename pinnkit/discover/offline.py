@@ -17,7 +17,7 @@ import numpy as np
 import sympy as sp
 from scipy.optimize import least_squares
 
-from pinnkit.discover.base import AbstractBackend, Front, make_front
+from pinnkit.discover.base import AbstractBackend, Front, complexity, make_front
 from pinnkit.errors import DiscoveryError
 
 __all__ = ["Library", "Term", "Offline", "FAMILIES"]
@@ -122,6 +122,9 @@ MAX_COLUMN = 1e8
 # Ridge added to the standardised Gram matrix so that nearly collinear supports stay solvable
 # while ranking; the chosen supports are refit with plain least squares.
 RIDGE = 1e-10
+#: Supports of up to this many terms, where searched exhaustively, also give the best support
+#: of each total complexity to the pool (`_best_supports`).
+SIMPLE_TERMS = 3
 
 
 @dataclass(frozen=True)
@@ -256,11 +259,15 @@ class Offline(AbstractBackend):
         # The constant model anchors the scores: without it the simplest fitted expression
         # would get score 0 and lose to any longer one with a marginally smaller loss.
         pool = [(sp.Float(float(np.mean(y))), float(np.var(y)))]
-        for support in _best_supports(gram, moments, self, len(terms)):
+        sizes = np.array([complexity(t.expr(symbols)) for t in terms])
+        best, simple = _best_supports(gram, moments, self, len(terms), sizes)
+        for support in best:
             chosen = [terms[i] for i in support]
             pool.append(_refit(chosen, symbols, arrays, y))
             if self.refine and any(t.family for t in chosen):
                 pool.append(_refine(chosen, symbols, arrays, y))
+        for support in simple:  # least squares only: the simplest forms at each complexity
+            pool.append(_refit([terms[i] for i in support], symbols, arrays, y))
         if self.refine:
             # Every family alone, its inner constant fitted: with a = 1 the column sin(x) on
             # [0, 1] looks like x and ranks low, though sin(pi*x) is exact.
@@ -308,9 +315,17 @@ def _explained(gram, moments, supports: np.ndarray) -> np.ndarray:
     return np.einsum("mk,mk->m", b, np.linalg.solve(g, b[..., None])[..., 0])
 
 
-def _best_supports(gram, moments, options: Offline, p: int) -> list[tuple[int, ...]]:
-    """The `keep` best supports of each size 1..max_terms (exhaustive, then beam search)."""
+def _best_supports(
+    gram, moments, options: Offline, p: int, sizes: np.ndarray | None = None
+) -> tuple[list[tuple[int, ...]], list[tuple[int, ...]]]:
+    """The `keep` best supports of each size 1..max_terms (exhaustive, then beam search);
+    and, among the supports of up to `SIMPLE_TERMS` terms searched exhaustively, the best of
+    each total complexity of its terms (`sizes`, per term) that is not among the first: so
+    the front has at each complexity the best fit of that complexity, not only the best of
+    each number of terms (`0.32 - 0.6*x` beside `0.33 - 0.65*sin(x)`, which fits a curved
+    network better and would otherwise hide it)."""
     found: list[tuple[int, ...]] = []
+    simple: list[tuple[int, ...]] = []
     beam: np.ndarray | None = None
     for k in range(1, min(options.max_terms, p) + 1):
         if math.comb(p, k) <= options.exhaustive_limit:
@@ -324,7 +339,14 @@ def _best_supports(gram, moments, options: Offline, p: int) -> list[tuple[int, .
         order = np.argsort(-explained, kind="stable")
         beam = supports[order[: options.beam_width]]
         found.extend(tuple(int(i) for i in row) for row in supports[order[: options.keep]])
-    return found
+        if sizes is not None and k <= SIMPLE_TERMS and math.comb(p, k) <= options.exhaustive_limit:
+            total = sizes[supports].sum(axis=1)
+            for value in np.unique(total):
+                rows = np.flatnonzero(total == value)
+                best = tuple(int(i) for i in supports[rows[np.argmax(explained[rows])]])
+                if best not in found:
+                    simple.append(best)
+    return found, simple
 
 
 def _combine(terms, symbols, coefficients, inner=None) -> sp.Expr:

@@ -94,3 +94,18 @@ def test_positive_families_skip_inputs_that_reach_zero():
     assert {"monod", "hill"} <= families and not {"power", "log"} & families
     assert {"power", "log"} <= {t.family for t in library.terms([positive])}
     assert not {"power", "log"} & set(Library().families)
+
+
+def test_the_front_has_the_best_fit_of_each_complexity_not_only_of_each_size():
+    """A slightly curved network of a linear truth: `c0 + c1*sin(x)` fits it better than
+    `c0 + c1*x` with as many terms, and best-subset by size alone kept only the sine; the
+    simpler linear form is the best at its complexity, so it is on the front."""
+    import numpy as np
+
+    from pinnkit.discover import Offline
+    from pinnkit.discover.alternatives import form
+
+    x = sp.Symbol("x_0")
+    xs = np.random.default_rng(0).uniform(0.0, 0.53, 2000)
+    front = Offline().fit({x: xs}, 0.32 - 0.6 * xs + 0.003 * np.sin(7 * xs))
+    assert any(form(c.expr) == form(1 + x) for c in front.candidates), str(front)
