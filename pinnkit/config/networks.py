@@ -66,14 +66,7 @@ class MLP:
 
     def __post_init__(self):
         _check_layers(self, "model")
-        if self.scale == "data":
-            return
-        if not (
-            isinstance(self.scale, int | float)
-            and not isinstance(self.scale, bool)
-            and math.isfinite(self.scale)
-            and self.scale > 0
-        ):
+        if self.scale != "data" and not _positive(self.scale):
             raise ConfigError(
                 f"model.scale={self.scale!r} must be a finite number > 0 or \"data\": the "
                 "fields' size (e.g. 100 for a field of size ~100; default 1), or \"data\" "
@@ -206,12 +199,7 @@ class HiddenNet:
 
     def __post_init__(self):
         _check_layers(self, "hidden")
-        if not (
-            isinstance(self.scale, int | float)
-            and not isinstance(self.scale, bool)
-            and math.isfinite(self.scale)
-            and self.scale > 0
-        ):
+        if not _positive(self.scale):
             raise ConfigError(
                 f"hidden.scale={self.scale!r} must be a finite number > 0: the term's expected "
                 "magnitude (e.g. 10 for a forcing of size ~10; default 1)."
@@ -257,3 +245,13 @@ def _check_layers(spec: MLP | HiddenNet, where: str) -> None:
         )
     if int(spec.width) < 1 or int(spec.depth) < 1:
         raise ConfigError(f"{where}: width={spec.width} and depth={spec.depth} must both be >= 1.")
+
+
+def _positive(value) -> bool:
+    """Whether `value` is a finite number > 0 (not a bool)."""
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value > 0
+    )
