@@ -84,7 +84,7 @@ import numpy as np
 import sympy as sp
 
 from pinnkit.compile import Batch
-from pinnkit.discover.alternatives import ALTERNATIVES, find_alternatives
+from pinnkit.discover.alternatives import ALTERNATIVE_DELTA, ALTERNATIVES, find_alternatives
 from pinnkit.discover.base import (
     Candidate,
     Front,
@@ -100,6 +100,7 @@ from pinnkit.discover.criteria import (
     STRUCTURE_COST,
     Scored,
     admissible,
+    constants_price,
     evidence,
     passes,
     pick,
@@ -252,10 +253,17 @@ def _judge_in_order(candidates: list[Candidate], samples, judge: _Judge) -> list
             continue
         tried = [judge(c)]
         if judge.admits(tried[0]):
-            # Its round form is a candidate too (`u - u**2` for `0.977*u - 0.985*u**2`).
+            # Its round form is a candidate too (`u - u**2` for `0.977*u - 0.985*u**2`),
+            # unless it cannot come near the best: rounding saves at most the constants'
+            # price, and the refit constants fit the data at least as well as round ones.
             fitted = tried[0].expr
             rounded = snap_constants(fitted, rtol=ROUND_RTOL, closest=True)
-            if rounded != fitted:
+            n = judge.reference.observations
+            saving = constants_price(fitted, n) - constants_price(rounded, n)
+            hopeless = best is not None and (
+                tried[0].criterion - saving > best.criterion + ALTERNATIVE_DELTA
+            )
+            if rounded != fitted and not hopeless:
                 loss = mean_squared_error(rounded, samples.inputs, samples.target)
                 candidate = Candidate(rounded, complexity(rounded), loss, 0.0)
                 tried.append(dataclasses.replace(judge(candidate), fitted=fitted))
