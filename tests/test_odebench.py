@@ -93,6 +93,9 @@ def test_classify(bench):
     assert bench.classify(False, True, True, False) == "c"
     assert bench.classify(False, True, True, None, form_chosen=True) == "d"
     assert bench.classify(False, True, True, False, form_chosen=True) == "c"
+    assert bench.classify(False, True, True, False, fit_error=0.5) == "fit"
+    assert bench.classify(False, True, True, False, fit_error=0.05) == "c"
+    assert bench.classify(True, True, True, None, fit_error=0.5) is None
 
 
 def test_report_counts_rows_and_lists_cases_not_run(bench, entries):

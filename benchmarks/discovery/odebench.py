@@ -85,7 +85,11 @@ SEED = 0
 TARGETS = {0.01: 0.70, 0.05: 0.50}
 TARGET_SECONDS = 180.0
 FORM_RTOL = 0.02
+#: A miss whose PINN fit has a component off by more than this relative L2 error is put down
+#: to the fit ("PINN fit failed"), whatever discovery then did with it.
+FIT_FAILED = 0.1
 CLASSES = {
+    "fit": "PINN fit failed",
     "a": "not on front",
     "b": "on front, not chosen",
     "c": "not identifiable",
@@ -289,13 +293,22 @@ def same_form(a: sp.Expr, b: sp.Expr) -> bool:
 
 
 def classify(
-    hit: bool, on_front: bool, judged: bool, truth_wins: bool | None, form_chosen: bool = False
+    hit: bool,
+    on_front: bool,
+    judged: bool,
+    truth_wins: bool | None,
+    form_chosen: bool = False,
+    fit_error: float | None = None,
 ) -> str | None:
     """The class of a miss (a key of `CLASSES`), None for a hit. `truth_wins`: whether the
     truth, offered to the choice directly, was chosen (None: not checked); `form_chosen`:
-    whether the chosen formula has the truth's form (its constants more than 2% off)."""
+    whether the chosen formula has the truth's form (its constants more than 2% off);
+    `fit_error`: the PINN's largest relative L2 error over the components (above
+    `FIT_FAILED` the miss is the fit's)."""
     if hit:
         return None
+    if fit_error is not None and not fit_error <= FIT_FAILED:
+        return "fit"
     if truth_wins is False:
         return "c"
     if form_chosen:
@@ -385,7 +398,8 @@ def _run_case(entry: dict, component: int, level: float) -> dict:
         offered_seconds = time.perf_counter() - begin
         offered_formula = offered.found["f"].expr
         truth_wins = bool(is_same_form(offered_formula, truth, rtol=FORM_RTOL))
-    miss = classify(hit, on_front, judged, truth_wins, same_form(chosen, truth))
+    fit_error = max(run.rel_l2.values(), default=None)
+    miss = classify(hit, on_front, judged, truth_wins, same_form(chosen, truth), fit_error)
     sol, _, _ = solve(entry)
     return {
         "id": case.id,
