@@ -414,11 +414,11 @@ def markdown(rows: list[dict]) -> str:
         "constants. On front: the exact form is somewhere on the backend's Pareto front (the",
         "choice also judges near candidates off the front, so a hit need not be on it).",
         "Backend best: PySR's 'best' rule on the front alone, without the physics.",
-        "Chosen or also passing: the exact form is the chosen formula or one of the other",
-        "forms about as simple that pass the choice's tests too (`Selection.alternatives`:",
-        "the data do not single out one form, and the simplest is chosen).",
+        "Chosen or alternative: the exact form is the chosen formula or one of the other",
+        "admitted forms within 2 ln 20 of its evidence criterion (`Selection.alternatives`,",
+        "reported with their weights: the data do not single out one form).",
         "",
-        "| case | noise | seeds run | exact form | chosen or also passing "
+        "| case | noise | seeds run | exact form | chosen or alternative "
         "| same, backend constants | on front | backend best | median s | max s |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
@@ -453,7 +453,7 @@ def markdown(rows: list[dict]) -> str:
         others = "; ".join(
             f"{k}: {', '.join(v)}" for k, v in r.get("alternatives", {}).items() if v
         )
-        formulas += f"`, also passing: `{others}" if others else ""
+        formulas += f"`, alternatives: `{others}" if others else ""
         l2 = ", ".join(f"{k} {v:.2g}" for k, v in (r.get("rel_l2") or {}).items())
         lines.append(
             f"- {r['case']}, {r['noise']:.0%}, seed {r['seed']}: {mark}: `{formulas}` "
