@@ -493,3 +493,15 @@ class NanOnce(nn.Module):
         self.calls += 1
         out = self.inner(points)
         return out * float("nan") if self.calls == self.call else out
+
+
+def load_script(path, name: str):
+    """A benchmark script (not a package module) imported as module `name`."""
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module

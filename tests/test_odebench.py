@@ -8,23 +8,20 @@ repository) is not there.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import sympy as sp
 
+from tests.helpers import load_script
+
 PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "discovery" / "odebench.py"
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("odebench", PATH)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up there
-    spec.loader.exec_module(module)
+    module = load_script(PATH, "odebench")
     if not module.DATA.exists():
         pytest.skip(f"ODEBench data not found at {module.DATA}")
     return module

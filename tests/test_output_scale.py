@@ -40,7 +40,9 @@ def test_data_scale_is_each_observed_fields_mean_and_spread():
 
 def test_the_scaled_model_is_the_plain_one_mapped_and_its_state_dict_unchanged():
     problem = _problem()
-    plain = build_model(problem, pk.Config(model=pk.MLP(width=8, depth=2)), torch.Generator().manual_seed(0))
+    plain = build_model(
+        problem, pk.Config(model=pk.MLP(width=8, depth=2)), torch.Generator().manual_seed(0)
+    )
     config = pk.Config(model=pk.MLP(width=8, depth=2, scale="data"))
     scaled = build_model(problem, config, torch.Generator().manual_seed(0))
     assert plain.state_dict().keys() == scaled.state_dict().keys()
@@ -54,7 +56,9 @@ def test_the_scaled_model_is_the_plain_one_mapped_and_its_state_dict_unchanged()
 
 @pytest.mark.parametrize("bad", [0, -1.0, float("nan"), "auto", True])
 def test_a_bad_scale_is_one_clear_error(bad):
-    with pytest.raises(ConfigError, match=r"model.scale=.* must be a finite number > 0 or \"data\""):
+    with pytest.raises(
+        ConfigError, match=r"model.scale=.* must be a finite number > 0 or \"data\""
+    ):
         pk.MLP(scale=bad)
 
 

@@ -9,10 +9,11 @@ does not run these.
 from __future__ import annotations
 
 import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.helpers import load_script
 
 # Not imported here: the benchmark module picks DeepXDE's PyTorch backend before importing it.
 pytestmark = pytest.mark.skipif(
@@ -29,10 +30,7 @@ PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "speed" / "versus_de
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("versus_deepxde", PATH)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up there
-    spec.loader.exec_module(module)
+    module = load_script(PATH, "versus_deepxde")
     return module
 
 

@@ -350,7 +350,9 @@ def ode_error(entry: dict, component: int, formula: sp.Expr, reference) -> float
         return None
     if not sol.success or sol.y.shape != truth.shape or not np.all(np.isfinite(sol.y)):
         return None
-    errors = np.linalg.norm(sol.y - truth, axis=1) / np.maximum(np.linalg.norm(truth, axis=1), 1e-12)
+    errors = np.linalg.norm(sol.y - truth, axis=1) / np.maximum(
+        np.linalg.norm(truth, axis=1), 1e-12
+    )
     return float(errors.max())
 
 
@@ -605,7 +607,9 @@ def main() -> None:
         ids = {int(i) for i in args.ids.split(",")}
         unknown = ids - {e["id"] for e in selected(entries)}
         if unknown:
-            raise SystemExit(f"ids {sorted(unknown)} are not in the benchmark (dim 1-3, not chaotic)")
+            raise SystemExit(
+                f"ids {sorted(unknown)} are not in the benchmark (dim 1-3, not chaotic)"
+            )
         todo = [c for c in todo if c[0] in ids]
     done = {_key(r) for r in rows}
     todo = [c for c in todo if args.force or c not in done]

@@ -68,8 +68,8 @@ class MLP:
         _check_layers(self, "model")
         if self.scale != "data" and not _positive(self.scale):
             raise ConfigError(
-                f"model.scale={self.scale!r} must be a finite number > 0 or \"data\": the "
-                "fields' size (e.g. 100 for a field of size ~100; default 1), or \"data\" "
+                f'model.scale={self.scale!r} must be a finite number > 0 or "data": the '
+                'fields\' size (e.g. 100 for a field of size ~100; default 1), or "data" '
                 "for each observed field's mean and spread."
             )
 

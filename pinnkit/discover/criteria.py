@@ -187,6 +187,8 @@ def weights(scored: Sequence[Scored]) -> list[float]:
     if not finite:
         return [1.0 / len(scored)] * len(scored) if scored else []
     best = min(finite)
-    raw = [math.exp(-(s.criterion - best) / 2) if math.isfinite(s.criterion) else 0.0 for s in scored]
+    raw = [
+        math.exp(-(s.criterion - best) / 2) if math.isfinite(s.criterion) else 0.0 for s in scored
+    ]
     total = sum(raw)
     return [r / total for r in raw]

@@ -139,8 +139,8 @@ class Discovery:
         """One row per candidate of every term's front: term, complexity, loss, score,
         expression, physics_loss (the loss after the refit, for the candidates tried),
         refit_expression (with the refit constants), criterion_difference (the evidence
-        criterion's difference to the chosen formula's; > 0 is worse), shortlisted (tried), pruned, chosen,
-        backend_best, sympy, latex."""
+        criterion's difference to the chosen formula's; > 0 is worse), shortlisted (tried),
+        pruned, chosen, backend_best, sympy, latex."""
         return [row for f in self.found.values() for row in f.rows()]
 
     def problem(self, *, parameters: bool = True, snap: bool = False) -> Problem:

@@ -14,8 +14,8 @@ from __future__ import annotations
 import csv
 import html
 import io
-import math
 import json
+import math
 import re
 from pathlib import Path
 

@@ -127,7 +127,10 @@ def _offline_guesses(backend: PySR, inputs, target, names, *, seed: int) -> list
     guesses = []
     for candidate in (*front.candidates, *front.near):
         text = pysr_guess(
-            candidate.expr, dict(zip(symbols, names)), backend.binary_operators, backend.unary_operators
+            candidate.expr,
+            dict(zip(symbols, names)),
+            backend.binary_operators,
+            backend.unary_operators,
         )
         if text is not None and text not in guesses:
             guesses.append(text)

@@ -195,6 +195,7 @@ class _Judge:
     floor: float
     reference: Losses
     floors: dict[tuple[str, str], float]
+    least_deviance: float
 
     @classmethod
     def of(cls, run, name: str, samples, batches, *, factor, refit) -> _Judge:
@@ -202,7 +203,12 @@ class _Judge:
         floor = PHYSICS_FLOOR * float(np.mean(samples.target**2))
         reference = measure(run.compiled, run.model, batches)
         floors = noise_floors(run.problem)
-        return cls(run, name, samples, batches, refit, factor, floor, reference, floors)
+        best = dataclasses.replace(
+            reference,
+            misfit={k: (BOUND_RATIO * m, n) for k, (m, n) in reference.misfit.items()},
+        )
+        least = best.deviance(floors)
+        return cls(run, name, samples, batches, refit, factor, floor, reference, floors, least)
 
     @property
     def network(self) -> float:
@@ -234,12 +240,9 @@ class _Judge:
 
     def bound(self, expr: sp.Expr) -> float:
         """A lower bound of the criterion of `expr` whatever its refit: its form's price,
-        no fitted constant, and each field's misfit `BOUND_RATIO` of the network's."""
-        best = dataclasses.replace(
-            self.reference,
-            misfit={k: (BOUND_RATIO * m, n) for k, (m, n) in self.reference.misfit.items()},
-        )
-        return best.deviance(self.floors) + STRUCTURE_COST * complexity(form(expr))
+        no fitted constant, and each field's misfit `BOUND_RATIO` of the network's
+        (`least_deviance`)."""
+        return self.least_deviance + STRUCTURE_COST * complexity(form(expr))
 
 
 def _judge_in_order(candidates: list[Candidate], samples, judge: _Judge) -> list[Scored]:

@@ -77,7 +77,9 @@ class FieldModel(AbstractModel):
         # not in the state dict (checkpoints of unscaled models load as before).
         self.affine = offset is not None or scale is not None
         self.register_buffer(
-            "offset", torch.as_tensor(offset or [0.0] * n_out, dtype=torch.float32), persistent=False
+            "offset",
+            torch.as_tensor(offset or [0.0] * n_out, dtype=torch.float32),
+            persistent=False,
         )
         self.register_buffer(
             "scale", torch.as_tensor(scale or [1.0] * n_out, dtype=torch.float32), persistent=False

@@ -38,7 +38,10 @@ def test_the_issue_case_a_better_fitting_polynomial_beats_a_sine_with_as_many_co
     sine = 0.5188 * sp.sin(3.12 * U)
     e_poly = evidence(n * math.log(0.98e-4), poly, n)
     e_sine = evidence(n * math.log(1.0e-4), sine, n)
-    a, b = (Scored(Candidate(e, 5, 1e-4, 0.0), 1.0, 9, e, criterion=c) for e, c in ((poly, e_poly), (sine, e_sine)))
+    a, b = (
+        Scored(Candidate(e, 5, 1e-4, 0.0), 1.0, 9, e, criterion=c)
+        for e, c in ((poly, e_poly), (sine, e_sine))
+    )
     assert pick([b, a], network=1.0, factor=2.0) is a.candidate
     # With an equal fit the one node fewer of the sine's form decides, by one bit.
     assert evidence(n * math.log(1e-4), poly, n) - e_sine == pytest.approx(STRUCTURE_COST)
@@ -60,6 +63,10 @@ def test_pick_takes_the_least_criterion_among_the_admitted_else_the_smallest_los
 
 def test_weights_are_the_normalised_evidence():
     a, b = Candidate(U, 1, 1.0, 0.0), Candidate(U**2, 3, 1.0, 0.0)
-    w = weights([Scored(a, 1.0, 1, criterion=10.0), Scored(b, 1.0, 3, criterion=10.0 + 2 * math.log(3))])
+    w = weights(
+        [Scored(a, 1.0, 1, criterion=10.0), Scored(b, 1.0, 3, criterion=10.0 + 2 * math.log(3))]
+    )
     assert w == pytest.approx([0.75, 0.25])
-    assert weights([Scored(a, 1.0, 1, criterion=3.0), Scored(b, math.inf, 3, criterion=math.inf)]) == [1.0, 0.0]
+    assert weights(
+        [Scored(a, 1.0, 1, criterion=3.0), Scored(b, math.inf, 3, criterion=math.inf)]
+    ) == [1.0, 0.0]

@@ -46,7 +46,9 @@ def test_a_choice_that_no_candidate_passes_is_flagged_and_warned(planted):
         def fit(self, inputs, target, *, seed=0):
             return front
 
-    with pytest.warns(PinnkitWarning, match='Hidden "f": .* is not a confirmed form but a best fit'):
+    with pytest.warns(
+        PinnkitWarning, match='Hidden "f": .* is not a confirmed form but a best fit'
+    ):
         found = pk.discover(planted, backend=Fixed(), samples=500, refit=0)
     selection = found.found["f"].selection
     assert selection.passed is False

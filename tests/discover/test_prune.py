@@ -9,7 +9,8 @@ from pinnkit.discover.criteria import Scored
 from pinnkit.discover.losses import physics_batches
 from pinnkit.discover.sample import sample_hidden
 from pinnkit.discover.select import choose
-from tests.discover.planted import U, _front, _planted_run as planted_run
+from tests.discover.planted import U, _front
+from tests.discover.planted import _planted_run as planted_run
 
 
 def test_pruning_drops_a_term_the_physics_does_not_need(planted):
