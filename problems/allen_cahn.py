@@ -50,10 +50,10 @@ config = pk.Config(
 # smooth state: relative L2 0.51), then a float64 SSBroyden stage on scrambled Sobol points
 # 8x the sampling counts. The second-order stage leaves the wrong state without causal
 # weighting (0.085 after 250 iterations, 1.8e-2 after 500, 1.5e-3 after 1250), then slows:
-# 4.1e-4 after 2750 while the loss still falls (4e-9). Drawing the points afresh every 500
-# iterations (`resample_every=500`) gave the same 4.1e-4, so the points are not the limit.
-# Exploratory runs, seed 0, CPU 1 thread on a shared machine (about 28 min to 2750
-# iterations); measured by the benchmark: see benchmarks/accuracy/frontier.md.
+# 4.1e-4 after 2750 while the loss still falls (4e-9), and 4.05e-4 after all 6000 (seed 0,
+# one CPU thread, 29 min; benchmarks/accuracy/frontier.md): the error stalls. Drawing the
+# points afresh every 500 iterations (`resample_every=500`) gave the same 4.1e-4, so the
+# points are not the limit.
 configs = {
     "accurate": config.replace(
         steps=5000,

@@ -72,13 +72,15 @@ CASES = {
             60,
             "9.43e-7: SSBroyden, 2,019-parameter MLP, float64 (Kiyani et al., arXiv "
             "2501.16371); 3.5e-6: SOAP (Wang et al., arXiv 2502.00604)",
-            notes="Not yet run by this script (about an hour per seed on one thread). "
-            "Exploratory runs of the `accurate` recipe (seed 0, CPU 1 thread, 2,011 "
-            "parameters, float64 stage, a machine shared with 3-5 other jobs): Adam leaves "
-            "0.51 (the wrong state); SSBroyden then 8.5e-2 after 250 iterations, 1.8e-2 "
-            "after 500, 1.5e-3 after 1250, 4.1e-4 after 2750 (about 28 min in all), with the "
-            "loss still falling (4e-9). The same with the points drawn afresh every 500 "
-            "iterations: 4.1e-4 after 2750. Earlier best: causal training, 1.05e-2.",
+            notes="Seed 0 only so far (29 min on one thread; seeds 1-2 not run). The "
+            "error stalls: exploratory runs of the same recipe (seed 0, a machine shared "
+            "with 3-5 other jobs) had Adam leave 0.51 (the wrong state), then SSBroyden "
+            "8.5e-2 after 250 iterations, 1.8e-2 after 500, 1.5e-3 after 1250, 4.1e-4 after "
+            "2750 with the loss still falling (4e-9); the full 6000 iterations end at "
+            "4.05e-4. Drawing the points afresh every 500 iterations gave 4.1e-4 after 2750 "
+            "too, so neither the optimiser's budget nor the point set is the limit; what is "
+            "(the network's width against the interfaces, the x-embedding) is not yet "
+            "found. Earlier best: causal training, 1.05e-2.",
         ),
         Case(
             "convection",
