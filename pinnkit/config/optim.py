@@ -135,11 +135,23 @@ class LBFGS:
     - `steps`: L-BFGS iterations (default 0: no polish).
     - `history`: number of stored curvature pairs (default 50).
     - `points`: multiplier on the sampling counts for the fixed polish set (default 1).
+    - `tolerance`: stop early once an iteration lowers the loss by less than this fraction
+      of the loss at the start of the block (default 0: run every step). Discovery's refits
+      use it.
     """
 
     steps: int = 0
     history: int = 50
     points: float = 1.0
+    tolerance: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not 0 <= float(self.tolerance) < 1:
+            raise ConfigError(
+                f"LBFGS.tolerance={self.tolerance!r} must be in [0, 1): the fraction of the "
+                "loss an iteration must gain to go on (0: run every step). Fix: e.g. "
+                "`pk.LBFGS(steps=500, tolerance=1e-10)`."
+            )
 
 
 @dataclass(frozen=True)

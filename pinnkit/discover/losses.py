@@ -28,10 +28,13 @@ REGION_POINTS = 256
 @dataclass(frozen=True)
 class Losses:
     """The training loss at fixed points and, per observed field, the mean square misfit
-    and the number of observations: `misfit[(data name, field)] = (mean square, n)`."""
+    and the number of observations: `misfit[(data name, field)] = (mean square, n)`;
+    `residual`, the part of `total` that is not the observations' (the equations' and
+    conditions' weighted mean squares)."""
 
     total: float
     misfit: dict[tuple[str, str], tuple[float, int]]
+    residual: float = 0.0
 
     @property
     def observations(self) -> int:
@@ -86,16 +89,21 @@ def measure(compiled, model, batches: dict[str, Batch]) -> Losses:
     problem = compiled.problem
     residuals = compiled.residuals(model, batches)
     weights = default_weights(problem, list(residuals))
-    total = sum(
-        weights[k] * float(r.detach().double().square().mean()) for k, r in residuals.items()
-    )
+    parts = {
+        k: weights[k] * float(r.detach().double().square().mean()) for k, r in residuals.items()
+    }
+    total = sum(parts.values())
+    observed = {data.name for data in problem.data}
+    residual = sum(v for k, v in parts.items() if k not in observed)
     misfit = {}
     for data in problem.data:
         # A data residual is the fields' misfits one after another, `data.n` each.
         chunks = residuals[data.name].detach().double().split(data.n)
         for field, chunk in zip(data.values, chunks):
             misfit[(data.name, field)] = (float(chunk.square().mean()), data.n)
-    return Losses(total if math.isfinite(total) else math.inf, misfit)
+    if not math.isfinite(total):
+        return Losses(math.inf, misfit, math.inf)
+    return Losses(total, misfit, residual)
 
 
 def noise_floors(problem) -> dict[tuple[str, str], float]:

@@ -20,7 +20,7 @@ from pinnkit.discover.base import (
 from pinnkit.discover.criteria import DATA_THRESHOLD, PHYSICS_FACTOR
 from pinnkit.discover.discovery import Discovery, Found
 from pinnkit.discover.losses import physics_batches
-from pinnkit.discover.refit import POLISH, REFIT, fill_constants, write_in
+from pinnkit.discover.refit import POLISH, REFIT, constrained, fill_constants, write_in
 from pinnkit.discover.registry import backend as make_backend
 from pinnkit.discover.sample import SAMPLES, TRIM, check_terms, sample_hidden
 from pinnkit.discover.select import choose
@@ -44,6 +44,7 @@ def discover(
     threshold: float = DATA_THRESHOLD,
     refit: int = REFIT,
     polish: int = POLISH,
+    constraint: float | None = None,
     candidates: Mapping[str, Sequence] | None = None,
     **options,
 ) -> Discovery:
@@ -75,6 +76,11 @@ def discover(
       but lenient).
     - `polish`: L-BFGS iterations of the chosen formula's last refit, whose constants are
       reported (used when `refit > 0` and `polish > refit`).
+    - `constraint`: weight of the equations and conditions in every refit, relative to the
+      run's; above 1 the refits run in float64 and the refit solution all but solves the
+      equations, so each formula is judged by its maximum-likelihood fit to the observations
+      (`pinnkit.discover.refit`). Default None: 100 for an ODE system (one coordinate), 1
+      (the run's own weights and precision) for a PDE.
     - `candidates`: Hidden name -> formulas (SymPy, in the term's input symbols: `u`,
       `u_x`, `x_0`, ...) judged beside the backend's: a hypothesis of your own is refit and
       weighed like the rest (`{"f": [a * u * (1 - u)]}` with `a` a float).
@@ -93,13 +99,18 @@ def discover(
     method = _method(backend, options)
     names = check_terms(run.problem, terms)
     offered = _offered(candidates, names)
-    batches = physics_batches(run, samples=samples, seed=seed)
+    current = constrained(run, constraint)
+    batches = physics_batches(current, samples=samples, seed=seed)
     hidden = {h.name: h for h in run.problem.hidden}
     found = {}
     written: dict[str, sp.Expr] = {}  # the terms written in, constants as Parameters
-    current = run
     judge = functools.partial(
-        choose, batches=batches, factor=factor, threshold=threshold, refit=refit
+        choose,
+        batches=batches,
+        factor=factor,
+        threshold=threshold,
+        refit=refit,
+        held=current is not run,
     )
     for k, name in enumerate(names):
         (s,) = sample_hidden(current, terms=[name], samples=samples, seed=seed, trim=trim).values()

@@ -142,13 +142,17 @@ def choose(
     polish: int = POLISH,
     alternatives: int = ALTERNATIVES,
     offered: Sequence[Candidate] = (),
+    held: bool = False,
 ) -> Selection:
     """Apply the rule (module docstring) to `front`, the candidates for Hidden `name`
     fitted to `samples` (its `HiddenSamples`), with the candidates `offered` judged too; look
     for `alternatives` (at most that many more refits; `Selection.alternatives`), then refit
     the chosen formula's constants with `polish` L-BFGS iterations (when there is a refit
-    at all and `polish > refit`) and measure their standard errors."""
-    judge = _Judge.of(run, name, samples, batches, factor=factor, refit=refit)
+    at all and `polish > refit`) and measure their standard errors. `held`: the refits
+    hold the physics as a constraint (`pinnkit.discover.refit.constrained`); then a
+    candidate whose refit leaves the equations and conditions less well met than the
+    trained network did has not converged and is not chosen (its criterion is inf)."""
+    judge = _Judge.of(run, name, samples, batches, factor=factor, refit=refit, held=held)
     candidates = sorted(
         [*shortlist(front, samples, size=size), *offered],
         key=lambda c: (judge.bound(c.expr), c.loss),
@@ -196,9 +200,10 @@ class _Judge:
     reference: Losses
     floors: dict[tuple[str, str], float]
     least_deviance: float
+    held: bool = False
 
     @classmethod
-    def of(cls, run, name: str, samples, batches, *, factor, refit) -> _Judge:
+    def of(cls, run, name: str, samples, batches, *, factor, refit, held=False) -> _Judge:
         """The judge of Hidden `name` of `run`, its reference measured at `batches`."""
         floor = PHYSICS_FLOOR * float(np.mean(samples.target**2))
         reference = measure(run.compiled, run.model, batches)
@@ -208,7 +213,9 @@ class _Judge:
             misfit={k: (BOUND_RATIO * m, n) for k, (m, n) in reference.misfit.items()},
         )
         least = best.deviance(floors)
-        return cls(run, name, samples, batches, refit, factor, floor, reference, floors, least)
+        return cls(
+            run, name, samples, batches, refit, factor, floor, reference, floors, least, held
+        )
 
     @property
     def network(self) -> float:
@@ -216,16 +223,21 @@ class _Judge:
         return self.reference.total
 
     def score(self, candidate: Candidate, losses: Losses, refit_expr: sp.Expr) -> Scored:
-        """`candidate` scored from its refit's `losses` and its refit formula."""
+        """`candidate` scored from its refit's `losses` and its refit formula. A refit that
+        holds the physics as a constraint (`held`) but leaves the equations' and conditions'
+        part of the loss above the trained network's has not converged (its solution stayed
+        where the network had bent it towards the noise, so its misfit flatters it): its
+        criterion is inf."""
+        criterion = evidence(losses.deviance(self.floors), refit_expr, self.reference.observations)
+        if self.held and not losses.residual <= max(self.reference.residual, self.floor):
+            criterion = math.inf
         return Scored(
             candidate,
             losses.total,
             complexity(snap_constants(refit_expr)),
             refit_expr,
             losses.excess(self.reference, self.floors),
-            criterion=evidence(
-                losses.deviance(self.floors), refit_expr, self.reference.observations
-            ),
+            criterion=criterion,
         )
 
     def __call__(self, candidate: Candidate) -> Scored:

@@ -84,6 +84,8 @@ def restore(trainer: Trainer, state: Mapping) -> None:
     if "lbfgs" in state:
         trainer.lbfgs = make_lbfgs(trainer.params, trainer.config.lbfgs)
         trainer.lbfgs.load_state_dict(state["lbfgs"])
+        for group in trainer.lbfgs.param_groups:  # the config's, also for older checkpoints
+            group["relative_tolerance"] = float(trainer.config.lbfgs.tolerance)
     trainer.stage = int(state.get("stage", -1))
     if "stage_optimizer" in state:
         optimizer = make_stage_optimizer(trainer.config.stages[trainer.stage], trainer.params)
