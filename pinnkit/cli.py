@@ -156,6 +156,7 @@ def _cmd_discover(args) -> int:
         seed=args.seed,
         samples=args.samples,
         **({} if args.refit is None else {"refit": args.refit}),
+        **({} if args.constraint is None else {"constraint": args.constraint}),
     )
     paths = found.save(Path(args.run_dir) / "discovered")
     print(found)
@@ -234,6 +235,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=None,
         help="L-BFGS iterations per candidate (0: none; default: pk.discover's, 500)",
+    )
+    disc.add_argument(
+        "--constraint",
+        type=float,
+        default=None,
+        help="weight of the equations and conditions in the refits, relative to the run's "
+        "(1: the run's own; default: 100 for an ODE system, 1 for a PDE)",
     )
     disc.set_defaults(handler=_cmd_discover)
 

@@ -39,7 +39,13 @@ from pinnkit.config import LBFGS
 from pinnkit.discover.losses import Losses, measure
 from pinnkit.discover.sample import run_dtype
 from pinnkit.discover.substitute import Formula, parametrize, substitute
-from pinnkit.errors import CompileError, DiscoveryError, ProblemError, TrainingError
+from pinnkit.errors import (
+    CompileError,
+    DiscoveryError,
+    DiscoveryInputError,
+    ProblemError,
+    TrainingError,
+)
 from pinnkit.runs import Run
 from pinnkit.train import Trainer
 
@@ -94,12 +100,12 @@ def constrained(run, weight: float | None = None):
     if weight is None:
         weight = constraint_for(run.problem)
     if isinstance(weight, bool) or not isinstance(weight, (int, float)):
-        raise DiscoveryError(
+        raise DiscoveryInputError(
             f"discover: constraint={weight!r} must be a number >= 1 or None (the default: "
             f"{CONSTRAINT:g} for an ODE system, 1 for a PDE)."
         )
     if not weight >= 1 or not math.isfinite(weight):
-        raise DiscoveryError(
+        raise DiscoveryInputError(
             f"discover: constraint={weight!r} must be a finite number >= 1 (1: refit with the "
             f"trained run's weights; None, the default: {CONSTRAINT:g} for an ODE system, 1 "
             "for a PDE)."

@@ -99,6 +99,9 @@ def test_cli_discover_errors(tmp_path, capsys):
     run_dir = _cli_run(tmp_path, "fisher_hidden.py", capsys)
     assert main(["discover", str(run_dir), "--backend", "ofline"]) == 2
     assert "Did you mean `offline`" in capsys.readouterr().err
+    assert main(["discover", str(run_dir), "--constraint", "0.5"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("DiscoveryInputError: discover: constraint=0.5 must be")
 
 
 # -- slow: fit + discover on the bundled Fisher-KPP problem ----------------------------------
