@@ -25,6 +25,7 @@ from pinnkit.compile import Batch
 from pinnkit.compile.jacobian import jacobian_rows, residual_vector
 from pinnkit.config import Config
 from pinnkit.config import LevenbergMarquardt as LevenbergMarquardtSpec
+from pinnkit.config.optim import RAD_POOL
 from pinnkit.errors import ConfigError
 from pinnkit.problem import Problem
 from pinnkit.runs import ErrorGrid, Run, predict_points, save_checkpoint
@@ -43,7 +44,7 @@ from pinnkit.train.optim.stages import (
     stage_phase,
 )
 from pinnkit.train.report import Reporter, large_hidden_notes
-from pinnkit.train.sampling import Sampler
+from pinnkit.train.sampling import Sampler, residual_points
 from pinnkit.train.terms import LossTerms
 
 __all__ = ["Trainer"]
@@ -296,7 +297,7 @@ class Trainer:
             optimizer, first = self.stage_optimizer, end - int(spec.steps)
             while self.step < end:
                 if fresh_points_due(spec, self.step, first):  # after the checkpoint there
-                    self.points = self.sampler.sample(self.rng, scale=float(spec.points))
+                    self.points = self._stage_points(spec)
                 stop = segment_end(spec, self.step, first, end)
                 if isinstance(optimizer, LevenbergMarquardt):
                     self._least_squares_blocks(optimizer, spec, stop, base, start)
@@ -308,8 +309,31 @@ class Trainer:
         """Switch to stage `index`: its precision, its point set, a fresh optimiser."""
         self.stage, self.phase = index, stage_phase(spec)
         self.convert(resolve_dtype(spec.dtype))
-        self.points = self.sampler.sample(self.rng, scale=float(spec.points))
+        self.points = self._stage_points(spec)
         self.stage_optimizer = make_stage_optimizer(spec, self.params)
+
+    def _stage_points(self, spec) -> dict[str, Batch]:
+        """A point set of stage `spec`: the sampler's, its interior redrawn where the
+        equations' residual is large when `spec.resample == "residual"` (`residual_points`;
+        from the run's one stream, so a resumed run draws the same set)."""
+        points = self.sampler.sample(self.rng, scale=float(spec.points))
+        if spec.resample != "residual" or "interior" not in points:
+            return points
+        self.loss.batches(self.model, points)  # the model and points the score reads
+        interior = points["interior"]
+        points["interior"] = Batch(
+            residual_points(
+                self.loss.equation_score,
+                self.problem.domain,
+                self.rng,
+                interior.points.shape[0],
+                pool=RAD_POOL,
+                dtype=interior.points.dtype,
+                device=interior.points.device,
+            ),
+            interior.normals,
+        )
+        return points
 
     def _least_squares_blocks(self, optimizer, spec, end: int, base: float, start: float) -> None:
         """Levenberg-Marquardt iterations on the current points up to step `end`; each takes

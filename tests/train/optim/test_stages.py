@@ -46,6 +46,8 @@ def test_a_stage_runs_in_float64_and_logs_its_phase(stage):
         (pk.SSBroyden(steps=30, resample_every=10), 40),  # at a fresh draw of the points
         (pk.SSBroyden(steps=30, resample_every=7), 50),  # inside the second point set
         (pk.LevenbergMarquardt(steps=30, resample_every=10), 50),
+        (pk.SSBroyden(steps=30, resample_every=10, resample="residual"), 50),  # RAD sets
+        (pk.LevenbergMarquardt(steps=30, resample_every=10, resample="residual"), 40),
     ],
 )
 def test_resume_inside_a_stage_is_exact(tmp_path, stage, crash_step):
@@ -147,3 +149,9 @@ def test_a_stage_draws_fresh_points_every_resample_every_iterations(stage):
     same = [torch.equal(seen[a], seen[a + 5]) for a in (35, 40, 45, 50, 55)]
     assert same == [True, False, True, False, True]
     assert seen[35].shape == seen[45].shape == seen[55].shape  # the same counts each time
+
+
+@pytest.mark.parametrize("stage", [pk.SSBroyden, pk.LevenbergMarquardt])
+def test_an_unknown_resample_is_refused(stage):
+    with pytest.raises(pk.ConfigError, match="resample='residuals' is unknown"):
+        stage(steps=10, resample="residuals")
