@@ -241,7 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=None,
         help="weight of the equations and conditions in the refits, relative to the run's "
-        "(1: the run's own; default: 100 for an ODE system, 1 for a PDE)",
+        "(default 1; 100 holds the physics as a constraint, see docs/discovery.md)",
     )
     disc.set_defaults(handler=_cmd_discover)
 

@@ -44,7 +44,7 @@ def discover(
     threshold: float = DATA_THRESHOLD,
     refit: int = REFIT,
     polish: int = POLISH,
-    constraint: float | None = None,
+    constraint: float = 1.0,
     candidates: Mapping[str, Sequence] | None = None,
     **options,
 ) -> Discovery:
@@ -77,10 +77,10 @@ def discover(
     - `polish`: L-BFGS iterations of the chosen formula's last refit, whose constants are
       reported (used when `refit > 0` and `polish > refit`).
     - `constraint`: weight of the equations and conditions in every refit, relative to the
-      run's; above 1 the refits run in float64 and the refit solution all but solves the
-      equations, so each formula is judged by its maximum-likelihood fit to the observations
-      (`pinnkit.discover.refit`). Default None: 100 for an ODE system (one coordinate), 1
-      (the run's own weights and precision) for a PDE.
+      run's (default 1). Above 1 (100 suggested) the refits run in float64 and the refit
+      solution all but solves the equations, so each formula is judged near its
+      maximum-likelihood fit to the observations; measured, not yet better overall
+      (`pinnkit.discover.refit` says where it helps and where it fails).
     - `candidates`: Hidden name -> formulas (SymPy, in the term's input symbols: `u`,
       `u_x`, `x_0`, ...) judged beside the backend's: a hypothesis of your own is refit and
       weighed like the rest (`{"f": [a * u * (1 - u)]}` with `a` a float).

@@ -14,7 +14,7 @@ import torch
 import pinnkit as pk
 from pinnkit.build import loss_weights
 from pinnkit.discover.losses import physics_batches
-from pinnkit.discover.refit import CONSTRAINT, constrained, constraint_for, refit_constants
+from pinnkit.discover.refit import CONSTRAINT, REFIT_TOLERANCE, constrained, refit_constants
 from pinnkit.discover.substitute import Formula
 from pinnkit.errors import DiscoveryError
 from tests.discover.planted import _planted_run
@@ -29,13 +29,13 @@ def test_weight_one_is_the_run_itself(planted):
     assert constrained(planted, 1) is planted
 
 
-def test_by_default_an_ode_system_is_constrained_and_a_pde_is_not(planted, logistic_run):
-    assert constraint_for(planted.problem) == 1.0  # u(x, t)
+def test_by_default_the_run_itself_is_refit(planted, logistic_run):
     assert constrained(planted) is planted
-    run, _ = logistic_run  # x(t)
-    assert constraint_for(run.problem) == CONSTRAINT
-    held = constrained(run)
+    run, _ = logistic_run
+    assert constrained(run) is run
+    held = constrained(run, CONSTRAINT)
     assert held is not run and held.config.weights["growth"] == CONSTRAINT
+    assert held.config.lbfgs.tolerance == REFIT_TOLERANCE and run.config.lbfgs.tolerance == 0
 
 
 def test_copy_in_float64_with_the_physics_weighted():
