@@ -73,14 +73,18 @@ CASES = {
             "9.43e-7: SSBroyden, 2,019-parameter MLP, float64 (Kiyani et al., arXiv "
             "2501.16371); 3.5e-6: SOAP (Wang et al., arXiv 2502.00604)",
             notes="Seed 0 only so far (29 min on one thread; seeds 1-2 not run). The "
-            "error stalls: exploratory runs of the same recipe (seed 0, a machine shared "
-            "with 3-5 other jobs) had Adam leave 0.51 (the wrong state), then SSBroyden "
-            "8.5e-2 after 250 iterations, 1.8e-2 after 500, 1.5e-3 after 1250, 4.1e-4 after "
-            "2750 with the loss still falling (4e-9); the full 6000 iterations end at "
-            "4.05e-4. Drawing the points afresh every 500 iterations gave 4.1e-4 after 2750 "
-            "too, so neither the optimiser's budget nor the point set is the limit; what is "
-            "(the network's width against the interfaces, the x-embedding) is not yet "
-            "found. Earlier best: causal training, 1.05e-2.",
+            "error stalls near 4e-4 whatever the points: exploratory runs of the same recipe "
+            "(seed 0) had Adam leave 0.51 (the wrong state), then SSBroyden 8.5e-2 after 250 "
+            "iterations, 1.8e-2 after 500, 1.5e-3 after 1250, 4.1e-4 after 2750 with the loss "
+            "still falling (4e-9); the full 6000 end at 4.05e-4. Uniform points drawn afresh "
+            "every 500 iterations: 4.1e-4 after 2750. Points drawn where the residual is "
+            "large (`resample='residual'`, RAD, every 500): faster at first (8.6e-4 after "
+            "1000 iterations) but the same plateau, 4.08e-4 after 3250 (stopped there). Nor "
+            "is it the reference: 512 Fourier modes differ from 4096 by 1.1e-5 in relative "
+            "L2. The published recipe (Urban et al.'s `Examples/AC/AC.py`: the same 2,011 "
+            "parameters, the initial condition soft with weight 10, Adam with the reaction "
+            "softened to 1, 20,000 SSBroyden iterations) differs in the initial condition "
+            "and the Adam stage; not yet tried. Earlier best: causal training, 1.05e-2.",
         ),
         Case(
             "convection",
