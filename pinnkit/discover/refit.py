@@ -86,12 +86,8 @@ def constrained(run, weight: float = 1.0):
     observations keep theirs), so that the refits hold the physics as a constraint (see the
     module docstring). The losses discovery measures (`measure`) keep the problem's own
     weights either way."""
-    if isinstance(weight, bool) or not isinstance(weight, (int, float)):
-        raise DiscoveryInputError(
-            f"discover: constraint={weight!r} must be a number >= 1 (1, the default: refit "
-            f"with the run's own weights; {CONSTRAINT:g}: hold the physics as a constraint)."
-        )
-    if not weight >= 1 or not math.isfinite(weight):
+    number = isinstance(weight, (int, float)) and not isinstance(weight, bool)
+    if not (number and math.isfinite(weight) and weight >= 1):
         raise DiscoveryInputError(
             f"discover: constraint={weight!r} must be a finite number >= 1 (1, the default: "
             f"refit with the run's own weights; {CONSTRAINT:g}: hold the physics as a "
