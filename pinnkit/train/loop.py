@@ -25,7 +25,6 @@ from pinnkit.compile import Batch
 from pinnkit.compile.jacobian import jacobian_rows, residual_vector
 from pinnkit.config import Config
 from pinnkit.config import LevenbergMarquardt as LevenbergMarquardtSpec
-from pinnkit.config.optim import RAD_POOL
 from pinnkit.errors import ConfigError
 from pinnkit.problem import Problem
 from pinnkit.runs import ErrorGrid, Run, predict_points, save_checkpoint
@@ -44,7 +43,7 @@ from pinnkit.train.optim.stages import (
     stage_phase,
 )
 from pinnkit.train.report import Reporter, large_hidden_notes
-from pinnkit.train.sampling import Sampler, residual_points
+from pinnkit.train.sampling import Sampler, given_points
 from pinnkit.train.terms import LossTerms
 
 __all__ = ["Trainer"]
@@ -185,24 +184,9 @@ class Trainer:
         `ConfigError` when `sampling.resample_every` is not 0 (the points would be
         replaced at the next resample) or the regions are not exactly the sampled ones.
         """
-        if int(self.config.sampling.resample_every) != 0:
-            raise ConfigError(
-                f"use_points: sampling.resample_every={self.config.sampling.resample_every} "
-                "would replace the given points. Fix: "
-                "`config.replace(sampling=pk.Sampling(resample_every=0))`."
-            )
-        expected = set(self.compiled.sample_regions)
-        if set(points) != expected:
-            raise ConfigError(
-                f"use_points: got regions {sorted(points)}; expected exactly "
-                f"{sorted(expected)} (see `pinnkit check`)."
-            )
-        self.points = {
-            region: (given if isinstance(given, Batch) else Batch(torch.as_tensor(given))).to(
-                self.device, self.dtype
-            )
-            for region, given in points.items()
-        }
+        self.points = given_points(
+            points, self.compiled, self.config.sampling, device=self.device, dtype=self.dtype
+        )
 
     def state(self) -> dict:
         """Everything needed to continue exactly where training stands (`train.state`)."""
@@ -313,26 +297,12 @@ class Trainer:
         self.stage_optimizer = make_stage_optimizer(spec, self.params)
 
     def _stage_points(self, spec) -> dict[str, Batch]:
-        """A point set of stage `spec`: the sampler's, its interior redrawn where the
-        equations' residual is large when `spec.resample == "residual"` (`residual_points`;
-        from the run's one stream, so a resumed run draws the same set)."""
+        """A point set of stage `spec`, its interior drawn by RAD when `spec.resample` is
+        `residual` (`Sampler.redraw_interior`, from the run's one stream)."""
         points = self.sampler.sample(self.rng, scale=float(spec.points))
-        if spec.resample != "residual" or "interior" not in points:
-            return points
-        self.loss.batches(self.model, points)  # the model and points the score reads
-        interior = points["interior"]
-        points["interior"] = Batch(
-            residual_points(
-                self.loss.equation_score,
-                self.problem.domain,
-                self.rng,
-                interior.points.shape[0],
-                pool=RAD_POOL,
-                dtype=interior.points.dtype,
-                device=interior.points.device,
-            ),
-            interior.normals,
-        )
+        if spec.resample == "residual":
+            self.loss.batches(self.model, points)  # the model and points the score reads
+            points = self.sampler.redraw_interior(points, self.loss.equation_score, self.rng)
         return points
 
     def _least_squares_blocks(self, optimizer, spec, end: int, base: float, start: float) -> None:

@@ -15,9 +15,11 @@ from torch import Tensor
 
 from pinnkit.compile import Batch, CompiledProblem
 from pinnkit.config import Sampling
+from pinnkit.config.optim import RAD_POOL
 from pinnkit.domain import AbstractDomain
+from pinnkit.errors import ConfigError
 
-__all__ = ["Sampler", "residual_points"]
+__all__ = ["Sampler", "residual_points", "given_points"]
 
 
 class Sampler:
@@ -60,6 +62,25 @@ class Sampler:
             out[region] = Batch(points, normals)
         return out
 
+    def redraw_interior(
+        self, points: dict[str, Batch], score: Callable[[Tensor], Tensor], rng: np.random.Generator
+    ) -> dict[str, Batch]:
+        """`points` with the interior redrawn by RAD (`residual_points`, `RAD_POOL`
+        candidates per point, as many points as before); unchanged without an interior."""
+        if "interior" not in points:
+            return points
+        interior = points["interior"]
+        drawn = residual_points(
+            score,
+            self.domain,
+            rng,
+            interior.points.shape[0],
+            pool=RAD_POOL,
+            dtype=self.dtype,
+            device=self.device,
+        )
+        return {**points, "interior": Batch(drawn, interior.normals)}
+
 
 def residual_points(
     score: Callable[[Tensor], Tensor],
@@ -94,3 +115,32 @@ def residual_points(
         probability = size / size.sum()
     keep = rng.choice(candidates.shape[0], size=int(n), replace=False, p=probability)
     return candidates[torch.as_tensor(np.sort(keep), device=device)]
+
+
+def given_points(points, compiled: CompiledProblem, sampling: Sampling, *, device, dtype):
+    """The batches of `Trainer.use_points`: `points` (region -> array, tensor or `Batch`)
+    checked against the sampled regions and converted.
+
+    **Raises**
+
+    `ConfigError` when `sampling.resample_every` is not 0 (the points would be replaced at
+    the next resample) or the regions are not exactly the sampled ones.
+    """
+    if int(sampling.resample_every) != 0:
+        raise ConfigError(
+            f"use_points: sampling.resample_every={sampling.resample_every} "
+            "would replace the given points. Fix: "
+            "`config.replace(sampling=pk.Sampling(resample_every=0))`."
+        )
+    expected = set(compiled.sample_regions)
+    if set(points) != expected:
+        raise ConfigError(
+            f"use_points: got regions {sorted(points)}; expected exactly "
+            f"{sorted(expected)} (see `pinnkit check`)."
+        )
+    return {
+        region: (given if isinstance(given, Batch) else Batch(torch.as_tensor(given))).to(
+            device, dtype
+        )
+        for region, given in points.items()
+    }
