@@ -112,6 +112,7 @@ from pinnkit.discover.refit import POLISH, REFIT, refit_constants, refit_loss
 from pinnkit.discover.selection import Selection
 from pinnkit.discover.shortlist import SHORTLIST_SIZE, shortlist
 from pinnkit.discover.substitute import Formula, parametrize
+from pinnkit.discover.trajectory import Ode, fit_formula, fit_trajectory, ode_of
 
 __all__ = ["choose", "ROUND_RTOL", "BOUND_RATIO", "PROFILE_STEP"]
 
@@ -163,7 +164,7 @@ def choose(
     current = prune(current, samples, judge, scored, judge.admits)
     found = find_alternatives(current, candidates, scored, judge, judge.admits, alternatives)
     polished, constants, template = _polish(
-        run, name, current.candidate, samples, batches, refit=refit, polish=polish
+        run, name, current.candidate, samples, batches, refit=refit, polish=polish, judge=judge
     )
     errors = _errors(run, name, current, samples, batches, refit=refit)
     return Selection(
@@ -201,10 +202,12 @@ class _Judge:
     floors: dict[tuple[str, str], float]
     least_deviance: float
     held: bool = False
+    ode: Ode | None = None
 
     @classmethod
     def of(cls, run, name: str, samples, batches, *, factor, refit, held=False) -> _Judge:
-        """The judge of Hidden `name` of `run`, its reference measured at `batches`."""
+        """The judge of Hidden `name` of `run`, its reference measured at `batches`; with the
+        trajectory refit where the problem is an ODE (`ode_of`) and candidates are refit."""
         floor = PHYSICS_FLOOR * float(np.mean(samples.target**2))
         reference = measure(run.compiled, run.model, batches)
         floors = noise_floors(run.problem)
@@ -213,8 +216,9 @@ class _Judge:
             misfit={k: (BOUND_RATIO * m, n) for k, (m, n) in reference.misfit.items()},
         )
         least = best.deviance(floors)
+        ode = ode_of(run.problem, name) if refit else None
         return cls(
-            run, name, samples, batches, refit, factor, floor, reference, floors, least, held
+            run, name, samples, batches, refit, factor, floor, reference, floors, least, held, ode
         )
 
     @property
@@ -245,7 +249,18 @@ class _Judge:
         losses, refit_expr = refit_loss(
             self.run, self.name, formula, self.batches, refit=self.refit
         )
+        if self.ode is not None and math.isfinite(losses.total):
+            traced = fit_formula(self.ode, Formula(formula.symbols, refit_expr), *self._trace())
+            if traced is not None:
+                misfit, refit_expr = traced
+                losses = dataclasses.replace(losses, misfit=misfit)
         return self.score(candidate, losses, refit_expr)
+
+    def _trace(self):
+        """The trajectory refit's starting Parameters, start-value guesses (the trained
+        network at the start) and noise scales (each field's misfit by the network, raised
+        to its floor)."""
+        return _trace(self.run, self.ode, self.reference, self.floors)
 
     def admits(self, s: Scored) -> bool:
         return admissible(s.physics, self.network, self.factor, self.floor)
@@ -289,17 +304,42 @@ def _judge_in_order(candidates: list[Candidate], samples, judge: _Judge) -> list
     return scored
 
 
-def _polish(run, name: str, chosen: Candidate, samples, batches, *, refit: int, polish: int):
-    """The chosen formula with its constants after `polish` L-BFGS iterations, every learned
-    constant by name, and the formula with its constants as Parameters (`parametrize`);
-    `(None, {}, None)` without a polish (no refit at all, `polish <= refit`, nothing to
-    refit) or when it failed."""
+def _polish(
+    run, name: str, chosen: Candidate, samples, batches, *, refit: int, polish: int, judge: _Judge
+):
+    """The chosen formula with its constants after `polish` L-BFGS iterations (then the
+    trajectory refit, where `judge` has one), every learned constant by name, and the
+    formula with its constants as Parameters (`parametrize`); `(None, {}, None)` without a
+    polish (no refit at all, `polish <= refit`, nothing to refit) or when it failed."""
+    ode, reference, floors = judge.ode, judge.reference, judge.floors
     if refit and polish > refit and (chosen.expr.atoms(sp.Float) or run.compiled.parameters_raw):
         formula = Formula(samples.symbols, chosen.expr)
         losses, expr, values = refit_constants(run, name, formula, batches, refit=polish)
         if math.isfinite(losses.total):
-            return expr, values, parametrize(name, chosen.expr)[0]
+            template, constants = parametrize(name, chosen.expr)
+            if ode is not None and all(c.name in values for c in constants):
+                start = {c: values[c.name] for c in constants}
+                traced = fit_trajectory(
+                    ode, formula.symbols, template, start, *_trace(run, ode, reference, floors)
+                )
+                if traced is not None:
+                    values = {**values, **traced[1]}
+                    expr = template.xreplace({c: sp.Float(values[c.name]) for c in constants})
+            return expr, values, template
     return None, {}, None
+
+
+def _trace(run, ode: Ode, reference: Losses, floors) -> tuple[dict, dict, dict]:
+    """`fit_trajectory`'s starting Parameters (the run's), start-value guesses (the run's
+    network at the start, for fields no condition fixes) and noise scales (each observed
+    field's misfit by the network, raised to its floor)."""
+    guess = {}
+    if any(s is None for s in ode.start):
+        values = run.predict(**{ode.time.name: np.array([ode.span[0]])})
+        names = run.problem.field_names
+        guess = {i: float(values[names[i]][0]) for i, s in enumerate(ode.start) if s is None}
+    scales = {k: math.sqrt(max(m, floors[k])) for k, (m, _) in reference.misfit.items()}
+    return run.parameters, guess, scales
 
 
 def _errors(run, name: str, chosen: Scored, samples, batches, *, refit: int) -> dict[str, float]:

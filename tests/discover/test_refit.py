@@ -17,12 +17,8 @@ from pinnkit.discover.losses import physics_batches
 from pinnkit.discover.refit import CONSTRAINT, REFIT_TOLERANCE, constrained, refit_constants
 from pinnkit.discover.substitute import Formula
 from pinnkit.errors import DiscoveryError
+from tests.discover.logistic import CAPACITY, RATE, V
 from tests.discover.planted import _planted_run
-
-t = sp.Symbol("t")
-X = sp.Function("x")(t)
-V = sp.Symbol("x")
-RATE, CAPACITY, START, T_END = 1.2, 2.0, 0.2, 8.0
 
 
 def test_weight_one_is_the_run_itself(planted):
@@ -70,60 +66,6 @@ def test_a_weight_that_is_not_positive_and_finite_is_refused(planted, weight):
 
 
 # -- what it buys: the maximum-likelihood constants -------------------------------------------
-
-
-def _observations(level: float = 0.01, n: int = 40):
-    """The logistic solution at n equispaced times with Gaussian noise of `level` x its RMS."""
-    times = np.linspace(0.0, T_END, n)
-    exact = CAPACITY / (1 + (CAPACITY / START - 1) * np.exp(-RATE * times))
-    rng = np.random.default_rng(3)
-    noisy = exact + level * np.sqrt(np.mean(exact**2)) * rng.standard_normal(n)
-    return times, noisy
-
-
-def _direct_fit(times, noisy) -> np.ndarray:
-    """(a, b) of x' = a x - b x^2 fitted to the observations by integrating the ODE from the
-    known start: the maximum-likelihood estimate under Gaussian noise."""
-    from scipy.integrate import solve_ivp
-    from scipy.optimize import least_squares
-
-    def misfit(p):
-        sol = solve_ivp(
-            lambda _t, y: p[0] * y - p[1] * y**2,
-            (0.0, T_END),
-            [START],
-            t_eval=times,
-            rtol=1e-10,
-            atol=1e-12,
-        )
-        return sol.y[0] - noisy
-
-    return least_squares(misfit, [RATE, RATE / CAPACITY], x_scale="jac").x
-
-
-@pytest.fixture(scope="module")
-def logistic_run():
-    times, noisy = _observations()
-    f = pk.Hidden("f")
-    problem = pk.Problem(
-        name="logistic_hidden",
-        domain=pk.TimeInterval(t, 0, T_END),
-        fields=[X],
-        equations={"growth": sp.Eq(X.diff(t), f(X))},
-        conditions=[pk.Initial(X, sp.Float(START), name="initial")],
-        data=pk.Data({t: times}, {X: noisy}),
-    )
-    config = pk.Config(
-        steps=2500,
-        seed=0,
-        progress=False,
-        model=pk.MLP(width=24, depth=2, scale="data"),
-        hidden=pk.HiddenNet(width=12, depth=2),
-        optimizer=pk.Adam(learning_rate=3e-3, decay_rate=0.9, decay_steps=500),
-        sampling=pk.Sampling(interior=300, initial=1),
-        lbfgs=pk.LBFGS(steps=300),
-    )
-    return pk.fit(problem, config, out=None), _direct_fit(times, noisy)
 
 
 def _refit(run, weight: float) -> np.ndarray:
