@@ -46,22 +46,24 @@ config = pk.Config(
 )
 
 # `pinnkit fit problems/allen_cahn.py --config accurate`: a small network (30 x 3, 2,011
-# parameters) with the initial condition built in, float32 Adam (which settles on the wrong,
-# smooth state: relative L2 0.51), then a float64 SSBroyden stage on scrambled Sobol points
-# 8x the sampling counts. The second-order stage leaves the wrong state without causal
-# weighting (0.085 after 250 iterations, 1.8e-2 after 500, 1.5e-3 after 1250), then slows:
-# 4.1e-4 after 2750 while the loss still falls (4e-9), and 4.05e-4 after all 6000 (seed 0,
-# one CPU thread, 29 min; benchmarks/accuracy/frontier.md): the error stalls. Drawing the
-# points afresh every 500 iterations (`resample_every=500`) gave the same 4.1e-4, and drawing
-# them where the residual is large (`resample="residual"`) 4.08e-4 after 3250: the points
-# are not the limit.
+# parameters), float32 Adam (which settles on the wrong, smooth state: relative L2 0.51),
+# then a float64 SSBroyden stage on scrambled Sobol points 8x the sampling counts. The
+# second-order stage leaves the wrong state without causal weighting. The initial condition
+# is a loss term (weight 10), not built in: x^2 cos(pi x) has a kink where the period wraps
+# (slope +2 at x = -1, -2 at x = 1), and a built-in u0(x) + t N(x, t) carries that kink
+# into every later time, where the true solution smooths it away; a smooth network cannot
+# cancel it, and with the initial condition built in the error stalled at 4e-4 (6000
+# iterations, 81% of the squared error within 0.03 of x = +-1), whatever the points (fresh
+# or residual-adaptive). As a loss term, the same recipe (seed 0, one CPU thread, machine
+# shared with 2 other jobs) reached 1.4e-3 after 2000 iterations, 9.3e-5 after 4000 and
+# 2.2e-5 after 6000 (28 min), still falling; benchmarks/accuracy/frontier.md has the
+# measured table.
 configs = {
     "accurate": config.replace(
         steps=5000,
         model=pk.MLP(width=30, depth=3),
         harmonics=1,
-        exact_initial=True,
-        weights={},
+        weights={"initial": 10.0},
         sampling=pk.Sampling(interior=2000, initial=256, method="sobol"),
         lbfgs=pk.LBFGS(),
         stages=(pk.SSBroyden(steps=6000, points=8.0),),
