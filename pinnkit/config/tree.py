@@ -49,7 +49,8 @@ class Config:
       condition asks for one; default 1).
     - `exact_initial`: build the initial values into the model,
       $u = u_0(x) + \\frac{t - t_0}{t_1 - t_0} N(x, t)$ (default False; see
-      `pinnkit.models.constraints`).
+      `pinnkit.models.constraints`). Not for an initial value with a kink across a
+      periodic coordinate (warned of): the kink then stays at every time.
     - `optimizer`: the first phase's optimiser, `Adam` (default) or `SOAP` (needs
       `pip install "pinnkit[soap]"`); `lbfgs`: `LBFGS` polish spec; `sampling`:
       `Sampling` spec.

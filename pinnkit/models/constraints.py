@@ -12,13 +12,14 @@ not a value) keep the plain network output.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 
 import sympy as sp
 import torch
 from torch import Tensor, nn
 
-from pinnkit.errors import ConfigError
+from pinnkit.errors import ConfigError, PinnkitWarning
 
 __all__ = ["initial_values", "exact_initial_values", "ExactInitial"]
 
@@ -72,7 +73,41 @@ def exact_initial_values(problem) -> dict[str, sp.Expr]:
                 "(learned constants cannot be built into the model). "
                 "Fix: `--set exact_initial=false`."
             )
+    _warn_if_not_periodic(problem, values)
     return values
+
+
+def _warn_if_not_periodic(problem, values: dict[str, sp.Expr]) -> None:
+    """Warn where an initial value does not match itself, up to the matched derivative order,
+    across a periodic coordinate: built in, its kink (or jump) stays in the model at every
+    later time, where the true solution smooths it, and a smooth network cannot cancel it.
+    Measured on Allen-Cahn (x^2 cos(pi x): slope +2 at x = -1, -2 at x = 1): the error
+    stalled at 4e-4, 81% of it within 0.03 of the wrap; with the initial value a loss term
+    the same recipe reached 2.2e-5."""
+    for cond in problem.conditions:
+        if cond.periodic is None or cond.bounds is None:
+            continue
+        c, (a, b) = cond.periodic, cond.bounds
+        for name, value in values.items():
+            for k in range(cond.order + 1):
+                d = value.diff(c, k) if k else value
+                gap = sp.N(d.subs(c, b) - d.subs(c, a))
+                if gap.free_symbols or abs(complex(gap)) <= 1e-9 * (
+                    1 + abs(complex(sp.N(d.subs(c, a))))
+                ):
+                    continue
+                what = "value" if k == 0 else f"derivative of order {k} in {c}"
+                warnings.warn(
+                    f"exact_initial: the initial value of {name}, {value}, is not periodic in "
+                    f"{c}: its {what} differs between {c} = {a:g} and {c} = {b:g} (by "
+                    f"{float(sp.re(gap)):.3g}). Built into the model, that kink stays at every "
+                    "later time, where the solution smooths it, and caps the accuracy "
+                    "(Allen-Cahn stalled at 4e-4). Fix: `--set exact_initial=false` and weigh "
+                    "the initial condition instead (e.g. `weights={'initial': 10}`).",
+                    PinnkitWarning,
+                    stacklevel=3,
+                )
+                break
 
 
 class ExactInitial(nn.Module):

@@ -12,7 +12,7 @@ import pinnkit as pk
 from pinnkit.build import build_model
 from pinnkit.compile import Batch, compile_problem
 from pinnkit.config import Config
-from pinnkit.errors import ConfigError
+from pinnkit.errors import ConfigError, PinnkitWarning
 from pinnkit.models.constraints import initial_values
 
 x, t = sp.symbols("x t")
@@ -82,3 +82,26 @@ def test_errors_name_the_fix():
     )
     with pytest.raises(ConfigError, match="depends on"):
         build_model(learned, Config(exact_initial=True), torch.Generator())
+
+
+@pytest.mark.parametrize(
+    ("u0", "kink"),
+    [
+        (x**2 * sp.cos(sp.pi * x), True),  # Allen-Cahn's: slope +2 at x = -1, -2 at x = 1
+        (x, True),  # a jump in the value itself
+        (sp.cos(sp.pi * x), False),  # KdV's: smooth across the wrap
+    ],
+)
+def test_an_initial_value_with_a_kink_across_the_period_is_warned_of(u0, kink):
+    problem = pk.Problem(
+        domain=pk.Interval(x, -1, 1) * pk.TimeInterval(t, 0, 1),
+        fields=[u],
+        equations=[sp.Eq(u.diff(t), sp.Rational(1, 100) * u.diff(x, 2))],
+        conditions=[pk.Initial(u, u0), pk.Periodic(x, exact=True)],
+    )
+    config = Config(exact_initial=True, harmonics=1)
+    if kink:
+        with pytest.warns(PinnkitWarning, match="not periodic in x.*exact_initial=false"):
+            build_model(problem, config, torch.Generator())
+    else:
+        build_model(problem, config, torch.Generator())  # warnings are errors in the suite
