@@ -82,6 +82,9 @@ ROOT = HERE.parent.parent
 DATA = ROOT.parent / "shared" / "data" / "odebench" / "strogatz_extended.json"
 NOISES = (0.01, 0.05)
 OBSERVATIONS = 50
+#: Printed under the summary: which rows come from which version of discovery, while a
+#: re-run is partial.
+RUN_NOTE = ""
 SEED = 0
 # The targets: exact recovery of the hidden terms at each noise level, and the wall
 # time of fit + discover per case on one core.
@@ -576,6 +579,7 @@ def markdown(rows: list[dict], entries: list[dict], direct: dict | None = None) 
         "has every constant within 2% of the truth (a term without constants counts): how many",
         "the data let any method recover exactly.",
         *_direct_summary(direct, entries),
+        *(["", RUN_NOTE] if RUN_NOTE else []),
         "",
         "## By dimension",
         "",

@@ -135,3 +135,17 @@ def test_discovery_reports_the_maximum_likelihood_constants(logistic_run):
     # refit, which polishes the chosen formula's constants, agrees with it.
     assert len(sp.Add.make_args(sp.expand(expr))) == 2
     assert np.max(np.abs(fitted / direct - 1)) < 1e-4
+
+
+def test_a_formula_of_exact_numbers_is_integrated_as_it_is():
+    # A round form (no fitted constant, the start known) is judged by its trajectory too.
+    times, noisy = observations()
+    ode = ode_of(_problem({"growth": sp.Eq(X.diff(t), f(X))}), "f")
+    exact = sp.Rational(6, 5) * V - sp.Rational(3, 5) * V**2  # the truth: RATE 1.2, K = 2
+    misfit, expr = fit_formula(ode, Formula((V,), exact), {}, {}, _scales(ode))
+    assert expr == exact
+    rms = np.sqrt(np.mean(noisy**2))
+    assert 0.5 < np.sqrt(misfit[("data", "x")][0]) / (0.01 * rms) < 1.5
+    # and a wrong one misfits by far more than the noise
+    wrong, _ = fit_formula(ode, Formula((V,), V - V**2 / 2), {}, {}, _scales(ode))
+    assert np.sqrt(wrong[("data", "x")][0]) > 5 * 0.01 * rms
