@@ -144,6 +144,7 @@ def choose(
     alternatives: int = ALTERNATIVES,
     offered: Sequence[Candidate] = (),
     held: bool = False,
+    trajectory: bool = False,
 ) -> Selection:
     """Apply the rule (module docstring) to `front`, the candidates for Hidden `name`
     fitted to `samples` (its `HiddenSamples`), with the candidates `offered` judged too; look
@@ -152,8 +153,12 @@ def choose(
     at all and `polish > refit`) and measure their standard errors. `held`: the refits
     hold the physics as a constraint (`pinnkit.discover.refit.constrained`); then a
     candidate whose refit leaves the equations and conditions less well met than the
-    trained network did has not converged and is not chosen (its criterion is inf)."""
-    judge = _Judge.of(run, name, samples, batches, factor=factor, refit=refit, held=held)
+    trained network did has not converged and is not chosen (its criterion is inf).
+    `trajectory`: in an ODE problem, candidates are judged by their trajectory refit
+    (`pinnkit.discover.trajectory`); the chosen formula's constants get it either way."""
+    judge = _Judge.of(
+        run, name, samples, batches, factor=factor, refit=refit, held=held, traced=trajectory
+    )
     candidates = sorted(
         [*shortlist(front, samples, size=size), *offered],
         key=lambda c: (judge.bound(c.expr), c.loss),
@@ -203,11 +208,15 @@ class _Judge:
     least_deviance: float
     held: bool = False
     ode: Ode | None = None
+    traced: bool = False
 
     @classmethod
-    def of(cls, run, name: str, samples, batches, *, factor, refit, held=False) -> _Judge:
-        """The judge of Hidden `name` of `run`, its reference measured at `batches`; with the
-        trajectory refit where the problem is an ODE (`ode_of`) and candidates are refit."""
+    def of(
+        cls, run, name: str, samples, batches, *, factor, refit, held=False, traced=False
+    ) -> _Judge:
+        """The judge of Hidden `name` of `run`, its reference measured at `batches`; `ode`
+        where the problem is an ODE (`ode_of`) and candidates are refit (the chosen
+        formula's trajectory refit), and candidates judged by it with `traced`."""
         floor = PHYSICS_FLOOR * float(np.mean(samples.target**2))
         reference = measure(run.compiled, run.model, batches)
         floors = noise_floors(run.problem)
@@ -218,7 +227,19 @@ class _Judge:
         least = best.deviance(floors)
         ode = ode_of(run.problem, name) if refit else None
         return cls(
-            run, name, samples, batches, refit, factor, floor, reference, floors, least, held, ode
+            run,
+            name,
+            samples,
+            batches,
+            refit,
+            factor,
+            floor,
+            reference,
+            floors,
+            least,
+            held,
+            ode,
+            traced and ode is not None,
         )
 
     @property
@@ -249,7 +270,7 @@ class _Judge:
         losses, refit_expr = refit_loss(
             self.run, self.name, formula, self.batches, refit=self.refit
         )
-        if self.ode is not None and math.isfinite(losses.total):
+        if self.traced and math.isfinite(losses.total):
             traced = fit_formula(self.ode, Formula(formula.symbols, refit_expr), *self._trace())
             if traced is not None:
                 misfit, refit_expr = traced

@@ -149,3 +149,19 @@ def test_a_formula_of_exact_numbers_is_integrated_as_it_is():
     # and a wrong one misfits by far more than the noise
     wrong, _ = fit_formula(ode, Formula((V,), V - V**2 / 2), {}, {}, _scales(ode))
     assert np.sqrt(wrong[("data", "x")][0]) > 5 * 0.01 * rms
+
+
+@pytest.mark.slow
+def test_candidates_can_be_judged_by_their_trajectories(logistic_run):
+    run, direct = logistic_run
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PinnkitWarning)
+        found = pk.discover(run, seed=0, refit=100, polish=200, trajectory=True)
+    selection = found.found["f"].selection
+    # every judged candidate's constants are its trajectory refit's: the truth's form among
+    # them is the maximum-likelihood fit
+    forms = [s.refit_expr for s in selection.scored if len(sp.Add.make_args(s.refit_expr)) == 2]
+    quadratic = [e for e in forms if e.coeff(V, 2) != 0 and e.coeff(V, 1) != 0]
+    assert quadratic
+    fitted = np.array([float(quadratic[0].coeff(V, 1)), -float(quadratic[0].coeff(V, 2))])
+    assert np.max(np.abs(fitted / direct - 1)) < 1e-4
