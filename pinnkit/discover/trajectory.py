@@ -1,4 +1,4 @@
-"""Judge a candidate of an ODE problem by integrating it: the trajectory refit.
+"""Refit a formula of an ODE problem by integrating it: the trajectory refit.
 
 In an ODE problem the likelihood of a candidate formula needs no network. Written in for the
 Hidden term, the formula makes the equations an initial-value problem; integrated
@@ -19,9 +19,12 @@ rest, which keep the PINN refit alone:
 - conditions only `pk.Initial(field, number)` (other conditions: None);
 - at least one observed field.
 
-`fit_trajectory(ode, formula, ...)` returns each observed field's mean square misfit and the
-formula with its constants as fitted, or None when the formula's ODE cannot be integrated from
-its starting constants (it blows up or stalls within `STEP_LIMIT` right-hand-side calls).
+`fit_formula(ode, formula, ...)` returns each observed field's mean square misfit and the
+formula with its constants as fitted (`fit_trajectory`: the same for a formula whose constants
+are symbols), or None when the formula's ODE cannot be integrated from its starting constants
+(it blows up or stalls within `STEP_LIMIT` right-hand-side calls). Discovery uses it for the
+chosen formula's reported constants, and with `pk.discover(run, trajectory=True)` to judge
+every candidate (not the default: measured, it chose worse; docs/discovery.md).
 """
 
 from __future__ import annotations
@@ -149,6 +152,44 @@ class _Failed(Exception):
     """One integration blew up, stalled or produced non-finite values."""
 
 
+def _integrator(ode: Ode, f, start: np.ndarray, open_starts: list[int], width: int, times):
+    """The solution at `times` as a function of the fitted values `theta`: the first `width`
+    are the arguments of `f` after the time and the state, the rest the start values of the
+    fields `open_starts`. Raises `_Failed` when the integration blows up (a state beyond
+    `BLOW_UP` times the observations' magnitude), stalls (`STEP_LIMIT`) or fails."""
+    from scipy.integrate import solve_ivp
+
+    largest = max(float(np.max(np.abs(v))) for *_, v in ode.observed)
+    limit = BLOW_UP * max(largest, 1.0, float(np.max(np.abs(start))))
+
+    def path(theta: np.ndarray) -> np.ndarray:
+        y0 = start.copy()
+        y0[open_starts] = theta[width:]
+        values = tuple(theta[:width])
+        calls = [0]
+
+        def rhs(t, y):
+            calls[0] += 1
+            if calls[0] > STEP_LIMIT or not np.all(np.abs(y) < limit):
+                raise _Failed
+            return np.asarray(f(t, *y, *values), dtype=float) * np.ones(len(y))
+
+        try:
+            with np.errstate(all="ignore"):
+                solution = solve_ivp(
+                    rhs, ode.span, y0, t_eval=times, method="LSODA", rtol=RTOL, atol=ATOL
+                )
+        except (_Failed, ValueError, ZeroDivisionError, OverflowError, TypeError):
+            raise _Failed from None
+        if not solution.success or solution.y.shape != (len(y0), len(times)):
+            raise _Failed
+        if not np.all(np.isfinite(solution.y)):
+            raise _Failed
+        return solution.y
+
+    return path
+
+
 def fit_formula(
     ode: Ode,
     formula,
@@ -204,36 +245,8 @@ def fit_trajectory(
     )
     times = np.unique(np.concatenate([t for _, _, t, _ in ode.observed]))
     rows = [np.searchsorted(times, t) for _, _, t, _ in ode.observed]
-    largest = max(float(np.max(np.abs(v))) for *_, v in ode.observed)
-    limit = BLOW_UP * max(largest, 1.0, float(np.max(np.abs(start))))
     width = len(free)
-
-    def path(theta: np.ndarray) -> np.ndarray:
-        y0 = start.copy()
-        y0[open_starts] = theta[width:]
-        values = tuple(theta[:width])
-        calls = [0]
-
-        def rhs(t, y):
-            calls[0] += 1
-            if calls[0] > STEP_LIMIT or not np.all(np.abs(y) < limit):
-                raise _Failed
-            return np.asarray(f(t, *y, *values), dtype=float) * np.ones(len(y))
-
-        from scipy.integrate import solve_ivp
-
-        try:
-            with np.errstate(all="ignore"):
-                solution = solve_ivp(
-                    rhs, ode.span, y0, t_eval=times, method="LSODA", rtol=RTOL, atol=ATOL
-                )
-        except (_Failed, ValueError, ZeroDivisionError, OverflowError, TypeError):
-            raise _Failed from None
-        if not solution.success or solution.y.shape != (len(y0), len(times)):
-            raise _Failed
-        if not np.all(np.isfinite(solution.y)):
-            raise _Failed
-        return solution.y
+    path = _integrator(ode, f, start, open_starts, width, times)
 
     def misfits(theta: np.ndarray) -> list[np.ndarray]:
         y = path(theta)
