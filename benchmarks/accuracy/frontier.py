@@ -72,7 +72,7 @@ CASES = {
             60,
             "9.43e-7: SSBroyden, 2,019-parameter MLP, float64 (Kiyani et al., arXiv "
             "2501.16371); 3.5e-6: SOAP (Wang et al., arXiv 2502.00604)",
-            notes="Seed 0 only so far (seeds 1-2 not run). The initial condition is a loss "
+            notes="Seeds 0-1 so far (seed 2 not run). The initial condition is a loss "
             "term (weight 10), as in the published recipe (Urban et al.'s "
             "`Examples/AC/AC.py`), not built into the model: x^2 cos(pi x) has a kink where "
             "the period wraps (slope +2 at x = -1, -2 at x = 1), and the built-in form "
