@@ -50,7 +50,7 @@ configs = {
         weights={},
         sampling=pk.Sampling(interior=2000, initial=256, method="sobol"),
         lbfgs=pk.LBFGS(),
-        stages=(pk.SSBroyden(steps=4000, points=6.0),),
+        stages=(pk.SSBroyden(steps=6000, points=6.0),),
         log_every=250,
         eval_every=250,
     ),

@@ -93,6 +93,11 @@ def test_classify(bench):
     assert bench.classify(False, True, True, False, fit_error=0.5) == "fit"
     assert bench.classify(False, True, True, False, fit_error=0.05) == "c"
     assert bench.classify(True, True, True, None, fit_error=0.5) is None
+    # the direct fit of the true form misses a constant: beyond the data
+    assert bench.classify(False, True, True, False, direct=0.03) == "n"
+    assert bench.classify(False, True, True, False, direct=0.01, truth_delta=2.0) == "u"
+    assert bench.classify(False, True, True, False, truth_delta=bench.UNDECIDED + 0.1) == "e"
+    assert bench.classify(False, True, True, False, truth_delta=float("inf")) == "e"
 
 
 def test_report_counts_rows_and_lists_cases_not_run(bench, entries):
@@ -139,3 +144,27 @@ def test_report_states_the_ceiling_over_the_whole_benchmark(bench, entries):
     direct["1:0:0.01"] = 0.064  # beyond the data
     text = bench.markdown([], entries, direct)
     assert "the direct fit recovers 96 of 97 (99%) at 1% and 97 of 97 (100%) at 5%" in text
+
+
+def test_truth_delta_is_the_truths_criterion_behind_the_best_admitted(bench):
+    from types import SimpleNamespace as NS
+
+    x = sp.Symbol("x_0")
+
+    def scored(expr, criterion, physics=1.0):
+        return NS(candidate=NS(expr=expr), criterion=criterion, physics=physics)
+
+    truth = 0.79 * x - 0.0106 * x**2
+    selection = NS(
+        factor=2.0,
+        network=1.0,
+        scored=[
+            scored(15.2 * sp.sin(0.0418 * x), -300.0),
+            scored(0.8 * x - 0.01 * x**2, -296.5),
+            scored(x, -400.0, physics=5.0),  # not admitted: does not count as the best
+        ],
+    )
+    assert bench.truth_delta(selection, truth) == pytest.approx(3.5)
+    selection.scored[1].physics = 3.0  # the truth not admitted
+    assert bench.truth_delta(selection, truth) == float("inf")
+    assert bench.truth_delta(selection, x**3) is None  # not judged

@@ -41,17 +41,25 @@ true form's constants fitted straight to the observations by maximum likelihood,
 integrated; where one comes out more than 2% off, no method recovers the term exactly from
 these data. Every miss gets a class (`classify`):
 
-- "not identifiable" (c): the truth, offered to the choice directly (`pk.discover(run,
-  candidates={"f": [truth]})`), is not chosen either; checked only where pinnkit has that
-  option, and otherwise recorded as not checked;
+- "PINN fit failed" (fit): a component of the fit is more than `FIT_FAILED` (10%) off the
+  reference in relative L2, whatever discovery then did;
+- "constants beyond the data" (n): the direct fit of the true form misses a constant by more
+  than 2%: no method recovers this term exactly from these observations;
+- "data cannot decide" (u): the truth, offered to the choice directly (`pk.discover(run,
+  candidates={"f": [truth]})`), is not chosen, but its criterion is within `UNDECIDED`
+  (2 ln 20) of the chosen's (`truth_delta`): the data give it at least 1/20 of the chosen
+  form's weight, and the structure's price (the prior) decided;
+- "truth loses on evidence" (e): the same, the truth further than that behind (or not
+  admitted: its refit loss over twice the network's);
+- "truth offered, not chosen" (c): rows run before `truth_delta` was recorded;
 - "on front, not chosen" (b): the truth's form (`pinnkit.discover.alternatives.form`, any
   constants) is on the backend's front or near it (`Front.candidates`, `Front.near`) or among
   the candidates the choice judged (`Selection.scored`), but another formula was chosen;
 - "not on front" (a): none of these has the truth's form;
 - "fit or discovery raised" (error): the exception is recorded in the row;
 - "form chosen, constants off" (d): the chosen formula has the truth's form but a constant is
-  more than 2% off, and the truth was not offered directly (where it is, such a miss is (c)
-  when the refit truth is not chosen, and otherwise (b)).
+  more than 2% off, and the truth was not offered directly (where it is, such a miss is (u),
+  (e) or (c) when the refit truth is not chosen, and otherwise (b)).
 
 Rows are merged into `odebench.json` by (id, component, noise) under a file lock, so cases can
 run in several processes (`--jobs`, one core each) and in pieces: a case already in the JSON
@@ -103,12 +111,19 @@ FORM_RTOL = 0.02
 FIT_FAILED = 0.1
 CLASSES = {
     "fit": "PINN fit failed",
+    "n": "constants beyond the data",
     "a": "not on front",
     "b": "on front, not chosen",
-    "c": "not identifiable",
+    "u": "data cannot decide",
+    "e": "truth loses on evidence",
+    "c": "truth offered, not chosen",
     "d": "form chosen, constants off",
     "error": "fit or discovery raised",
 }
+#: The truth offered to the choice and not chosen is "data cannot decide" (u) when its
+#: criterion is within this of the best admitted candidate's (`ALTERNATIVE_DELTA`, 2 ln 20:
+#: its relative weight at least 1/20), and "truth loses on evidence" (e) beyond.
+UNDECIDED = 2 * float(np.log(20))
 t = sp.Symbol("t")
 
 
@@ -312,21 +327,48 @@ def classify(
     truth_wins: bool | None,
     form_chosen: bool = False,
     fit_error: float | None = None,
+    direct: float | None = None,
+    truth_delta: float | None = None,
 ) -> str | None:
     """The class of a miss (a key of `CLASSES`), None for a hit. `truth_wins`: whether the
     truth, offered to the choice directly, was chosen (None: not checked); `form_chosen`:
     whether the chosen formula has the truth's form (its constants more than 2% off);
     `fit_error`: the PINN's largest relative L2 error over the components (above
-    `FIT_FAILED` the miss is the fit's)."""
+    `FIT_FAILED` the miss is the fit's); `direct`: the direct fit's constant error (above
+    `FORM_RTOL` no method recovers the term exactly: "n"); `truth_delta`: the offered
+    truth's criterion less the best admitted candidate's (`truth_delta`; within `UNDECIDED`
+    the data cannot decide, "u"; beyond, or not admitted, "e"; None: not recorded, "c")."""
     if hit:
         return None
     if fit_error is not None and not fit_error <= FIT_FAILED:
         return "fit"
+    if direct is not None and direct > FORM_RTOL:
+        return "n"
     if truth_wins is False:
-        return "c"
+        if truth_delta is None:
+            return "c"
+        return "u" if truth_delta <= UNDECIDED else "e"
     if form_chosen:
         return "d"
     return "b" if on_front or judged else "a"
+
+
+def truth_delta(selection, truth: sp.Expr) -> float | None:
+    """The criterion of the truth's form among `selection`'s judged candidates less that of
+    the best admitted one (the chosen), inf when the truth's form was not admitted (its
+    refit loss over `PHYSICS_FACTOR` x the network's); None when it was not judged."""
+    import math
+
+    admitted = [
+        s.criterion
+        for s in selection.scored
+        if math.isfinite(s.criterion) and s.physics <= selection.factor * selection.network
+    ]
+    mine = [s for s in selection.scored if same_form(s.candidate.expr, truth)]
+    if not admitted or not mine:
+        return None
+    ok = [s.criterion for s in mine if s.physics <= selection.factor * selection.network]
+    return min(ok) - min(admitted) if ok else math.inf
 
 
 def direct_fit(entry: dict, component: int, level: float) -> float | None:
@@ -453,16 +495,19 @@ def _run_case(entry: dict, component: int, level: float) -> dict:
     front = [*term.front.candidates, *term.front.near]
     on_front = any(same_form(c.expr, truth) for c in front)
     judged = any(same_form(s.candidate.expr, truth) for s in term.selection.scored)
-    truth_wins, offered_formula, offered_seconds = None, None, 0.0
+    truth_wins, offered_formula, offered_seconds, delta = None, None, 0.0, None
     if not hit and has_candidates_option():
         begin = time.perf_counter()
         offered = pk.discover(run, seed=SEED, candidates={"f": [truth]})
         offered_seconds = time.perf_counter() - begin
         offered_formula = offered.found["f"].expr
         truth_wins = bool(is_same_form(offered_formula, truth, rtol=FORM_RTOL))
+        delta = truth_delta(offered.found["f"].selection, truth)
     fit_error = max(run.rel_l2.values(), default=None)
     direct = direct_fit(entry, component, level)
-    miss = classify(hit, on_front, judged, truth_wins, same_form(chosen, truth), fit_error)
+    miss = classify(
+        hit, on_front, judged, truth_wins, same_form(chosen, truth), fit_error, direct, delta
+    )
     sol, _, _ = solve(entry)
     return {
         "id": case.id,
@@ -478,6 +523,7 @@ def _run_case(entry: dict, component: int, level: float) -> dict:
         "judged": judged,
         "truth_wins": truth_wins,
         "truth_offered_formula": None if offered_formula is None else str(offered_formula),
+        "truth_delta": delta,
         "constant_errors": constant_errors(chosen, truth),
         "direct_constant_error": direct,
         "backend_best": str(display(term.front.best.expr)),

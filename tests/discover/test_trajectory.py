@@ -165,3 +165,38 @@ def test_candidates_can_be_judged_by_their_trajectories(logistic_run):
     assert quadratic
     fitted = np.array([float(quadratic[0].coeff(V, 1)), -float(quadratic[0].coeff(V, 2))])
     assert np.max(np.abs(fitted / direct - 1)) < 1e-4
+
+
+def test_a_round_form_is_judged_only_where_the_trajectories_allow_it(logistic_run):
+    # The PINN refit bends its solution network to absorb a rounded constant's change; the
+    # trajectory refit cannot, so it tells a rounding the data reject from one they allow.
+    import dataclasses
+
+    from pinnkit.discover.losses import physics_batches
+    from pinnkit.discover.sample import sample_hidden
+    from pinnkit.discover.select import _Judge
+
+    run, _ = logistic_run
+    batches = physics_batches(run, samples=500, seed=0)
+    (samples,) = sample_hidden(run, terms=["f"], samples=500, seed=0).values()
+    judge = _Judge.of(run, "f", samples, batches, factor=2.0, refit=100)
+    fitted = sp.Float(1.2) * V - sp.Float(0.6) * V**2
+    # 4% off the truth (K kept): the maximum-likelihood fit fixes both to about 0.1%
+    assert not judge.keeps_round(fitted, sp.Rational(5, 4) * V - sp.Rational(5, 8) * V**2)
+    # The truth's own round form saves nothing (6/5 and 3/5 cost as much as fitted
+    # constants, `constants_price`), so the fitted form, as good by the data, is judged alone.
+    assert not judge.keeps_round(fitted, sp.Rational(6, 5) * V - sp.Rational(3, 5) * V**2)
+    # Data of x' = x - x**2/2 (the same start and noise; the judge's noise scales kept): the
+    # round form saves the price of two fitted constants less 1/2's bits, and is judged.
+    times = np.linspace(0.0, T_END, 40)
+    exact = 2 / (1 + (2 / START - 1) * np.exp(-times))
+    noisy = exact + 0.01 * np.sqrt(np.mean(exact**2)) * np.random.default_rng(3).normal(size=40)
+    other = pk.Problem(
+        domain=pk.TimeInterval(t, 0, T_END),
+        fields=[X],
+        equations={"growth": sp.Eq(X.diff(t), f(X))},
+        conditions=[pk.Initial(X, START)],
+        data=pk.Data({t: times}, {X: noisy}),
+    )
+    judge = dataclasses.replace(judge, ode=ode_of(other, "f"))
+    assert judge.keeps_round(sp.Float(1.01) * V - sp.Float(0.49) * V**2, V - V**2 / 2)
