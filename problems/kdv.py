@@ -37,11 +37,10 @@ config = pk.Config(
 )
 
 # `pinnkit fit problems/kdv.py --config accurate`: a small network (30 x 3, 2,011
-# parameters) with the initial condition built in, float32 Adam (relative L2 0.091 after 5000
-# steps), then a float64 SSBroyden stage on scrambled Sobol points 6x the sampling counts:
-# 1.8e-2 after 250 iterations, 2.9e-3 after 750, 1.1e-3 after 1500, still falling by about a
-# quarter every 250 (one exploratory run, seed 0, CPU 1 thread on a shared machine, stopped
-# there after 40 min). Measured by the benchmark: see benchmarks/accuracy/frontier.md.
+# parameters) with the initial condition built in, float32 Adam (5000 steps), then 6000
+# float64 SSBroyden iterations on scrambled Sobol points 6x the sampling counts: relative L2
+# 7.9e-5, 7.8e-5 and 3.4e-5 on the reference grid (seeds 0-2, 24-29 min each on one CPU
+# thread of a shared 2-core machine); benchmarks/accuracy/frontier.md has the details.
 configs = {
     "accurate": config.replace(
         steps=5000,

@@ -72,7 +72,8 @@ CASES = {
             60,
             "9.43e-7: SSBroyden, 2,019-parameter MLP, float64 (Kiyani et al., arXiv "
             "2501.16371); 3.5e-6: SOAP (Wang et al., arXiv 2502.00604)",
-            notes="Seeds 0-1 so far (seed 2 not run). The initial condition is a loss "
+            notes="Seeds 0-1 (seed 2 not run: both are under the target, so the median of three "
+            "is too). The initial condition is a loss "
             "term (weight 10), as in the published recipe (Urban et al.'s "
             "`Examples/AC/AC.py`), not built into the model: x^2 cos(pi x) has a kink where "
             "the period wraps (slope +2 at x = -1, -2 at x = 1), and the built-in form "
@@ -121,14 +122,12 @@ CASES = {
             60,
             "8.2e-11 in float64, sketched Gauss-Newton, 11k-parameter network, on another "
             "KdV setting (arXiv 2607.02194)",
-            notes="Seed 0 only (seeds 1-2 not run). Its 38 min were measured on a machine "
-            "shared with 3 other jobs (load 4.0 on 2 cores); alone the run would be faster. "
-            "1.8e-4 after the 4000 SSBroyden iterations, 1.8x above the target; an earlier "
-            "exploratory run of the same recipe went 1.8e-2 after 250 iterations, 2.9e-3 "
-            "after 750, 1.1e-3 after 1500, falling by about a quarter per 250. More "
-            "iterations within the hour (not measured yet) are the next thing to try. The "
-            "initial value cos(pi x) is smooth across the period, so building it in "
-            "(`exact_initial`) does not carry a kink as on Allen-Cahn.",
+            notes="6000 SSBroyden iterations (seeds 0-1 ran together, one per core; seed 2 "
+            "alone beside one other job). The same recipe with 4000 iterations stopped at 1.77e-4 (seed 0, 38 min "
+            "on a machine shared with 3 other jobs); an exploratory run went 1.8e-2 after 250 "
+            "iterations, 2.9e-3 after 750, 1.1e-3 after 1500. The initial value cos(pi x) is "
+            "smooth across the period, so building it in (`exact_initial`) does not carry a "
+            "kink as on Allen-Cahn.",
         ),
         Case(
             "kovasznay", "accurate", 1e-6, 15, "none published for this setting", fields=("u", "v")
