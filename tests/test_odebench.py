@@ -167,4 +167,7 @@ def test_truth_delta_is_the_truths_criterion_behind_the_best_admitted(bench):
     assert bench.truth_delta(selection, truth) == pytest.approx(3.5)
     selection.scored[1].physics = 3.0  # the truth not admitted
     assert bench.truth_delta(selection, truth) == float("inf")
-    assert bench.truth_delta(selection, x**3) is None  # not judged
+    # offered but skipped by the bound: its structure alone puts it behind
+    assert bench.truth_delta(selection, x**3) == float("inf")
+    selection.scored = [scored(x, -400.0, physics=5.0)]
+    assert bench.truth_delta(selection, truth) is None  # nothing admitted

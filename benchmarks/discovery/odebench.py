@@ -356,7 +356,9 @@ def classify(
 def truth_delta(selection, truth: sp.Expr) -> float | None:
     """The criterion of the truth's form among `selection`'s judged candidates less that of
     the best admitted one (the chosen), inf when the truth's form was not admitted (its
-    refit loss over `PHYSICS_FACTOR` x the network's); None when it was not judged."""
+    refit loss over `PHYSICS_FACTOR` x the network's) or was offered but skipped (its
+    structure's price alone put it behind the chosen: `_Judge.bound`); None when nothing
+    was admitted."""
     import math
 
     admitted = [
@@ -365,8 +367,10 @@ def truth_delta(selection, truth: sp.Expr) -> float | None:
         if math.isfinite(s.criterion) and s.physics <= selection.factor * selection.network
     ]
     mine = [s for s in selection.scored if same_form(s.candidate.expr, truth)]
-    if not admitted or not mine:
+    if not admitted:
         return None
+    if not mine:
+        return math.inf
     ok = [s.criterion for s in mine if s.physics <= selection.factor * selection.network]
     return min(ok) - min(admitted) if ok else math.inf
 
