@@ -123,8 +123,9 @@ CASES = {
             "8.2e-11 in float64, sketched Gauss-Newton, 11k-parameter network, on another "
             "KdV setting (arXiv 2607.02194)",
             notes="6000 SSBroyden iterations (seeds 0-1 ran together, one per core; seed 2 "
-            "alone beside one other job). The same recipe with 4000 iterations stopped at 1.77e-4 (seed 0, 38 min "
-            "on a machine shared with 3 other jobs); an exploratory run went 1.8e-2 after 250 "
+            "alone beside one other job). The same recipe with 4000 iterations stopped at "
+            "1.77e-4 (seed 0, 38 min on a machine shared with 3 other jobs); an exploratory "
+            "run went 1.8e-2 after 250 "
             "iterations, 2.9e-3 after 750, 1.1e-3 after 1500. The initial value cos(pi x) is "
             "smooth across the period, so building it in (`exact_initial`) does not carry a "
             "kink as on Allen-Cahn.",
