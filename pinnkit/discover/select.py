@@ -275,21 +275,18 @@ class _Judge:
             self.run, self.name, formula, self.batches, refit=self.refit
         )
         if self.traced and math.isfinite(losses.total):
-            traced = fit_formula(self.ode, Formula(formula.symbols, refit_expr), *self._trace())
+            traced = fit_formula(self.ode, Formula(formula.symbols, refit_expr), *self.trace)
             if traced is not None:
                 misfit, refit_expr = traced
                 losses = dataclasses.replace(losses, misfit=misfit)
         return self.score(candidate, losses, refit_expr)
 
     @functools.cached_property
-    def _traced_start(self):
-        return _trace(self.run, self.ode, self.reference, self.floors)
-
-    def _trace(self):
+    def trace(self) -> tuple[dict, dict, dict]:
         """The trajectory refit's starting Parameters, start-value guesses (the trained
         network at the start) and noise scales (each field's misfit by the network, raised
-        to its floor), computed once."""
-        return self._traced_start
+        to its floor), computed once (`_trace`)."""
+        return _trace(self.run, self.ode, self.reference, self.floors)
 
     def keeps_round(self, fitted: sp.Expr, rounded: sp.Expr) -> bool:
         """Whether the round form `rounded` of the refit formula `fitted` may be judged. In an
@@ -302,10 +299,10 @@ class _Judge:
         if self.ode is None:
             return True
         symbols = self.samples.symbols
-        free = fit_formula(self.ode, Formula(symbols, fitted), *self._trace())
+        free = fit_formula(self.ode, Formula(symbols, fitted), *self.trace)
         if free is None:
             return True
-        held = fit_formula(self.ode, Formula(symbols, rounded), *self._trace())
+        held = fit_formula(self.ode, Formula(symbols, rounded), *self.trace)
         if held is None:
             return False
         n = self.reference.observations
@@ -365,7 +362,7 @@ def _polish(
     trajectory refit, where `judge` has one), every learned constant by name, and the
     formula with its constants as Parameters (`parametrize`); `(None, {}, None)` without a
     polish (no refit at all, `polish <= refit`, nothing to refit) or when it failed."""
-    ode, reference, floors = judge.ode, judge.reference, judge.floors
+    ode = judge.ode
     if refit and polish > refit and (chosen.expr.atoms(sp.Float) or run.compiled.parameters_raw):
         formula = Formula(samples.symbols, chosen.expr)
         losses, expr, values = refit_constants(run, name, formula, batches, refit=polish)
@@ -373,9 +370,7 @@ def _polish(
             template, constants = parametrize(name, chosen.expr)
             if ode is not None and all(c.name in values for c in constants):
                 start = {c: values[c.name] for c in constants}
-                traced = fit_trajectory(
-                    ode, formula.symbols, template, start, *_trace(run, ode, reference, floors)
-                )
+                traced = fit_trajectory(ode, formula.symbols, template, start, *judge.trace)
                 if traced is not None:
                     values = {**values, **traced[1]}
                     expr = template.xreplace({c: sp.Float(values[c.name]) for c in constants})
