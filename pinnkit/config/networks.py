@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from pinnkit.config.checks import Count, Flag, Real, check_fields
 from pinnkit.errors import ConfigError, did_you_mean
 
 __all__ = [
@@ -30,6 +31,8 @@ ACTIVATIONS = ("gelu", "sigmoid", "silu", "sin", "softplus", "tanh")
 INITS = ("xavier_normal", "xavier_uniform", "kaiming_normal", "default")
 #: Covariance kinds of Physics-Informed Gaussians.
 COVARIANCES = ("diagonal", "full")
+#: The width and depth of an `MLP` or a `HiddenNet`.
+LAYERS = {"width": Count(high=100_000), "depth": Count(high=1_000)}
 #: Raised when both input features are asked for (key phrase: "not both").
 BOTH_FEATURES = (
     "fourier and gaussians are both set; use one input feature, not both. "
@@ -65,6 +68,7 @@ class MLP:
     scale: float | str = 1.0
 
     def __post_init__(self):
+        check_fields(self, LAYERS)
         _check_layers(self, "model")
         if self.scale != "data" and not _positive(self.scale):
             raise ConfigError(
@@ -95,10 +99,7 @@ class Fourier:
     trainable: bool = False
 
     def __post_init__(self):
-        if int(self.features) < 1 or not self.sigma > 0:
-            raise ConfigError(
-                f"fourier: features={self.features} must be >= 1 and sigma={self.sigma} > 0."
-            )
+        check_fields(self, {"features": Count(), "sigma": Real(), "trainable": Flag()})
 
 
 @dataclass(frozen=True)
@@ -148,20 +149,19 @@ class Gaussians:
     feature_init: float = 0.1
 
     def __post_init__(self):
+        check_fields(
+            self,
+            {
+                "count": Count(),
+                "features": Count(),
+                "init_scale": Real(),
+                "feature_init": Real(low_open=False),
+            },
+        )
         if self.covariance not in COVARIANCES:
             raise ConfigError(
                 f"gaussians.covariance={self.covariance!r} is unknown; choose one of "
                 f"{list(COVARIANCES)}.{did_you_mean(self.covariance, COVARIANCES)}"
-            )
-        if int(self.count) < 1 or int(self.features) < 1:
-            raise ConfigError(
-                f"gaussians: count={self.count} and features={self.features} must both be "
-                f">= 1. Fix: e.g. `pk.Gaussians(count=1024, features=4)`."
-            )
-        if not (self.init_scale > 0 and self.feature_init >= 0):
-            raise ConfigError(
-                f"gaussians: init_scale={self.init_scale} must be > 0 and "
-                f"feature_init={self.feature_init} >= 0."
             )
 
 
@@ -198,12 +198,8 @@ class HiddenNet:
     scale: float = 1.0
 
     def __post_init__(self):
+        check_fields(self, {**LAYERS, "scale": Real()})
         _check_layers(self, "hidden")
-        if not _positive(self.scale):
-            raise ConfigError(
-                f"hidden.scale={self.scale!r} must be a finite number > 0: the term's expected "
-                "magnitude (e.g. 10 for a forcing of size ~10; default 1)."
-            )
 
 
 @dataclass(frozen=True)
@@ -226,8 +222,7 @@ class Lagrangian:
     baseline: bool = True
 
     def __post_init__(self):
-        if int(self.grid) < 4:
-            raise ConfigError(f"lagrangian.grid={self.grid} must be >= 4.")
+        check_fields(self, {"grid": Count(low=4), "baseline": Flag()})
 
 
 def _check_layers(spec: MLP | HiddenNet, where: str) -> None:
@@ -243,8 +238,6 @@ def _check_layers(spec: MLP | HiddenNet, where: str) -> None:
             f"{where}.init={spec.init!r} is unknown; choose one of {list(INITS)}."
             f"{did_you_mean(spec.init, INITS)}"
         )
-    if int(spec.width) < 1 or int(spec.depth) < 1:
-        raise ConfigError(f"{where}: width={spec.width} and depth={spec.depth} must both be >= 1.")
 
 
 def _positive(value) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pinnkit.config.checks import MAX_STEPS, Count, Real, check_fields
 from pinnkit.errors import ConfigError, did_you_mean
 
 __all__ = ["Adam", "SOAP", "LBFGS", "SSBroyden", "LevenbergMarquardt", "STAGE_METHODS", "DTYPES"]
@@ -19,6 +20,14 @@ RESAMPLE = ("uniform", "residual")
 #: `resample="residual"`: uniform candidates per point kept (Wu et al.'s Allen-Cahn runs drew
 #: 15,000 points from 100,000 candidates).
 RAD_POOL = 8
+#: The iterations of a phase or stage: 0 (skipped) up to `MAX_STEPS`.
+STEPS = Count(low=0, high=MAX_STEPS)
+#: The step decay `Adam` and `SOAP` share.
+DECAY = {
+    "learning_rate": Real(),
+    "decay_rate": Real(high=1.0),
+    "decay_steps": Count(high=MAX_STEPS),
+}
 
 
 def _check_resample(owner: str, resample: str) -> None:
@@ -45,11 +54,7 @@ class Adam:
     decay_steps: int = 2000
 
     def __post_init__(self):
-        if not (self.learning_rate > 0 and 0 < self.decay_rate <= 1 and self.decay_steps > 0):
-            raise ConfigError(
-                f"optimizer: need learning_rate > 0, 0 < decay_rate <= 1, decay_steps > 0; "
-                f"found {self.learning_rate}, {self.decay_rate}, {self.decay_steps}."
-            )
+        check_fields(self, DECAY)
 
 
 @dataclass(frozen=True)
@@ -109,34 +114,28 @@ class SOAP:
     eps: float = 1e-8
 
     def __post_init__(self):
-        if not (self.learning_rate > 0 and 0 < self.decay_rate <= 1 and self.decay_steps > 0):
-            raise ConfigError(
-                f"optimizer: need learning_rate > 0, 0 < decay_rate <= 1, decay_steps > 0; "
-                f"found {self.learning_rate}, {self.decay_rate}, {self.decay_steps}. "
-                "Fix: e.g. `pk.SOAP(learning_rate=3e-3, decay_rate=0.9, decay_steps=2000)`."
-            )
+        check_fields(
+            self,
+            {
+                **DECAY,
+                "precondition_frequency": Count(),
+                "weight_decay": Real(low_open=False),
+                "eps": Real(),
+            },
+        )
         betas = self.betas
         if (
             not isinstance(betas, (list, tuple))
             or len(betas) != 2
-            or not all(isinstance(b, (int, float)) and 0 <= b < 1 for b in betas)
+            or not all(
+                isinstance(b, int | float) and not isinstance(b, bool) and 0 <= b < 1 for b in betas
+            )
         ):
             raise ConfigError(
                 f"SOAP.betas={betas!r}: need two numbers in [0, 1). "
                 "Fix: e.g. `pk.SOAP(betas=(0.95, 0.95))` or `--set optimizer.betas=[0.9,0.999]`."
             )
         object.__setattr__(self, "betas", tuple(float(b) for b in betas))  # JSON gives a list
-        frequency = self.precondition_frequency
-        if isinstance(frequency, bool) or not isinstance(frequency, int) or frequency < 1:
-            raise ConfigError(
-                f"SOAP.precondition_frequency={frequency!r}: need a whole number of steps >= 1, "
-                "e.g. `pk.SOAP(precondition_frequency=10)`."
-            )
-        if not (self.weight_decay >= 0 and self.eps > 0):
-            raise ConfigError(
-                f"SOAP: need weight_decay >= 0 and eps > 0; found {self.weight_decay}, "
-                f"{self.eps}. Fix: e.g. `pk.SOAP(weight_decay=0.0, eps=1e-8)`."
-            )
 
 
 @dataclass(frozen=True)
@@ -159,12 +158,16 @@ class LBFGS:
     tolerance: float = 0.0
 
     def __post_init__(self) -> None:
-        if not 0 <= float(self.tolerance) < 1:
-            raise ConfigError(
-                f"LBFGS.tolerance={self.tolerance!r} must be in [0, 1): the fraction of the "
-                "loss an iteration must gain to go on (0: run every step). Fix: e.g. "
-                "`pk.LBFGS(steps=500, tolerance=1e-10)`."
-            )
+        check_fields(
+            self,
+            {
+                "steps": STEPS,
+                "history": Count(high=10_000),
+                "points": Real(),
+                # the fraction of the loss an iteration must gain to go on (0: every step)
+                "tolerance": Real(high=1.0, low_open=False, high_open=True),
+            },
+        )
 
 
 @dataclass(frozen=True)
@@ -211,6 +214,15 @@ class SSBroyden:
     resample: str = "uniform"
 
     def __post_init__(self):
+        check_fields(
+            self,
+            {
+                "steps": STEPS,
+                "points": Real(),
+                "max_evals": Count(low=2, high=10_000),
+                "resample_every": Count(low=0),
+            },
+        )
         _check_resample("SSBroyden", self.resample)
         if self.method not in STAGE_METHODS:
             raise ConfigError(
@@ -221,18 +233,6 @@ class SSBroyden:
             raise ConfigError(
                 f"SSBroyden.dtype={self.dtype!r}: choose `float32` or `float64`."
                 f"{did_you_mean(self.dtype, DTYPES)}"
-            )
-        if (
-            int(self.steps) < 0
-            or not float(self.points) > 0
-            or int(self.max_evals) < 2
-            or int(self.resample_every) < 0
-        ):
-            raise ConfigError(
-                f"SSBroyden: need steps >= 0, points > 0, max_evals >= 2 and "
-                f"resample_every >= 0; found {self.steps}, {self.points}, {self.max_evals}, "
-                f"{self.resample_every}. "
-                "Fix: e.g. `pk.SSBroyden(steps=2000, points=4)`."
             )
 
 
@@ -271,23 +271,20 @@ class LevenbergMarquardt:
     resample: str = "uniform"
 
     def __post_init__(self):
+        check_fields(
+            self,
+            {
+                "steps": STEPS,
+                "damping": Real(),
+                "points": Real(),
+                "sketch": Count(low=0),
+                "chunk": Count(),
+                "resample_every": Count(low=0),
+            },
+        )
         _check_resample("LevenbergMarquardt", self.resample)
         if self.dtype not in DTYPES:
             raise ConfigError(
                 f"LevenbergMarquardt.dtype={self.dtype!r}: choose `float32` or `float64`."
                 f"{did_you_mean(self.dtype, DTYPES)}"
-            )
-        if (
-            int(self.steps) < 0
-            or not float(self.damping) > 0
-            or not float(self.points) > 0
-            or int(self.sketch) < 0
-            or int(self.chunk) < 1
-            or int(self.resample_every) < 0
-        ):
-            raise ConfigError(
-                f"LevenbergMarquardt: need steps >= 0, damping > 0, points > 0, sketch >= 0, "
-                f"chunk >= 1 and resample_every >= 0; found {self.steps}, {self.damping}, "
-                f"{self.points}, {self.sketch}, {self.chunk}, {self.resample_every}. "
-                "Fix: e.g. `pk.LevenbergMarquardt(steps=500)`."
             )

@@ -7,11 +7,16 @@ from them (`pinnkit.train.weighting`, `pinnkit.train.adaptive`).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
-from pinnkit.errors import ConfigError
+from pinnkit.config.checks import MAX_STEPS, Count, Real, check_fields
+from pinnkit.errors import ConfigError, did_you_mean
 
-__all__ = ["Sampling", "Causal", "Balance", "RAR"]
+__all__ = ["Sampling", "Causal", "Balance", "RAR", "SAMPLING_METHODS"]
+
+#: How collocation points are drawn (`pinnkit.domain.sampling`).
+SAMPLING_METHODS = ("uniform", "sobol")
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,22 @@ class Sampling:
     initial: int = 200
     resample_every: int = 1
     method: str = "uniform"
+
+    def __post_init__(self):
+        check_fields(
+            self,
+            {
+                "interior": Count(),
+                "boundary": Count(),
+                "initial": Count(),
+                "resample_every": Count(low=0, high=MAX_STEPS),
+            },
+        )
+        if self.method not in SAMPLING_METHODS:
+            raise ConfigError(
+                f"sampling.method={self.method!r} is unknown; choose `uniform` or `sobol`."
+                f"{did_you_mean(str(self.method), SAMPLING_METHODS)}"
+            )
 
     def count(self, region: str) -> int:
         if region == "interior":
@@ -91,12 +112,25 @@ class Causal:
     patience: int = 5000
 
     def __post_init__(self):
-        object.__setattr__(self, "schedule", tuple(float(e) for e in (self.schedule or ())))
-        if int(self.chunks) < 1:
+        check_fields(
+            self,
+            {
+                "chunks": Count(high=100_000),
+                "epsilon": Real(),
+                "threshold": Real(high=1.0),
+                "patience": Count(high=MAX_STEPS),
+            },
+        )
+        schedule = self.schedule or ()
+        if not isinstance(schedule, list | tuple) or not all(
+            isinstance(e, int | float) and not isinstance(e, bool) for e in schedule
+        ):
             raise ConfigError(
-                f"causal.chunks={self.chunks} must be >= 1. Fix: `pk.Causal(chunks=32)`."
+                f"causal.schedule={schedule!r}: expected a list of numbers. "
+                "Fix: e.g. `--set causal.schedule=[0.01,0.1,1,10,100]`."
             )
-        if not (float(self.epsilon) > 0 and all(e > 0 for e in self.schedule)):
+        object.__setattr__(self, "schedule", tuple(float(e) for e in schedule))
+        if not all(math.isfinite(e) and e > 0 for e in self.schedule):
             raise ConfigError(
                 f"causal: epsilon={self.epsilon} and every schedule value {self.schedule} must "
                 "be > 0. Fix: e.g. `pk.Causal(schedule=(0.01, 0.1, 1.0, 10.0, 100.0))`."
@@ -106,10 +140,6 @@ class Causal:
                 f"causal.schedule={list(self.schedule)} must increase strictly. "
                 "Fix: e.g. `pk.Causal(schedule=(0.01, 0.1, 1.0, 10.0, 100.0))`."
             )
-        if not 0 < float(self.threshold) <= 1:
-            raise ConfigError(f"causal.threshold={self.threshold} must be in (0, 1].")
-        if int(self.patience) < 1:
-            raise ConfigError(f"causal.patience={self.patience} must be >= 1.")
 
 
 @dataclass(frozen=True)
@@ -139,11 +169,13 @@ class Balance:
     alpha: float = 0.9
 
     def __post_init__(self):
-        if int(self.every) < 1 or not 0 <= float(self.alpha) < 1:
-            raise ConfigError(
-                f"balance: every={self.every} must be >= 1 and alpha={self.alpha} in [0, 1). "
-                "Fix: `pk.Balance(every=100, alpha=0.9)`."
-            )
+        check_fields(
+            self,
+            {
+                "every": Count(high=MAX_STEPS),
+                "alpha": Real(high=1.0, low_open=False, high_open=True),
+            },
+        )
 
 
 @dataclass(frozen=True)
@@ -174,10 +206,18 @@ class RAR:
     max_points: int = 2000
 
     def __post_init__(self):
-        values = (self.every, self.candidates, self.add, self.max_points)
-        if min(int(v) for v in values) < 1 or int(self.add) > int(self.candidates):
+        check_fields(
+            self,
+            {
+                "every": Count(high=MAX_STEPS),
+                "candidates": Count(),
+                "add": Count(),
+                "max_points": Count(),
+            },
+        )
+        if self.add > self.candidates:
             raise ConfigError(
-                f"rar: every={self.every}, candidates={self.candidates}, add={self.add} and "
-                f"max_points={self.max_points} must be >= 1, with add <= candidates. "
+                f"rar: add={self.add} must be <= candidates={self.candidates} (the added "
+                "points are the worst of the candidates). "
                 "Fix: e.g. `pk.RAR(every=1000, candidates=10000, add=100)`."
             )

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from pinnkit.config.checks import MAX_STEPS, Count, Flag, Real, check_fields
 from pinnkit.config.networks import (
     BOTH_FEATURES,
     MLP,
@@ -107,12 +108,14 @@ class Config:
     retain_memory: bool = True
 
     def __post_init__(self):
-        for name in ("compile", "exact_initial", "progress", "tensorboard", "retain_memory"):
-            value = getattr(self, name)
-            if not isinstance(value, bool):
+        check_fields(self, RULES)
+        for name in ("device", "engine"):
+            if not isinstance(getattr(self, name), str):
                 raise ConfigError(
-                    f"{name}={value!r}: expected true or false, e.g. `--set {name}=false`."
+                    f"{name}={getattr(self, name)!r}: expected a name. "
+                    f'Fix: e.g. `--set {name}="auto"`.'
                 )
+        object.__setattr__(self, "weights", _weights(self.weights))
         if self.dtype not in DTYPES:
             raise ConfigError(
                 f"dtype={self.dtype!r}: choose `float32` or `float64`."
@@ -134,11 +137,6 @@ class Config:
                 "autograd). Fix: `--set compile=false` or `--set lagrangian=null`."
             )
         object.__setattr__(self, "hidden_terms", _hidden_terms(self.hidden_terms))
-        if int(self.steps) < 0:
-            raise ConfigError(f"steps={self.steps} must be >= 0.")
-        for name in ("log_every", "eval_every", "checkpoint_every"):
-            if int(getattr(self, name)) < 1:
-                raise ConfigError(f"{name}={getattr(self, name)} must be >= 1.")
 
     # -- JSON -------------------------------------------------------------------------------
 
@@ -197,6 +195,40 @@ OPTIONAL_SPECS: dict[str, type] = {
     "balance": Balance,
     "rar": RAR,
 }
+
+
+#: The type and range of every plain number and flag of `Config` (`pinnkit.config.checks`).
+RULES = {
+    "steps": Count(low=0, high=MAX_STEPS),
+    "seed": Count(low=0, high=2**63 - 1),
+    "harmonics": Count(high=1_000),
+    "log_every": Count(high=MAX_STEPS),
+    "eval_every": Count(high=MAX_STEPS),
+    "checkpoint_every": Count(high=MAX_STEPS),
+    **{
+        name: Flag()
+        for name in ("compile", "exact_initial", "progress", "tensorboard", "retain_memory")
+    },
+}
+
+
+def _weights(weights: Any) -> dict:
+    """`weights` as a dict of term name -> finite number >= 0 (0 switches a term off)."""
+    if not isinstance(weights, dict):
+        raise ConfigError(
+            f"weights={weights!r}: expected a mapping from loss term name to weight. "
+            """Fix: e.g. `--set weights='{"initial_u": 10}'`."""
+        )
+    rule = Real(low_open=False)
+    return {
+        str(name): rule.check(
+            value,
+            f"weights.{name}",
+            1.0,
+            f"""Fix: e.g. `--set weights='{{"{name}": 10}}'` (0 switches the term off).""",
+        )
+        for name, value in weights.items()
+    }
 
 
 #: The specs `Config.stages` may hold.
@@ -298,7 +330,10 @@ def spec_from_dict(data: Any, where: str) -> Any:
                     f"{did_you_mean(key, names)}"
                 )
             kwargs[key] = spec_from_dict(value, f"{where}.{key}")
-        return cls(**kwargs)
+        try:
+            return cls(**kwargs)
+        except ConfigError as err:
+            raise ConfigError(f"{where}: {err}") from None
     if isinstance(data, dict):
         return {k: spec_from_dict(v, f"{where}.{k}") for k, v in data.items()}
     return data

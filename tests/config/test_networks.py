@@ -17,9 +17,9 @@ from pinnkit.models import FieldModel
 def test_gaussians_spec_validation():
     with pytest.raises(pk.ConfigError, match="'diag' is unknown.*Did you mean `diagonal`"):
         pk.Gaussians(covariance="diag")
-    with pytest.raises(pk.ConfigError, match="must both be >= 1"):
+    with pytest.raises(pk.ConfigError, match="gaussians.count=0 is out of range.*from 1"):
         pk.Gaussians(count=0)
-    with pytest.raises(pk.ConfigError, match="init_scale=0 must be > 0"):
+    with pytest.raises(pk.ConfigError, match="init_scale=0 is out of range.*> 0"):
         pk.Gaussians(init_scale=0)
 
 

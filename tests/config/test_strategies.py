@@ -11,7 +11,7 @@ from pinnkit.config import RAR, Balance, Causal, Config, apply_overrides
 
 
 def test_rar_spec_validation():
-    with pytest.raises(pk.ConfigError, match="add <= candidates"):
+    with pytest.raises(pk.ConfigError, match="add=20 must be <= candidates=10"):
         RAR(candidates=10, add=20)
 
 
