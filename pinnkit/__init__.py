@@ -43,6 +43,7 @@ from pinnkit.errors import (
     PinnkitError,
     PinnkitWarning,
     ProblemError,
+    RunError,
     TrainingError,
 )
 from pinnkit.problem import (
@@ -89,6 +90,7 @@ __all__ = [
     "ProblemError",
     "CompileError",
     "ConfigError",
+    "RunError",
     "TrainingError",
     "DiscoveryError",
     "MLP",

@@ -1,9 +1,11 @@
 """`pinnkit fit | check | discover | plot | problems`: parse the command line, load, call, report.
 
-A thin shell: every action is one public call that a notebook can make too. A
-`PinnkitError` becomes one message on stderr with exit code 2 (bad input: problem, config,
-compile errors, a discovery asked of a run without that Hidden term) or 1 (training or
-discovery failed); `--debug` shows the traceback.
+A thin shell: every action is one public call that a notebook can make too. One error
+boundary (`main`): a `PinnkitError` (bad input, an error in the user's problem file shown
+as its own lines, a damaged or changed run directory, training or discovery that could not
+go on) and an `OSError` (a file that cannot be read or written) become one message on
+stderr and exit code 2; anything else is a bug in pinnkit: a one-line notice, exit code 1.
+`--debug` (before or after the command) shows the traceback.
 """
 
 from __future__ import annotations
@@ -186,9 +188,13 @@ def build_parser() -> argparse.ArgumentParser:
         prog="pinnkit", description="Physics-informed neural networks from SymPy problem files."
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    common = argparse.ArgumentParser(add_help=False)  # `pinnkit fit ... --debug` works too
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    fit = sub.add_parser("fit", help="train a problem file; writes a run directory")
+    fit = sub.add_parser(
+        "fit", parents=[common], help="train a problem file; writes a run directory"
+    )
     fit.add_argument("file", nargs="?", help="problem file (or a bundled problem's name)")
     fit.add_argument(
         "--config", help="one of the file's named configs (`pinnkit problems` lists them)"
@@ -215,7 +221,9 @@ def build_parser() -> argparse.ArgumentParser:
     fit.set_defaults(handler=_cmd_fit)
 
     check = sub.add_parser(
-        "check", help="print the equations, derivatives and residuals; no training"
+        "check",
+        parents=[common],
+        help="print the equations, derivatives and residuals; no training",
     )
     check.add_argument("file")
     check.add_argument("--config", help="one of the file's named configs")
@@ -224,6 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     disc = sub.add_parser(
         "discover",
+        parents=[common],
         help="find formulas for the Hidden terms of a run; writes RUN_DIR/discovered/",
     )
     disc.add_argument("run_dir")
@@ -245,11 +254,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     disc.set_defaults(handler=_cmd_discover)
 
-    plot = sub.add_parser("plot", help="(re)draw the figures of a run directory")
+    plot = sub.add_parser("plot", parents=[common], help="(re)draw the figures of a run directory")
     plot.add_argument("run_dir")
     plot.set_defaults(handler=_cmd_plot)
 
-    problems = sub.add_parser("problems", help="list the bundled problems")
+    problems = sub.add_parser("problems", parents=[common], help="list the bundled problems")
     problems.set_defaults(handler=_cmd_problems)
     return parser
 
@@ -267,12 +276,27 @@ def main(argv: list[str] | None = None) -> int:
     except PinnkitError as err:
         if args.debug:
             raise
-        kind = type(err).__name__
-        print(f"{kind}: {err}", file=sys.stderr)
-        code = 2 if isinstance(err, ValueError) else 1
+        print(f"{type(err).__name__}: {err}", file=sys.stderr)
+        code = 2
+    except OSError as err:
+        if args.debug:
+            raise
+        where = f" ({err.filename})" if err.filename else ""
+        print(f"{type(err).__name__}: {err.strerror or err}{where}", file=sys.stderr)
+        code = 2
     except KeyboardInterrupt:
         print("stopped; continue with `pinnkit fit --resume RUN_DIR`", file=sys.stderr)
         code = 130
+    except Exception as err:  # noqa: BLE001 - the boundary: a bug, reported in one line
+        if args.debug:
+            raise
+        print(
+            f"pinnkit: internal error (this is a bug in pinnkit): {type(err).__name__}: {err}. "
+            "Run the same command with --debug for the traceback and report it with the "
+            "problem file.",
+            file=sys.stderr,
+        )
+        code = 1
     finally:
         if "pinnkit.train.distributed" in sys.modules:  # only a fit can have joined a group
             left = sys.modules["pinnkit.train.distributed"].leave()

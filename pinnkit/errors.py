@@ -11,6 +11,7 @@ __all__ = [
     "CompileError",
     "ConfigError",
     "TrainingError",
+    "RunError",
     "DiscoveryError",
     "DiscoveryInputError",
     "PinnkitWarning",
@@ -32,6 +33,12 @@ class CompileError(PinnkitError, ValueError):
 
 class ConfigError(PinnkitError, ValueError):
     """A configuration value or a `--set` key is wrong."""
+
+
+class RunError(PinnkitError, ValueError):
+    """A run directory cannot be used as asked: a file in it is damaged or not pinnkit's,
+    its problem or configuration changed since it was written, another process holds it,
+    it is not trusted to run its code, or it has not finished."""
 
 
 class TrainingError(PinnkitError, RuntimeError):

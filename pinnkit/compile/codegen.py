@@ -144,9 +144,10 @@ class _Printer:
             name = type(e).__name__
             raise CompileError(
                 f"{self.where} uses `{e}`, whose function `{name}` has no torch mapping.\n"
-                "  Fix: compile_problem(problem, extra_ops="
-                f"{{sympy.{name}: my_torch_{name.lower()}}}),"
-                " or rewrite it with supported functions."
+                "  Fix: rewrite it with supported functions (docs/problem-files.md lists "
+                "them), or, from Python (the command line has no option for it), pass "
+                f"`extra_ops={{sympy.{name}: my_torch_{name.lower()}}}` to `pk.fit` or "
+                "`compile_problem`."
             )
         return f"{self.op(fn)}(" + ", ".join(self(a) for a in e.args) + ")"
 

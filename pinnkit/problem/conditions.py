@@ -42,7 +42,10 @@ def _as_expr(value: Any, where: str) -> sp.Expr:
     if expr is sp.true or expr is sp.false:
         raise ProblemError(
             f"{where}: the equation is identically {expr} (SymPy evaluated it before pinnkit "
-            "saw it, e.g. `sp.Eq(u, u)`). Fix: check that both sides are what you meant."
+            "saw it: both sides equal, as in `sp.Eq(u, u)`, or a side that is NaN or "
+            "undefined, as from `float('nan')`, `0/0` or `sp.nan`, which SymPy compares as "
+            "False). Fix: check that both sides are what you meant and every coefficient "
+            "is a finite number."
         )
     if isinstance(expr, sp.logic.boolalg.Boolean) and not isinstance(expr, sp.Expr):
         raise ProblemError(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import importlib.util
 import sys
+import traceback
 from pathlib import Path
 
 from pinnkit.config import Config
@@ -53,10 +54,23 @@ def load_problem_file(
     module = importlib.util.module_from_spec(spec)
     module.__file__ = str(module_file or path)
     sys.modules[name] = module
+    filename = str(module_file or path)
     try:
-        exec(compile(source, str(module_file or path), "exec"), module.__dict__)  # noqa: S102 - the user's own problem file
+        code = compile(source, filename, "exec")
+    except (SyntaxError, ValueError) as err:  # ValueError: a null byte in the source
+        raise ProblemError(_syntax_message(path, err)) from None
+    try:
+        exec(code, module.__dict__)  # noqa: S102 - the user's own problem file
     except PinnkitError as err:
         raise type(err)(f"{path}: {err}") from err
+    except SystemExit as err:
+        raise ProblemError(
+            f"{path}: the file called sys.exit({err.code!r}) while it was loaded. A problem "
+            "file only builds objects. Fix: remove the exit (guard scripts with "
+            '`if __name__ == "__main__":`).'
+        ) from None
+    except Exception as err:  # noqa: BLE001 - shown as the user's own frames
+        raise ProblemError(_user_error(path, filename, err)) from None
     finally:
         sys.modules.pop(name, None)
     problem = module.__dict__.get("problem")
@@ -68,6 +82,30 @@ def load_problem_file(
     if not isinstance(problem, Problem):
         raise ProblemError(f"{path}: `problem` is a {type(problem).__name__}, not a `pk.Problem`.")
     return problem, _chosen_config(path, module.__dict__, config), source
+
+
+def _syntax_message(path: Path, err: SyntaxError | ValueError) -> str:
+    """A syntax error of a problem file as file:line, the line and a caret."""
+    if not isinstance(err, SyntaxError):
+        return f"{path}: the file cannot be compiled: {err}. Fix: save it as plain UTF-8 text."
+    line = (err.text or "").rstrip("\n")
+    caret = f"\n    {' ' * (err.offset - 1)}^" if line and err.offset else ""
+    return (
+        f"{path}:{err.lineno}: syntax error: {err.msg}\n    {line}{caret}\n"
+        "Fix: correct that line of the problem file."
+    )
+
+
+def _user_error(path: Path, filename: str, err: Exception) -> str:
+    """An exception raised while a problem file ran, as the file's own frames (file:line and
+    the line), innermost last, then the exception; pinnkit's and libraries' frames left out."""
+    frames = [f for f in traceback.extract_tb(err.__traceback__) if f.filename == filename]
+    shown = "".join(f"\n  {path}:{f.lineno}\n    {(f.line or '').strip()}" for f in frames[-3:])
+    what = f"{type(err).__name__}: {err}".strip()
+    return (
+        f"{path}: the problem file raised an error while it was loaded:{shown}\n{what}\n"
+        "Fix: correct the line above (the error is in the file, not in pinnkit)."
+    )
 
 
 def _chosen_config(path: Path, names: dict, chosen: str | None) -> Config | None:

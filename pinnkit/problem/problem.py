@@ -8,7 +8,7 @@ Never imports torch.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import sympy as sp
@@ -92,13 +92,19 @@ class Problem:
     def _check_fields(self, fields) -> tuple[sp.Expr, ...]:
         if isinstance(fields, sp.Expr):
             fields = [fields]
-        fields = tuple(fields)
+        fields = _items(fields, "fields", 'fields=[u] with u = sp.Function("u")(x, t)')
         if not fields:
             raise ProblemError(
                 'Problem: no fields. Fix: `fields=[u]` with `u = sp.Function("u")(x, t)`.'
             )
         seen = set()
         for f in fields:
+            if f in self.coords:
+                raise ProblemError(
+                    f"Problem: fields lists {f}, a coordinate of the domain; a field is a "
+                    f'function of the coordinates. Fix: e.g. `u = sp.Function("u")'
+                    f"({', '.join(map(str, self.coords))})` and `fields=[u]`."
+                )
             if not _is_field_like(f):
                 raise ProblemError(
                     f"Problem: field {f!r} is not an applied function. "
@@ -211,10 +217,11 @@ class Problem:
     def _check_equations(self, equations) -> tuple[Equation, ...]:
         if isinstance(equations, (sp.Basic,)):
             equations = [equations]
+        example = "equations=[sp.Eq(u.diff(t), u.diff(x, 2))] (or a dict name -> equation)"
         items = (
             list(equations.items())
             if isinstance(equations, Mapping)
-            else [(f"eq{i}", e) for i, e in enumerate(equations)]
+            else [(f"eq{i}", e) for i, e in enumerate(_items(equations, "equations", example))]
         )
         if not items:
             raise ProblemError("Problem: no equations. Fix: `equations=[sp.Eq(lhs, rhs)]`.")
@@ -230,8 +237,11 @@ class Problem:
         return tuple(out)
 
     def _check_conditions(self, conditions) -> tuple[Condition, ...]:
+        if isinstance(conditions, Condition):
+            conditions = [conditions]
+        example = "conditions=[pk.Initial(u, sp.sin(x)), pk.Dirichlet(u, 0)]"
         out = []
-        for i, cond in enumerate(conditions):
+        for i, cond in enumerate(_items(conditions, "conditions", example)):
             if not isinstance(cond, Condition):
                 raise ProblemError(
                     f"Problem: conditions[{i}] is {type(cond).__name__} {cond!r}, not a condition. "
@@ -245,6 +255,13 @@ class Problem:
             name = cond.name or _default_name(cond, region, self.fields)
             where = f'condition "{name}"'
             expr = cond.expr
+            if not any(expr.has(f) for f in self.fields):
+                raise ProblemError(
+                    f"{where}: its expression {expr} involves none of the fields "
+                    f"{list(self.field_names)}. The first argument of a condition is the field "
+                    f"(or an expression of it). Fix: e.g. `pk.Dirichlet({self.fields[0]}, 0, "
+                    'on="x = 0")`.'
+                )
             if self.domain.time is not None:
                 # `Neumann`/`Robin` form n_c * u_c over all of the field's arguments, time
                 # included; the outward normal of a space-time boundary has no time component.
@@ -465,3 +482,17 @@ class Problem:
 
     def _repr_latex_(self) -> str:
         return latex(self)
+
+
+def _items(value, what: str, example: str) -> list:
+    """`value` as a list, when it is a list, tuple or other non-string collection."""
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        kind = type(value).__name__
+        text = (
+            " A string is not parsed: write SymPy expressions." if kind in ("str", "bytes") else ""
+        )
+        raise ProblemError(
+            f"Problem: {what}={value!r} is {'an' if kind[0] in 'aeiou' else 'a'} {kind}, not a "
+            f"list.{text} Fix: e.g. `{example}`."
+        )
+    return list(value)

@@ -48,6 +48,11 @@ class Parameter(sp.Symbol):
                 f"Parameter name {name!r} is not a valid identifier. "
                 'Fix: use a plain name such as `pk.Parameter("D", init=0.5)`.'
             )
+        if isinstance(init, bool) or not isinstance(init, int | float | np.number | sp.Number):
+            raise ProblemError(
+                f'Parameter "{name}": init={init!r} is not a number. '
+                f'Fix: a number, e.g. `pk.Parameter("{name}", init=0.5)`.'
+            )
         init = float(init)
         if not np.isfinite(init):
             raise ProblemError(

@@ -256,8 +256,11 @@ class Grid(AbstractReference):
         - `ProblemError`: the file lacks a named array, `layout` does not match `axes`, or the
           shapes disagree.
         """
-        with np.load(path) as data:
-            arrays = {key: np.asarray(data[key]) for key in data.files}
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                arrays = {key: np.asarray(data[key]) for key in data.files}
+        except (OSError, ValueError, EOFError) as err:
+            raise ProblemError(_unreadable(path, "a NumPy .npz file", err)) from None
         return cls._from_arrays(arrays, path, axes, values, layout, periodic, method)
 
     @classmethod
@@ -277,7 +280,10 @@ class Grid(AbstractReference):
         file is `Grid.from_mat(path, {"x": "x", "t": "tt"}, {"u": "uu"}, ("x", "t"),
         periodic={"x": 2.0})`.
         """
-        data = scipy.io.loadmat(path)
+        try:
+            data = scipy.io.loadmat(path)
+        except (OSError, ValueError, TypeError, NotImplementedError) as err:
+            raise ProblemError(_unreadable(path, "a MATLAB .mat file", err)) from None
         arrays = {key: np.asarray(value) for key, value in data.items() if not key.startswith("__")}
         return cls._from_arrays(arrays, path, axes, values, layout, periodic, method)
 
@@ -324,3 +330,16 @@ class Grid(AbstractReference):
     def __repr__(self) -> str:
         axes = ", ".join(f"{n}: {a.size} in [{a[0]:g}, {a[-1]:g}]" for n, a in self.axes.items())
         return f"Grid({axes}; fields {self.fields}; periodic {self.periodic})"
+
+
+def _unreadable(path, kind: str, err: Exception) -> str:
+    """The message for a reference file that is missing or cannot be read as `kind`."""
+    if isinstance(err, FileNotFoundError):
+        return (
+            f"reference file {path}: no such file. Fix: check the path (a relative path is "
+            "taken from the directory pinnkit runs in; build it from `__file__` to be safe)."
+        )
+    return (
+        f"reference file {path}: cannot be read as {kind} ({type(err).__name__}: {err}). "
+        "Fix: give a file of that format (object arrays are refused: they would run code)."
+    )

@@ -1,14 +1,17 @@
 """`fit` and `resume`: set up (or reopen) a run directory, join the processes of a torchrun
 launch, and hand over to the `Trainer`.
 
-A run directory appears with its `config.json` (and the problem file's copy) before any
-training, so a kill at any moment leaves a run `--resume` can continue or none at all.
+The configuration is checked, the problem compiled and the model built before the run
+directory exists; it then appears with its `config.json` (and the problem file's copy) and
+its step-0 checkpoint before any training, and an error in between removes it. So a failure
+or a kill at any moment leaves a run `--resume` can continue, or none at all.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -17,6 +20,7 @@ from pinnkit.config import Config
 from pinnkit.errors import ConfigError, ProblemError
 from pinnkit.problem import Problem
 from pinnkit.runs import (
+    CHECKPOINT,
     CONFIG,
     METRICS,
     PROBLEM_SOURCE,
@@ -63,7 +67,8 @@ def fit(
       builds from `__file__` as the original did.
     - `extra_ops`, `callback`: see `compile_problem` and `Trainer`.
     - `on_start`: called with the run directory once it exists with its `config.json`
-      (the CLI prints it there, so a user can `--resume` after any kill).
+      and its step-0 checkpoint (the CLI prints it there, so a user can `--resume` after
+      any kill).
 
     **Returns**
 
@@ -93,18 +98,20 @@ def fit(
     if origin is not None:
         files["origin.json"] = json.dumps({"file": str(Path(origin).resolve())}) + "\n"
     world = _join_world(config)
-    path = world.on_main(lambda: _start(problem, files, out, directory, on_start))
     trainer = Trainer(
-        problem,
-        config,
-        directory=path,
-        source=source,
-        extra_ops=extra_ops,
-        callback=callback,
-        world=world,
+        problem, config, source=source, extra_ops=extra_ops, callback=callback, world=world
     )
+    existed = directory is not None and Path(directory).exists()
+    path = world.on_main(lambda: _start(problem, files, out, directory))
     if path is not None:
-        trainer.checkpoint()  # step 0; a kill before it still leaves a resumable run
+        try:
+            trainer.attach(path)
+            trainer.checkpoint()  # step 0; a kill before it still leaves a resumable run
+        except BaseException:
+            world.on_main(lambda: _remove(path, [*files, CHECKPOINT] if existed else None))
+            raise
+        if on_start is not None and world.is_main:
+            on_start(path)
     return trainer.run()
 
 
@@ -153,26 +160,48 @@ def resume(
     return trainer.run()
 
 
-def _start(problem, files: Mapping[str, str], out, directory, on_start) -> Path | None:
+def _start(problem, files: Mapping[str, str], out, directory) -> Path | None:
     """The run directory with `files` in it (`config.json` last: the marker of a run), or
-    None for a run in memory; `on_start` is told where it is."""
-    if directory is not None:
-        path = Path(directory)
-        path.mkdir(parents=True, exist_ok=True)
-        if (path / CONFIG).exists():
-            raise ConfigError(
-                f"{path} already holds a run. Fix: continue it with "
-                f"`pinnkit fit --resume {path}` or choose another directory."
-            )
-        for name in sorted(files, key=lambda n: n == CONFIG):
-            atomic_write(path / name, files[name])
-    elif out is not None:
-        path = new_run_directory(problem.name, out, files)
-    else:
-        path = None
-    if path is not None and on_start is not None:
-        on_start(path)
-    return path
+    None for a run in memory.
+
+    **Raises**
+
+    `ConfigError` when `directory` holds a run already, or the directory cannot be created
+    (`out` is a file, no permission, ...).
+    """
+    where = directory if directory is not None else out
+    try:
+        if directory is not None:
+            path = Path(directory)
+            if (path / CONFIG).exists():
+                raise ConfigError(
+                    f"{path} already holds a run. Fix: continue it with "
+                    f"`pinnkit fit --resume {path}` or choose another directory."
+                )
+            path.mkdir(parents=True, exist_ok=True)
+            for name in sorted(files, key=lambda n: n == CONFIG):
+                atomic_write(path / name, files[name])
+            return path
+        if out is not None:
+            return new_run_directory(problem.name, out, files)
+    except OSError as err:
+        reason = err.strerror or type(err).__name__
+        raise ConfigError(
+            f"cannot create the run directory under {where!s}: {reason} "
+            f"({err.filename or where}). Fix: `--out` a folder you can write to "
+            "(it is created when missing)."
+        ) from None
+    return None
+
+
+def _remove(path: Path, names: list[str] | None) -> None:
+    """Take back a run directory that failed before its first checkpoint: the whole of it,
+    or only the files `names` where the folder was the user's before."""
+    if names is None:
+        shutil.rmtree(path, ignore_errors=True)
+        return
+    for name in names:
+        (path / name).unlink(missing_ok=True)
 
 
 def _join_world(config: Config) -> World:

@@ -198,6 +198,12 @@ class Trainer:
         state.restore(self, saved)
         self.guard.snapshot(self.model, self.compiled, self.optimizer, self.last_terms)
 
+    def attach(self, directory: Path) -> None:
+        """Write this run to `directory` from now on (`fit` builds the trainer first, so a
+        problem or config that fails to build leaves no directory)."""
+        self.directory = Path(directory)
+        self.reporter.directory = self.directory
+
     def checkpoint(self) -> None:
         """Write `checkpoint.pt` (rank 0; every rank must call it, with the same directory)."""
         if self.directory is not None:

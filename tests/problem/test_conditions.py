@@ -20,6 +20,13 @@ def test_condition_weight_must_be_non_negative():
         pk.Dirichlet(u, 0, weight=-1.0)
 
 
+def test_a_condition_of_no_field_is_refused():
+    """`Dirichlet(x, 0)` (a coordinate where the field belongs) used to become the loss x^2
+    on the boundary, which trains nothing."""
+    with pytest.raises(pk.ProblemError, match="involves none of the fields"):
+        heat(conditions=[pk.Dirichlet(x, 0, on="left")])
+
+
 def test_default_condition_names():
     problem = heat(
         conditions=[
@@ -28,7 +35,7 @@ def test_default_condition_names():
             pk.Dirichlet(u, 0, on="left"),
             pk.Neumann(u, 0, on=sp.Eq(x, 1)),
             pk.Dirichlet(u, 0),
-            pk.Condition(x * (1 - x), on="boundary"),
+            pk.Condition(u.diff(x) * x - x * (1 - x), on="boundary"),
         ]
     )
     assert [c.name for c in problem.conditions] == [
@@ -37,7 +44,7 @@ def test_default_condition_names():
         "bc_u_x_eq_0",
         "bc_u_d_x_eq_1",
         "bc_u",
-        "bc_expr",
+        "bc_u_d",
     ]
     assert [c.on for c in problem.conditions] == [
         "initial",
