@@ -15,13 +15,19 @@ import ast
 import logging
 import os
 import sys
+import warnings
 from pathlib import Path
 
-from pinnkit.errors import ConfigError, PinnkitError, ProblemError, did_you_mean
+from pinnkit.errors import ConfigError, PinnkitError, ProblemError, RunError, did_you_mean
 
 __all__ = ["main", "bundled_problems", "resolve_problem_path"]
 
 log = logging.getLogger("pinnkit")
+
+TRUST = (
+    "execute the run's problem.py although your own `pinnkit fit` did not create the run "
+    "(read it first: it is Python code)"
+)
 
 
 def bundled_problems() -> dict[str, Path]:
@@ -79,10 +85,15 @@ def _cmd_fit(args) -> int:
                 "--resume continues a run exactly as it was configured; only --steps may "
                 f"change. Fix: `pinnkit fit --resume {args.resume}` (optionally `--steps N`)."
             )
-        run = resume(args.resume, steps=args.steps)
+        run = resume(args.resume, steps=args.steps, trust=args.trust, force=args.force)
     else:
         if not args.file:
             raise ConfigError("pinnkit fit: give a problem FILE, or --resume RUN_DIR.")
+        if args.trust or args.force:
+            raise ConfigError(
+                "--trust and --force apply to `--resume RUN_DIR` (a new run executes the "
+                "problem file you give it). Fix: leave them out."
+            )
         path = resolve_problem_path(args.file)
         problem, config, source = load_problem_file(path, config=args.config)
         config = apply_overrides(config or Config(), _overrides(args))
@@ -140,7 +151,7 @@ def _cmd_check(args) -> int:
 def _cmd_plot(args) -> int:
     from pinnkit.runs import Run
 
-    run = Run.load(args.run_dir)
+    run = Run.load(args.run_dir, trust=args.trust)
     figures = run.plot(save=True)
     for name in figures:
         print(Path(args.run_dir) / "figures" / f"{name}.png")
@@ -149,9 +160,21 @@ def _cmd_plot(args) -> int:
 
 def _cmd_discover(args) -> int:
     from pinnkit.discover import discover
-    from pinnkit.runs import Run
+    from pinnkit.integrity import require_unchanged
+    from pinnkit.runs import SUMMARY, Run, read_config
 
-    run = Run.load(args.run_dir)
+    directory = Path(args.run_dir)
+    read_config(directory)  # a run directory at all?
+    require_unchanged(directory, force=args.force, action="discovery")
+    if not (directory / SUMMARY).exists() and not args.allow_unfinished:
+        raise RunError(
+            f"{directory}: the run has not finished (no {SUMMARY}; it was stopped or is "
+            "still training), so its hidden networks may be far from trained and the "
+            "formulas found would not mean much. Fix: `pinnkit fit --resume "
+            f"{directory}` first, or add --allow-unfinished to discover from its last "
+            "checkpoint anyway."
+        )
+    run = Run.load(directory, trust=args.trust)
     found = discover(
         run,
         backend=args.backend,
@@ -191,10 +214,35 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)  # `pinnkit fit ... --debug` works too
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", required=True)
-
-    fit = sub.add_parser(
-        "fit", parents=[common], help="train a problem file; writes a run directory"
+    _fit_parser(
+        sub.add_parser("fit", parents=[common], help="train a problem file; writes a run directory")
     )
+    check = sub.add_parser(
+        "check",
+        parents=[common],
+        help="print the equations, derivatives and residuals; no training",
+    )
+    check.add_argument("file")
+    check.add_argument("--config", help="one of the file's named configs")
+    check.add_argument("--set", action="append", metavar="KEY=VALUE")
+    check.set_defaults(handler=_cmd_check)
+    _discover_parser(
+        sub.add_parser(
+            "discover",
+            parents=[common],
+            help="find formulas for the Hidden terms of a run; writes RUN_DIR/discovered/",
+        )
+    )
+    plot = sub.add_parser("plot", parents=[common], help="(re)draw the figures of a run directory")
+    plot.add_argument("run_dir")
+    plot.add_argument("--trust", action="store_true", help=TRUST)
+    plot.set_defaults(handler=_cmd_plot)
+    problems = sub.add_parser("problems", parents=[common], help="list the bundled problems")
+    problems.set_defaults(handler=_cmd_problems)
+    return parser
+
+
+def _fit_parser(fit: argparse.ArgumentParser) -> None:
     fit.add_argument("file", nargs="?", help="problem file (or a bundled problem's name)")
     fit.add_argument(
         "--config", help="one of the file's named configs (`pinnkit problems` lists them)"
@@ -211,6 +259,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="override a config value, e.g. --set model.width=128 (repeatable)",
     )
     fit.add_argument("--resume", metavar="RUN_DIR", help="continue a stopped run")
+    fit.add_argument("--trust", action="store_true", help=TRUST)
+    fit.add_argument(
+        "--force",
+        action="store_true",
+        help="--resume although the run's problem.py or config.json changed since",
+    )
     fit.add_argument("--no-plot", action="store_true", help="do not write figures")
     fit.add_argument("--quiet", action="store_true", help="no progress bar")
     fit.add_argument(
@@ -220,21 +274,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fit.set_defaults(handler=_cmd_fit)
 
-    check = sub.add_parser(
-        "check",
-        parents=[common],
-        help="print the equations, derivatives and residuals; no training",
-    )
-    check.add_argument("file")
-    check.add_argument("--config", help="one of the file's named configs")
-    check.add_argument("--set", action="append", metavar="KEY=VALUE")
-    check.set_defaults(handler=_cmd_check)
 
-    disc = sub.add_parser(
-        "discover",
-        parents=[common],
-        help="find formulas for the Hidden terms of a run; writes RUN_DIR/discovered/",
-    )
+def _discover_parser(disc: argparse.ArgumentParser) -> None:
     disc.add_argument("run_dir")
     disc.add_argument("--backend", default="offline", help="offline (default) or pysr")
     disc.add_argument("--seed", type=int, default=0, help="seed of the points and backend")
@@ -252,15 +293,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="weight of the equations and conditions in the refits, relative to the run's "
         "(default 1; 100 holds the physics as a constraint, see docs/discovery.md)",
     )
+    disc.add_argument("--trust", action="store_true", help=TRUST)
+    disc.add_argument(
+        "--force",
+        action="store_true",
+        help="discover although the run's problem.py or config.json changed since",
+    )
+    disc.add_argument(
+        "--allow-unfinished",
+        action="store_true",
+        help="discover from the last checkpoint of a run that has not finished",
+    )
     disc.set_defaults(handler=_cmd_discover)
-
-    plot = sub.add_parser("plot", parents=[common], help="(re)draw the figures of a run directory")
-    plot.add_argument("run_dir")
-    plot.set_defaults(handler=_cmd_plot)
-
-    problems = sub.add_parser("problems", parents=[common], help="list the bundled problems")
-    problems.set_defaults(handler=_cmd_problems)
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -270,6 +314,7 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.debug else logging.WARNING, format="pinnkit: %(message)s"
     )
     left = False
+    shown, warnings.showwarning = warnings.showwarning, _show_warning
     try:
         _check_launch(args.command)
         code = args.handler(args)
@@ -298,11 +343,17 @@ def main(argv: list[str] | None = None) -> int:
         )
         code = 1
     finally:
+        warnings.showwarning = shown
         if "pinnkit.train.distributed" in sys.modules:  # only a fit can have joined a group
             left = sys.modules["pinnkit.train.distributed"].leave()
     if left:
         _exit_rank(code)
     return code
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A warning as one line, `Kind: message`, without the frame that raised it."""
+    print(f"{category.__name__}: {message}", file=sys.stderr if file is None else file)
 
 
 def _exit_rank(code: int) -> None:

@@ -22,7 +22,8 @@ from torch import nn
 from pinnkit.build import build, resolve_device
 from pinnkit.compile import AbstractResiduals
 from pinnkit.config import Config
-from pinnkit.errors import ConfigError, ProblemError, TrainingError
+from pinnkit.errors import ConfigError, ProblemError, RunError, TrainingError
+from pinnkit.integrity import atomic_write, require_trust
 from pinnkit.problem import Problem
 from pinnkit.problem.file import load_problem_file
 
@@ -70,24 +71,6 @@ def new_run_directory(
             path = base.with_name(f"{base.name}-{k}")
 
 
-def atomic_write(path: Path, data: bytes | str) -> None:
-    """Write a file so that a reader (or a kill at any moment) sees the old or the new
-    content, never a mix: temp file in the same directory, fsync, rename."""
-    path = Path(path)
-    payload = data.encode() if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def save_checkpoint(directory: Path, state: Mapping[str, Any]) -> None:
     """Write `checkpoint.pt` atomically (loadable with `weights_only=True`)."""
     import io
@@ -102,20 +85,37 @@ def load_checkpoint(directory: Path, map_location: str | torch.device = "cpu") -
     path = Path(directory) / CHECKPOINT
     if not path.exists():
         return None
-    return torch.load(path, map_location=map_location, weights_only=True)
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as err:  # noqa: BLE001 - any unreadable file is the same user error
+        reason = f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
+        raise RunError(
+            f"{path} cannot be read as a pinnkit checkpoint ({reason[:200]}): it is damaged, "
+            "truncated or not pinnkit's. Fix: restore it from a copy, or start the run again "
+            "with `pinnkit fit FILE`."
+        ) from None
+    if not isinstance(state, dict) or not {"step", "model"} <= set(state):
+        raise RunError(
+            f"{path} is not a pinnkit checkpoint (no step and model state in it). Fix: "
+            "restore it from a copy, or start the run again with `pinnkit fit FILE`."
+        )
+    return state
 
 
 def read_metrics(directory: Path) -> list[dict]:
-    """Every complete line of `metrics.jsonl` (a line cut short by a kill is skipped)."""
+    """Every complete metrics row of `metrics.jsonl` (a line cut short by a kill, or one
+    that is not a row, is skipped)."""
     path = Path(directory) / METRICS
     if not path.exists():
         return []
     rows = []
-    for line in path.read_text().splitlines():
+    for line in path.read_text(errors="replace").splitlines():
         try:
-            rows.append(json.loads(line))
+            row = json.loads(line)
         except json.JSONDecodeError:
             continue
+        if isinstance(row, dict) and isinstance(row.get("step"), int):
+            rows.append(row)  # a line that is not a metrics row (damage, edits) is skipped
     return rows
 
 
@@ -257,16 +257,25 @@ class Run:
         return plot_run(self, save=self.directory is not None if save is None else save)
 
     @classmethod
-    def load(cls, directory: str | os.PathLike, *, device: str = "cpu") -> Run:
+    def load(cls, directory: str | os.PathLike, *, device: str = "cpu", trust: bool = False) -> Run:
         """Load a run directory written by `pinnkit fit`, with the model as last
         checkpointed (its `problem.py` is executed).
+
+        **Arguments**
+
+        - `directory`: the run directory.
+        - `device`: where to load the model (default `cpu`).
+        - `trust`: execute the run's `problem.py` although this user's `fit` did not create
+          the run, or it changed since (default False; `pinnkit.integrity`).
 
         **Raises**
 
         `ProblemError` when the directory keeps no problem file; `TrainingError` when it
-        has no checkpoint yet.
+        has no checkpoint yet; `RunError` when its problem file is not trusted, or a file
+        in it is damaged.
         """
         directory = Path(directory)
+        require_trust(directory, trust=trust, action="loading the run")
         problem, config = load_run_problem(directory)
         config = config.replace(device=device, progress=False)
         state = load_checkpoint(directory, map_location=resolve_device(device))
@@ -274,11 +283,18 @@ class Run:
             raise TrainingError(f"{directory}: no checkpoint yet; nothing to load.")
         # A stage may have switched the precision (`SSBroyden.dtype`): build in the one saved.
         built = build(problem, config.replace(dtype=state.get("dtype", config.dtype)))
-        built.model.load_state_dict(state["model"])
-        built.residuals.load_state_dict(state["compiled"])
+        try:
+            built.model.load_state_dict(state["model"])
+            built.residuals.load_state_dict(state["compiled"])
+        except (KeyError, RuntimeError) as err:
+            raise RunError(
+                f"{directory}: the checkpoint does not fit the problem and configuration the "
+                f"run is rebuilt from ({type(err).__name__}: {str(err)[:200]}): they were "
+                "changed since it was written. Fix: undo the change, or start a new run."
+            ) from None
         summary_path = directory / SUMMARY
         summary = (
-            json.loads(summary_path.read_text())
+            _read_summary(summary_path)
             if summary_path.exists()
             else {
                 "steps": int(state["step"]),
@@ -331,6 +347,19 @@ class Run:
         return table + plot_run(self, save=False)._repr_html_()
 
 
+def _read_summary(path: Path) -> dict:
+    try:
+        summary = json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        summary = err
+    if not isinstance(summary, dict):
+        raise RunError(
+            f"{path} is damaged (not the JSON object pinnkit wrote). Fix: delete it; "
+            "`pinnkit fit --resume` of the run writes it again at the end."
+        )
+    return summary
+
+
 def read_config(directory: Path) -> Config:
     path = Path(directory) / CONFIG
     if not path.exists():
@@ -338,7 +367,12 @@ def read_config(directory: Path) -> Config:
             f"{directory}: no {CONFIG}; this is not a pinnkit run directory (or it was killed "
             "before it was set up). Fix: start a new run with `pinnkit fit FILE`."
         )
-    return Config.from_json(path.read_text())
+    try:
+        return Config.from_json(path.read_text())
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not text. Fix: restore it from a copy.") from None
+    except ConfigError as err:
+        raise ConfigError(f"{path}: {err}") from None
 
 
 def load_run_problem(directory: Path) -> tuple[Problem, Config]:
@@ -359,11 +393,7 @@ def load_run_problem(directory: Path) -> tuple[Problem, Config]:
             f"{directory}: no {PROBLEM_SOURCE}, so the problem cannot be rebuilt. Runs started "
             "from Python keep no problem file: use `pk.resume(problem, directory)` instead."
         )
-    original = (
-        json.loads((directory / "origin.json").read_text()).get("file")
-        if (directory / "origin.json").exists()
-        else None
-    )
+    original = _origin(directory / "origin.json")
     module_file = original if original and Path(original).exists() else source_path
     problem, _, _ = load_problem_file(source_path, module_file=module_file)
     return problem, config
@@ -371,3 +401,19 @@ def load_run_problem(directory: Path) -> tuple[Problem, Config]:
 
 def write_json(path: Path, data: Any) -> None:
     atomic_write(Path(path), json.dumps(data, indent=2, default=float) + "\n")
+
+
+def _origin(path: Path) -> str | None:
+    """The original problem file's path recorded in `origin.json` (None when there is none)."""
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        data = None
+    if not isinstance(data, dict) or not isinstance(data.get("file"), str | None):
+        raise RunError(
+            f'{path} is damaged (pinnkit writes {{"file": path}}). Fix: delete it; the run '
+            "then resolves paths its problem file builds from `__file__` beside the copy."
+        )
+    return data.get("file")

@@ -18,6 +18,21 @@ def pytest_configure(config):
     )
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _own_cache(tmp_path_factory):
+    """pinnkit's record of trusted runs (`pinnkit.integrity`) in a folder of the test
+    session's own, never the user's cache; subprocesses inherit it."""
+    import os
+
+    previous = os.environ.get("PINNKIT_CACHE")
+    os.environ["PINNKIT_CACHE"] = str(tmp_path_factory.mktemp("pinnkit-cache"))
+    yield
+    if previous is None:
+        os.environ.pop("PINNKIT_CACHE", None)
+    else:
+        os.environ["PINNKIT_CACHE"] = previous
+
+
 @pytest.fixture
 def generator() -> torch.Generator:
     """A fresh `torch.Generator` seeded with `SEED`; tests never touch the global seed."""

@@ -31,8 +31,8 @@ def _coerce(value: Any, current: Any, key: str) -> Any:
         if isinstance(value, bool):
             return value
     elif isinstance(current, int) and not isinstance(value, bool):
-        if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
-            return int(value)
+        if isinstance(value, int | float):
+            return value  # the spec's check takes a whole float as its integer, or refuses it
     elif isinstance(current, float) and not isinstance(value, bool):
         if isinstance(value, (int, float)):
             return float(value)

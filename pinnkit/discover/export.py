@@ -23,6 +23,7 @@ import sympy as sp
 from sympy.printing.str import StrPrinter
 
 from pinnkit.discover.base import display
+from pinnkit.errors import DiscoveryError
 from pinnkit.problem import Normal, Parameter, Problem, is_hidden
 
 __all__ = ["discovery_json", "save_discovery", "discovery_html", "problem_source"]
@@ -127,7 +128,7 @@ def save_discovery(found, directory: Path) -> dict[str, Path]:
         write(f"pareto_{name}.csv", pareto_csv(f.rows()))
     problem = found.problem(parameters=True)
     for data in problem.data:
-        write(f"data_{data.name}.csv", _data_csv(problem, data))
+        write(_data_file(data.name), _data_csv(problem, data))
     if found.config is not None:
         config = found.config.replace(
             hidden_terms={
@@ -191,8 +192,16 @@ def problem_source(problem: Problem, *, doc: str, config: bool) -> str:
         key=lambda s: s.name,
     )
     hidden = sorted({a.func for e in exprs for a in e.atoms(sp.Function) if is_hidden(a)}, key=str)
+    for name in [*(c.name for c in problem.coords), *(str(f.func) for f in problem.fields),
+                 *(s.name for s in symbols), *map(str, hidden)]:  # fmt: skip
+        if not name.isidentifier():
+            raise DiscoveryError(
+                f"cannot write a problem file: the name {name!r} is not a Python identifier, "
+                "so it cannot be a variable of the file. Fix: rename it in the problem (e.g. "
+                '`sp.Symbol("x1")`) and fit again.'
+            )
     lines = [
-        '"""' + doc + '\n"""',
+        '"""' + _docstring(doc) + '\n"""',
         "",
         "from pathlib import Path",
         "",
@@ -230,7 +239,7 @@ def problem_source(problem: Problem, *, doc: str, config: bool) -> str:
         equations.append(f"        {e.name!r}: {text},")
     conditions = [f"        {_condition(c)}," for c in problem.conditions]
     data = [
-        f'        pk.Data.from_file(HERE / "data_{d.name}.csv", name={d.name!r}, '
+        f"        pk.Data.from_file(HERE / {_data_file(d.name)!r}, name={d.name!r}, "
         f"weight={d.weight!r}),"
         for d in problem.data
     ]
@@ -253,6 +262,18 @@ def problem_source(problem: Problem, *, doc: str, config: bool) -> str:
     if config:
         lines += ["", 'config = pk.Config.from_json((HERE / "config.json").read_text())']
     return "\n".join(lines) + "\n"
+
+
+def _docstring(text: str) -> str:
+    """`text` made safe inside a triple-quoted docstring: backslashes and quotes escaped
+    (a run directory's path or a problem's name may hold either)."""
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _data_file(name: str) -> str:
+    """The file name of data set `name` beside the problem file: `data_<name>.csv`, with
+    anything but letters, digits, `_` and `-` replaced (no path can leave the folder)."""
+    return "data_" + re.sub(r"[^A-Za-z0-9_-]", "_", name) + ".csv"
 
 
 def _sympy_names(exprs) -> set[str]:

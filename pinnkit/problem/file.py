@@ -10,10 +10,13 @@ import ast
 import importlib.util
 import sys
 import traceback
+import warnings
 from pathlib import Path
 
+import sympy as sp
+
 from pinnkit.config import Config
-from pinnkit.errors import ConfigError, PinnkitError, ProblemError, did_you_mean
+from pinnkit.errors import ConfigError, PinnkitError, PinnkitWarning, ProblemError, did_you_mean
 from pinnkit.problem.problem import Problem
 
 __all__ = ["load_problem_file", "config_names"]
@@ -81,7 +84,31 @@ def load_problem_file(
         )
     if not isinstance(problem, Problem):
         raise ProblemError(f"{path}: `problem` is a {type(problem).__name__}, not a `pk.Problem`.")
+    _warn_unused_symbols(path, module.__dict__, problem)
     return problem, _chosen_config(path, module.__dict__, config), source
+
+
+def _warn_unused_symbols(path: Path, names: dict, problem: Problem) -> None:
+    """Warn of SymPy symbols the file defines and the problem never uses: SymPy makes the
+    derivative of a field by a symbol that is not a coordinate 0 before pinnkit sees it
+    (`u.diff(y, 2)` with `y` not a coordinate), which is the usual way one gets there."""
+    used = set(problem.coords)
+    for expr in [e.residual for e in problem.equations] + [c.expr for c in problem.conditions]:
+        used |= expr.free_symbols
+    unused = sorted(
+        name
+        for name, value in names.items()
+        if type(value) is sp.Symbol and value not in used and not name.startswith("_")
+    )
+    if unused:
+        warnings.warn(
+            f"{path}: the symbol(s) {', '.join(unused)} are defined but not used by the "
+            "problem. A derivative by a symbol that is not a coordinate of the domain is 0 "
+            f"in SymPy (`u.diff({unused[0]})`): coordinates are "
+            f"{', '.join(c.name for c in problem.coords)}.",
+            PinnkitWarning,
+            stacklevel=3,
+        )
 
 
 def _syntax_message(path: Path, err: SyntaxError | ValueError) -> str:

@@ -231,10 +231,18 @@ class Problem:
             residual = _as_expr(eq, where)
             if residual == 0:
                 raise ProblemError(f"{where}: {eq} is identically zero.")
+            self._require_field(residual, where, "sp.Eq(u.diff(t), u.diff(x, 2))")
             out.append(
                 Equation(str(name), self._check_expr(residual, where, allow_normals=False), eq)
             )
         return tuple(out)
+
+    def _require_field(self, expr: sp.Expr, where: str, example: str) -> None:
+        if not any(expr.has(f) for f in self.fields):
+            raise ProblemError(
+                f"{where}: {expr} involves none of the fields {list(self.field_names)} (a "
+                f"condition's first argument is the field). Fix: e.g. `{example}`."
+            )
 
     def _check_conditions(self, conditions) -> tuple[Condition, ...]:
         if isinstance(conditions, Condition):
@@ -255,13 +263,7 @@ class Problem:
             name = cond.name or _default_name(cond, region, self.fields)
             where = f'condition "{name}"'
             expr = cond.expr
-            if not any(expr.has(f) for f in self.fields):
-                raise ProblemError(
-                    f"{where}: its expression {expr} involves none of the fields "
-                    f"{list(self.field_names)}. The first argument of a condition is the field "
-                    f"(or an expression of it). Fix: e.g. `pk.Dirichlet({self.fields[0]}, 0, "
-                    'on="x = 0")`.'
-                )
+            self._require_field(expr, where, f'pk.Dirichlet({self.fields[0]}, 0, on="x = 0")')
             if self.domain.time is not None:
                 # `Neumann`/`Robin` form n_c * u_c over all of the field's arguments, time
                 # included; the outward normal of a space-time boundary has no time component.

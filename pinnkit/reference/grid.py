@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import scipy.interpolate
 import scipy.io
+from scipy.io.matlab import MatReadError
 
 from pinnkit.errors import ProblemError
 from pinnkit.reference.base import AbstractReference
@@ -282,7 +283,7 @@ class Grid(AbstractReference):
         """
         try:
             data = scipy.io.loadmat(path)
-        except (OSError, ValueError, TypeError, NotImplementedError) as err:
+        except (OSError, ValueError, TypeError, NotImplementedError, MatReadError) as err:
             raise ProblemError(_unreadable(path, "a MATLAB .mat file", err)) from None
         arrays = {key: np.asarray(value) for key, value in data.items() if not key.startswith("__")}
         return cls._from_arrays(arrays, path, axes, values, layout, periodic, method)

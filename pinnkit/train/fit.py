@@ -9,6 +9,7 @@ or a kill at any moment leaves a run `--resume` can continue, or none at all.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -18,6 +19,15 @@ from pathlib import Path
 from pinnkit.build import resolve_device
 from pinnkit.config import Config
 from pinnkit.errors import ConfigError, ProblemError
+from pinnkit.integrity import (
+    HASHES,
+    RunLock,
+    hashes,
+    remember,
+    require_trust,
+    require_unchanged,
+    update_hash,
+)
 from pinnkit.problem import Problem
 from pinnkit.runs import (
     CHECKPOINT,
@@ -31,7 +41,6 @@ from pinnkit.runs import (
     new_run_directory,
     read_config,
     truncate_metrics,
-    write_json,
 )
 from pinnkit.train.distributed import World
 from pinnkit.train.loop import Trainer
@@ -97,6 +106,7 @@ def fit(
         files[PROBLEM_SOURCE] = source
     if origin is not None:
         files["origin.json"] = json.dumps({"file": str(Path(origin).resolve())}) + "\n"
+    files[HASHES] = hashes(files)
     world = _join_world(config)
     trainer = Trainer(
         problem, config, source=source, extra_ops=extra_ops, callback=callback, world=world
@@ -110,9 +120,12 @@ def fit(
         except BaseException:
             world.on_main(lambda: _remove(path, [*files, CHECKPOINT] if existed else None))
             raise
+        if world.is_main and source is not None:
+            remember(path, source)  # this user's own run: resume and discover trust it
         if on_start is not None and world.is_main:
             on_start(path)
-    return trainer.run()
+    with _lock(world, path):
+        return trainer.run()
 
 
 def resume(
@@ -121,6 +134,8 @@ def resume(
     problem: Problem | None = None,
     steps: int | None = None,
     callback: Callable | None = None,
+    trust: bool = False,
+    force: bool = False,
 ) -> Run:
     """Continue a run directory from its last checkpoint to its configured end.
 
@@ -128,7 +143,12 @@ def resume(
 
     - `directory`: the run directory.
     - `problem`: the Problem (default: rebuilt from the saved `problem.py`).
-    - `steps`: a new total of first-phase steps (default: the saved config's).
+    - `steps`: a new total of first-phase steps (default: the saved config's); not below
+      the step the run stands at.
+    - `trust`: execute the run's `problem.py` although this user's `fit` did not create the
+      run (`pinnkit.integrity`; default False).
+    - `force`: continue although the run's `problem.py` or `config.json` changed since it
+      was written (default False: refused, naming what changed).
 
     Under torchrun every rank reads the same checkpoint (the run directory must be visible
     to all of them) and continues exactly, with its own random stream and points restored;
@@ -136,28 +156,38 @@ def resume(
 
     **Raises**
 
-    `ConfigError` when the checkpoint was written by a different number of processes.
+    `ConfigError` when the checkpoint was written by a different number of processes, or
+    `steps` is below the step the run stands at; `RunError` when the run's files changed
+    since it was written (without `force`), its `problem.py` is not trusted (without
+    `trust`), its checkpoint is damaged, or another process is training it.
     """
     directory = Path(directory)
+    require_unchanged(directory, force=force, action="--resume")
+    if problem is None:
+        require_trust(directory, trust=trust, action="--resume")
     loaded, config = (
         load_run_problem(directory) if problem is None else (problem, read_config(directory))
     )
+    saved_steps = config.steps
     if steps is not None:
-        config = config.replace(steps=int(steps))
+        config = config.replace(steps=steps)
     first.require(config.optimizer)
     world = _join_world(config)
-    if steps is not None:
-        world.on_main(lambda: write_json(directory / CONFIG, config.to_dict()))
     trainer = Trainer(loaded, config, directory=directory, callback=callback, world=world)
-    state = load_checkpoint(directory, map_location=trainer.device)
-    if state is not None:
-        _check_world_size(state, world, directory)
-        trainer.load_state(state)
-        world.on_main(lambda: truncate_metrics(directory, trainer.step))
-    else:
-        world.on_main(lambda: (directory / METRICS).unlink(missing_ok=True))
-        trainer.checkpoint()
-    return trainer.run()
+    with _lock(world, directory):
+        state = load_checkpoint(directory, map_location=trainer.device)
+        if state is not None:
+            _check_world_size(state, world, directory)
+            trainer.load_state(state)
+            if steps is not None:  # the first phase's steps done cannot be undone
+                _check_steps(config.steps, min(trainer.step, saved_steps), directory)
+            world.on_main(lambda: truncate_metrics(directory, trainer.step))
+        else:
+            world.on_main(lambda: (directory / METRICS).unlink(missing_ok=True))
+            trainer.checkpoint()
+        if config.steps != saved_steps:
+            world.on_main(lambda: _write_config(directory, config))
+        return trainer.run()
 
 
 def _start(problem, files: Mapping[str, str], out, directory) -> Path | None:
@@ -192,6 +222,26 @@ def _start(problem, files: Mapping[str, str], out, directory) -> Path | None:
             "(it is created when missing)."
         ) from None
     return None
+
+
+def _check_steps(steps: int, step: int, directory: Path) -> None:
+    if steps < step:
+        raise ConfigError(
+            f"--steps {steps}: the run {directory} stands at step {step} already; a resumed "
+            f"run cannot go back. Fix: `--steps N` with N >= {step}, or leave it out."
+        )
+
+
+def _write_config(directory: Path, config: Config) -> None:
+    """A resumed run's new `config.json` (`--steps`), and its hash in `hashes.json`."""
+    text = json.dumps(config.to_dict(), indent=2) + "\n"
+    atomic_write(directory / CONFIG, text)
+    update_hash(directory, CONFIG, text)
+
+
+def _lock(world: World, path: Path | None):
+    """The run's lock, held by rank 0 while it trains (nothing for a run in memory)."""
+    return RunLock(path) if path is not None and world.is_main else contextlib.nullcontext()
 
 
 def _remove(path: Path, names: list[str] | None) -> None:

@@ -193,7 +193,7 @@ class Trainer:
         return state.capture(self)
 
     def load_state(self, saved: Mapping) -> None:
-        """Restore a `state()` (from a checkpoint)."""
+        """Restore a `state()` (from a checkpoint; `RunError` when it does not fit)."""
         self.convert(resolve_dtype(saved.get("dtype", self.config.dtype)))
         state.restore(self, saved)
         self.guard.snapshot(self.model, self.compiled, self.optimizer, self.last_terms)

@@ -19,7 +19,7 @@ import torch
 
 from pinnkit.build import dtype_name
 from pinnkit.compile import Batch
-from pinnkit.errors import ConfigError
+from pinnkit.errors import ConfigError, PinnkitError, RunError
 from pinnkit.train.optim.lbfgs import make_lbfgs
 from pinnkit.train.optim.stages import make_stage_optimizer
 
@@ -60,7 +60,30 @@ def capture(trainer: Trainer) -> dict:
 
 
 def restore(trainer: Trainer, state: Mapping) -> None:
-    """Put a `capture`d state back into `trainer` (built with the same problem and config)."""
+    """Put a `capture`d state back into `trainer` (built with the same problem and config).
+
+    **Raises**
+
+    `RunError` when the state does not fit the trainer (a field, loss term or network size
+    that differs from the run's: its problem or config changed since).
+    """
+    try:
+        _restore(trainer, state)
+        unknown = sorted(set(trainer.last_terms) - set(trainer.compiled.term_names))
+        if unknown:
+            raise KeyError(f"loss terms {unknown} are not the problem's")
+    except (KeyError, IndexError, RuntimeError, ValueError, TypeError) as err:
+        if isinstance(err, PinnkitError):
+            raise
+        raise RunError(
+            f"{trainer.directory}: the checkpoint does not fit the problem and configuration "
+            f"the run is rebuilt from ({type(err).__name__}: {str(err)[:200]}): they were "
+            "changed since it was written. Fix: undo the change, or start a new run with "
+            "`pinnkit fit FILE`."
+        ) from None
+
+
+def _restore(trainer: Trainer, state: Mapping) -> None:
     trainer.step = int(state["step"])
     trainer.phase = str(state["phase"])
     trainer.lr_scale = float(state["lr_scale"])

@@ -42,7 +42,7 @@ def test_misspelled_key_names_the_level_and_the_closest_key():
     ("override", "match"),
     [
         ("model.width=wide", "expected a value like 64"),
-        ("steps=1.5", "expected a value like 10000"),
+        ("steps=1.5", "steps=1.5: expected a whole number"),
         ("model=3", "is a group of settings"),
         ("model.width", "expected `dotted.key=value`"),
         ("dtype=float16", "choose `float32` or `float64`"),

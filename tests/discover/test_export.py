@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import sympy as sp
 import torch
 
@@ -86,3 +87,38 @@ def test_problem_file_of_an_ode_with_a_hidden_term_left(tmp_path):
     assert loaded.equations[0].residual == new.equations[0].residual
     assert loaded.conditions[0].expr == u1 - sp.Rational(11, 25)  # exact, not 0.44
     compile_problem(loaded)
+
+
+def test_generated_problem_files_escape_what_they_quote(tmp_path):
+    """A run directory's path, a problem's name or a data set's name written into the
+    generated file stays text: quotes and backslashes escaped, data file names kept in
+    the folder, names that are not identifiers refused."""
+    import ast
+
+    from pinnkit.discover.export import problem_source
+
+    u1 = sp.Function("u")(t)
+    evil = 'runs/"""; import os; os.system("echo owned") #\\'
+    data = pk.Data({t: [0.5, 1.0]}, {u1: [1.0, 2.0]}, name="../../x")
+    problem = pk.Problem(
+        name=evil,
+        domain=pk.TimeInterval(t, 0, 1),
+        fields=[u1],
+        equations=[sp.Eq(u1.diff(t), -u1)],
+        conditions=[pk.Initial(u1, 1)],
+        data=data,
+    )
+    source = problem_source(problem, doc=f"of run {evil}", config=False)
+    tree = ast.parse(source)
+    assert ast.get_docstring(tree) == f"of run {evil}"
+    assert "HERE / 'data_______x.csv'" in source  # the file stays in the folder
+    calls = [n.func.attr for n in ast.walk(tree) if isinstance(n, ast.Call)
+             and isinstance(n.func, ast.Attribute)]  # fmt: skip
+    assert "system" not in calls
+    weird = pk.Problem(
+        domain=pk.TimeInterval(sp.Symbol("t;x"), 0, 1),
+        fields=[sp.Function("u")(sp.Symbol("t;x"))],
+        equations=[sp.Eq(sp.Function("u")(sp.Symbol("t;x")).diff(sp.Symbol("t;x")), 0)],
+    )
+    with pytest.raises(pk.DiscoveryError, match="'t;x' is not a Python identifier"):
+        problem_source(weird, doc="", config=False)

@@ -108,3 +108,17 @@ def test_cli_fit_and_check_take_a_named_config(tmp_path, monkeypatch, capsys):
 
 def test_pk_load_problem_file_is_the_public_name():
     assert pk.load_problem_file is load_problem_file
+
+
+def test_a_symbol_the_problem_never_uses_is_warned_of(tmp_path):
+    """`u.diff(y, 2)` with `y` not a coordinate is 0 in SymPy before pinnkit sees it; the
+    file's unused symbol `y` is the trace it leaves."""
+    path = tmp_path / "p.py"
+    path.write_text(
+        "import sympy as sp\nimport pinnkit as pk\n"
+        'x, t, y = sp.symbols("x t y")\nu = sp.Function("u")(x, t)\n'
+        "problem = pk.Problem(domain=pk.Interval(x, 0, 1) * pk.TimeInterval(t, 0, 1), "
+        "fields=[u], equations=[sp.Eq(u.diff(t), u.diff(y, 2))])\n"
+    )
+    with pytest.warns(pk.PinnkitWarning, match=r"y are defined but not used.*u.diff\(y\)"):
+        load_problem_file(path)

@@ -50,5 +50,5 @@ def test_a_tolerance_stops_once_an_iteration_gains_less():
 
 @pytest.mark.parametrize("tolerance", [-1e-9, 1.0, 2.0])
 def test_a_tolerance_outside_0_1_is_refused(tolerance):
-    with pytest.raises(ConfigError, match="LBFGS.tolerance"):
+    with pytest.raises(ConfigError, match=r"lbfgs.tolerance=.* out of range.*>= 0 and < 1"):
         pk.LBFGS(steps=10, tolerance=tolerance)

@@ -25,15 +25,15 @@ SOAPY = TINY.replace(optimizer=pk.SOAP(precondition_frequency=3))
 @pytest.mark.parametrize(
     ("make", "match"),
     [
-        (lambda: pk.SOAP(learning_rate=0), "learning_rate > 0"),
-        (lambda: pk.SOAP(decay_rate=1.5), "0 < decay_rate <= 1"),
+        (lambda: pk.SOAP(learning_rate=0), "learning_rate=0 is out of range"),
+        (lambda: pk.SOAP(decay_rate=1.5), r"decay_rate=1.5 is out of range.*> 0 and <= 1"),
         (lambda: pk.SOAP(betas=(0.9,)), r"SOAP.betas=\(0.9,\): need two numbers in \[0, 1\)"),
         (lambda: pk.SOAP(betas=(0.9, 1.0)), "need two numbers in"),
         (lambda: pk.SOAP(betas="0.9"), "need two numbers in"),
-        (lambda: pk.SOAP(precondition_frequency=0), "precondition_frequency=0: need a whole"),
-        (lambda: pk.SOAP(precondition_frequency=2.5), "need a whole number of steps"),
-        (lambda: pk.SOAP(weight_decay=-1e-3), "need weight_decay >= 0 and eps > 0"),
-        (lambda: pk.SOAP(eps=0), "need weight_decay >= 0 and eps > 0"),
+        (lambda: pk.SOAP(precondition_frequency=0), "precondition_frequency=0 is out of range"),
+        (lambda: pk.SOAP(precondition_frequency=2.5), "2.5: expected a whole number"),
+        (lambda: pk.SOAP(weight_decay=-1e-3), r"weight_decay=-0.001 is out of range.*>= 0"),
+        (lambda: pk.SOAP(eps=0), r"eps=0 is out of range.*> 0"),
         (lambda: pk.Config(optimizer=pk.LBFGS()), r"expected `pk.Adam\(...\)` or `pk.SOAP"),
     ],
 )

@@ -93,7 +93,7 @@ def test_stages_round_trip_through_json_and_set():
     [
         (lambda: pk.SSBroyden(method="newton"), "method='newton' is unknown"),
         (lambda: pk.SSBroyden(dtype="float16"), "choose `float32` or `float64`"),
-        (lambda: pk.LevenbergMarquardt(damping=0), "damping > 0"),
+        (lambda: pk.LevenbergMarquardt(damping=0), r"damping=0 is out of range.*> 0"),
         (lambda: pk.Config(stages=[{"steps": 5}]), "names its kind"),
         (lambda: pk.Config(stages=[pk.LBFGS(steps=5)]), "expected a stage spec"),
         (lambda: pk.Config(stages=pk.SSBroyden()), "expected a list of stages"),
