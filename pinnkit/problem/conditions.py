@@ -7,7 +7,7 @@ torch.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -224,3 +224,17 @@ def _default_name(cond: Condition, region: str, fields: Sequence[sp.Expr]) -> st
 def _slug(text: str) -> str:
     out = text.replace(" = ", "_eq_").replace("-", "m").replace(".", "p").replace(" ", "_")
     return "".join(ch for ch in out if ch.isalnum() or ch == "_")
+
+
+def _items(value, what: str, example: str) -> list:
+    """`value` as a list, when it is a list, tuple or other non-string collection."""
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        kind = type(value).__name__
+        text = (
+            " A string is not parsed: write SymPy expressions." if kind in ("str", "bytes") else ""
+        )
+        raise ProblemError(
+            f"Problem: {what}={value!r} is {'an' if kind[0] in 'aeiou' else 'a'} {kind}, not a "
+            f"list.{text} Fix: e.g. `{example}`."
+        )
+    return list(value)

@@ -8,14 +8,14 @@ Never imports torch.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sympy as sp
 
 from pinnkit.domain import AbstractDomain
 from pinnkit.errors import ProblemError, did_you_mean
-from pinnkit.problem.conditions import Condition, Equation, _as_expr, _default_name
+from pinnkit.problem.conditions import Condition, Equation, _as_expr, _default_name, _items
 from pinnkit.problem.data import Data, check_data
 from pinnkit.problem.display import describe, latex
 from pinnkit.problem.symbols import (
@@ -315,8 +315,12 @@ class Problem:
         try:
             low_part = self.domain.part(sp.Eq(coord, lo))
             self.domain.part(sp.Eq(coord, hi))
-        except ProblemError as err:
-            raise ProblemError(f"{where}: {err}") from None
+        except ProblemError:
+            raise ProblemError(
+                f"{where}: the domain {self.domain!r} has no flat sides {coord} = {lo:g} and "
+                f"{coord} = {hi:g} to identify. Fix: Periodic needs an Interval, Rectangle or "
+                "Box side in that coordinate (on a Disk, use Dirichlet/Neumann conditions)."
+            ) from None
         name = cond.name or f"periodic_{coord}"
         return dataclasses.replace(
             cond, on=low_part, name=name, fields=tuple(fields), bounds=(float(lo), float(hi))
@@ -484,17 +488,3 @@ class Problem:
 
     def _repr_latex_(self) -> str:
         return latex(self)
-
-
-def _items(value, what: str, example: str) -> list:
-    """`value` as a list, when it is a list, tuple or other non-string collection."""
-    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
-        kind = type(value).__name__
-        text = (
-            " A string is not parsed: write SymPy expressions." if kind in ("str", "bytes") else ""
-        )
-        raise ProblemError(
-            f"Problem: {what}={value!r} is {'an' if kind[0] in 'aeiou' else 'a'} {kind}, not a "
-            f"list.{text} Fix: e.g. `{example}`."
-        )
-    return list(value)

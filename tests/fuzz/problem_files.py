@@ -130,6 +130,14 @@ CASES = [
         problem(conditions='[pk.Dirichlet(u, float("nan"))]'),
         r"NaN|nan|finite",
     ),
+    (
+        "periodic on a disk",
+        "y = sp.Symbol('y')\nw = sp.Function('w')(x, y)\n"
+        "problem = pk.Problem(domain=pk.Disk(x, y), fields=[w], "
+        "equations=[sp.Eq(w.diff(x, 2) + w.diff(y, 2), 1)], "
+        "conditions=[pk.Periodic(x)])\n",
+        r"no flat sides x = -1 and x = 1",
+    ),
     # -- parameters and hidden terms ----------------------------------------------------------
     ("parameter init a string", 'D = pk.Parameter("D", init="abc")\n', r"init=.abc. is not"),
     ("parameter init NaN", 'D = pk.Parameter("D", init=float("nan"))\n', r"not finite"),

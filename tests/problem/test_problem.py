@@ -186,7 +186,7 @@ def test_periodic_condition_resolves_both_ends():
     [
         (pk.Periodic(t), LINE_TIME, r"`t` is not a space coordinate"),
         (pk.Periodic(x, v), LINE_TIME, r"v\(x, t\) is not a field of the problem"),
-        (pk.Periodic(x), pk.Disk(x, t), r"Periodic in x.*not on the boundary"),
+        (pk.Periodic(x), pk.Disk(x, t), r"Periodic in x.*has no flat sides x = -1 and x = 1"),
     ],
 )
 def test_bad_periodic_conditions(condition, domain, match):
