@@ -114,14 +114,14 @@ def fit(
     existed = directory is not None and Path(directory).exists()
     path = world.on_main(lambda: _start(problem, files, out, directory))
     if path is not None:
+        if world.is_main and source is not None:
+            remember(path, source)  # this user's own run: resume and discover trust it
         try:
             trainer.attach(path)
             trainer.checkpoint()  # step 0; a kill before it still leaves a resumable run
         except BaseException:
             world.on_main(lambda: _remove(path, [*files, CHECKPOINT] if existed else None))
             raise
-        if world.is_main and source is not None:
-            remember(path, source)  # this user's own run: resume and discover trust it
         if on_start is not None and world.is_main:
             on_start(path)
     with _lock(world, path):
