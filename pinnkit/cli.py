@@ -149,10 +149,16 @@ def _cmd_check(args) -> int:
 
 
 def _cmd_plot(args) -> int:
-    from pinnkit.runs import Run
+    from pinnkit.figure_data import PLOT_DATA
+    from pinnkit.integrity import is_trusted
+    from pinnkit.runs import Run, plot_saved, read_config
 
-    run = Run.load(args.run_dir, trust=args.trust)
-    figures = run.plot(save=True)
+    directory = Path(args.run_dir)
+    read_config(directory)  # a run directory at all?
+    if args.trust or is_trusted(directory) or not (directory / PLOT_DATA).exists():
+        figures = Run.load(directory, trust=args.trust).plot(save=True)
+    else:  # from the saved figure data: nothing of the run is executed
+        figures = plot_saved(directory)
     for name in figures:
         print(Path(args.run_dir) / "figures" / f"{name}.png")
     return 0

@@ -11,12 +11,13 @@ from __future__ import annotations
 import base64
 import io
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from pinnkit.domain import Disk, SpaceTime
 from pinnkit.errors import ConfigError
+from pinnkit.figure_data import solution_data
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -24,19 +25,10 @@ if TYPE_CHECKING:
 
     from pinnkit.runs import Run
 
-__all__ = ["Figures", "plot_run", "plot_solution", "plot_losses"]
+__all__ = ["Figures", "plot_run", "plot_solution", "plot_losses", "loss_figure", "save_figures"]
 
 #: Resolution of saved PNGs and of the inline images in Jupyter.
 DPI = 120
-# Points per axis where the reference has no grid of its own: a line needs more points than an
-# image, and a row of time snapshots can do with fewer per image.
-_LINE_POINTS = 400
-_IMAGE_POINTS = 201
-_SNAPSHOT_POINTS = 101
-_SNAPSHOTS = 3
-# A reference grid axis longer than this is thinned (every k-th point) before plotting: spectral
-# references can hold thousands of points per axis, far more than a figure can show.
-_MAX_AXIS_POINTS = 400
 _SIGNED_CMAP = "RdBu_r"
 _UNSIGNED_CMAP = "cividis"
 _ERROR_CMAP = "viridis"
@@ -101,17 +93,21 @@ def plot_run(run: Run, *, save: bool) -> Figures:
         )
     figures = Figures({"solution": plot_solution(run), "loss": plot_losses(run)})
     if save:
-        folder = run.directory / "figures"
-        folder.mkdir(parents=True, exist_ok=True)
-        for name, figure in figures.items():
-            figure.savefig(folder / f"{name}.png", dpi=DPI)
+        save_figures(figures, run.directory / "figures")
     return figures
+
+
+def save_figures(figures: Figures, folder: Path) -> None:
+    """Write every figure as `<folder>/<name>.png` (at `DPI`)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, figure in figures.items():
+        figure.savefig(folder / f"{name}.png", dpi=DPI)
 
 
 # -- solution -----------------------------------------------------------------------------------
 
 
-def plot_solution(run: Run) -> Figure:
+def plot_solution(run: Run | Mapping[str, Any]) -> Figure:
     """The predicted fields, the reference and the absolute error where there is a reference.
 
     One row per field (one block of rows per field for snapshots): prediction, reference,
@@ -130,34 +126,17 @@ def plot_solution(run: Run) -> Figure:
 
     **Arguments**
 
-    - `run`: a trained `Run`.
+    - `run`: a trained `Run`, or its figure data (`pinnkit.figure_data.solution_data`, as
+      saved in the run directory's `plot.npz`).
 
     **Returns**
 
     A `matplotlib.figure.Figure`.
     """
-    problem = run.problem
-    domain = problem.domain
-    space = [c.name for c in domain.space_coords]
-    time = domain.time.name if domain.time is not None else None
-    names = [c.name for c in problem.coords]
-    if len(names) == 1:
-        figure = _line_figure(run, names[0])
-    elif time is not None and len(space) == 1:
-        figure = _image_figure(run, horizontal=time, vertical=space[0], times=None)
-    else:
-        times = _snapshot_times(run, time) if time is not None else None
-        figure = _image_figure(run, horizontal=space[0], vertical=space[1], times=times)
-    figure.suptitle(_title(run))
+    data = run if isinstance(run, Mapping) else solution_data(run)
+    figure = _line_figure(data) if data["kind"] == "line" else _image_figure(data)
+    figure.suptitle(data["title"])
     return figure
-
-
-def _title(run: Run) -> str:
-    rel_l2 = run.summary.get("rel_l2") or {}
-    if not rel_l2:
-        return run.problem.name
-    errors = ", ".join(f"{field} {value:.2e}" for field, value in rel_l2.items())
-    return f"{run.problem.name}: relative L2 error {errors}"
 
 
 def _new_figure(columns: int, rows: int, width: float, height: float) -> Figure:
@@ -166,71 +145,9 @@ def _new_figure(columns: int, rows: int, width: float, height: float) -> Figure:
     return Figure(figsize=(width * columns, height * rows), layout="constrained")
 
 
-def _axis(run: Run, name: str, points: int) -> np.ndarray:
-    """Plot positions along coordinate `name`: the reference's own grid if any, else even."""
-    reference = run.problem.reference
-    grid = reference.grid() if reference is not None else None
-    if grid is not None and name in grid:
-        axis = np.asarray(grid[name], dtype=np.float64)
-        stride = max(1, int(np.ceil(len(axis) / _MAX_AXIS_POINTS)))
-        return axis[::stride]
-    return run.problem.domain.grid({c.name: 2 for c in run.problem.coords} | {name: points})[name]
-
-
-def _middle(run: Run, name: str) -> float:
-    """The middle value of coordinate `name`, snapped to the reference grid if it has one."""
-    index = [c.name for c in run.problem.coords].index(name)
-    lo, hi = run.problem.domain.bounds
-    axis = _axis(run, name, 3)
-    return float(axis[np.argmin(np.abs(axis - 0.5 * (lo[index] + hi[index])))])
-
-
-def _snapshot_times(run: Run, time: str) -> list[float]:
-    axis = _axis(run, time, _SNAPSHOTS)
-    wanted = np.linspace(axis[0], axis[-1], _SNAPSHOTS)
-    return [float(axis[np.argmin(np.abs(axis - value))]) for value in wanted]
-
-
-def _evaluate(
-    run: Run, axes: Mapping[str, np.ndarray]
-) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Prediction and reference on the tensor grid of `axes` (one array per coordinate).
-
-    Returns arrays of shape `tuple(len(a) for a in axes.values())`, NaN outside the domain.
-    """
-    problem = run.problem
-    names = [c.name for c in problem.coords]
-    mesh = np.meshgrid(*[np.asarray(axes[n], dtype=np.float64) for n in names], indexing="ij")
-    shape = mesh[0].shape
-    points = np.stack([m.reshape(-1) for m in mesh], axis=1)
-    inside = problem.domain.contains(points, "interior", tol=1e-9)
-    coords = {n: points[inside, i] for i, n in enumerate(names)}
-
-    def fill(values: np.ndarray) -> np.ndarray:
-        out = np.full(len(points), np.nan)
-        out[inside] = np.asarray(values, dtype=np.float64).reshape(-1)
-        return out.reshape(shape)
-
-    predicted = {f: fill(v) for f, v in run.predict(**coords).items()}
-    reference = {}
-    if problem.reference is not None and inside.any():
-        values = problem.reference.evaluate(coords)
-        reference = {f: fill(v) for f, v in values.items() if f in predicted}
-    return predicted, reference
-
-
-def _observations(run: Run, field: str, coords: list[str]) -> list[tuple[np.ndarray, ...]]:
-    """Observed positions (and values) of `field` from the problem's `Data`, per data set."""
-    found = []
-    for data in run.problem.data:
-        if field in data.values and all(c in data.coords for c in coords):
-            found.append((*[data.coords[c] for c in coords], data.values[field]))
-    return found
-
-
-def _line_figure(run: Run, coord: str) -> Figure:
-    axis = _axis(run, coord, _LINE_POINTS)
-    predicted, reference = _evaluate(run, {coord: axis})
+def _line_figure(data: Mapping[str, Any]) -> Figure:
+    coord, axis = data["coord"], data["axis"]
+    predicted, reference = data["predicted"], data["reference"]
     fields = list(predicted)
     columns = 2 if reference else 1
     figure = _new_figure(columns, len(fields), 5.0, 3.0)
@@ -240,7 +157,7 @@ def _line_figure(run: Run, coord: str) -> Figure:
         ax.plot(axis, predicted[field], color="C0", lw=2, label="PINN")
         if field in reference:
             ax.plot(axis, reference[field], color="k", lw=1.2, ls="--", label="reference")
-        for k, (positions, values) in enumerate(_observations(run, field, [coord])):
+        for k, (positions, values) in enumerate(data["observed"].get(field, [])):
             ax.plot(positions, values, "o", color="C3", ms=3, label="data" if k == 0 else None)
         _label(ax, coord, field)
         ax.set_title(field)
@@ -254,27 +171,11 @@ def _line_figure(run: Run, coord: str) -> Figure:
     return figure
 
 
-def _image_figure(run: Run, *, horizontal: str, vertical: str, times: list[float] | None) -> Figure:
+def _image_figure(data: Mapping[str, Any]) -> Figure:
     """Images over (horizontal, vertical); one column per time in `times` when given."""
-    problem = run.problem
-    names = [c.name for c in problem.coords]
-    time = _time(run)
-    points = _IMAGE_POINTS if times is None else _SNAPSHOT_POINTS
-    h_axis, v_axis = _axis(run, horizontal, points), _axis(run, vertical, points)
-    fixed = {n: _middle(run, n) for n in names if n not in (horizontal, vertical, time)}
-    # images[field][column] = [prediction, reference?]; one column per snapshot time.
-    images: dict[str, list[list[np.ndarray]]] = {}
-    for moment in times if times is not None else [None]:
-        axes = {n: np.array([v]) for n, v in fixed.items()}
-        axes[horizontal], axes[vertical] = h_axis, v_axis
-        if moment is not None:
-            axes[time] = np.array([moment])
-        predicted, reference = _evaluate(run, axes)
-        for field, values in predicted.items():
-            column = [_oriented(values, names, horizontal, vertical)]
-            if field in reference:
-                column.append(_oriented(reference[field], names, horizontal, vertical))
-            images.setdefault(field, []).append(column)
+    horizontal, vertical, time = data["horizontal"], data["vertical"], data["time"]
+    times, images, fixed = data["times"], data["images"], data["fixed"]
+    h_axis, v_axis = data["h_axis"], data["v_axis"]
     kinds = 3 if any(len(column) == 2 for columns in images.values() for column in columns) else 1
     spatial = horizontal != time
     width, height = (4.2, 3.6) if spatial else (4.8, 3.2)
@@ -320,30 +221,17 @@ def _image_figure(run: Run, *, horizontal: str, vertical: str, times: list[float
                 _label(ax, horizontal, vertical)
                 if spatial:
                     ax.set_aspect("equal")
-                    _outline(ax, problem.domain)
+                    _outline(ax, data["outline"])
                 if times is not None:
                     title += f", {time} = {times[t_index]:.3g}"
                 ax.set_title(title, fontsize="medium")
                 if kind == 0 and times is None:
-                    for positions in _observations(run, field, [horizontal, vertical]):
+                    for positions in data["observed"].get(field, []):
                         ax.plot(positions[0], positions[1], ".", color="k", ms=2)
     if fixed:
         where = ", ".join(f"{n} = {v:.3g}" for n, v in fixed.items())
         figure.supxlabel(f"slice at {where}", fontsize="small")
     return figure
-
-
-def _time(run: Run) -> str | None:
-    time = run.problem.domain.time
-    return time.name if time is not None else None
-
-
-def _oriented(values: np.ndarray, names: list[str], horizontal: str, vertical: str) -> np.ndarray:
-    """An image array of shape (len(vertical axis), len(horizontal axis)) for `pcolormesh`."""
-    keep = [i for i, n in enumerate(names) if n in (horizontal, vertical)]
-    image = values.reshape([values.shape[i] for i in keep])
-    ordered = [names[i] for i in keep]
-    return image if ordered == [vertical, horizontal] else image.T
 
 
 def _limits(images: list[np.ndarray]) -> tuple[str, float | None, float | None]:
@@ -362,15 +250,12 @@ def _limits(images: list[np.ndarray]) -> tuple[str, float | None, float | None]:
     return _UNSIGNED_CMAP, lo, hi
 
 
-def _outline(ax: Axes, domain) -> None:
-    """Draw the circle of a disk, so that the blank outside reads as outside the domain."""
-    space = domain.space if isinstance(domain, SpaceTime) else domain
-    if isinstance(space, Disk):
+def _outline(ax: Axes, circle: list[float] | None) -> None:
+    """Draw the circle of a disk (`[x, y, radius]`), so the blank outside reads as outside."""
+    if circle is not None:
         from matplotlib.patches import Circle
 
-        lo, hi = space.bounds
-        center, radius = 0.5 * (lo + hi), 0.5 * float(hi[0] - lo[0])
-        ax.add_patch(Circle(tuple(center), radius, fill=False, color="0.3", lw=0.8))
+        ax.add_patch(Circle((circle[0], circle[1]), circle[2], fill=False, color="0.3", lw=0.8))
 
 
 def _label(ax: Axes, xlabel: str, ylabel: str) -> None:
@@ -397,7 +282,13 @@ def plot_losses(run: Run) -> Figure:
 
     A `matplotlib.figure.Figure`.
     """
-    rows = run.metrics
+    initial = {p.name: float(p.init) for p in run.problem.parameters}
+    return loss_figure(run.metrics, int(run.summary.get("adam_steps", run.config.steps)), initial)
+
+
+def loss_figure(rows: list[dict], adam_steps: int, initial: Mapping[str, float]) -> Figure:
+    """`plot_losses` from plain data: the metrics rows, the first phase's steps (where the
+    L-BFGS polish starts) and the Parameters' starting values."""
     panels = ["loss"]
     if any(row.get("rel_l2") for row in rows):
         panels.append("rel_l2")
@@ -411,8 +302,7 @@ def plot_losses(run: Run) -> Figure:
         return figure
     marker = "." if len(rows) <= 40 else None
     polish = [row["step"] for row in rows if row.get("phase") == "lbfgs"]
-    switch = int(run.summary.get("adam_steps", run.config.steps)) if polish else None
-    initial = {p.name: float(p.init) for p in run.problem.parameters}
+    switch = adam_steps if polish else None
     for name, ax in zip(panels, axes):
         if name == "loss":
             _curve(ax, rows, lambda r: r.get("loss"), "total (weighted)", marker, color="k", lw=2)

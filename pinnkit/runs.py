@@ -23,6 +23,8 @@ from pinnkit.build import build, resolve_device
 from pinnkit.compile import AbstractResiduals
 from pinnkit.config import Config
 from pinnkit.errors import ConfigError, ProblemError, RunError, TrainingError
+from pinnkit.figure_data import PLOT_DATA
+from pinnkit.figure_data import load as load_plot_data
 from pinnkit.integrity import atomic_write, require_trust
 from pinnkit.problem import Problem
 from pinnkit.problem.file import load_problem_file
@@ -345,6 +347,36 @@ class Run:
         from pinnkit.plot import plot_run
 
         return table + plot_run(self, save=False)._repr_html_()
+
+
+def plot_saved(directory: str | os.PathLike, *, save: bool = True):
+    """The figures of a run directory drawn from its saved data alone (`plot.npz`,
+    `metrics.jsonl`, `summary.json`, `config.json`): nothing of the run is executed, so
+    this is safe on a run directory someone sent you. Saved under `figures/` with `save`.
+
+    **Raises**
+
+    `RunError` when the run has no `plot.npz` (it has not finished, or was written before
+    pinnkit saved one) or a file is damaged.
+    """
+    from pinnkit.plot import Figures, loss_figure, plot_solution, save_figures
+
+    directory = Path(directory)
+    path = directory / PLOT_DATA
+    if not path.exists():
+        raise RunError(
+            f"{directory}: no {PLOT_DATA} (the run has not finished, or an older pinnkit "
+            "wrote it), so the figures can only be drawn by executing the run's problem.py. "
+            f"Fix: read {directory / PROBLEM_SOURCE}; if you trust it, add --trust."
+        )
+    data = load_plot_data(path)
+    summary = _read_summary(directory / SUMMARY) if (directory / SUMMARY).exists() else {}
+    steps = int(summary.get("adam_steps", read_config(directory).steps))
+    loss = loss_figure(read_metrics(directory), steps, data.get("initial") or {})
+    figures = Figures({"solution": plot_solution(data), "loss": loss})
+    if save:
+        save_figures(figures, directory / "figures")
+    return figures
 
 
 def _read_summary(path: Path) -> dict:

@@ -184,3 +184,37 @@ def test_figures_show_inline_in_jupyter(disk_run):
 def test_import_pinnkit_does_not_import_matplotlib():
     code = "import sys, pinnkit, pinnkit.plot; assert 'matplotlib' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("which", ["heat_run", "disk_run", "ode"])
+def test_saved_figure_data_draws_the_same_figures(which, request, tmp_path):
+    """`plot.npz`, written at the end of a run, holds exactly what the figures show: the
+    figures drawn from it (`plot_saved`, no code of the run executed) match those drawn
+    from the run, panel by panel and value by value."""
+    from pinnkit.figure_data import PLOT_DATA, load, solution_data
+    from pinnkit.runs import plot_saved
+
+    if which == "ode":
+        run = pk.fit(decay_problem(), tiny_config(), out=tmp_path)
+    else:
+        run = request.getfixturevalue(which)
+    saved, fresh = load(run.directory / PLOT_DATA), solution_data(run)
+
+    def flat(value):
+        if isinstance(value, dict):
+            return [x for k in sorted(value) for x in flat(value[k])]
+        if isinstance(value, list):
+            return [x for v in value for x in flat(v)]
+        return [value]
+
+    for a, b in zip(flat(saved), flat(fresh), strict=True):
+        if isinstance(b, np.ndarray):
+            np.testing.assert_allclose(a, b, rtol=0, atol=0, equal_nan=True)
+        else:
+            assert a == b
+    figures = plot_saved(run.directory, save=False)
+    drawn = run.plot(save=False)
+    for name in ("solution", "loss"):
+        assert [ax.get_title() for ax in panels(figures[name])] == [
+            ax.get_title() for ax in panels(drawn[name])
+        ]

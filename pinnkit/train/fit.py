@@ -19,6 +19,7 @@ from pathlib import Path
 from pinnkit.build import resolve_device
 from pinnkit.config import Config
 from pinnkit.errors import ConfigError, ProblemError
+from pinnkit.figure_data import PLOT_DATA, encode, solution_data
 from pinnkit.integrity import (
     HASHES,
     RunLock,
@@ -125,7 +126,7 @@ def fit(
         if on_start is not None and world.is_main:
             on_start(path)
     with _lock(world, path):
-        return trainer.run()
+        return _finished(trainer.run(), world)
 
 
 def resume(
@@ -187,7 +188,7 @@ def resume(
             trainer.checkpoint()
         if config.steps != saved_steps:
             world.on_main(lambda: _write_config(directory, config))
-        return trainer.run()
+        return _finished(trainer.run(), world)
 
 
 def _start(problem, files: Mapping[str, str], out, directory) -> Path | None:
@@ -222,6 +223,14 @@ def _start(problem, files: Mapping[str, str], out, directory) -> Path | None:
             "(it is created when missing)."
         ) from None
     return None
+
+
+def _finished(run: Run, world: World) -> Run:
+    """Save what the run's figures show (`plot.npz`), so that `pinnkit plot` can draw them
+    without executing the run's problem.py."""
+    if run.directory is not None and world.is_main:
+        atomic_write(run.directory / PLOT_DATA, encode(solution_data(run)))
+    return run
 
 
 def _check_steps(steps: int, step: int, directory: Path) -> None:

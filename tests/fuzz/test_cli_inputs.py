@@ -198,7 +198,13 @@ RUN_CASES = [
     ("origin damaged", _damage("origin.json", "[1, 2]"), ["plot", "RUN", "--trust"], r"origin"),
     ("summary damaged", _damage("summary.json", "nope"), ["plot", "RUN", "--trust"], r"summary"),
     ("no config", _damage("config.json", None), ["fit", "--resume", "RUN", "--trust"], r"missing"),
-    ("foreign plot", None, ["plot", "RUN"], r"executes the run's problem\.py.*--trust"),
+    (
+        "foreign plot without figure data",
+        _damage("plot.npz", None),
+        ["plot", "RUN"],
+        r"executes the run's problem\.py.*--trust",
+    ),
+    ("figure data damaged", _damage("plot.npz", RANDOM), ["plot", "RUN"], r"plot\.npz cannot"),
     ("foreign resume", None, ["fit", "--resume", "RUN"], r"not created by your own"),
     ("foreign discover", None, ["discover", "RUN"], r"not created by your own"),
     (
@@ -258,3 +264,20 @@ def test_own_runs_are_trusted_and_resume_goes_on(tmp_path, capsys):
     assert not (run / "run.lock").read_text() or True  # the lock file stays; the lock does not
     with RunLock(run):  # released at the end of the resume
         pass
+
+
+def test_a_foreign_run_plots_from_its_saved_data_and_runs_no_code(finished, tmp_path, capsys):
+    """`pinnkit plot` of a run this user did not create draws from `plot.npz`: a line added
+    to its problem.py (which would write a file) is not executed."""
+    run = _copy(finished, tmp_path)
+    marker = tmp_path / "executed"
+    with open(run / "problem.py", "a") as handle:
+        handle.write(f"open({str(marker)!r}, 'w').close()\n")
+    code, err = _run(["plot", str(run)], capsys)
+    assert code == 0, err
+    assert not marker.exists()
+    assert (run / "figures" / "solution.png").stat().st_size > 1000
+    assert (run / "figures" / "loss.png").stat().st_size > 1000
+    code, err = _run(["plot", str(run), "--trust"], capsys)  # asked: it runs
+    assert code == 0, err
+    assert marker.exists()
