@@ -236,30 +236,20 @@ class RunLock:
 
     def __exit__(self, *exc) -> None:
         if self._handle is not None:
-            _unlock(self._handle)
+            _lock(self._handle, exclusive=False)
             self._handle.close()
             self._handle = None
 
 
-def _lock(handle) -> None:
+def _lock(handle, exclusive: bool = True) -> None:
+    """Take (or, with `exclusive=False`, release) the OS lock of an open file, without
+    waiting: `OSError` when another process holds it."""
     try:
         import fcntl
     except ImportError:  # Windows
         import msvcrt
 
         handle.seek(0)
-        msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK if exclusive else msvcrt.LK_UNLCK, 1)
         return
-    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-
-
-def _unlock(handle) -> None:
-    try:
-        import fcntl
-    except ImportError:  # Windows
-        import msvcrt
-
-        handle.seek(0)
-        msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
-        return
-    fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB if exclusive else fcntl.LOCK_UN)
