@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -162,13 +163,20 @@ def _trusted() -> dict[str, str]:
 def remember(directory: Path, source: str) -> None:
     """Record that this user's own `fit` created the run `directory` with problem file text
     `source` (best effort: a cache that cannot be written only means `--trust` is needed
-    later)."""
-    records = _trusted()
-    records[str(Path(directory).resolve())] = digest(source)
+    later). Runs started at the same moment take turns (a lock beside the record)."""
     folder = cache_directory()
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        atomic_write(folder / TRUSTED, json.dumps(records, indent=1) + "\n")
+        with open(folder / f"{TRUSTED}.lock", "a+") as handle:
+            for _ in range(200):  # up to ~10 s behind another fit's few milliseconds
+                try:
+                    _lock(handle)
+                    break
+                except OSError:
+                    time.sleep(0.05)
+            records = _trusted()
+            records[str(Path(directory).resolve())] = digest(source)
+            atomic_write(folder / TRUSTED, json.dumps(records, indent=1) + "\n")
     except OSError:
         pass
 
