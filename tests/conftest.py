@@ -11,11 +11,10 @@ SEED = 0
 
 def pytest_configure(config):
     # torch 2.13 loads its forward-mode decompositions through `torch.jit.script` on the first
-    # `torch.func.jvp` of a process, which warns that `torch.jit.script` is deprecated. The
-    # warning is torch's own, not pinnkit's; every other warning stays an error.
-    config.addinivalue_line(
-        "filterwarnings", "ignore:`torch.jit.script` is deprecated:DeprecationWarning"
-    )
+    # `torch.func.jvp` of a process, which warns that `torch.jit.script` is deprecated (a
+    # DeprecationWarning; a FutureWarning from torch 2.14). The warning is torch's own, not
+    # pinnkit's; every other warning stays an error.
+    config.addinivalue_line("filterwarnings", "ignore:`torch.jit.script` is deprecated")
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -4,6 +4,8 @@ residuals and parameter gradients are as accurate as `F.linear`'s, eager and com
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import sympy as sp
@@ -32,7 +34,11 @@ POINTS = 4096
 def test_the_op_passes_torchs_custom_op_checks():
     x_ = torch.randn(3, 70, 16, requires_grad=True)
     weight = torch.randn(8, 16, requires_grad=True)
-    torch.library.opcheck(torch.ops.pinnkit.linear.default, (x_, weight))
+    with warnings.catch_warnings():
+        # torch 2.14's `test_aot_dispatch_dynamic` reads `.grad` of a non-leaf tensor itself,
+        # which warns (an error under this suite's filter); the op's checks are unaffected.
+        warnings.filterwarnings("ignore", message="The .grad attribute of a Tensor that is not")
+        torch.library.opcheck(torch.ops.pinnkit.linear.default, (x_, weight))
 
 
 def test_flop_counters_count_the_op_as_f_linear():
