@@ -273,6 +273,9 @@ def test_only_rank_zero_writes(two_process_run):
         "metrics.jsonl",
         "checkpoint.pt",
         "summary.json",
+        "hashes.json",
+        "plot.npz",
+        "run.lock",
     }
     steps = [row["step"] for row in read_metrics(directory)]
     assert steps == list(range(5, 45, 5)), "one metrics line per logged step, not one per rank"
