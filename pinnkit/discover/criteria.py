@@ -114,7 +114,7 @@ def constants_price(expr: sp.Expr, observations: int) -> float:
             continue
         seen.add(node)
         value = node / sp.pi if node.has(sp.pi) else node
-        if isinstance(value, sp.Rational) and abs(value) != 1:
+        if isinstance(value, sp.Rational) and abs(value) not in (0, 1):  # 0: a pruned-away term
             bits = 2 * math.log(2 * abs(int(value.p)) * int(value.q))
             price += min(cap, bits + (STRUCTURE_COST if node.has(sp.pi) else 0.0))
     return price

@@ -8,7 +8,14 @@ import pytest
 import sympy as sp
 
 from pinnkit.discover import Candidate
-from pinnkit.discover.criteria import STRUCTURE_COST, Scored, evidence, pick, weights
+from pinnkit.discover.criteria import (
+    STRUCTURE_COST,
+    Scored,
+    constants_price,
+    evidence,
+    pick,
+    weights,
+)
 from tests.discover.planted import U
 
 
@@ -70,3 +77,9 @@ def test_weights_are_the_normalised_evidence():
     assert weights(
         [Scored(a, 1.0, 1, criterion=3.0), Scored(b, math.inf, 3, criterion=math.inf)]
     ) == [1.0, 0.0]
+
+
+def test_the_constants_of_zero_cost_nothing():
+    """Pruning the last term of a candidate leaves 0 (ODEBench 52:x_1 at 5% raised a math
+    domain error pricing it)."""
+    assert constants_price(sp.Integer(0), 50) == 0.0
