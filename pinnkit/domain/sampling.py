@@ -11,9 +11,12 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import qmc
 
+from pinnkit.config.strategies import SAMPLING_METHODS
+
 __all__ = ["METHODS", "Sample"]
 
-METHODS = ("uniform", "sobol")
+#: How points are drawn: the names `Sampling.method` accepts (one list, in the config).
+METHODS = SAMPLING_METHODS
 
 
 @dataclass(frozen=True, eq=False)
