@@ -1,7 +1,8 @@
 """Space domains: axis-aligned boxes (`Interval`, `Rectangle`, `Box`) and the `Disk`.
 
 Box faces are named `"x = 0"` with aliases `"left"`, `"right"`, ...; the disk's boundary is
-its circle. NumPy and SymPy only.
+its circle; `name="wall"` names a shape's whole boundary. Both are `Solid`s: their regions are
+drawn through exact unit-cube maps, and they combine with `|`, `-`, `&`. NumPy and SymPy only.
 """
 
 from __future__ import annotations
@@ -9,17 +10,40 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from pinnkit.domain.base import AbstractDomain, _number, _symbol, _text, unsupported_product
+from pinnkit.domain.base import (
+    AbstractDomain,
+    Measure,
+    _number,
+    _symbol,
+    _text,
+    unsupported_product,
+)
+from pinnkit.domain.csg import Shape
 from pinnkit.domain.sampling import _allocate, _fill
+from pinnkit.domain.solid import _ALIASES, Piece, plane_label
 from pinnkit.errors import ProblemError
 
 __all__ = ["AbstractBox", "Box", "Disk", "Interval", "Rectangle"]
 
-# Aliases of the low/high faces of the first, second and third coordinate.
-_ALIASES = (("left", "right"), ("bottom", "top"), ("back", "front"))
+
+def check_name(name: object, where: str) -> str | None:
+    """A primitive's `name=`: `None` or a part name that cannot be read as anything else."""
+    if name is None:
+        return None
+    if not isinstance(name, str) or not name.strip() or "=" in name:
+        raise ProblemError(
+            f"{where}: name is `{name!r}`, expected a non-empty text without `=` that names "
+            f'this shape\'s boundary. Fix: e.g. `name="holes"`.'
+        )
+    if name in ("interior", "boundary", "initial", "final"):
+        raise ProblemError(
+            f"{where}: name `{name}` is a region every domain has. Fix: another name, e.g. "
+            f'`name="wall"`.'
+        )
+    return name
 
 
-class AbstractBox(AbstractDomain):
+class AbstractBox(Shape):
     """An axis-aligned box $\\prod_i [lo_i, hi_i]$; `Interval`, `Rectangle` and `Box` fill it in.
 
     Parts are the faces `"c = lo"` and `"c = hi"` of each coordinate `c`, with aliases
@@ -29,14 +53,11 @@ class AbstractBox(AbstractDomain):
     """
 
     _axes: tuple[tuple[sp.Symbol, sp.Expr, sp.Expr], ...]
+    _exact_map = True
 
     @property
     def space_coords(self) -> tuple[sp.Symbol, ...]:
         return tuple(axis[0] for axis in self._axes)
-
-    @property
-    def time(self) -> None:
-        return None
 
     @property
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
@@ -57,6 +78,12 @@ class AbstractBox(AbstractDomain):
         `ProblemError` for any other product.
         """
         if isinstance(other, AbstractBox):
+            if self._name or other._name:
+                raise ProblemError(
+                    f"{self!r} * {other!r}: a product of named boxes is not defined (which "
+                    f"faces would the names cover?). Fix: name the product, "
+                    f"`Box((x, 0, 1), (y, 0, 1), name=...)`, or drop the names."
+                )
             return _make_box(self._axes + other._axes, f"{self!r} * {other!r}")
         if isinstance(other, AbstractDomain) and other.time is not None and not other.space_coords:
             return NotImplemented  # a time interval: `TimeInterval.__rmul__` builds space x time
@@ -66,22 +93,59 @@ class AbstractBox(AbstractDomain):
         raise unsupported_product(other, self)
 
     def _key(self) -> tuple:
-        return self._axes
+        return (self._axes, self._name)
 
     def _faces(self) -> dict[str, tuple[sp.Symbol, sp.Expr]]:
         return {
-            f"{symbol} = {_text(value)}": (symbol, value)
+            plane_label(symbol, value): (symbol, value)
             for symbol, lo, hi in self._axes
             for value in (lo, hi)
         }
 
     def _aliases(self) -> dict[str, str]:
         names = list(self._faces())
-        return {
+        aliases = {
             alias: names[2 * i + side]
             for i, pair in enumerate(_ALIASES[: len(self._axes)])
             for side, alias in enumerate(pair)
         }
+        return {**aliases, self._name: "boundary"} if self._name else aliases
+
+    def _parts_text(self) -> str:
+        return AbstractDomain._parts_text(self)
+
+    def _measure(self, region: str) -> Measure:
+        widths = np.subtract(*self.bounds[::-1])
+        if region == "interior":
+            return Measure(float(np.prod(widths)), True)
+        faces = [np.prod(np.delete(widths, i)) for i in range(len(widths)) for _ in (0, 1)]
+        if region == "boundary":
+            return Measure(float(sum(faces)), True)
+        return Measure(float(faces[list(self._faces()).index(region)]), True)
+
+    def _volume(self) -> Measure:
+        return self._measure("interior")
+
+    def _sdf(self, points: np.ndarray) -> np.ndarray:
+        lo, hi = self.bounds
+        q = np.abs(points - (lo + hi) / 2) - (hi - lo) / 2
+        outside = np.linalg.norm(np.maximum(q, 0.0), axis=1)
+        return outside + np.minimum(q.max(axis=1), 0.0)
+
+    def _pieces(self) -> tuple[Piece, ...]:
+        d, widths = len(self._axes), np.subtract(*self.bounds[::-1])
+        pieces = []
+        for index, (label, plane) in enumerate(self._faces().items()):
+            labels = {label} | ({self._name} if self._name else set())
+            measure = float(np.prod(np.delete(widths, index // 2)))
+            pieces.append(Piece(self, index, d - 1, measure, frozenset(labels), plane))
+        return tuple(pieces)
+
+    def _piece_points(self, index: int, unit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self._map(list(self._faces())[index], unit)
+
+    def _piece_on(self, index: int, points: np.ndarray, tol: float) -> np.ndarray:
+        return self._inside(points, list(self._faces())[index], tol)
 
     def _dimension(self, region: str) -> int:
         d = len(self._axes)
@@ -161,18 +225,21 @@ class Interval(AbstractBox):
 
     - `x`: the coordinate symbol.
     - `a`, `b`: the ends, numbers with `a < b` (`sympy.pi` is fine).
+    - `name`: optional part name of both ends (in a union of intervals, say).
 
     **Raises**
 
     - `ProblemError`: `x` is not a Symbol, an end is not a number, or `a >= b`.
     """
 
-    def __init__(self, x: sp.Symbol, a: object, b: object) -> None:
-        self._axes = _check_axes(((x, a, b),), f"Interval({x}, {a}, {b})")
+    def __init__(self, x: sp.Symbol, a: object, b: object, *, name: str | None = None) -> None:
+        where = f"Interval({x}, {a}, {b})"
+        self._axes = _check_axes(((x, a, b),), where)
+        self._name = check_name(name, where)
 
     def __repr__(self) -> str:
         x, a, b = self._axes[0]
-        return f"Interval({x}, {_text(a)}, {_text(b)})"
+        return f"Interval({x}, {_text(a)}, {_text(b)}{_named(self._name)})"
 
 
 class Box(AbstractBox):
@@ -181,13 +248,14 @@ class Box(AbstractBox):
     **Arguments**
 
     - `*axes`: one `(symbol, lo, hi)` tuple per coordinate, with `lo < hi`, distinct symbols.
+    - `name`: optional part name of the whole boundary (its faces keep their own names).
 
     **Raises**
 
     - `ProblemError`: a malformed axis, a non-Symbol, `lo >= hi`, or a repeated symbol.
     """
 
-    def __init__(self, *axes: tuple[sp.Symbol, object, object]) -> None:
+    def __init__(self, *axes: tuple[sp.Symbol, object, object], name: str | None = None) -> None:
         where = "Box(" + ", ".join(map(repr, axes)) + ")"
         if not axes:
             raise ProblemError(
@@ -195,9 +263,11 @@ class Box(AbstractBox):
                 f"Fix: `Box((x, 0, 1), (y, 0, 1), (z, 0, 1))`."
             )
         self._axes = _check_axes(axes, where)
+        self._name = check_name(name, where)
 
     def __repr__(self) -> str:
-        return "Box(" + ", ".join(f"({s}, {_text(a)}, {_text(b)})" for s, a, b in self._axes) + ")"
+        axes = ", ".join(f"({s}, {_text(a)}, {_text(b)})" for s, a, b in self._axes)
+        return f"Box({axes}{_named(self._name)})"
 
 
 class Rectangle(AbstractBox):
@@ -210,7 +280,7 @@ class Rectangle(AbstractBox):
     - `ProblemError`: not exactly two axes, or any `Box` error.
     """
 
-    def __init__(self, *axes: tuple[sp.Symbol, object, object]) -> None:
+    def __init__(self, *axes: tuple[sp.Symbol, object, object], name: str | None = None) -> None:
         where = "Rectangle(" + ", ".join(map(repr, axes)) + ")"
         if len(axes) != 2:
             raise ProblemError(
@@ -218,31 +288,47 @@ class Rectangle(AbstractBox):
                 f"Fix: `Interval` for one axis, `Box(...)` for three or more."
             )
         self._axes = _check_axes(axes, where)
+        self._name = check_name(name, where)
 
     def __repr__(self) -> str:
         (x, x0, x1), (y, y0, y1) = self._axes
-        return f"Rectangle(({x}, {_text(x0)}, {_text(x1)}), ({y}, {_text(y0)}, {_text(y1)}))"
+        axes = f"({x}, {_text(x0)}, {_text(x1)}), ({y}, {_text(y0)}, {_text(y1)})"
+        return f"Rectangle({axes}{_named(self._name)})"
 
 
-class Disk(AbstractDomain):
-    """The closed disk $|(x, y) - c| \\le R$; its boundary is the circle (no named parts).
+def _named(name: str | None) -> str:
+    return f", name={name!r}" if name else ""
+
+
+class Disk(Shape):
+    """The closed disk $|(x, y) - c| \\le R$; its boundary is the circle.
 
     Interior points are uniform in area: $r = R\\sqrt{u_1}$, $\\theta = 2\\pi u_2$ (Sobol draws
-    go through the same map). Normals on the circle are radial.
+    go through the same map). Normals on the circle are radial (into the hole when the disk is
+    subtracted: `square - Disk(x, y, (0, 0), 0.1, name="hole")`).
 
     **Arguments**
 
     - `x`, `y`: the coordinate symbols, distinct.
     - `center`: `(cx, cy)`, numbers. Default `(0, 0)`.
     - `radius`: a positive number. Default `1`.
+    - `name`: optional part name of the circle, e.g. `"holes"` (shared by several disks).
 
     **Raises**
 
     - `ProblemError`: non-Symbol or repeated coordinates, a bad center, or `radius <= 0`.
     """
 
+    _exact_map = True
+
     def __init__(
-        self, x: sp.Symbol, y: sp.Symbol, center: tuple = (0, 0), radius: object = 1
+        self,
+        x: sp.Symbol,
+        y: sp.Symbol,
+        center: tuple = (0, 0),
+        radius: object = 1,
+        *,
+        name: str | None = None,
     ) -> None:
         where = f"Disk({x}, {y}, center={center!r}, radius={radius})"
         self._x, self._y = _symbol(x, where, "first coordinate"), _symbol(y, where, "second")
@@ -251,30 +337,20 @@ class Disk(AbstractDomain):
                 f"{where}: both coordinates are `{x}`, expected two distinct symbols. "
                 f'Fix: `Disk(x, y)` with `x, y = sympy.symbols("x y")`.'
             )
-        if not (isinstance(center, (tuple, list)) and len(center) == 2):
-            raise ProblemError(
-                f"{where}: center is `{center!r}`, expected a pair of numbers. "
-                f"Fix: `center=(0, 0)`."
-            )
-        self._center = tuple(_number(c, where, "center coordinate") for c in center)
-        self._radius = _number(radius, where, "radius")
-        if not bool(self._radius > 0):
-            raise ProblemError(
-                f"{where}: radius is {_text(self._radius)}, expected a positive number. "
-                f"Fix: e.g. `radius=1`."
-            )
+        self._center = check_point(center, 2, where, "center")
+        self._radius = check_positive(radius, where, "radius")
+        self._name = check_name(name, where)
 
     def __repr__(self) -> str:
         cx, cy = (_text(c) for c in self._center)
-        return f"Disk({self._x}, {self._y}, center=({cx}, {cy}), radius={_text(self._radius)})"
+        radius = _text(self._radius)
+        return (
+            f"Disk({self._x}, {self._y}, center=({cx}, {cy}), radius={radius}{_named(self._name)})"
+        )
 
     @property
     def space_coords(self) -> tuple[sp.Symbol, ...]:
         return (self._x, self._y)
-
-    @property
-    def time(self) -> None:
-        return None
 
     @property
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
@@ -285,25 +361,21 @@ class Disk(AbstractDomain):
     def regions(self) -> tuple[str, ...]:
         return ("interior", "boundary")
 
-    def __mul__(self, other: object) -> AbstractDomain:
-        """`disk * time` is left to `TimeInterval` (a `SpaceTime`); nothing else is defined.
-
-        **Raises**
-
-        `ProblemError` for any other product.
-        """
-        if isinstance(other, AbstractDomain) and other.time is not None and not other.space_coords:
-            return NotImplemented  # a time interval: `TimeInterval.__rmul__` builds space x time
-        raise unsupported_product(self, other)
-
     def _key(self) -> tuple:
-        return (self._x, self._y, self._center, self._radius)
+        return (self._x, self._y, self._center, self._radius, self._name)
 
     def _faces(self) -> dict[str, tuple[sp.Symbol, sp.Expr]]:
         return {}
 
     def _aliases(self) -> dict[str, str]:
-        return {}
+        return {self._name: "boundary"} if self._name else {}
+
+    def _measure(self, region: str) -> Measure:
+        radius = float(self._radius)
+        return Measure(np.pi * radius**2 if region == "interior" else 2 * np.pi * radius, True)
+
+    def _volume(self) -> Measure:
+        return self._measure("interior")
 
     def _dimension(self, region: str) -> int:
         return 2 if region == "interior" else 1
@@ -316,9 +388,40 @@ class Disk(AbstractDomain):
             return center + radius * np.sqrt(unit[:, :1]) * direction, None
         return center + radius * direction, direction
 
+    def _sdf(self, points: np.ndarray) -> np.ndarray:
+        center = np.array([float(c) for c in self._center])
+        return np.linalg.norm(points - center, axis=1) - float(self._radius)
+
+    def _pieces(self) -> tuple[Piece, ...]:
+        labels = frozenset({self._name} if self._name else ())
+        return (Piece(self, 0, 1, 2 * np.pi * float(self._radius), labels),)
+
+    def _piece_points(self, index: int, unit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self._map("boundary", unit)
+
+    def _piece_on(self, index: int, points: np.ndarray, tol: float) -> np.ndarray:
+        return np.abs(self._sdf(points)) <= tol
+
     def _inside(self, points: np.ndarray, region: str, tol: float) -> np.ndarray:
-        center, radius = np.array([float(c) for c in self._center]), float(self._radius)
-        distance = np.linalg.norm(points - center, axis=1)
-        if region == "interior":
-            return distance <= radius + tol
-        return np.abs(distance - radius) <= tol
+        distance = self._sdf(points)
+        return distance <= tol if region == "interior" else np.abs(distance) <= tol
+
+
+def check_point(value: object, d: int, where: str, role: str) -> tuple[sp.Expr, ...]:
+    """A point of `d` numbers (a center, a vertex)."""
+    if not (isinstance(value, (tuple, list)) and len(value) == d):
+        raise ProblemError(
+            f"{where}: {role} is `{value!r}`, expected {d} numbers. "
+            f"Fix: e.g. `{role}=({', '.join(['0'] * d)})`."
+        )
+    return tuple(_number(c, where, f"{role} coordinate") for c in value)
+
+
+def check_positive(value: object, where: str, role: str) -> sp.Expr:
+    """A positive number (a radius, a semi-axis)."""
+    number = _number(value, where, role)
+    if not bool(number > 0):
+        raise ProblemError(
+            f"{where}: {role} is {_text(number)}, expected a positive number. Fix: e.g. `{role}=1`."
+        )
+    return number

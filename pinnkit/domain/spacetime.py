@@ -8,7 +8,8 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from pinnkit.domain.base import AbstractDomain, _text, unsupported_product
+from pinnkit.domain.base import AbstractDomain, Measure, _text, unsupported_product
+from pinnkit.domain.sampling import _unit
 from pinnkit.domain.shapes import _check_axes
 from pinnkit.errors import ProblemError
 
@@ -90,6 +91,9 @@ class TimeInterval(AbstractDomain):
 
     def _dimension(self, region: str) -> int:
         return 1 if region == "interior" else 0
+
+    def _measure(self, region: str) -> Measure:
+        return Measure(float(self._t1 - self._t0) if region == "interior" else 1.0, True)
 
     def _map(self, region: str, unit: np.ndarray) -> tuple[np.ndarray, None]:
         t0, t1 = float(self._t0), float(self._t1)
@@ -188,6 +192,29 @@ class SpaceTime(AbstractDomain):
         if region in ("initial", "final"):
             return self._space._dimension("interior")
         return self._space._dimension(region) + 1
+
+    def _measure(self, region: str) -> Measure:
+        if region in ("initial", "final"):
+            return self._space._measure("interior")
+        space = self._space._measure(region)
+        return Measure(space.value * self._time._measure("interior").value, space.exact)
+
+    def _draw(
+        self, region: str, n: int, rng: np.random.Generator, method: str
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        if getattr(self._space, "_exact_map", True):
+            return super()._draw(region, n, rng, method)
+        # A space drawn by rejection: space and time are drawn apart (Sobol in each) and paired
+        # at random, so each factor keeps its own low discrepancy.
+        space_region = "interior" if region in ("initial", "final") else region
+        space, normals = self._space._draw(space_region, n, rng, method)
+        if region in ("initial", "final"):
+            time, _ = self._time._map(region, np.empty((n, 0)))
+            return np.hstack([space, time]), None
+        time, _ = self._time._map("interior", _unit(n, 1, rng, method)[rng.permutation(n)])
+        if normals is not None:
+            normals = np.hstack([normals, np.zeros((n, 1))])
+        return np.hstack([space, time]), normals
 
     def _map(self, region: str, unit: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         if region in ("initial", "final"):
