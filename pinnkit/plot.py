@@ -188,7 +188,12 @@ def _image_figure(data: Mapping[str, Any]) -> Figure:
     for f_index, (field, columns) in enumerate(images.items()):
         cmap, vmin, vmax = _limits([image for column in columns for image in column])
         errors = [np.abs(c[0] - c[1]) if len(c) == 2 else None for c in columns]
-        error_max = max((float(np.nanmax(e)) for e in errors if e is not None), default=0.0)
+        # A scattered reference is NaN outside its points' hull, which may miss a whole
+        # snapshot: `np.nanmax` would warn on that all-NaN image.
+        error_max = max(
+            (float(np.max(e[np.isfinite(e)], initial=0.0)) for e in errors if e is not None),
+            default=0.0,
+        )
         for t_index, column in enumerate(columns):
             for kind in range(kinds):
                 if times is None:

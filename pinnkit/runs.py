@@ -7,6 +7,7 @@ runs/<problem>/<timestamp>/
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tempfile
 import time
@@ -44,6 +45,8 @@ SUMMARY = "summary.json"
 METRICS = "metrics.jsonl"
 CONFIG = "config.json"
 PROBLEM_SOURCE = "problem.py"
+
+log = logging.getLogger("pinnkit")
 
 
 def new_run_directory(
@@ -129,28 +132,71 @@ def truncate_metrics(directory: Path, last_step: int) -> None:
 
 @dataclass(frozen=True)
 class ErrorGrid:
-    """Points where the reference is known, and its values there, for relative L2 errors."""
+    """Points where the reference is known, and its values there, for relative L2 errors.
+
+    Attributes: `points` (n, n_coords), in the problem's coordinate order; `values` (field ->
+    (n,)); `axes` (coordinate -> the grid's axis, or for a reference with its own points
+    the kept points' column); `dropped` (how many of the reference's own points lie outside
+    the domain and are left out; 0 for a grid).
+    """
 
     points: np.ndarray  # (n, n_coords)
     values: dict[str, np.ndarray]  # field -> (n,)
     axes: dict[str, np.ndarray]
+    dropped: int = 0
 
     @classmethod
     def build(cls, problem: Problem, n_per_axis: int = 101) -> ErrorGrid | None:
+        """Where the errors against `problem.reference` are measured, or None without one.
+
+        A reference with points of its own (`reference.points()`, as `pk.reference.Points`
+        has) is measured exactly there, with no interpolation: its points inside the domain
+        (within 1e-6), the others dropped (counted in `dropped` and logged). Otherwise the
+        tensor grid of the reference's own axes (`reference.grid()`), or an even grid of
+        `n_per_axis` points per axis over the domain, minus the points outside the domain.
+
+        **Raises**
+
+        `ProblemError` when none of the reference's own points lies in the domain.
+        """
         ref = problem.reference
         if ref is None:
             return None
-        axes = ref.grid() or problem.domain.grid(n_per_axis)
         names = [c.name for c in problem.coords]
-        mesh = np.meshgrid(*[np.asarray(axes[n], dtype=np.float64) for n in names], indexing="ij")
-        points = np.stack([m.reshape(-1) for m in mesh], axis=1)
+        own = ref.points()
+        if own is not None:
+            points = np.stack([np.asarray(own[n], dtype=np.float64) for n in names], axis=1)
+        else:
+            axes = ref.grid() or problem.domain.grid(n_per_axis)
+            mesh = np.meshgrid(
+                *[np.asarray(axes[n], dtype=np.float64) for n in names], indexing="ij"
+            )
+            points = np.stack([m.reshape(-1) for m in mesh], axis=1)
         inside = problem.domain.contains(points, "interior", tol=1e-6)
         points = points[inside]
+        dropped = 0 if own is None else int(np.count_nonzero(~inside))
+        if own is not None:
+            if not len(points):
+                raise ProblemError(
+                    f"Problem {problem.name!r}: none of the reference's {dropped} points lies "
+                    f"in the domain {problem.domain!r}, so no error can be measured. Fix: "
+                    "check the reference's coordinate names and units against the domain."
+                )
+            if dropped:
+                log.info(
+                    "%d of the reference's %d points lie outside the domain; errors are "
+                    "measured at the other %d.",
+                    dropped,
+                    dropped + len(points),
+                    len(points),
+                )
+            axes = {n: points[:, i] for i, n in enumerate(names)}
         values = ref.evaluate({n: points[:, i] for i, n in enumerate(names)})
         return cls(
             points,
             {k: np.asarray(v, dtype=np.float64).reshape(-1) for k, v in values.items()},
             dict(axes),
+            dropped,
         )
 
     def rel_l2(self, predict) -> dict[str, float]:

@@ -19,7 +19,8 @@ __all__ = ["AbstractReference"]
 class AbstractReference(abc.ABC):
     """A classical solution of a problem, evaluated at arbitrary points.
 
-    Concrete references set two attributes and implement `evaluate`:
+    Concrete references set two attributes and implement `evaluate` (and `grid` or `points`
+    when they have natural evaluation points):
 
     - `fields`: the names of the fields given, e.g. `("u",)`;
     - `coords`: the coordinate names expected, e.g. `("x", "t")`, in a fixed order.
@@ -56,6 +57,17 @@ class AbstractReference(abc.ABC):
 
         One 1-D axis array per coordinate name, in `self.coords` order, or `None` when the
         reference has no natural grid (a closed form, say).
+        """
+        return None
+
+    def points(self) -> dict[str, np.ndarray] | None:
+        """The points where the reference is known exactly, for errors measured without
+        interpolation (`Points` has them; error reports use them instead of a grid).
+
+        **Returns**
+
+        One 1-D array per coordinate name, all of one length (the points), or `None` when
+        the reference has no points of its own.
         """
         return None
 
