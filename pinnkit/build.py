@@ -20,9 +20,11 @@ from pinnkit.compile.lagrangian import LagrangianResiduals, LagrangianSetup, ini
 from pinnkit.config import Config
 from pinnkit.errors import ConfigError, did_you_mean
 from pinnkit.models import FieldModel
+from pinnkit.models.boundary import ExactBoundary, domain_size
 from pinnkit.models.constraints import ExactInitial, exact_initial_values
 from pinnkit.models.lagrangian import LagrangianModel
 from pinnkit.problem import Problem
+from pinnkit.problem.exact import exact_dirichlet
 
 __all__ = [
     "Built",
@@ -165,14 +167,37 @@ def build_model(
     extra_ops: Mapping[type, Callable] | None = None,
 ) -> nn.Module:
     """The field model a `Config` asks for, sized for `problem` (weights drawn from
-    `generator`): a `FieldModel`, wrapped in `ExactInitial` with `exact_initial=True`."""
+    `generator`): a `FieldModel`, wrapped in `ExactInitial` with `exact_initial=True` and in
+    `ExactBoundary` when the problem has exact Dirichlet conditions."""
     model = FieldModel(
         body=config.model,
         **_feature_arguments(problem, config, generator),
         **output_affine(problem, config.model),
     )
-    if not config.exact_initial:
+    if config.exact_initial:
+        model = _exact_initial(model, problem, extra_ops)
+    parts = exact_dirichlet(
+        problem.domain, [c for c in problem.conditions if c.exact and c.periodic is None],
+        problem.fields, problem.coords,
+    )  # fmt: skip
+    if not parts:
         return model
+    values, sources = {}, []
+    for name, field_parts in parts.items():
+        values[name], source = generate(
+            [p.value for p in field_parts],
+            list(problem.coords),
+            where=[f"exact value of {name} on {p.region}" for p in field_parts],
+            extra_ops=extra_ops,
+            function_name=f"boundary_values_{name}",
+            labels=[c.name for c in problem.coords],
+        )
+        sources.append(source)
+    size = domain_size(problem.domain)
+    return ExactBoundary(model, problem.field_names, parts, values, size, "\n".join(sources))
+
+
+def _exact_initial(model: nn.Module, problem: Problem, extra_ops) -> nn.Module:
     values = exact_initial_values(problem)
     space = list(problem.domain.space_coords)
     initial, source = generate(

@@ -43,6 +43,7 @@ from pinnkit.compile.engine import AbstractEngine
 from pinnkit.compile.plan import DerivativePlan, Partial
 from pinnkit.compile.schedule import Schedule, build_schedule
 from pinnkit.errors import ConfigError
+from pinnkit.models.boundary import ExactBoundary
 from pinnkit.models.constraints import ExactInitial
 from pinnkit.models.field import FieldModel
 
@@ -270,6 +271,61 @@ def _initial_jets(model, points: Tensor, schedule: Schedule) -> Tensor:
     return torch.stack([r if r is not None else zero for r in rows])
 
 
+def _exact_boundary(model, points: Tensor, schedule: Schedule, where: str) -> Jet:
+    """Jet of $u = G + \\phi N$ (`ExactBoundary`): Leibniz's rule
+    $\\partial^a(\\phi N) = \\sum_{b \\le a} \\binom{a}{b}\\,
+    \\partial^b \\phi\\, \\partial^{a-b} N$ over the schedule's downward-closed multi-indices,
+    with the jets of $\\phi$ and $G$ (no parameters) from nested forward-mode products."""
+    inner = _propagate(model.inner, points, schedule, f"{where}.inner", len(points))
+    full = torch.cat([inner.value.unsqueeze(0), inner.tangents])  # (K + 1, batch, F)
+    jets = _blend_jets(model, points.detach(), schedule)  # (K + 1, batch, 2 * n_exact)
+    columns = list(full.unbind(-1))
+    for i, (j, _) in enumerate(model.fields):
+        phi, blend, net = jets[..., 2 * i], jets[..., 2 * i + 1], full[..., j]
+        rows = []
+        for r, a in enumerate(schedule.indices):
+            total = blend[r]
+            for b, coefficient in _leibniz(a):
+                lower = tuple(x - y for x, y in zip(a, b))
+                total = total + coefficient * phi[schedule.row(b)] * net[schedule.row(lower)]
+            rows.append(total)
+        columns[j] = torch.stack(rows)
+    out = torch.stack(columns, dim=-1)
+    return Jet(out[0], out[1:], len(points))
+
+
+def _blend_jets(model, points: Tensor, schedule: Schedule) -> Tensor:
+    """`(K + 1, batch, 2 * n_exact)`: the partials of $\\phi$ and $G$ of each exact field
+    (`ExactBoundary.blend`) for every multi-index of the schedule, from nested `jacfwd`
+    over single points, batched by `vmap` (one derivative tensor per order). They do not
+    depend on the parameters, so they are kept for the last few point sets (`model.jets`):
+    training redraws points every few hundred steps, not every step."""
+    cached = model.jets.get(points, schedule.indices)
+    if cached is not None:
+        return cached
+
+    def one(p: Tensor) -> Tensor:
+        return model.blend(p[None])[0]
+
+    by_order, fn = [], one
+    for _ in range(max(sum(a) for a in schedule.indices) + 1):
+        by_order.append(torch.func.vmap(fn)(points))  # (batch, 2m, d, ..., d)
+        fn = torch.func.jacfwd(fn)
+    rows = []
+    for a in schedule.indices:
+        index = tuple(i for i, k in enumerate(a) for _ in range(k))
+        rows.append(by_order[len(index)][(slice(None), slice(None), *index)])
+    return model.jets.put(points, schedule.indices, torch.stack(rows))
+
+
+def _leibniz(a: tuple[int, ...]) -> list[tuple[tuple[int, ...], int]]:
+    """Every multi-index b <= a with its coefficient prod_i C(a_i, b_i)."""
+    out = [((), 1)]
+    for k in a:
+        out = [(b + (j,), c * math.comb(k, j)) for b, c in out for j in range(k + 1)]
+    return out
+
+
 def _nested_derivative(fn, points: Tensor, directions: list[int]) -> Tensor:
     if not directions:
         return fn(points)
@@ -282,9 +338,11 @@ def _nested_derivative(fn, points: Tensor, directions: list[int]) -> Tensor:
 def _propagate(model: nn.Module, points: Tensor, schedule: Schedule, where: str, rows: int) -> Jet:
     """The jet of `model` at `points`, with tangents on the first `rows` of them (expanded
     to every one of them: a model without activations keeps them broadcast)."""
-    if isinstance(model, ExactInitial):
+    if isinstance(model, (ExactInitial, ExactBoundary)):
         if rows != len(points):
-            raise AssertionError("value-only rows through ExactInitial; a bug in pinnkit")
+            raise AssertionError("value-only rows through an exact wrapper; a bug in pinnkit")
+        if isinstance(model, ExactBoundary):
+            return _exact_boundary(model, points, schedule, where)
         return _exact_initial(model, points, schedule, where)
     if isinstance(model, FieldModel):
         return _field_model(model, points, schedule, where, rows).full()
@@ -297,7 +355,7 @@ def supports_taylor(model: nn.Module) -> str | None:
     """None when the Taylor engine can propagate through `model`, else why not."""
 
     def check(module, where):
-        if isinstance(module, ExactInitial):
+        if isinstance(module, (ExactInitial, ExactBoundary)):
             return check(module.inner, f"{where}.inner")
         if isinstance(module, FieldModel):
             if module.gaussians is not None:
@@ -348,7 +406,7 @@ class TaylorEngine(AbstractEngine):
         one each per region, and no point carries a tangent its plan does not need. (With
         an `exact_initial` model, whose jet keeps values and tangents together, the
         value-only jobs make a plain forward pass of their own.)"""
-        keep_apart = isinstance(model, ExactInitial)
+        keep_apart = isinstance(model, (ExactInitial, ExactBoundary))
         out: list = [None] * len(jobs)
         for step in self._passes(tuple(plan for _, plan in jobs), keep_apart):
             parts = [jobs[i][0] for i in step.members]
@@ -375,7 +433,7 @@ class TaylorEngine(AbstractEngine):
         return out
 
     def prepare(self, model, plans):
-        self._passes(tuple(plans), isinstance(model, ExactInitial))
+        self._passes(tuple(plans), isinstance(model, (ExactInitial, ExactBoundary)))
 
     def _passes(self, plans: tuple[DerivativePlan, ...], keep_apart: bool) -> list[_Pass]:
         """The passes for jobs with these plans (see `_Pass`); kept per tuple of plans."""

@@ -16,6 +16,7 @@ import sympy as sp
 
 from pinnkit.domain.base import Measure, _symbol, _text
 from pinnkit.domain.csg import Shape
+from pinnkit.domain.distance import PieceDistance
 from pinnkit.domain.shapes import _check_axes, _named, check_name, check_point, check_positive
 from pinnkit.domain.solid import Piece, plane_label
 from pinnkit.errors import ProblemError
@@ -115,6 +116,10 @@ class Ellipse(Shape):
         normals = np.stack([np.cos(theta) / a, np.sin(theta) / b], axis=1)
         return points, normals / np.linalg.norm(normals, axis=1, keepdims=True)
 
+    def _piece_distance(self, index: int) -> PieceDistance:
+        (cx, cy), (a, b) = _floats(self._center), _floats(self._axes)
+        return PieceDistance("ellipse", (0, 1), (float(cx), float(cy), float(a), float(b)))
+
     def _piece_on(self, index: int, points: np.ndarray, tol: float) -> np.ndarray:
         return np.abs(self._sdf(points)) <= tol
 
@@ -175,6 +180,10 @@ class Ball(Shape):
         rho = np.sqrt(np.clip(1 - z**2, 0.0, None))
         normals = np.stack([rho * np.cos(phi), rho * np.sin(phi), z], axis=1)
         return _floats(self._center) + float(self._radius) * normals, normals
+
+    def _piece_distance(self, index: int) -> PieceDistance:
+        data = (*map(float, _floats(self._center)), float(self._radius))
+        return PieceDistance("sphere", (0, 1, 2), data)
 
     def _piece_on(self, index: int, points: np.ndarray, tol: float) -> np.ndarray:
         return np.abs(self._sdf(points)) <= tol

@@ -13,6 +13,7 @@ import sympy as sp
 
 from pinnkit.domain.base import Measure, _symbol, _text
 from pinnkit.domain.csg import Shape
+from pinnkit.domain.distance import PieceDistance
 from pinnkit.domain.shapes import _named, check_name, check_point
 from pinnkit.domain.solid import Piece, plane_label
 from pinnkit.errors import ProblemError
@@ -120,6 +121,11 @@ class Polygon(Shape):
         points = start[index] + unit[:, :1] * edge[index]
         normal = np.array([edge[index, 1], -edge[index, 0]]) / np.hypot(*edge[index])
         return points, np.repeat(normal[None], len(unit), axis=0)
+
+    def _piece_distance(self, index: int) -> PieceDistance:
+        start, edge = self._edges()
+        end = start[index] + edge[index]
+        return PieceDistance("segment", (0, 1), (*map(float, start[index]), *map(float, end)))
 
     def _piece_on(self, index: int, points: np.ndarray, tol: float) -> np.ndarray:
         start, edge = self._edges()

@@ -19,6 +19,7 @@ from pinnkit.domain.base import (
     unsupported_product,
 )
 from pinnkit.domain.csg import Shape
+from pinnkit.domain.distance import PieceDistance
 from pinnkit.domain.sampling import _allocate, _fill
 from pinnkit.domain.solid import _ALIASES, Piece, plane_label
 from pinnkit.errors import ProblemError
@@ -146,6 +147,18 @@ class AbstractBox(Shape):
 
     def _piece_on(self, index: int, points: np.ndarray, tol: float) -> np.ndarray:
         return self._inside(points, list(self._faces())[index], tol)
+
+    def _piece_distance(self, index: int) -> PieceDistance | None:
+        lo, hi = self.bounds
+        axis, side = divmod(index, 2)
+        value = float(hi[axis] if side else lo[axis])
+        if len(lo) == 1:
+            return PieceDistance("point", (0,), (value,), -1.0 if side else 1.0)
+        if len(lo) == 2:
+            a, b = np.array([lo, hi], dtype=float)[:, 1 - axis]
+            ends = [(value, a), (value, b)] if axis == 0 else [(a, value), (b, value)]
+            return PieceDistance("segment", (0, 1), tuple(float(v) for e in ends for v in e))
+        return None
 
     def _dimension(self, region: str) -> int:
         d = len(self._axes)
@@ -401,6 +414,10 @@ class Disk(Shape):
 
     def _piece_on(self, index: int, points: np.ndarray, tol: float) -> np.ndarray:
         return np.abs(self._sdf(points)) <= tol
+
+    def _piece_distance(self, index: int) -> PieceDistance:
+        cx, cy = (float(c) for c in self._center)
+        return PieceDistance("sphere", (0, 1), (cx, cy, float(self._radius)))
 
     def _inside(self, points: np.ndarray, region: str, tol: float) -> np.ndarray:
         distance = self._sdf(points)

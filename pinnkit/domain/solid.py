@@ -124,6 +124,11 @@ class Solid(AbstractDomain):
         """Which `points` lie on piece `index`, within `tol`."""
         raise NotImplementedError
 
+    def _piece_distance(self, index: int):
+        """The `PieceDistance` of piece `index` in this shape's own columns (its sign: +1
+        inside this shape), or `None` where there is none (`pinnkit.domain.distance`)."""
+        return None
+
     def _volume(self) -> Measure:
         """The interior's measure; solids without a closed form estimate it."""
         return self._estimated_volume()

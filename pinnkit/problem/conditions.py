@@ -117,7 +117,8 @@ class Condition:
             return f"{self.name}: {self.expr} periodic in {self.periodic}" + (
                 " (exact embedding)" if self.exact else ""
             )
-        return f"{self.name}: {self.expr} = 0 on {where}"
+        exact = " (exact: built into the model)" if self.exact else ""
+        return f"{self.name}: {self.expr} = 0 on {where}{exact}"
 
 
 def Initial(field: sp.Expr, value: Any, *, name: str | None = None, weight: float = 1.0):
@@ -137,9 +138,25 @@ def Boundary(
     return Condition(sp.sympify(expr) - sp.sympify(value), on=on, name=name, weight=weight)
 
 
-def Dirichlet(field: sp.Expr, value: Any = 0, *, on: Any = "boundary", name=None, weight=1.0):
-    """Dirichlet condition `field = value` on `on`."""
-    return Boundary(field, value, on=on, name=name, weight=weight)
+def Dirichlet(
+    field: sp.Expr,
+    value: Any = 0,
+    *,
+    on: Any = "boundary",
+    name: str | None = None,
+    weight: float = 1.0,
+    exact: bool = False,
+) -> Condition:
+    """Dirichlet condition `field = value` on `on`.
+
+    With `exact=True` the model holds it by construction: $u = g + \\phi N$ with $\\phi$ an
+    approximate distance function to the part (`pinnkit.domain.distance`) and $g$ the values
+    of every exact condition of the field, blended by distance (Sukumar & Srivastava 2022).
+    The loss term stays, at round-off, as a check. `value` may depend on the coordinates
+    only; the part must be on a 1-D or 2-D shape, or a ball's sphere.
+    """
+    expr = sp.sympify(field) - sp.sympify(value)
+    return Condition(expr, on=on, name=name, weight=weight, exact=bool(exact), fields=(field,))
 
 
 def _normal_derivative(field: sp.Expr) -> sp.Expr:

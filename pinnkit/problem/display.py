@@ -16,6 +16,7 @@ def describe(problem) -> str:
     lines = [
         f"Problem {problem.name!r}",
         f"  domain:     {problem.domain!r}",
+        f"  regions:    {regions_text(problem.domain)}",
         f"  fields:     {', '.join(map(str, problem.fields))}",
     ]
     if problem.parameters:
@@ -40,6 +41,20 @@ def describe(problem) -> str:
             f"  reference:  {type(problem.reference).__name__} for {list(problem.reference.fields)}"
         )
     return "\n".join(lines)
+
+
+def regions_text(domain) -> str:
+    """Every region of a domain with its measure (length, area or volume; times the duration
+    on space-time), `~` before estimated measures, and the aliases of each part."""
+    aliases: dict[str, list[str]] = {}
+    for alias, name in domain._aliases().items():
+        aliases.setdefault(name, []).append(alias)
+    items = []
+    for region in domain.regions:
+        measure = domain.measure(region)
+        also = f" ({', '.join(aliases[region])})" if region in aliases else ""
+        items.append(f"{region}{also} {'' if measure.exact else '~'}{measure.value:.4g}")
+    return "; ".join(items)
 
 
 def latex(problem) -> str:

@@ -18,6 +18,7 @@ from pinnkit.errors import ProblemError, did_you_mean
 from pinnkit.problem.conditions import Condition, Equation, _as_expr, _default_name, _items
 from pinnkit.problem.data import Data, check_data
 from pinnkit.problem.display import describe, latex
+from pinnkit.problem.exact import exact_dirichlet
 from pinnkit.problem.symbols import (
     Hidden,
     Normal,
@@ -277,8 +278,13 @@ class Problem:
                     f"{self.domain!r} has none. Fix: multiply the domain by "
                     "`pk.TimeInterval(t, 0, T)`, or use a boundary condition."
                 )
-            new = Condition(expr, on=region, name=name, weight=cond.weight)
+            new = Condition(
+                expr, on=region, name=name, weight=cond.weight, exact=cond.exact,
+                fields=cond.fields,
+            )  # fmt: skip
             out.append(new)
+        exact = [c for c in out if c.exact and c.periodic is None]
+        exact_dirichlet(self.domain, exact, self.fields, self.coords)
         return tuple(out)
 
     def _resolve_region(self, cond: Condition, index: int) -> str:

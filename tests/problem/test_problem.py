@@ -268,6 +268,8 @@ def test_describe_is_readable():
     assert text.splitlines() == [
         "Problem 'heat'",
         "  domain:     Interval(x, 0, 1) × TimeInterval(t, 0, 1)",
+        "  regions:    interior 1; boundary 2; x = 0 (left) 1; x = 1 (right) 1; "
+        "initial (t = 0) 1; final (t = 1) 1",
         "  fields:     u(x, t)",
         "  parameters: D (init 0.1, log)",
         "  equations:",

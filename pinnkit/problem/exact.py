@@ -1,0 +1,84 @@
+"""Exact Dirichlet conditions of a problem: what each field must hold where, checked once.
+
+`Dirichlet(u, g, on=..., exact=True)` is built into the model (`pinnkit.models.boundary`):
+$u = \\sum_k w_k g_k + \\phi N$, with $\\phi_k$ the approximate distance function of part
+$k$ (`pinnkit.domain.distance`), $\\phi$ their R-equivalence and $w_k = \\phi_k^{-1} /
+\\sum_l \\phi_l^{-1}$ (Sukumar & Srivastava 2022, transfinite interpolation). This module
+checks what that needs and returns, per field, its parts with their values and distance
+functions. Never imports torch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import sympy as sp
+from sympy.core.function import AppliedUndef
+
+from pinnkit.domain.distance import PieceDistance, part_distances
+from pinnkit.errors import ProblemError
+
+__all__ = ["ExactPart", "exact_dirichlet"]
+
+
+@dataclass(frozen=True)
+class ExactPart:
+    """One exact Dirichlet condition: the field's name, the part, the value `g` (a SymPy
+    expression of the coordinates) and the part's piece distance functions."""
+
+    field: str
+    region: str
+    value: sp.Expr
+    distances: tuple[PieceDistance, ...]
+
+
+def exact_dirichlet(
+    domain, conditions: Sequence, fields: Sequence[sp.Expr], coords: Sequence[sp.Symbol]
+) -> dict[str, list[ExactPart]]:
+    """Field name -> its exact Dirichlet parts, in the order given.
+
+    **Raises**
+
+    `ProblemError` when an exact condition is not `field = value` on a boundary part, its
+    value depends on anything but the coordinates, the part has no distance function, or
+    two exact conditions of one field share a boundary piece.
+    """
+    out: dict[str, list[ExactPart]] = {}
+    pieces_of: dict[str, dict[tuple, str]] = {}
+    for cond in conditions:
+        where = f'condition "{cond.name}"'
+        field = cond.fields[0] if cond.fields else None
+        if field not in fields:
+            raise ProblemError(
+                f"{where}: exact=True needs a field itself, found {field}. Fix: "
+                f"`pk.Dirichlet({fields[0]}, value, on=..., exact=True)`."
+            )
+        if cond.on in ("interior", "initial", "final"):
+            raise ProblemError(
+                f"{where}: exact=True is for boundary parts, not `{cond.on}`. Fix: "
+                f'`on="boundary"` or a part name; for initial values use `exact_initial=True`.'
+            )
+        value = sp.sympify(field - cond.expr)
+        extra = value.free_symbols - set(coords)
+        if extra or value.atoms(AppliedUndef) or value.atoms(sp.Derivative):
+            what = sorted(map(str, extra)) or sorted(map(str, value.atoms(AppliedUndef)))
+            raise ProblemError(
+                f"{where}: the exact value {value} depends on {what}; an exact condition's "
+                f"value may depend on the coordinates only (it is built into the model). Fix: "
+                f"drop `exact=True`."
+            )
+        distances = part_distances(domain, cond.on)
+        name = str(field.func)
+        seen = pieces_of.setdefault(name, {})
+        for piece in distances:
+            key = (piece.kind, piece.columns, piece.data)
+            if key in seen:
+                raise ProblemError(
+                    f"{where}: its part `{cond.on}` shares a boundary piece with the exact "
+                    f"condition on `{seen[key]}` of {name}; each piece can hold one value. "
+                    f"Fix: give the conditions parts that do not overlap (name the pieces)."
+                )
+            seen[key] = cond.on
+        out.setdefault(name, []).append(ExactPart(name, cond.on, value, distances))
+    return out
