@@ -172,8 +172,9 @@ def recipe(config) -> str:
     return " -> ".join(parts) + (f" [{', '.join(variant)}]" if variant else "")
 
 
-def run_pinnkit(problem_name: str, config_name: str, seed: int) -> dict:
-    """Train one bundled problem with one of its configs and one seed, in memory."""
+def run_pinnkit(problem_name: str, config_name: str, seed: int, figures: str = "") -> dict:
+    """Train one bundled problem with one of its configs and one seed, in memory (and save
+    its solution figure in `figures`, when given)."""
     import torch
 
     import pinnkit as pk
@@ -185,6 +186,11 @@ def run_pinnkit(problem_name: str, config_name: str, seed: int) -> dict:
     problem, config, _ = pk.load_problem_file(path, config=chosen)
     config = (config or pk.Config()).replace(seed=seed, progress=False, device="cpu")
     run = pk.fit(problem, config, out=None)
+    if figures:
+        from pinnkit.plot import plot_solution
+
+        figure = plot_solution(run)
+        figure.savefig(Path(figures) / f"{problem_name}_{config_name}_seed{seed}.png", dpi=90)
     return {
         "tool": "pinnkit",
         "rel_l2": run.rel_l2,
@@ -208,11 +214,11 @@ def run_deepxde(problem_name: str, seed: int) -> dict:
     return RECIPES[problem_name](seed)
 
 
-def one(problem_name: str, config_name: str, seed: int) -> dict:
+def one(problem_name: str, config_name: str, seed: int, figures: str = "") -> dict:
     if config_name == "deepxde":
         row = run_deepxde(problem_name, seed)
     else:
-        row = run_pinnkit(problem_name, config_name, seed)
+        row = run_pinnkit(problem_name, config_name, seed, figures)
     row.update(
         problem=problem_name,
         config=config_name,
@@ -238,11 +244,17 @@ def _commit() -> str:
         return "unknown"
 
 
-def _child(job: tuple[str, str, int], jobs: int) -> dict:
+def _child(job: tuple[str, str, int], jobs: int, figures: str = "") -> dict:
     problem_name, config_name, seed = job
     start = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, __file__, "--one", f"{problem_name}:{config_name}:{seed}"],
+        [
+            sys.executable,
+            str(HERE / "frontier.py"),
+            "--one",
+            f"{problem_name}:{config_name}:{seed}",
+            *(["--figures", figures] if figures else []),
+        ],
         capture_output=True,
         text=True,
         env={**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"},
@@ -264,8 +276,8 @@ def key(row: dict) -> str:
     return f"{row['problem']}/{row['config']}/{row['seed']}"
 
 
-def load() -> dict[str, dict]:
-    return json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+def load(path: Path = RESULTS) -> dict[str, dict]:
+    return json.loads(path.read_text()) if path.exists() else {}
 
 
 def _worst(row: dict, case: Case) -> float:
@@ -296,19 +308,23 @@ def _learned(rows: list[dict]) -> str:
     )
 
 
-def table(results: dict[str, dict]) -> str:
-    lines = [
-        "# Accuracy at the frontier",
-        "",
-        "Relative L2 error on each problem's reference grid: the median over the seeds run, "
-        "with the range in brackets. Each run is one process with one CPU thread; "
-        "`jobs` runs of this script shared the machine at once, and `load` is the median "
-        "1-minute load average at the end of the runs (other work inflates wall times). "
-        "Written by "
-        "`benchmarks/accuracy/frontier.py` from `frontier.json`.",
-        "",
-    ]
-    for case in CASES.values():
+INTRO = (
+    "Relative L2 error on each problem's reference grid: the median over the seeds run, "
+    "with the range in brackets. Each run is one process with one CPU thread; "
+    "`jobs` runs of this script shared the machine at once, and `load` is the median "
+    "1-minute load average at the end of the runs (other work inflates wall times). "
+    "Written by `benchmarks/accuracy/frontier.py` from `frontier.json`."
+)
+
+
+def table(
+    results: dict[str, dict],
+    cases: dict[str, Case] = CASES,
+    title: str = "Accuracy at the frontier",
+    intro: str = INTRO,
+) -> str:
+    lines = [f"# {title}", "", intro, ""]
+    for case in cases.values():
         target = (
             f"Target: relative L2 <= {case.target:g} within {case.minutes:g} min with the "
             f"`{case.target_config}` config."
@@ -355,43 +371,52 @@ def table(results: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--problems", default=",".join(CASES))
+def main(
+    cases: dict[str, Case] = CASES,
+    results_path: Path = RESULTS,
+    table_path: Path = TABLE,
+    title: str = "Accuracy at the frontier",
+    intro: str = INTRO,
+    description: str = __doc__,
+) -> None:
+    """Run the cases asked on the command line (or only rewrite the table)."""
+    parser = argparse.ArgumentParser(description=description.splitlines()[0])
+    parser.add_argument("--problems", default=",".join(cases))
     parser.add_argument("--configs", default="", help="default: each case's own list")
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--deepxde", action="store_true", help="run only DeepXDE's recipes")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--report", action="store_true", help="only rewrite the table")
+    parser.add_argument("--figures", default="", help="save each run's solution figure here")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
         problem_name, config_name, seed = args.one.split(":")
-        print(json.dumps(one(problem_name, config_name, int(seed))), flush=True)
+        print(json.dumps(one(problem_name, config_name, int(seed), args.figures)), flush=True)
         return
-    results = load()
+    results = load(results_path)
     if not args.report:
         jobs = []
         for name in args.problems.split(","):
-            if name not in CASES:
-                sys.exit(f"unknown problem {name!r}; choose from {sorted(CASES)}")
+            if name not in cases:
+                sys.exit(f"unknown problem {name!r}; choose from {sorted(cases)}")
             names = (
                 ("deepxde",)
                 if args.deepxde
-                else (tuple(args.configs.split(",")) if args.configs else CASES[name].configs)
+                else (tuple(args.configs.split(",")) if args.configs else cases[name].configs)
             )
             jobs += [(name, c, int(s)) for c in names for s in args.seeds.split(",")]
         with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
-            for row in pool.map(lambda job: _child(job, args.jobs), jobs):
+            for row in pool.map(lambda job: _child(job, args.jobs, args.figures), jobs):
                 if "failed" in row:
                     print(f"FAILED {key(row)}:\n{row['failed']}", flush=True)
                     continue
                 print(json.dumps(row), flush=True)
                 # Read again before writing: another invocation may have added rows since.
-                results = {**load(), key(row): row}
-                RESULTS.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
-    TABLE.write_text(table(results) + "\n")
-    print(TABLE.read_text())
+                results = {**load(results_path), key(row): row}
+                results_path.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
+    table_path.write_text(table(results, cases, title, intro) + "\n")
+    print(table_path.read_text())
 
 
 if __name__ == "__main__":
