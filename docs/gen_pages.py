@@ -20,6 +20,7 @@ PACKAGE = ROOT / "pinnkit"
 BENCHMARK_PAGES = {
     "benchmarks/accuracy/frontier.md": "Accuracy at the frontier",
     "benchmarks/accuracy/variants.md": "Training variants",
+    "benchmarks/accuracy/geometry.md": "Geometry: the PINNacle cases",
     "benchmarks/discovery/suite.md": "Hidden-term discovery suite",
     "benchmarks/discovery/backends.md": "Discovery backends",
     "benchmarks/discovery/ceiling.md": "Lotka-Volterra: what the observations alone tell",

@@ -63,6 +63,8 @@ def solution_data(run: Run) -> dict[str, Any]:
     rel_l2 = run.summary.get("rel_l2") or {}
     errors = ", ".join(f"{field} {value:.2e}" for field, value in rel_l2.items())
     data["title"] = f"{problem.name}: relative L2 error {errors}" if errors else problem.name
+    if errors and problem.reference is not None and problem.reference.points() is not None:
+        data["title"] += " (at the reference's nodes; the panels interpolate it between them)"
     data["initial"] = {p.name: float(p.init) for p in problem.parameters}
     return data
 

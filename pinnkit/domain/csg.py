@@ -140,7 +140,7 @@ class CSG(Shape):
         return self._piece_list
 
     def _survival(self, piece: Piece) -> tuple[float, bool]:
-        return self._shares[(id(piece.owner), piece.index)], False
+        return self._shares[_piece_key(piece)], False
 
     @cached_property
     def _shares(self) -> dict[tuple[int, int], float]:
@@ -150,7 +150,7 @@ class CSG(Shape):
             rng = np.random.default_rng(piece.index)
             unit = _unit(2**_PIECE_DRAWS, piece.dimension, rng, "sobol")
             points, _ = piece.owner._piece_points(piece.index, unit)
-            shares[(id(piece.owner), piece.index)] = float(np.mean(self._on_boundary(points)))
+            shares[_piece_key(piece)] = float(np.mean(self._on_boundary(points)))
         return shares
 
     @cached_property
@@ -172,3 +172,8 @@ class CSG(Shape):
             f"not on combined shapes. Fix: pose the problem on a box, or give both sides a "
             f"Dirichlet or Neumann condition."
         )
+
+
+def _piece_key(piece: Piece) -> tuple:
+    """A piece by value (its shape and number), so copies of a domain agree."""
+    return (type(piece.owner).__name__, piece.owner._key(), piece.index)

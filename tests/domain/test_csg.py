@@ -165,3 +165,14 @@ def test_a_part_removed_entirely_is_refused_when_drawn() -> None:
         domain.sample("interior", 10, seeded_rng())
     with pytest.raises(ProblemError, match="does not survive"):
         domain.sample("x = 0", 10, seeded_rng())
+
+
+def test_copies_and_pickles_keep_their_measures() -> None:
+    import copy
+    import pickle
+
+    domain = square_with_holes()
+    expected = domain.measure("holes")
+    for other in (copy.deepcopy(domain), pickle.loads(pickle.dumps(domain))):
+        assert other == domain and other.measure("holes") == expected
+        assert other.sample("holes", 10, seeded_rng()).points.shape == (10, 2)
