@@ -286,7 +286,8 @@ class Box(AbstractBox):
 class Rectangle(AbstractBox):
     """The rectangle $[x_0, x_1] \\times [y_0, y_1]$: `Rectangle((x, 0, 1), (y, 0, 2))`.
 
-    Same as a two-axis `Box`, with the aliases `"left"`, `"right"`, `"bottom"`, `"top"`.
+    Same as a two-axis `Box`, with the aliases `"left"`, `"right"`, `"bottom"`, `"top"`;
+    `name="outer"` names its whole boundary (in a combined shape: the part it keeps).
 
     **Raises**
 
