@@ -35,6 +35,13 @@ CASES = {
             30,
             f"{PINNACLE} about 0.69 for a vanilla PINN after 20,000 Adam steps on a GPU (as "
             "transcribed, not checked here)",
+            notes="Exact conditions (distance functions) on the square and the four circles. "
+            "Exploratory runs of the same problem (seed 0, one thread, shared machine): the "
+            "`accurate` recipe with Levenberg-Marquardt in place of SSBroyden reached 2.8e-2 "
+            "after 250 iterations (16 min); soft conditions with Adam stay at the trivial "
+            "state, 0.63 (like PINNacle's vanilla PINN), and with Levenberg-Marquardt reached "
+            "0.37 after 250 iterations.\n\n"
+            "![Poisson2d-C](../gallery/geometry_poisson2d_holes.png)",
         ),
         Case(
             "poisson_boltzmann_holes",
@@ -42,6 +49,8 @@ CASES = {
             1e-2,
             30,
             f"{PINNACLE} vanilla-PINN errors for this case in its tables (not transcribed here)",
+            notes="Exact conditions on the square (u = 0.2) and the four circles (u = 1).\n\n"
+            "![Poisson-Boltzmann](../gallery/geometry_poisson_boltzmann_holes.png)",
         ),
         Case(
             "lid_driven_cavity",
@@ -51,6 +60,11 @@ CASES = {
             f"{PINNACLE} about 0.047 for a vanilla PINN after 20,000 Adam steps on a GPU (as "
             "transcribed, not checked here)",
             fields=("u", "v"),
+            notes="Exact velocity conditions (one value, u = 4 x (1 - x) y, on the whole "
+            "boundary); p fixed by one observation p(0, 0) = 0. The error concentrates at the "
+            "lid's corners, where the reference's lid profile meets the walls. p (not in the "
+            "target): 3.7e-2.\n\n"
+            "![Lid-driven cavity](../gallery/geometry_lid_driven_cavity.png)",
         ),
         Case(
             "backward_step",
@@ -59,6 +73,17 @@ CASES = {
             30,
             f"{PINNACLE} vanilla-PINN errors for this case in its tables (not transcribed here)",
             fields=("u", "v"),
+            notes="Exact velocity conditions on the inlet and the four walls, p = 0 on the "
+            "outlet (soft), as PINNacle's `NS2D_BackStep` poses them. v misses its target (v is "
+            "small: its RMS over the nodes is 0.026, so 0.32 is an RMS error of about 0.008), "
+            "and p is 0.44 off, mostly a constant offset of about 0.03. The reference does not "
+            "follow the posed outlet condition: its pressure at the outlet is not 0 (|p| up "
+            "to 0.024 where the recirculation behind the step reaches the outlet, u < 0 near "
+            "y = 1.8), and its v grows toward the outlet (largest v 0.08 at x = 2-2.5, 0.13 "
+            "beyond x = 3.5), where the largest v errors are. COMSOL's outlet condition "
+            "(likely a backflow-suppressing pressure outlet) is not stated in the data; a "
+            "longer run or another outlet condition was not tried.\n\n"
+            "![Backward-facing step](../gallery/geometry_backward_step.png)",
         ),
     )
 }
