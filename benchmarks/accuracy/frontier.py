@@ -172,6 +172,37 @@ def recipe(config) -> str:
     return " -> ".join(parts) + (f" [{', '.join(variant)}]" if variant else "")
 
 
+def conditions_kind(problem) -> str:
+    """Whether the problem's Dirichlet conditions are built in (`exact`) or loss terms."""
+    return "exact" if any(c.exact and c.periodic is None for c in problem.conditions) else "soft"
+
+
+#: A config name ending in this runs the problem with its exact Dirichlet conditions made
+#: soft (loss terms), for the side-by-side of the two.
+SOFT = "-soft"
+
+
+def soften(problem):
+    """The problem with every exact Dirichlet condition as a loss term instead."""
+    import pinnkit as pk
+
+    conditions = [
+        pk.Condition(c.expr, on=c.on, name=c.name, weight=c.weight)
+        if c.exact and c.periodic is None
+        else c
+        for c in problem.conditions
+    ]
+    return pk.Problem(
+        name=problem.name,
+        domain=problem.domain,
+        fields=list(problem.fields),
+        equations={e.name: e.source for e in problem.equations},
+        conditions=conditions,
+        data=list(problem.data),
+        reference=problem.reference,
+    )
+
+
 def run_pinnkit(problem_name: str, config_name: str, seed: int, figures: str = "") -> dict:
     """Train one bundled problem with one of its configs and one seed, in memory (and save
     its solution figure in `figures`, when given)."""
@@ -182,8 +213,11 @@ def run_pinnkit(problem_name: str, config_name: str, seed: int, figures: str = "
 
     torch.set_num_threads(1)
     path = bundled_problems()[problem_name]
-    chosen = None if config_name == "default" else config_name
+    base = config_name.removesuffix(SOFT)
+    chosen = None if base == "default" else base
     problem, config, _ = pk.load_problem_file(path, config=chosen)
+    if config_name.endswith(SOFT):
+        problem = soften(problem)
     config = (config or pk.Config()).replace(seed=seed, progress=False, device="cpu")
     run = pk.fit(problem, config, out=None)
     if figures:
@@ -196,7 +230,7 @@ def run_pinnkit(problem_name: str, config_name: str, seed: int, figures: str = "
         "rel_l2": run.rel_l2,
         "learned": run.parameters,
         "dtype": run.summary["dtype"],
-        "recipe": recipe(config),
+        "recipe": recipe(config) + ("" if conditions_kind(problem) == "soft" else " [exact BC]"),
         "parameters": sum(p.numel() for p in run.model.parameters()),
         "wall_seconds": run.summary["wall_seconds"],
         "device": run.summary["device"],

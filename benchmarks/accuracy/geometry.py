@@ -25,6 +25,8 @@ from frontier import Case, main  # noqa: E402
 
 PINNACLE = "PINNacle (Hao et al., NeurIPS 2024 Datasets and Benchmarks) reports"
 
+CONFIGS = ("default", "accurate", "accurate-soft")
+
 CASES = {
     case.problem: case
     for case in (
@@ -35,6 +37,7 @@ CASES = {
             30,
             f"{PINNACLE} about 0.69 for a vanilla PINN after 20,000 Adam steps on a GPU (as "
             "transcribed, not checked here)",
+            configs=CONFIGS,
             notes="Exact conditions (distance functions) on the square and the four circles. "
             "Exploratory runs of the same problem (seed 0, one thread, shared machine): the "
             "`accurate` recipe with Levenberg-Marquardt in place of SSBroyden reached 2.8e-2 "
@@ -49,6 +52,7 @@ CASES = {
             1e-2,
             30,
             f"{PINNACLE} vanilla-PINN errors for this case in its tables (not transcribed here)",
+            configs=CONFIGS,
             notes="Exact conditions on the square (u = 0.2) and the four circles (u = 1).\n\n"
             "![Poisson-Boltzmann](../gallery/geometry_poisson_boltzmann_holes.png)",
         ),
@@ -60,6 +64,7 @@ CASES = {
             f"{PINNACLE} about 0.047 for a vanilla PINN after 20,000 Adam steps on a GPU (as "
             "transcribed, not checked here)",
             fields=("u", "v"),
+            configs=CONFIGS,
             notes="Exact velocity conditions (one value, u = 4 x (1 - x) y, on the whole "
             "boundary); p fixed by one observation p(0, 0) = 0. The error concentrates at the "
             "lid's corners, where the reference's lid profile meets the walls. p (not in the "
@@ -73,6 +78,7 @@ CASES = {
             30,
             f"{PINNACLE} vanilla-PINN errors for this case in its tables (not transcribed here)",
             fields=("u", "v"),
+            configs=CONFIGS,
             notes="Exact velocity conditions on the inlet and the four walls, p = 0 on the "
             "outlet (soft), as PINNacle's `NS2D_BackStep` poses them. v misses its target (v is "
             "small: its RMS over the nodes is 0.026, so 0.32 is an RMS error of about 0.008), "
@@ -92,7 +98,9 @@ INTRO = (
     "Relative L2 error at the reference's own nodes (COMSOL solutions shipped with PINNacle) "
     "that lie in the domain: the median over the seeds run, with the range in brackets. Each "
     "run is one process with one CPU thread; `jobs` runs shared the machine at once, and "
-    "`load` is the median 1-minute load average at the end of the runs. Written by "
+    "`load` is the median 1-minute load average at the end of the runs. `accurate-soft` is "
+    "the `accurate` recipe with the exact Dirichlet conditions (`[exact BC]`) made loss terms "
+    "of weight 1, for the side-by-side of the two. Written by "
     "`benchmarks/accuracy/geometry.py` from `geometry.json`."
 )
 
