@@ -7,12 +7,14 @@ boundary parts given as names (`"left"`) or equations (`Eq(x, 1)`). NumPy, SciPy
 Its parts: `sampling` (`Sample`, unit-cube draws), `base` (`AbstractDomain`, `Measure`),
 `solid` (`Solid`: signed distance and boundary pieces), `shapes` (boxes and the disk),
 `polygons` (`Polygon`, `Triangle`), `curved` (`Ellipse`, `Ball`, `Cylinder`), `csg` (`|`, `-`,
-`&`) and `spacetime` (`TimeInterval`, `SpaceTime`); all importable from here.
+`&`), `mesh` (`Mesh`, from mesh files) and `spacetime` (`TimeInterval`, `SpaceTime`); all
+importable from here.
 """
 
 from pinnkit.domain.base import AbstractDomain, Measure
 from pinnkit.domain.csg import CSG
 from pinnkit.domain.curved import Ball, Cylinder, Ellipse
+from pinnkit.domain.mesh import Mesh
 from pinnkit.domain.polygons import Polygon, Triangle
 from pinnkit.domain.sampling import METHODS, Sample
 from pinnkit.domain.shapes import (
@@ -37,6 +39,7 @@ __all__ = [
     "Ellipse",
     "Interval",
     "Measure",
+    "Mesh",
     "Polygon",
     "Rectangle",
     "Sample",
