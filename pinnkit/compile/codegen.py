@@ -228,11 +228,19 @@ def generate(
     )
     printer = _Printer(dict(names), table, ", ".join(where))
     body = []
+    # A common subexpression without symbols (exp(-0.5 lambda) of a boundary trace) goes
+    # back into its users, where the printer folds it into one float: as a variable it would
+    # be a Python float, and `torch.exp(float)` raises.
+    constants: dict = {}
     for sym, sub in replacements:
+        sub = sub.xreplace(constants)
+        if not sub.free_symbols:
+            constants[sym] = sub
+            continue
         text = printer(sub)
         printer.names[sym] = sym.name
         body.append(f"    {sym.name} = {text}")
-    results = [printer(r) for r in reduced]
+    results = [printer(r.xreplace(constants)) for r in reduced]
     args = ", ".join(
         [names[s] for s in inputs] + (["_hidden"] if any(map(uses_hidden, exprs)) else [])
     )

@@ -136,3 +136,18 @@ def test_extra_ops_make_an_unsupported_function_work(rng):
     points = batches["interior"].points[:, 0]
     torch.testing.assert_close(residual, -torch.special.bessel_j0(4 * points))
     assert residual.abs().min() > NONTRIVIAL
+
+
+def test_constant_common_subexpressions_fold_into_floats():
+    # Both expressions hold sqrt(100 + 4 pi^2), a constant without symbols, and one applies
+    # exp to a sum of it: as a CSE variable it would be a Python float, and torch.exp(float)
+    # raises (found on Kovasznay's boundary traces).
+    x, y = sp.symbols("x y")
+    lam = 10 - sp.sqrt(100 + 4 * sp.pi**2)
+    exprs = [1 - sp.exp(lam / 2) * sp.cos(2 * sp.pi * y), lam * x]
+    fn, source = generate(exprs, [x, y], where=["a", "b"])
+    points = torch.linspace(0, 1, 5, dtype=torch.float64)
+    out = fn(points, points)
+    for got, expr in zip(out, exprs):
+        want = sp.lambdify((x, y), expr, "numpy")(points.numpy(), points.numpy())
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-14)
