@@ -24,7 +24,7 @@ from pinnkit.models.boundary import ExactBoundary, domain_size
 from pinnkit.models.constraints import ExactInitial, exact_initial_values
 from pinnkit.models.lagrangian import LagrangianModel
 from pinnkit.problem import Problem
-from pinnkit.problem.exact import exact_dirichlet
+from pinnkit.problem.exact import exact_dirichlet, warn_if_solution
 
 __all__ = [
     "Built",
@@ -182,6 +182,7 @@ def build_model(
     )  # fmt: skip
     if not parts:
         return model
+    warn_if_solution(parts, problem.reference)
     values, sources = {}, []
     for name, field_parts in parts.items():
         values[name], source = generate(

@@ -10,6 +10,7 @@ functions. Never imports torch.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -17,9 +18,9 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from pinnkit.domain.distance import PieceDistance, part_distances
-from pinnkit.errors import ProblemError
+from pinnkit.errors import PinnkitWarning, ProblemError
 
-__all__ = ["ExactPart", "exact_dirichlet"]
+__all__ = ["ExactPart", "exact_dirichlet", "warn_if_solution"]
 
 
 @dataclass(frozen=True)
@@ -82,3 +83,27 @@ def exact_dirichlet(
             seen[key] = cond.on
         out.setdefault(name, []).append(ExactPart(name, cond.on, value, distances))
     return out
+
+
+def warn_if_solution(parts: dict[str, list[ExactPart]], reference) -> None:
+    """Warn when an exact condition's value is the reference solution itself: the blend of
+    values reproduces it inside the domain, so the model starts at the solution and its error
+    says nothing about the method (a manufactured solution used as boundary data)."""
+    solution = getattr(reference, "solution", None)
+    if not solution:
+        return
+    by_name = {str(getattr(k, "func", k)): sp.sympify(v) for k, v in solution.items()}
+    for name, field_parts in parts.items():
+        truth = by_name.get(name)
+        if truth is None:
+            continue
+        for part in field_parts:
+            if sp.simplify(part.value - truth) == 0:
+                warnings.warn(
+                    f"exact condition of {name} on `{part.region}`: its value is the "
+                    f"reference solution itself, so the model u = g + phi N starts at the "
+                    f"solution and the reported error says little. Fix: give the value on "
+                    f"the part only (its trace, e.g. `u_exact.subs(x, 0)` on `x = 0`).",
+                    PinnkitWarning,
+                    stacklevel=3,
+                )

@@ -197,3 +197,16 @@ ERRORS = [
 def test_errors(make, match: str) -> None:
     with pytest.raises(ProblemError, match=match):
         make()
+
+
+def test_a_value_that_is_the_reference_solution_warns(generator) -> None:
+    v = sp.Function("v")(x)
+    problem = pk.Problem(
+        domain=pk.Interval(x, 0, 1),
+        fields=[v],
+        equations={"poisson": v.diff(x, 2) + sp.pi**2 * sp.sin(sp.pi * x)},
+        conditions=[pk.Dirichlet(v, sp.sin(sp.pi * x), exact=True)],
+        reference=pk.reference.Exact({v: sp.sin(sp.pi * x)}),
+    )
+    with pytest.warns(pk.PinnkitWarning, match="reference solution itself"):
+        build_model(problem, Config(model=pk.MLP(width=4, depth=1)), generator)
