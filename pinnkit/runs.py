@@ -130,6 +130,9 @@ def truncate_metrics(directory: Path, last_step: int) -> None:
     atomic_write(Path(directory) / METRICS, "".join(json.dumps(r) + "\n" for r in rows))
 
 
+_GRID_POINTS = 200_000  # even error grid at most (101^3: a mesh's inside test took seconds)
+
+
 @dataclass(frozen=True)
 class ErrorGrid:
     """Points where the reference is known, and its values there, for relative L2 errors.
@@ -152,8 +155,7 @@ class ErrorGrid:
         A reference with points of its own (`reference.points()`, as `pk.reference.Points`
         has) is measured exactly there, with no interpolation: its points inside the domain
         (within 1e-6), the others dropped (counted in `dropped` and logged). Otherwise the
-        tensor grid of the reference's own axes (`reference.grid()`), or an even grid of
-        `n_per_axis` points per axis over the domain, minus the points outside the domain.
+        reference's own grid, or an even one (`n_per_axis`, 2e5 points at most), inside.
 
         **Raises**
 
@@ -167,7 +169,8 @@ class ErrorGrid:
         if own is not None:
             points = np.stack([np.asarray(own[n], dtype=np.float64) for n in names], axis=1)
         else:
-            axes = ref.grid() or problem.domain.grid(n_per_axis)
+            count = min(n_per_axis, int(_GRID_POINTS ** (1 / len(names))))  # 58 in 3-D
+            axes = ref.grid() or problem.domain.grid(count)
             mesh = np.meshgrid(
                 *[np.asarray(axes[n], dtype=np.float64) for n in names], indexing="ij"
             )
