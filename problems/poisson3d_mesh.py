@@ -40,3 +40,17 @@ config = pk.Config(
     sampling=pk.Sampling(interior=1000, boundary=500),
     lbfgs=pk.LBFGS(steps=300),
 )
+
+# `pinnkit fit problems/poisson3d_mesh.py --config accurate`: a small network (30 x 3), 500
+# float32 Adam steps, then float64 SSBroyden on twice the points (the recipe of the PINNacle
+# cases). Measured: see benchmarks/accuracy/geometry.md.
+configs = {
+    "accurate": config.replace(
+        steps=500,
+        model=pk.MLP(width=30, depth=3),
+        lbfgs=pk.LBFGS(),
+        stages=(pk.SSBroyden(steps=2000, points=2),),
+        log_every=100,
+        eval_every=100,
+    ),
+}

@@ -91,6 +91,16 @@ CASES = {
             "longer run or another outlet condition was not tried.\n\n"
             "![Backward-facing step](../gallery/geometry_backward_step.png)",
         ),
+        Case(
+            "poisson3d_mesh",
+            "accurate",
+            1e-2,
+            30,
+            "none: pinnkit's own case (a manufactured solution on an ellipsoid read from an "
+            "STL mesh)",
+            notes="Soft condition on the mesh's surface; errors on an even 58^3 grid inside "
+            "the mesh against the exact solution sin(x) sin(y) sin(z).",
+        ),
     )
 }
 
