@@ -210,3 +210,15 @@ def test_a_value_that_is_the_reference_solution_warns(generator) -> None:
     )
     with pytest.warns(pk.PinnkitWarning, match="reference solution itself"):
         build_model(problem, Config(model=pk.MLP(width=4, depth=1)), generator)
+
+
+def test_second_order_stages_run_through_the_wrapper() -> None:
+    # Levenberg-Marquardt takes per-point Jacobians under torch.func (the distance functions'
+    # jets then come from vmap(jacfwd), not autograd); SSBroyden from plain autograd.
+    for stage in (pk.LevenbergMarquardt(steps=3), pk.SSBroyden(steps=3)):
+        config = Config(
+            steps=20, model=pk.MLP(width=8, depth=2), lbfgs=pk.LBFGS(steps=0), seed=0,
+            sampling=pk.Sampling(interior=32), stages=(stage,),
+        )  # fmt: skip
+        run = pk.fit(poisson_1d(True), config, out=None)
+        assert np.isfinite(run.rel_l2["v"])
