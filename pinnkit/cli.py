@@ -144,6 +144,9 @@ def _cmd_check(args) -> int:
     print()
     print(built.residuals.describe(built.model))
     print()
+    if hasattr(built.model, "describe"):  # exact Dirichlet conditions built into the model
+        print(built.model.describe())
+        print()
     print(f"config: {config.to_json()}")
     return 0
 

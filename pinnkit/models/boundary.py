@@ -58,6 +58,24 @@ class ExactBoundary(nn.Module):
         self._values, self.floor, self.source = dict(values), FLOOR * float(size), source
         self.jets = JetCache()
 
+    def describe(self) -> str:
+        """The exact conditions per field: each part and its pieces' distance functions,
+        and the generated code of the values (printed by `pinnkit check`)."""
+        names = {"plane": "plane", "segment": "trimmed segment", "sphere": "circle/sphere",
+                 "ellipse": "ellipse", "point": "end point"}  # fmt: skip
+        lines = ["Exact Dirichlet conditions (u = sum_k w_k g_k + phi N, distance functions):"]
+        for name, parts in self.parts.items():
+            items = []
+            for part in parts:
+                kinds: dict[str, int] = {}
+                for d in part.distances:
+                    kinds[names[d.kind]] = kinds.get(names[d.kind], 0) + 1
+                pieces = ", ".join(f"{n} x {k}" if n > 1 else k for k, n in kinds.items())
+                items.append(f"{part.region} ({pieces})")
+            lines.append(f"  {name}: " + "; ".join(items))
+        lines += ["  " + row for row in self.source.splitlines()]
+        return "\n".join(lines)
+
     def distances(self, points: Tensor, field: str) -> list[Tensor]:
         """Each exact part's joined distance function at `points`."""
         return [

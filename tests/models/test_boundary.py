@@ -222,3 +222,9 @@ def test_second_order_stages_run_through_the_wrapper() -> None:
         )  # fmt: skip
         run = pk.fit(poisson_1d(True), config, out=None)
         assert np.isfinite(run.rel_l2["v"])
+
+
+def test_describe_names_each_part_and_its_distance_functions(generator) -> None:
+    text = model_for(holes_problem(), generator).describe()
+    assert "u: outer (4 x plane); holes (2 x circle/sphere)" in text
+    assert "def boundary_values_u(x, y):" in text
