@@ -99,7 +99,7 @@ CASES = {
             "none: pinnkit's own case (a manufactured solution on an ellipsoid read from an "
             "STL mesh)",
             notes="Soft condition on the mesh's surface; errors on an even 58^3 grid inside "
-            "the mesh against the exact solution sin(x) sin(y) sin(z).\n\n"
+            "the mesh against the exact solution sin(x) sin(y) cos(z).\n\n"
             "![Poisson on an STL ellipsoid](../gallery/geometry_poisson3d_mesh.png)",
         ),
     )
