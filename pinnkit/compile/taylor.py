@@ -39,6 +39,7 @@ from torch import Tensor, nn
 
 from pinnkit.compile._activations import activation_derivatives, sin_derivatives
 from pinnkit.compile._linear import linear
+from pinnkit.compile.boundary_jets import blend_jets, leibniz
 from pinnkit.compile.engine import AbstractEngine
 from pinnkit.compile.plan import DerivativePlan, Partial
 from pinnkit.compile.schedule import Schedule, build_schedule
@@ -278,84 +279,20 @@ def _exact_boundary(model, points: Tensor, schedule: Schedule, where: str) -> Je
     with the jets of $\\phi$ and $G$ (no parameters) from nested forward-mode products."""
     inner = _propagate(model.inner, points, schedule, f"{where}.inner", len(points))
     full = torch.cat([inner.value.unsqueeze(0), inner.tangents])  # (K + 1, batch, F)
-    jets = _blend_jets(model, points.detach(), schedule)  # (K + 1, batch, 2 * n_exact)
+    jets = blend_jets(model, points.detach(), schedule)  # (K + 1, batch, 2 * n_exact)
     columns = list(full.unbind(-1))
     for i, (j, _) in enumerate(model.fields):
         phi, blend, net = jets[..., 2 * i], jets[..., 2 * i + 1], full[..., j]
         rows = []
         for r, a in enumerate(schedule.indices):
             total = blend[r]
-            for b, coefficient in _leibniz(a):
+            for b, coefficient in leibniz(a):
                 lower = tuple(x - y for x, y in zip(a, b))
                 total = total + coefficient * phi[schedule.row(b)] * net[schedule.row(lower)]
             rows.append(total)
         columns[j] = torch.stack(rows)
     out = torch.stack(columns, dim=-1)
     return Jet(out[0], out[1:], len(points))
-
-
-def _blend_jets(model, points: Tensor, schedule: Schedule) -> Tensor:
-    """`(K + 1, batch, 2 * n_exact)`: the partials of $\\phi$ and $G$ of each exact field
-    (`ExactBoundary.blend`) for every multi-index of the schedule. They have no parameters,
-    so they are kept for the last few point sets (`model.jets`). Computed by repeated
-    autograd of column sums (the blend is pointwise): one backward pass per column and
-    differentiated multi-index (Kovasznay's 8 exact sides, 2,000 points, second order:
-    140-180 ms, against 210-230 ms by `vmap(jacfwd)` and 280 ms by nested `jvp`; the
-    blend itself takes 1 ms, so closed-form jets of the distance functions are the next
-    step); inside `torch.func` transforms (per-point Jacobians), where autograd cannot run,
-    by nested `jacfwd` over single points under `vmap`."""
-    cached = model.jets.get(points, schedule.indices)
-    if cached is not None:
-        return cached
-    if torch._C._functorch.is_functorch_wrapped_tensor(points):
-        jets = _blend_jets_functorch(model, points, schedule)
-    else:
-        jets = _blend_jets_autograd(model, points, schedule)
-    return model.jets.put(points, schedule.indices, jets)
-
-
-def _blend_jets_autograd(model, points: Tensor, schedule: Schedule) -> Tensor:
-    top = max(sum(a) for a in schedule.indices)
-    with torch.enable_grad():
-        q = points.detach().clone().requires_grad_(True)
-        table = {schedule.indices[0]: model.blend(q)}  # index 0 is the value
-        gradients: dict = {}
-        for a in sorted(schedule.indices[1:], key=sum):
-            i = max(j for j, k in enumerate(a) if k)
-            parent = a[:i] + (a[i] - 1,) + a[i + 1 :]
-            if parent not in gradients:
-                values = table[parent]
-                gradients[parent] = [
-                    torch.autograd.grad(
-                        values[:, c].sum(), q, create_graph=sum(a) < top, retain_graph=True
-                    )[0]
-                    for c in range(values.shape[1])
-                ]
-            table[a] = torch.stack([g[:, i] for g in gradients[parent]], dim=1)
-    return torch.stack([table[a].detach() for a in schedule.indices])
-
-
-def _blend_jets_functorch(model, points: Tensor, schedule: Schedule) -> Tensor:
-    def one(p: Tensor) -> Tensor:
-        return model.blend(p[None])[0]
-
-    by_order, fn = [], one
-    for _ in range(max(sum(a) for a in schedule.indices) + 1):
-        by_order.append(torch.func.vmap(fn)(points))  # (batch, 2m, d, ..., d)
-        fn = torch.func.jacfwd(fn)
-    rows = []
-    for a in schedule.indices:
-        index = tuple(i for i, k in enumerate(a) for _ in range(k))
-        rows.append(by_order[len(index)][(slice(None), slice(None), *index)])
-    return torch.stack(rows)
-
-
-def _leibniz(a: tuple[int, ...]) -> list[tuple[tuple[int, ...], int]]:
-    """Every multi-index b <= a with its coefficient prod_i C(a_i, b_i)."""
-    out = [((), 1)]
-    for k in a:
-        out = [(b + (j,), c * math.comb(k, j)) for b, c in out for j in range(k + 1)]
-    return out
 
 
 def _nested_derivative(fn, points: Tensor, directions: list[int]) -> Tensor:
