@@ -14,28 +14,24 @@ from functools import cached_property
 import numpy as np
 import sympy as sp
 
-from pinnkit.domain.base import Measure, _symbol, _text
+from pinnkit.domain.base import Measure, _text
 from pinnkit.domain.csg import Shape
 from pinnkit.domain.distance import PieceDistance
-from pinnkit.domain.shapes import _check_axes, _named, check_name, check_point, check_positive
+from pinnkit.domain.shapes import (
+    _check_axes,
+    _named,
+    check_name,
+    check_point,
+    check_positive,
+    check_symbols,
+)
 from pinnkit.domain.solid import Piece, plane_label
-from pinnkit.errors import ProblemError
 
 __all__ = ["Ball", "Cylinder", "Ellipse"]
 
 # Steps of the ellipse's arc-length table (trapezoid rule on a smooth periodic integrand:
 # the perimeter is exact to round-off).
 _ARC_STEPS = 2**14
-
-
-def _symbols(symbols: tuple, where: str) -> tuple[sp.Symbol, ...]:
-    checked = tuple(_symbol(s, where, "coordinate") for s in symbols)
-    if len(set(checked)) != len(checked):
-        raise ProblemError(
-            f"{where}: coordinates {', '.join(map(str, checked))} repeat, expected distinct "
-            f'symbols. Fix: `x, y, z = sympy.symbols("x y z")`.'
-        )
-    return checked
 
 
 def _floats(values: tuple) -> np.ndarray:
@@ -62,7 +58,7 @@ class Ellipse(Shape):
 
     def __init__(self, x, y, center=(0, 0), semi_axes=(1, 1), *, name: str | None = None) -> None:
         where = f"Ellipse({x}, {y}, center={center!r}, semi_axes={semi_axes!r})"
-        self._coords = _symbols((x, y), where)
+        self._coords = check_symbols((x, y), where)
         self._center = check_point(center, 2, where, "center")
         pair = check_point(semi_axes, 2, where, "semi_axes")
         self._axes = tuple(check_positive(a, where, "semi-axis") for a in pair)
@@ -141,7 +137,7 @@ class Ball(Shape):
 
     def __init__(self, x, y, z, center=(0, 0, 0), radius=1, *, name: str | None = None):
         where = f"Ball({x}, {y}, {z}, center={center!r}, radius={radius})"
-        self._coords = _symbols((x, y, z), where)
+        self._coords = check_symbols((x, y, z), where)
         self._center = check_point(center, 3, where, "center")
         self._radius = check_positive(radius, where, "radius")
         self._name = check_name(name, where)
@@ -209,7 +205,7 @@ class Cylinder(Shape):
 
     def __init__(self, x, y, z, center=(0, 0), radius=1, height=(0, 1), *, name: str | None = None):
         where = f"Cylinder({x}, {y}, {z}, center={center!r}, radius={radius}, height={height!r})"
-        self._coords = _symbols((x, y, z), where)
+        self._coords = check_symbols((x, y, z), where)
         self._center = check_point(center, 2, where, "center")
         self._radius = check_positive(radius, where, "radius")
         pair = check_point(height, 2, where, "height")

@@ -11,10 +11,10 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from pinnkit.domain.base import Measure, _symbol, _text
+from pinnkit.domain.base import Measure, _text
 from pinnkit.domain.csg import Shape
 from pinnkit.domain.distance import PieceDistance
-from pinnkit.domain.shapes import _named, check_name, check_point
+from pinnkit.domain.shapes import _named, check_name, check_point, check_symbols
 from pinnkit.domain.solid import Piece, plane_label
 from pinnkit.errors import ProblemError
 
@@ -42,12 +42,7 @@ class Polygon(Shape):
 
     def __init__(self, x: sp.Symbol, y: sp.Symbol, vertices, *, name: str | None = None) -> None:
         where = f"{type(self).__name__}({x}, {y}, {vertices!r})"
-        self._x, self._y = _symbol(x, where, "first coordinate"), _symbol(y, where, "second")
-        if x == y:
-            raise ProblemError(
-                f"{where}: both coordinates are `{x}`, expected two distinct symbols. "
-                f'Fix: `x, y = sympy.symbols("x y")`.'
-            )
+        self._x, self._y = check_symbols((x, y), where)
         if not isinstance(vertices, (list, tuple)) or len(vertices) < 3:
             raise ProblemError(
                 f"{where}: expected at least 3 vertices as `(x, y)` pairs. "

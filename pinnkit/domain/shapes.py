@@ -345,12 +345,7 @@ class Disk(Shape):
         name: str | None = None,
     ) -> None:
         where = f"Disk({x}, {y}, center={center!r}, radius={radius})"
-        self._x, self._y = _symbol(x, where, "first coordinate"), _symbol(y, where, "second")
-        if x == y:
-            raise ProblemError(
-                f"{where}: both coordinates are `{x}`, expected two distinct symbols. "
-                f'Fix: `Disk(x, y)` with `x, y = sympy.symbols("x y")`.'
-            )
+        self._x, self._y = check_symbols((x, y), where)
         self._center = check_point(center, 2, where, "center")
         self._radius = check_positive(radius, where, "radius")
         self._name = check_name(name, where)
@@ -423,6 +418,19 @@ class Disk(Shape):
     def _inside(self, points: np.ndarray, region: str, tol: float) -> np.ndarray:
         distance = self._sdf(points)
         return distance <= tol if region == "interior" else np.abs(distance) <= tol
+
+
+def check_symbols(symbols: tuple, where: str) -> tuple[sp.Symbol, ...]:
+    """Coordinate symbols of a shape: Symbols, all distinct."""
+    checked = tuple(_symbol(s, where, "coordinate") for s in symbols)
+    if len(set(checked)) != len(checked):
+        names = " ".join("xyz"[: len(checked)])
+        raise ProblemError(
+            f"{where}: the coordinates are {', '.join(map(str, checked))}, expected "
+            f"{len(checked)} distinct symbols. Fix: `{names.replace(' ', ', ')} = "
+            f'sympy.symbols("{names}")`.'
+        )
+    return checked
 
 
 def check_point(value: object, d: int, where: str, role: str) -> tuple[sp.Expr, ...]:

@@ -162,7 +162,7 @@ ERRORS = [
     (lambda: Box(), "no axes given"),
     (lambda: Rectangle((x, 0, 1), (y, 0, 1), (z, 0, 1)), "3 axes given, expected exactly 2"),
     (lambda: Disk(x, y, radius=0), "expected a positive number"),
-    (lambda: Disk(x, x), "both coordinates are `x`"),
+    (lambda: Disk(x, x), "coordinates are x, x, expected 2 distinct symbols"),
     (lambda: Disk(x, y, center=(0,)), "expected 2 numbers"),
     (lambda: Interval(x, 0, 1) * TimeInterval(x, 0, 1), "`x` is both a space coordinate and time"),
     (lambda: SpaceTime(TimeInterval(t, 0, 1), TimeInterval(t, 0, 1)), "expected a space domain"),
