@@ -155,13 +155,18 @@ class Solid(AbstractDomain):
     @property
     def regions(self) -> tuple[str, ...]:
         names = dict.fromkeys(["interior", "boundary"])
-        for piece in self._pieces():
+        for piece in self._surviving():
             names.update(dict.fromkeys(sorted(piece.labels, key=_label_order)))
         return tuple(names)
 
+    def _surviving(self) -> list[Piece]:
+        """The pieces with some length or area on the boundary (a face of a subtracted
+        shape that lies outside the domain names no part)."""
+        return [p for p in self._pieces() if self._survival(p)[0] > 0]
+
     def _faces(self) -> dict[str, tuple[sp.Symbol, sp.Expr]]:
         faces = {}
-        for piece in self._pieces():
+        for piece in self._surviving():
             if piece.plane is not None:
                 faces.setdefault(plane_label(*piece.plane), piece.plane)
         return faces
@@ -184,9 +189,9 @@ class Solid(AbstractDomain):
         return ", ".join(f'"{n}"' for n in names)
 
     def _region_pieces(self, region: str) -> list[Piece]:
-        pieces = self._pieces()
+        pieces = self._surviving()
         if region == "boundary":
-            return list(pieces)
+            return pieces
         return [p for p in pieces if region in p.labels]
 
     def _measure(self, name: str) -> Measure:

@@ -163,8 +163,16 @@ def test_a_part_removed_entirely_is_refused_when_drawn() -> None:
     domain = pk.Rectangle((x, 0, 1), (y, 0, 1)) - pk.Disk(x, y, (0.5, 0.5), 2, name="gone")
     with pytest.raises(ProblemError, match="no measure"):
         domain.sample("interior", 10, seeded_rng())
-    with pytest.raises(ProblemError, match="does not survive"):
+    with pytest.raises(ProblemError, match="not on the boundary"):
         domain.sample("x = 0", 10, seeded_rng())
+
+
+def test_faces_that_do_not_survive_name_no_part() -> None:
+    # the notch's faces x = 0.2 and y = 0.5 survive; its face y = 2 lies outside the square
+    notch = pk.Rectangle((x, 0.2, 0.4), (y, 0.5, 2), name="notch")
+    domain = pk.Rectangle((x, 0, 1), (y, 0, 1)) - notch
+    assert "y = 2" not in domain.regions and "y = 0.5" in domain.regions
+    assert domain.measure("notch").value == pytest.approx(2 * 0.5 + 0.2, rel=2e-3)
 
 
 def test_copies_and_pickles_keep_their_measures() -> None:
