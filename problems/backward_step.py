@@ -1,5 +1,6 @@
-"""Flow over a backward-facing step (PINNacle's NS2d-CG back-step channel), steady
-incompressible Navier-Stokes at nu = 1/100 on an L-shaped channel.
+"""Flow over a backward-facing step: steady Navier-Stokes in an L-shaped channel (PINNacle).
+
+PINNacle's NS2d-CG back-step channel, incompressible, nu = 1/100.
 
     u u_x + v u_y + p_x - (u_xx + u_yy) / 100 = 0
     u v_x + v v_y + p_y - (v_xx + v_yy) / 100 = 0

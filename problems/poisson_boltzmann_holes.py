@@ -1,5 +1,6 @@
-"""Poisson-Boltzmann (screened Poisson) equation on a square with four holes (PINNacle's
-Poisson-Boltzmann 2-D case).
+"""Poisson-Boltzmann (screened Poisson) equation on a square with four holes (PINNacle).
+
+PINNacle's Poisson-Boltzmann 2-D case.
 
     -(u_xx + u_yy) + k^2 u = f,   k = 8,
     f = A (mu1^2 + x^2 + mu2^2 + y^2) sin(mu1 pi x) sin(mu2 pi y),   A = 10, mu = (1, 4),
