@@ -182,7 +182,7 @@ def build_model(
     )  # fmt: skip
     if not parts:
         return model
-    warn_if_solution(parts, problem.reference)
+    warn_if_solution(parts, problem.reference, problem.domain)
     values, sources = {}, []
     for name, field_parts in parts.items():
         values[name], source = generate(
