@@ -296,6 +296,13 @@ def _build_lagrangian(problem, config, generator, dtype, extra_ops):
     (`pinnkit.compile.lagrangian`).
     """
     spec = config.lagrangian
+    exact = [c.name for c in problem.conditions if c.exact and c.periodic is None]
+    if exact:
+        raise ConfigError(
+            f"lagrangian: the Lagrangian model does not build in exact Dirichlet conditions "
+            f"({', '.join(exact)}). Fix: drop `exact=True` from them, or `--set "
+            f"lagrangian=null`."
+        )
     setup = LagrangianSetup.of(problem)
     initial, _ = initial_branch_values(setup, problem, baseline=spec.baseline, extra_ops=extra_ops)
     features = _feature_arguments(problem, config, generator)

@@ -228,3 +228,21 @@ def test_describe_names_each_part_and_its_distance_functions(generator) -> None:
     text = model_for(holes_problem(), generator).describe()
     assert "u: outer (4 x plane); holes (2 x circle/sphere)" in text
     assert "def boundary_values_u(x, y):" in text
+
+
+def test_the_lagrangian_model_refuses_exact_dirichlet_conditions() -> None:
+    c = sp.Function("c")(x, t)
+    problem = pk.Problem(
+        domain=pk.Interval(x, 0, 1) * pk.TimeInterval(t, 0, 1),
+        fields=[c],
+        equations={"advection": c.diff(t) + c.diff(x)},
+        conditions=[
+            pk.Initial(c, sp.sin(2 * sp.pi * x)),
+            pk.Dirichlet(c, 0, on="left", exact=True),
+        ],
+    )
+    config = Config(lagrangian=pk.Lagrangian(), model=pk.MLP(width=4, depth=1))
+    with pytest.raises(pk.ConfigError, match="does not build in exact Dirichlet"):
+        from pinnkit.build import build
+
+        build(problem, config)
