@@ -24,7 +24,7 @@ from pinnkit.models.boundary import ExactBoundary, domain_size
 from pinnkit.models.constraints import ExactInitial, exact_initial_values
 from pinnkit.models.lagrangian import LagrangianModel
 from pinnkit.problem import Problem
-from pinnkit.problem.exact import exact_dirichlet, warn_if_solution
+from pinnkit.problem.exact import warn_if_solution
 
 __all__ = [
     "Built",
@@ -176,10 +176,7 @@ def build_model(
     )
     if config.exact_initial:
         model = _exact_initial(model, problem, extra_ops)
-    parts = exact_dirichlet(
-        problem.domain, [c for c in problem.conditions if c.exact and c.periodic is None],
-        problem.fields, problem.coords,
-    )  # fmt: skip
+    parts = problem.exact_parts  # checked when the problem was built
     if not parts:
         return model
     warn_if_solution(parts, problem.reference, problem.domain)

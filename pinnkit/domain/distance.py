@@ -41,8 +41,8 @@ FLOOR = 1e-12
 
 @dataclass(frozen=True)
 class PieceDistance:
-    """The distance function of one boundary piece: `kind` (`"point"`, `"segment"`,
-    `"sphere"`, `"ellipse"`), the coordinates' column indices, its numbers and the side
+    """The distance function of one boundary piece: `kind` (`"point"`, `"plane"`,
+    `"segment"`, `"sphere"`, `"ellipse"`), the coordinates' column indices, its numbers and the side
     (`sign`, +1 when the domain is inside the primitive near the piece)."""
 
     kind: str
@@ -98,17 +98,21 @@ def part_distances(domain, region: str) -> tuple[PieceDistance, ...]:
     """
     from pinnkit.domain.solid import Solid
 
-    space = getattr(domain, "space", domain)
-    offset = 0  # space columns come first in every points array
+    space = getattr(domain, "space", domain)  # space columns come first in every points array
     if not isinstance(space, Solid):
         raise ProblemError(
             f"{domain!r}: exact Dirichlet conditions need a space shape (Interval, Rectangle, "
             f"Disk, Polygon, ... or their combinations). Fix: drop `exact=True`."
         )
-    pieces = space._region_pieces(region)
-    out = []
-    for piece in pieces:
-        spec = _plane(space, piece) or piece.owner._piece_distance(piece.index)
+    out, probe = [], None
+    for piece in space._region_pieces(region):
+        spec = piece.owner._piece_distance(piece.index)
+        if piece.dimension > 0 and (
+            piece.plane is not None or getattr(spec, "kind", "") == "segment"
+        ):
+            if probe is None:  # drawn once per part, only when a flat piece needs it
+                probe = _probe(space)
+            spec = _plane(space, piece, probe) or spec
         if spec is None:
             raise ProblemError(
                 f"{domain!r}: the part `{region}` has a piece of {piece.owner!r} without a "
@@ -122,28 +126,26 @@ def part_distances(domain, region: str) -> tuple[PieceDistance, ...]:
                 f"domain too. Fix: drop `exact=True` for this condition, or build the shape "
                 f"so that the curve bounds it whole (a hole, an outer circle)."
             )
-        columns = tuple(offset + i for i in spec.columns)
         sign = 1.0 if spec.kind == "plane" else spec.sign * piece.sign
-        out.append(PieceDistance(spec.kind, columns, spec.data, sign))
+        out.append(PieceDistance(spec.kind, spec.columns, spec.data, sign))
     return tuple(out)
 
 
-def _plane(space, piece) -> PieceDistance | None:
-    """The plane distance of a flat piece whose plane has the whole domain on its inner side
-    (2^12 seeded interior and boundary points, within 1e-9 of the size), else None."""
-    spec = piece.owner._piece_distance(piece.index)
-    flat = piece.plane is not None or (spec is not None and spec.kind == "segment")
-    if piece.dimension == 0 or not flat:
-        return None
+def _probe(space) -> np.ndarray:
+    """4,096 seeded interior and 4,096 boundary points: where a plane must leave the domain."""
     rng = np.random.default_rng(0)
-    on, normals = piece.owner._piece_points(piece.index, rng.uniform(size=(1, piece.dimension)))
-    inward = -piece.sign * normals[0]
-    anchor = on[0]
-    probe = np.vstack(
+    return np.vstack(
         [space.sample("interior", 4096, rng).points, space.sample("boundary", 4096, rng).points]
     )
-    size = space._size()
-    if np.min((probe - anchor) @ inward) < -1e-9 * size:
+
+
+def _plane(space, piece, probe: np.ndarray) -> PieceDistance | None:
+    """The plane distance of a flat piece whose plane has every `probe` point on its inner
+    side (within 1e-9 of the size), else None."""
+    unit = np.random.default_rng(0).uniform(size=(1, piece.dimension))
+    on, normals = piece.owner._piece_points(piece.index, unit)
+    inward, anchor = -piece.sign * normals[0], on[0]
+    if np.min((probe - anchor) @ inward) < -1e-9 * space._size():
         return None
     d = len(anchor)
     return PieceDistance("plane", tuple(range(d)), (*map(float, inward), *map(float, anchor)))

@@ -81,6 +81,10 @@ class Problem:
         self.field_names = tuple(field_name(f) for f in self.fields)
         self.equations: tuple[Equation, ...] = self._check_equations(equations)
         self.conditions: tuple[Condition, ...] = self._check_conditions(conditions)
+        # Field name -> its exact Dirichlet parts (values, distance functions), checked here
+        # and built into the model by `pinnkit.build`.
+        exact = [c for c in self.conditions if c.exact and c.periodic is None]
+        self.exact_parts = exact_dirichlet(self.domain, exact, self.fields, self.coords)
         self.data: tuple[Data, ...] = check_data(data, self.domain, self.coords, self.field_names)
         self.reference = self._check_reference(reference)
         self.parameters: tuple[Parameter, ...] = self._collect_parameters()
@@ -283,8 +287,6 @@ class Problem:
                 fields=cond.fields,
             )  # fmt: skip
             out.append(new)
-        exact = [c for c in out if c.exact and c.periodic is None]
-        exact_dirichlet(self.domain, exact, self.fields, self.coords)
         return tuple(out)
 
     def _resolve_region(self, cond: Condition, index: int) -> str:
