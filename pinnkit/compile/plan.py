@@ -14,7 +14,7 @@ import sympy as sp
 
 from pinnkit.problem import field_name
 
-__all__ = ["Partial", "DerivativePlan", "build_plan"]
+__all__ = ["Partial", "Operator", "DerivativePlan", "build_plan"]
 
 
 @dataclass(frozen=True, order=True)
@@ -61,6 +61,45 @@ class Partial:
         return next(i for i, (a, b) in enumerate(zip(self.orders, parent.orders)) if a != b)
 
 
+@dataclass(frozen=True, order=True)
+class Operator:
+    """A differential operator over a `Vector` coordinate applied to one field, kept whole
+    (never expanded over the components) and evaluated by `pinnkit.compile.operators`.
+
+    **Arguments**
+
+    - `kind`: `"laplacian"` ($\\sum_i u_{x_i x_i}$), `"grad_norm2"` ($|\\nabla u|^2$),
+      `"biharmonic"` ($\\Delta^2 u$) or `"x_dot_grad"` ($x \\cdot \\nabla u$).
+    - `field`: the field's name.
+    - `start`, `dim`: the vector's columns are `start` to `start + dim - 1` of the points.
+    - `method`: `"exact"`, `"stde"` (stochastic Taylor derivative estimator) or
+      `"hutchinson"`.
+    - `samples`: random directions per evaluation (stochastic methods).
+    - `vector`: the vector coordinate's name (for labels).
+    """
+
+    kind: str
+    field: str
+    start: int
+    dim: int
+    method: str = "exact"
+    samples: int = 0
+    vector: str = "x"
+
+    def label(self) -> str:
+        """`lap_x(u)`, `|grad_x u|^2`, ...: readable, for generated code and `pinnkit check`."""
+        return OPERATOR_LABELS[self.kind].format(f=self.field, x=self.vector)
+
+
+#: How each operator kind is printed (`Operator.label`).
+OPERATOR_LABELS = {
+    "laplacian": "lap_{x}({f})",
+    "grad_norm2": "|grad_{x} {f}|^2",
+    "biharmonic": "bilap_{x}({f})",
+    "x_dot_grad": "{x}.grad_{x}({f})",
+}
+
+
 @dataclass(frozen=True)
 class DerivativePlan:
     """What a derivative engine must evaluate on one set of points.
@@ -72,12 +111,15 @@ class DerivativePlan:
     - `needed`: the partials that residuals use (sorted by order).
     - `closure`: `needed` plus every intermediate partial on the way (sorted by order);
       engines evaluate these in order, each from its `parent()`.
+    - `operators`: the vector operators the residuals use (evaluated apart from the
+      partials, by `pinnkit.compile.operators`).
     """
 
     coords: tuple[str, ...]
     fields: tuple[str, ...]
     needed: tuple[Partial, ...]
     closure: tuple[Partial, ...]
+    operators: tuple[Operator, ...] = ()
 
     @property
     def max_order(self) -> int:

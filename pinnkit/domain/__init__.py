@@ -26,6 +26,7 @@ from pinnkit.domain.shapes import (
 )
 from pinnkit.domain.solid import Solid
 from pinnkit.domain.spacetime import SpaceTime, TimeInterval
+from pinnkit.domain.vector import Vector
 
 __all__ = [
     "CSG",
@@ -47,4 +48,5 @@ __all__ = [
     "SpaceTime",
     "TimeInterval",
     "Triangle",
+    "Vector",
 ]

@@ -136,6 +136,17 @@ class AbstractDomain(abc.ABC):
         """All coordinate symbols: space in order, then time if any."""
         return self.space_coords + ((self.time,) if self.time is not None else ())
 
+    @property
+    def space_signature(self) -> tuple[sp.Symbol, ...]:
+        """The space coordinates as fields take them: a `Vector` in place of its components
+        (`space_coords` lists the components)."""
+        return self.space_coords
+
+    @property
+    def signature(self) -> tuple[sp.Symbol, ...]:
+        """What fields are applied to: `space_signature`, then time if any."""
+        return self.space_signature + ((self.time,) if self.time is not None else ())
+
     def __eq__(self, other: object) -> bool:
         return type(other) is type(self) and other._key() == self._key()
 

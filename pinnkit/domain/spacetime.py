@@ -158,6 +158,10 @@ class SpaceTime(AbstractDomain):
         return self._space.space_coords
 
     @property
+    def space_signature(self) -> tuple[sp.Symbol, ...]:
+        return self._space.space_signature
+
+    @property
     def time(self) -> sp.Symbol:
         return self._time.time
 
