@@ -7,13 +7,15 @@ boundary parts given as names (`"left"`) or equations (`Eq(x, 1)`). NumPy, SciPy
 Its parts: `sampling` (`Sample`, unit-cube draws), `base` (`AbstractDomain`, `Measure`),
 `solid` (`Solid`: signed distance and boundary pieces), `shapes` (boxes and the disk),
 `polygons` (`Polygon`, `Triangle`), `curved` (`Ellipse`, `Ball`, `Cylinder`), `csg` (`|`, `-`,
-`&`), `mesh` (`Mesh`, from mesh files) and `spacetime` (`TimeInterval`, `SpaceTime`); all
-importable from here.
+`&`), `mesh` (`Mesh`, from mesh files), `vector` (`Vector`, a coordinate of d components),
+`highdim` (`Ball` and `Cube` in d dimensions over a `Vector`) and `spacetime`
+(`TimeInterval`, `SpaceTime`); all importable from here.
 """
 
 from pinnkit.domain.base import AbstractDomain, Measure
 from pinnkit.domain.csg import CSG
 from pinnkit.domain.curved import Ball, Cylinder, Ellipse
+from pinnkit.domain.highdim import Cube
 from pinnkit.domain.mesh import Mesh
 from pinnkit.domain.polygons import Polygon, Triangle
 from pinnkit.domain.sampling import METHODS, Sample
@@ -35,6 +37,7 @@ __all__ = [
     "AbstractBox",
     "Ball",
     "Box",
+    "Cube",
     "Cylinder",
     "Disk",
     "Ellipse",

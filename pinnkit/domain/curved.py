@@ -17,6 +17,7 @@ import sympy as sp
 from pinnkit.domain.base import Measure, _text
 from pinnkit.domain.csg import Shape
 from pinnkit.domain.distance import PieceDistance
+from pinnkit.domain.highdim import VectorBall, is_vector_ball
 from pinnkit.domain.shapes import (
     _check_axes,
     _named,
@@ -133,7 +134,15 @@ class Ball(Shape):
     **Raises**
 
     - `ProblemError`: repeated or non-Symbol coordinates, a bad center or radius.
+
+    Over one `Vector` coordinate, `Ball(x, center=0, radius=1)` is the ball in d dimensions
+    (a `pinnkit.domain.highdim.VectorBall`).
     """
+
+    def __new__(cls, *args, **kwargs):
+        if is_vector_ball(args, kwargs):
+            return VectorBall(*args, **kwargs)
+        return super().__new__(cls)
 
     def __init__(self, x, y, z, center=(0, 0, 0), radius=1, *, name: str | None = None):
         where = f"Ball({x}, {y}, {z}, center={center!r}, radius={radius})"
