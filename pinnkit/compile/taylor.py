@@ -187,10 +187,12 @@ def _cat(jets: list[Jet]) -> Jet:
     )
 
 
-def _field_model(model, points: Tensor, schedule: Schedule, where: str, rows: int) -> Jet:
+def _field_model(
+    model, points: Tensor, schedule: Schedule, where: str, rows: int, directions=None
+) -> Jet:
     """Jets through `pinnkit.models.FieldModel` (normalise, periodic, Fourier, body, and
     the output map `offset + scale * body` of `MLP.scale`)."""
-    raw = _input_jet(points, schedule, rows)
+    raw = _input_jet(points, schedule, rows, directions)
     scale, center = model.normalize.scale, model.normalize.center
     z = Jet((raw.value - center) * scale, raw.tangents * scale, rows)
     if model.periodic is not None:
@@ -215,10 +217,16 @@ def _field_model(model, points: Tensor, schedule: Schedule, where: str, rows: in
     return Jet(model.offset + model.scale * out.value, out.tangents * model.scale, out.rows)
 
 
-def _input_jet(points: Tensor, schedule: Schedule, rows: int) -> Jet:
+def _input_jet(points: Tensor, schedule: Schedule, rows: int, directions=None) -> Jet:
     """The coordinates' own jet: unit first derivatives, zero higher ones (on the first
-    `rows` points; one broadcast row, as they are the same everywhere)."""
+    `rows` points; one broadcast row, as they are the same everywhere). With `directions`
+    (K, n_coords), the schedule's K coordinates are pseudo-coordinates along those rows
+    (`pinnkit.compile.directional`): first-order row j is `directions[j]`."""
     tangents = points.new_zeros((schedule.size, 1, points.shape[1]))
+    if directions is not None:
+        targets, coords = zip(*schedule.first)
+        tangents[list(targets), 0, :] = directions[list(coords)].to(points.dtype)
+        return Jet(points, tangents, rows)
     for row, coord in schedule.first:
         tangents[row, :, coord] = 1.0
     return Jet(points, tangents, rows)
@@ -304,19 +312,25 @@ def _nested_derivative(fn, points: Tensor, directions: list[int]) -> Tensor:
     return torch.func.jvp(lambda p: _nested_derivative(fn, p, inner), (points,), (tangent,))[1]
 
 
-def _propagate(model: nn.Module, points: Tensor, schedule: Schedule, where: str, rows: int) -> Jet:
+def _propagate(
+    model: nn.Module, points: Tensor, schedule: Schedule, where: str, rows: int, directions=None
+) -> Jet:
     """The jet of `model` at `points`, with tangents on the first `rows` of them (expanded
-    to every one of them: a model without activations keeps them broadcast)."""
+    to every one of them: a model without activations keeps them broadcast); `directions`
+    as in `_input_jet` (networks only, not the exact wrappers)."""
     if isinstance(model, (ExactInitial, ExactBoundary)):
-        if rows != len(points):
-            raise AssertionError("value-only rows through an exact wrapper; a bug in pinnkit")
+        if rows != len(points) or directions is not None:
+            raise AssertionError(
+                "value-only rows or directions through an exact wrapper; this is a bug in pinnkit"
+            )
         if isinstance(model, ExactBoundary):
             return _exact_boundary(model, points, schedule, where)
         return _exact_initial(model, points, schedule, where)
     if isinstance(model, FieldModel):
-        return _field_model(model, points, schedule, where, rows).full()
+        return _field_model(model, points, schedule, where, rows, directions).full()
     if isinstance(model, nn.Sequential):
-        return _sequential(model, _input_jet(points, schedule, rows), schedule, where).full()
+        z = _input_jet(points, schedule, rows, directions)
+        return _sequential(model, z, schedule, where).full()
     raise UnsupportedModule(where, type(model).__name__)
 
 
