@@ -68,6 +68,7 @@ from pinnkit.problem import (
     Robin,
 )
 from pinnkit.problem.file import load_problem_file
+from pinnkit.reference import Coefficients
 from pinnkit.runs import Run
 from pinnkit.train import fit, resume
 
@@ -78,6 +79,7 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 
 __all__ = [
     "reference",
+    "Coefficients",
     "Config",
     "Adam",
     "SOAP",

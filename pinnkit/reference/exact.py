@@ -2,6 +2,8 @@
 
 The expressions are turned into NumPy functions once, with `sympy.lambdify`, and the original
 expressions stay available as `Exact.solution` so that the compiler can use them symbolically.
+Sums over the components of a vector coordinate (`sp.Sum(x[i] ** 2, (i, 0, d - 1))`) are
+lowered to array kernels (`pinnkit.reference.sums`), so they are never expanded.
 """
 
 from __future__ import annotations
@@ -14,8 +16,17 @@ from sympy.core.function import AppliedUndef
 
 from pinnkit.errors import ProblemError
 from pinnkit.reference.base import AbstractReference
+from pinnkit.reference.sums import SumKernel, lower_sums
 
 __all__ = ["Exact"]
+
+
+def _coordinate_names(arg: sp.Basic) -> tuple[str, ...]:
+    """The coordinate names a field argument stands for: a `pk.Vector` for its components."""
+    dim = getattr(arg, "dim", None)  # duck-typed: references do not import pinnkit.domain
+    if isinstance(arg, sp.Symbol) and isinstance(dim, int) and hasattr(arg, "indexed"):
+        return tuple(f"{arg.name}[{k}]" for k in range(dim))
+    return (str(arg),)
 
 
 def _field_name(key: sp.Expr | str) -> str:
@@ -43,6 +54,11 @@ class Exact(AbstractReference):
     `Exact({u: sp.sin(sp.pi * x) * sp.exp(-t)})` is the solution
     $u(x, t) = \sin(\pi x) e^{-t}$ of the heat equation $u_t = u_{xx} / \pi^2$.
 
+    In d dimensions, with `x = pk.Vector("x", d)` and `u = sp.Function("u")(x, t)`, the
+    coordinates are the components `x[0]`, ..., `x[d-1]`, then `t`, and sums over components
+    stay whole: `Exact({u: (1 - sp.Sum(x[i] ** 2, (i, 0, d - 1))) * sp.exp(-t)})` evaluates
+    each sum on the (N, d) block of points in O(N d) (see `pinnkit.reference.sums`).
+
     **Arguments**
 
     - `solution`: a mapping from a field to its expression. A field is an applied function such
@@ -53,7 +69,8 @@ class Exact(AbstractReference):
     **Raises**
 
     - `ProblemError`: the solution is empty; fields have different arguments; a field's argument
-      is not a symbol; or an expression has a free symbol that is not a coordinate.
+      is not a symbol; an expression has a free symbol that is not a coordinate; or a sum
+      cannot be lowered (`lower_sums`) or reads components the coordinates do not have.
 
     Attributes: `solution` (dict from field key to SymPy expression, as given), `fields`,
     `coords`.
@@ -98,18 +115,52 @@ class Exact(AbstractReference):
                     f"Fix: apply the field to coordinate symbols, e.g. `u(x, t)`."
                 )
         self.fields = tuple(names)
-        self.coords = tuple(str(arg) for arg in first_args)
-        self._functions: dict[str, Callable[..., np.ndarray]] = {}
+        self.coords = tuple(c for arg in first_args for c in _coordinate_names(arg))
+        self._vectors: dict[str, int] = {}  # vector name -> dim, for every sum's block
+        self._functions: dict[str, tuple[Callable[..., np.ndarray], tuple[str, ...], dict]] = {}
         for name, expr in zip(names, self.solution.values()):
-            extra = expr.free_symbols - set(first_args)
-            if extra:
-                raise ProblemError(
-                    f"Exact: the expression for `{name}` has free symbol(s) "
-                    f"{', '.join(f'`{s}`' for s in sorted(map(str, extra)))} that are not "
-                    f"coordinates ({', '.join(f'`{c}`' for c in self.coords)}). Fix: substitute "
-                    f"numbers for them, e.g. `expr.subs(nu, 0.01)`."
-                )
-            self._functions[name] = sp.lambdify(first_args, expr, "numpy")
+            self._functions[name] = self._lambdify(name, expr, first_args)
+
+    def _lambdify(self, name: str, expr: sp.Expr, args: tuple[sp.Symbol, ...]) -> tuple:
+        """The NumPy function of one field: (function, its coordinate names, its sum kernels);
+        the function takes those coordinates, then the values of the sums."""
+        kernels: dict[sp.Symbol, SumKernel] = {}
+        if expr.has(sp.Indexed):  # sums over `x[i]`, `c[i]`; `x[3]` made by `.doit()`
+            expr, kernels = lower_sums(expr, where=f"Exact, field `{name}`")
+        plain = {str(arg): arg for arg in args if _coordinate_names(arg) == (str(arg),)}
+        components = set(self.coords) - set(plain)
+        used = (expr.free_symbols - set(kernels)).union(*(k.scalars for k in kernels.values()))
+        known = set(plain.values())
+        extra = {s for s in used - known if not (isinstance(s, sp.Symbol) and s.name in components)}
+        if extra:
+            raise ProblemError(
+                f"Exact: the expression for `{name}` has free symbol(s) "
+                f"{', '.join(f'`{s}`' for s in sorted(map(str, extra)))} that are not "
+                f"coordinates ({', '.join(f'`{c}`' for c in self.coords[:8])}"
+                f"{', ...' if len(self.coords) > 8 else ''}). Fix: substitute numbers for them, "
+                f"e.g. `expr.subs(nu, 0.01)`."
+            )
+        for kernel in kernels.values():
+            for vector, dim in kernel.vectors.items():
+                self._vectors[vector] = self._vector_dim(name, vector, dim)
+        position = {c: k for k, c in enumerate(self.coords)}
+        symbols = sorted(expr.free_symbols - set(kernels), key=lambda s: position[s.name])
+        function = sp.lambdify([*symbols, *kernels], expr, "numpy")
+        return function, tuple(s.name for s in symbols), kernels
+
+    def _vector_dim(self, name: str, vector: str, dim: int | None) -> int:
+        """The number of components of `vector` among the coordinates, checked against `dim`."""
+        coords, found = set(self.coords), 0
+        while f"{vector}[{found}]" in coords:
+            found += 1
+        if found == 0 or dim not in (None, found):
+            raise ProblemError(
+                f"Exact: the expression for `{name}` sums over the components of `{vector}`"
+                f"{f' ({dim} of them)' if dim else ''}, but the coordinates have {found} "
+                f"(`{vector}[0]`, ...). Fix: key the field by the vector coordinate, `u(x, t)` "
+                f'with `x = pk.Vector("{vector}", d)`, and write the sums with `x[i]`.'
+            )
+        return found
 
     def evaluate(self, coords: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Field values at points (see `AbstractReference.evaluate`).
@@ -129,9 +180,22 @@ class Exact(AbstractReference):
         """
         arrays = self._broadcast_coords(coords)
         shape = arrays[0].shape if arrays else ()
+        by_name = dict(zip(self.coords, arrays))
+        blocks = {  # each vector's points as one (N, d) block, for the sums
+            vector: np.stack([by_name[f"{vector}[{k}]"] for k in range(dim)], -1).reshape(-1, dim)
+            for vector, dim in self._vectors.items()
+        }
         out = {}
-        for name, function in self._functions.items():
-            value = np.asarray(function(*arrays))
+        for name, (function, names, kernels) in self._functions.items():
+            sums = [
+                kernel.evaluate(
+                    {v: blocks[v] for v in kernel.vectors},
+                    np,
+                    {s: by_name[s.name].reshape(-1) for s in kernel.scalars},
+                ).reshape(shape)
+                for kernel in kernels.values()
+            ]
+            value = np.asarray(function(*(by_name[n] for n in names), *sums))
             if np.iscomplexobj(value):
                 if np.any(value.imag != 0):
                     raise ProblemError(
