@@ -22,6 +22,7 @@ from pinnkit.config import (
     HiddenNet,
     Lagrangian,
     LevenbergMarquardt,
+    Operators,
     Sampling,
     SSBroyden,
     apply_overrides,
@@ -42,6 +43,7 @@ from pinnkit.domain import (
     SpaceTime,
     TimeInterval,
     Triangle,
+    Vector,
 )
 from pinnkit.errors import (
     CompileError,
@@ -66,6 +68,11 @@ from pinnkit.problem import (
     Periodic,
     Problem,
     Robin,
+    biharmonic,
+    div,
+    dot,
+    grad,
+    laplacian,
 )
 from pinnkit.problem.file import load_problem_file
 from pinnkit.reference import Coefficients
@@ -87,6 +94,7 @@ __all__ = [
     "SSBroyden",
     "LevenbergMarquardt",
     "Sampling",
+    "Operators",
     "AbstractDomain",
     "Ball",
     "Box",
@@ -101,6 +109,7 @@ __all__ = [
     "SpaceTime",
     "TimeInterval",
     "Triangle",
+    "Vector",
     "PinnkitError",
     "PinnkitWarning",
     "ProblemError",
@@ -126,6 +135,11 @@ __all__ = [
     "Periodic",
     "Problem",
     "Robin",
+    "laplacian",
+    "biharmonic",
+    "grad",
+    "div",
+    "dot",
     "__version__",
     "Run",
     "fit",

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
+import sympy as sp
 import torch
 from torch import nn
 
@@ -156,6 +157,7 @@ def build_residuals(
         hidden_terms=config.hidden_terms,
         generator=generator,
         compile=config.compile,
+        operators=config.operators,
     )
 
 
@@ -182,14 +184,18 @@ def build_model(
     warn_if_solution(parts, problem.reference, problem.domain)
     values, sources = {}, []
     for name, field_parts in parts.items():
-        values[name], source = generate(
+        # Only the coordinates the values use: a ball over a Vector has thousands.
+        used = set().union(*(sp.sympify(p.value).free_symbols for p in field_parts))
+        columns = [i for i, c in enumerate(problem.coords) if c in used]
+        fn, source = generate(
             [p.value for p in field_parts],
-            list(problem.coords),
+            [problem.coords[i] for i in columns],
             where=[f"exact value of {name} on {p.region}" for p in field_parts],
             extra_ops=extra_ops,
             function_name=f"boundary_values_{name}",
-            labels=[c.name for c in problem.coords],
+            labels=[problem.coords[i].name for i in columns],
         )
+        values[name] = (fn, tuple(columns))
         sources.append(source)
     size = domain_size(problem.domain)
     return ExactBoundary(model, problem.field_names, parts, values, size, "\n".join(sources))

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from pinnkit.domain import Disk, SpaceTime
+from pinnkit.domain import Disk, SpaceTime, Vector
 from pinnkit.errors import RunError
 
 if TYPE_CHECKING:
@@ -36,6 +36,9 @@ _SNAPSHOTS = 3
 # A reference grid axis longer than this is thinned (every k-th point) before plotting: spectral
 # references can hold thousands of points per axis, far more than a figure can show.
 _MAX_AXIS_POINTS = 400
+# A slice through a domain over a `Vector` holds about this many coordinate values in all
+# (points x columns): 141 x 141 points at d = 1,000, 15 x 15 at d = 100,000.
+_SLICE_VALUES = 20_000_000
 
 
 def solution_data(run: Run) -> dict[str, Any]:
@@ -53,7 +56,9 @@ def solution_data(run: Run) -> dict[str, Any]:
     space = [c.name for c in domain.space_coords]
     time = domain.time.name if domain.time is not None else None
     names = [c.name for c in problem.coords]
-    if len(names) == 1:
+    if any(isinstance(s, Vector) for s in problem.signature):
+        data = _vector_slice(run)
+    elif len(names) == 1:
         data = _line(run, names[0])
     elif time is not None and len(space) == 1:
         data = _image(run, horizontal=time, vertical=space[0], times=None)
@@ -178,6 +183,51 @@ def _image(run: Run, *, horizontal: str, vertical: str, times: list[float] | Non
         "images": images,
         "observed": {f: _observations(run, f, [horizontal, vertical]) for f in images},
         "outline": _outline(problem.domain),
+    }
+
+
+def _vector_slice(run: Run) -> dict:
+    """Images over the first two components of a vector coordinate, the others at the
+    domain's center (time snapshots on space-time); the points per axis shrink with the
+    dimension so that the slice holds about `_SLICE_VALUES` coordinate values."""
+    problem = run.problem
+    lo, hi = problem.domain.bounds
+    names = [c.name for c in problem.coords]
+    n = int(np.clip(np.sqrt(_SLICE_VALUES / len(names)), 15, _IMAGE_POINTS))
+    h_axis, v_axis = np.linspace(lo[0], hi[0], n), np.linspace(lo[1], hi[1], n)
+    time = problem.domain.time
+    times = None if time is None else list(np.linspace(lo[-1], hi[-1], _SNAPSHOTS))
+    grid = np.tile(0.5 * (lo + hi), (n * n, 1))
+    grid[:, 0], grid[:, 1] = np.repeat(h_axis, n), np.tile(v_axis, n)
+    images: dict[str, list[list[np.ndarray]]] = {}
+    for moment in times or [None]:
+        if moment is not None:
+            grid[:, -1] = moment
+        inside = problem.domain.contains(grid, "interior", tol=1e-9)
+        coords = {name: grid[inside, i] for i, name in enumerate(names)}
+        predicted = run.predict(**coords)
+        reference = problem.reference.evaluate(coords) if problem.reference is not None else {}
+        for field, values in predicted.items():
+            column = []
+            for source in (values, reference.get(field)):
+                if source is not None:
+                    image = np.full(n * n, np.nan)
+                    image[inside] = np.asarray(source, dtype=np.float64).reshape(-1)
+                    column.append(image.reshape(n, n).T)  # (vertical, horizontal)
+            images.setdefault(field, []).append(column)
+    vector = next(s for s in problem.signature if isinstance(s, Vector))
+    return {
+        "kind": "image",
+        "horizontal": names[0],
+        "vertical": names[1],
+        "time": None if time is None else time.name,
+        "times": times,
+        "h_axis": h_axis,
+        "v_axis": v_axis,
+        "fixed": {f"{vector.name}[2:]": float(0.5 * (lo[2] + hi[2]))} if vector.dim > 2 else {},
+        "images": images,
+        "observed": {f: [] for f in images},
+        "outline": None,
     }
 
 

@@ -10,7 +10,8 @@ from pinnkit.compile.compiler import compile_problem
 from pinnkit.compile.engine import AbstractEngine, AutogradEngine, ForwardEngine
 from pinnkit.compile.hidden import HiddenInput, HiddenTerm
 from pinnkit.compile.lagrangian import LagrangianResiduals
-from pinnkit.compile.plan import DerivativePlan, Partial, build_plan
+from pinnkit.compile.operators import choose_method, describe_operator, evaluate_operators
+from pinnkit.compile.plan import DerivativePlan, Operator, Partial, build_plan
 from pinnkit.compile.taylor import TaylorEngine
 
 __all__ = [
@@ -30,5 +31,9 @@ __all__ = [
     "HiddenTerm",
     "DerivativePlan",
     "Partial",
+    "Operator",
     "build_plan",
+    "evaluate_operators",
+    "choose_method",
+    "describe_operator",
 ]

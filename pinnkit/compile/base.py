@@ -22,14 +22,17 @@ __all__ = ["Batch", "AbstractResiduals", "learned_constants", "constant_values"]
 
 @dataclass(frozen=True)
 class Batch:
-    """Points of one region as tensors: `points` (batch, n_coords), `normals` or None."""
+    """Points of one region as tensors: `points` (batch, n_coords), `normals` or None, and
+    `seed`: where the residuals draw random directions for stochastic operator estimators
+    (the trainer sets a fresh one every step from the run's stream; None draws with 0)."""
 
     points: Tensor
     normals: Tensor | None = None
+    seed: int | None = None
 
     def to(self, device=None, dtype=None) -> Batch:
         normals = None if self.normals is None else self.normals.to(device=device, dtype=dtype)
-        return Batch(self.points.to(device=device, dtype=dtype), normals)
+        return Batch(self.points.to(device=device, dtype=dtype), normals, self.seed)
 
 
 class AbstractResiduals(nn.Module, abc.ABC):
@@ -55,6 +58,8 @@ class AbstractResiduals(nn.Module, abc.ABC):
       `.to()`, `parameters()` and `state_dict()` cover every trained tensor that is not the
       model's. `hidden_terms[name]` describes the term's inputs; `hidden_values` evaluates
       them (for discovery).
+    - `stochastic` is True when some residual is a random estimate (vector operators by
+      STDE or Hutchinson): the trainer then gives every step's batches a fresh `seed`.
     - `engine_name` is the derivative engine's name; `engines(model)` the engine each region
       runs with for `model`; `describe(model)` says what will be computed.
 
@@ -79,6 +84,11 @@ class AbstractResiduals(nn.Module, abc.ABC):
         self.parameters_raw = learned_constants(problem, dtype)
         self.hidden = nn.ModuleDict(dict(hidden or {}))
         self.hidden_terms = dict(hidden_terms or {})
+
+    @property
+    def stochastic(self) -> bool:
+        """Whether some residual is a random estimate (drawn from each batch's `seed`)."""
+        return False
 
     def parameter_values(self) -> dict[str, Tensor]:
         """Current values of the learned constants (log-parametrised ones exponentiated)."""

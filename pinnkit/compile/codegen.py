@@ -49,6 +49,30 @@ def _heaviside(x, h0=0.5):
     return torch.heaviside(x, torch.full_like(x, float(h0)))
 
 
+def _max(*args):
+    """SymPy's `Max` of tensors and numbers (`torch.maximum` takes two tensors only)."""
+    tensors = [a for a in args if isinstance(a, torch.Tensor)]
+    numbers = [float(a) for a in args if not isinstance(a, torch.Tensor)]
+    if not tensors:
+        return max(numbers)
+    out = tensors[0]
+    for other in tensors[1:]:
+        out = torch.maximum(out, other)
+    return torch.clamp(out, min=max(numbers)) if numbers else out
+
+
+def _min(*args):
+    """SymPy's `Min` of tensors and numbers."""
+    tensors = [a for a in args if isinstance(a, torch.Tensor)]
+    numbers = [float(a) for a in args if not isinstance(a, torch.Tensor)]
+    if not tensors:
+        return min(numbers)
+    out = tensors[0]
+    for other in tensors[1:]:
+        out = torch.minimum(out, other)
+    return torch.clamp(out, max=min(numbers)) if numbers else out
+
+
 def _as_tensor_pow(base, exponent):
     return torch.pow(base, exponent)
 
@@ -81,8 +105,8 @@ OP_TABLE: dict[type, Callable] = {
     sp.csc: _csc,
     sp.cot: _cot,
     sp.Heaviside: _heaviside,
-    sp.Max: torch.maximum,
-    sp.Min: torch.minimum,
+    sp.Max: _max,
+    sp.Min: _min,
     sp.floor: torch.floor,
     sp.ceiling: torch.ceil,
 }

@@ -22,8 +22,10 @@ from pinnkit.compile.auto import AutoEngine
 from pinnkit.compile.base import AbstractResiduals, Batch
 from pinnkit.compile.engine import AbstractEngine
 from pinnkit.compile.hidden import HiddenTerm, describe_hidden_terms
+from pinnkit.compile.operators import describe_operator, evaluate_operators
 from pinnkit.compile.plan import DerivativePlan, Partial
 from pinnkit.config import HiddenNet
+from pinnkit.domain.vector import signature_text
 from pinnkit.errors import ConfigError
 from pinnkit.problem import Condition, Problem
 
@@ -110,6 +112,10 @@ class CompiledProblem(AbstractResiduals):
     @property
     def engine_name(self) -> str:
         return self.engine.name
+
+    @property
+    def stochastic(self) -> bool:
+        return any(o.method != "exact" for g in self.groups for o in g.plan.operators)
 
     def data_batches(self) -> dict[str, Batch]:
         """The fixed observation points of each data set, on this module's device and dtype."""
@@ -214,6 +220,11 @@ class CompiledProblem(AbstractResiduals):
         out: dict[str, Tensor] = {}
         for g, batch in zip(self.groups, points):
             values = next(evaluated)
+            if g.plan.operators:
+                ops = evaluate_operators(
+                    model, batch.points, g.plan.fields, g.plan.operators, batch.seed
+                )
+                values = {**values, **ops}
             if g.periodic is not None:
                 high = next(evaluated)
                 out[g.terms[0]] = torch.cat([values[p] - high[p] for p in g.plan.needed])
@@ -287,8 +298,13 @@ class CompiledProblem(AbstractResiduals):
 
     def _input(self, kind, batch: Batch, values, params):
         what, key = kind
-        if what == "partial":
+        if what in ("partial", "operator"):
             return values[key]
+        if what == "sum":
+            kernel, columns, coords = key
+            blocks = {name: batch.points[:, a:b] for name, (a, b) in columns.items()}
+            scalars = {**params, **{name: batch.points[:, i] for name, i in coords.items()}}
+            return kernel.evaluate(blocks, torch, scalars)
         if what == "coord":
             return batch.points[:, key]
         if what == "normal":
@@ -321,15 +337,16 @@ class CompiledProblem(AbstractResiduals):
     def describe(self, model: nn.Module | None = None) -> str:
         """What will be computed: per region, the derivatives, the engine `"auto"` picks for
         `model` (when given) and why, and the residuals."""
-        coords = [c.name for c in self.problem.coords]
+        coords = signature_text(self.problem.signature)
         compiled = " under torch.compile" if self.compile else ""
         lines = [
-            f"Compiled with the {self.engine.name} engine{compiled}; coordinates {coords}, "
+            f"Compiled with the {self.engine.name} engine{compiled}; coordinates ({coords}), "
             f"fields {list(self.problem.field_names)}."
         ]
         for g in self.groups:
             lines.append(f"  region {g.region!r} ({g.kind}): terms {list(g.terms)}")
             lines.append(f"    derivatives: {g.plan.describe()}")
+            lines += [f"    operator {describe_operator(o)}" for o in g.plan.operators]
             if isinstance(self.engine, AutoEngine) and g.plan.max_order > 0:
                 name, why = self.engine.choose(model, g.plan)
                 lines.append(f"    engine: {name} ({why})")

@@ -18,11 +18,14 @@ from pinnkit.compile.auto import make_engine
 from pinnkit.compile.codegen import generate, uses_hidden
 from pinnkit.compile.compiled import COMPILE_NEEDS_TAYLOR, CompiledProblem, Group
 from pinnkit.compile.hidden import hidden_term
-from pinnkit.compile.plan import Partial, build_plan
-from pinnkit.config import HiddenNet
+from pinnkit.compile.operators import choose_method
+from pinnkit.compile.plan import Operator, Partial, build_plan
+from pinnkit.config import HiddenNet, Operators
+from pinnkit.domain.vector import Vector
 from pinnkit.errors import CompileError, ConfigError, did_you_mean
 from pinnkit.models.hidden import hidden_module
 from pinnkit.problem import Normal, Parameter, Problem
+from pinnkit.reference.sums import lower_sums
 
 __all__ = ["compile_problem"]
 
@@ -37,6 +40,7 @@ def compile_problem(
     hidden_terms: Mapping[str, HiddenNet] | None = None,
     generator: torch.Generator | None = None,
     compile: bool = False,
+    operators: Operators | None = None,
 ) -> CompiledProblem:
     """Compile a `Problem` into a `CompiledProblem`.
 
@@ -57,6 +61,8 @@ def compile_problem(
       compiles (tens of seconds on CPU, a C++ compiler needed) and each new batch size
       compiles again; then a step is faster, most with the Taylor engine, whose residuals
       are one forward graph (autograd's double backward does not compile as a whole).
+    - `operators`: `Operators` spec, how vector operators are evaluated (default `auto`,
+      16 samples; `pinnkit.compile.operators.choose_method`).
 
     **Raises**
 
@@ -69,8 +75,9 @@ def compile_problem(
     engine_impl = make_engine(engine, compile=compile)
     if compile and engine not in ("auto", "taylor"):
         raise ConfigError(f"{COMPILE_NEEDS_TAYLOR} Found engine={engine!r}.")
+    methods = _operator_methods(operators or Operators())
     groups = [
-        *_sample_groups(problem, extra_ops),
+        *_sample_groups(problem, extra_ops, methods),
         *_periodic_groups(problem),
         *_data_groups(problem),
     ]
@@ -85,7 +92,7 @@ def compile_problem(
             for app in term.applications
             for label, arg in zip(term.labels, app.args)
         ]
-        inputs_group = _compile_group("hidden inputs", "hidden", items, problem, extra_ops)
+        inputs_group = _compile_group("hidden inputs", "hidden", items, problem, extra_ops, methods)
     return CompiledProblem(
         problem,
         groups,
@@ -99,7 +106,17 @@ def compile_problem(
     )
 
 
-def _sample_groups(problem: Problem, extra_ops) -> list[Group]:
+def _operator_methods(spec: Operators):
+    """`(kind, dim) -> (method, samples)` for the plan's vector operators."""
+
+    def methods(kind: str, dim: int) -> tuple[str, int]:
+        method, _why = choose_method(kind, dim, spec.method)
+        return method, (0 if method == "exact" else int(spec.samples))
+
+    return methods
+
+
+def _sample_groups(problem: Problem, extra_ops, methods) -> list[Group]:
     """One group per region the equations and the (non-periodic) conditions live on."""
     regions: dict[str, list[tuple[str, sp.Expr]]] = {}
     for eq in problem.equations:
@@ -108,7 +125,7 @@ def _sample_groups(problem: Problem, extra_ops) -> list[Group]:
         if cond.periodic is None:
             regions.setdefault(cond.on, []).append((cond.name, cond.expr))
     return [
-        _compile_group(region, "sample", items, problem, extra_ops)
+        _compile_group(region, "sample", items, problem, extra_ops, methods)
         for region, items in regions.items()
     ]
 
@@ -185,18 +202,24 @@ def _hidden_specs(problem, default, by_name) -> dict[str, HiddenNet]:
     return {name: by_name.get(name, default or HiddenNet()) for name in names}
 
 
-def _compile_group(region, kind, items, problem: Problem, extra_ops) -> Group:
+def _compile_group(region, kind, items, problem: Problem, extra_ops, methods) -> Group:
     names = [n for n, _ in items]
+    exprs, sums = _lower_sums([e for _, e in items], problem)
     plan, rewritten, symbols = build_plan(
-        [e for _, e in items], coords=problem.coords, fields=problem.fields
+        exprs, coords=problem.coords, fields=problem.fields, methods=methods
     )
     inputs: list[tuple] = []
     input_symbols: list[sp.Symbol] = []
     labels: list[str] = []
-    for partial, sym in symbols.items():
-        inputs.append(("partial", partial))
+    for key, sym in symbols.items():
+        is_operator = isinstance(key, Operator)
+        inputs.append(("operator" if is_operator else "partial", key))
         input_symbols.append(sym)
-        labels.append(plan.label(partial))
+        labels.append(sym.name[1:] if is_operator else plan.label(key))
+    for sym, key in sums.items():
+        inputs.append(("sum", key))
+        input_symbols.append(sym)
+        labels.append(sym.name.lstrip("_"))
     free = set().union(*(e.free_symbols for e in rewritten)) if rewritten else set()
     for i, c in enumerate(problem.coords):
         if c in free:
@@ -222,3 +245,27 @@ def _compile_group(region, kind, items, problem: Problem, extra_ops) -> Group:
     )
     hidden = any(uses_hidden(e) for e in rewritten)
     return Group(region, kind, tuple(names), plan, tuple(inputs), fn, source, hidden=hidden)
+
+
+def _lower_sums(exprs, problem: Problem):
+    """The expressions with every sum over vector components replaced by a symbol, and per
+    symbol its kernel, the columns of each vector it reads and the columns of the scalar
+    coordinates it uses (`pinnkit.reference.sums`)."""
+    vectors = {v.name: v for v in problem.signature if isinstance(v, Vector)}
+    out, sums = [], {}
+    for expr in exprs:
+        if not expr.has(sp.Sum):
+            out.append(expr)
+            continue
+        expr, kernels = lower_sums(expr, prefix="_lowered")
+        fresh = {}
+        for sym, kernel in kernels.items():
+            columns = {}
+            for name in kernel.vectors:  # the Problem checked they are the domain's vectors
+                start = problem.coords.index(vectors[name].components[0])
+                columns[name] = (start, start + vectors[name].dim)
+            scalars = {c.name: i for i, c in enumerate(problem.coords) if c in kernel.scalars}
+            fresh[sym] = sp.Symbol(f"_sum{len(sums)}")
+            sums[fresh[sym]] = (kernel, columns, scalars)
+        out.append(expr.xreplace(fresh))
+    return out, sums

@@ -13,6 +13,7 @@ $\\partial^k / \\partial \\epsilon^k \\, u(x + \\epsilon v_j)$, so no mixed term
 from __future__ import annotations
 
 import functools
+import math
 
 import torch
 from torch import Tensor, nn
@@ -27,9 +28,10 @@ __all__ = ["directional_jets", "supports_directional"]
 
 
 def supports_directional(model: nn.Module) -> str | None:
-    """None when `directional_jets` propagates Taylor jets through `model`, else why it
-    falls back to nested `torch.func.jvp` (the exact-value wrappers, whose jets the engine
-    builds per coordinate, and every module `supports_taylor` refuses)."""
+    """None when `directional_jets` propagates Taylor jets through `model` itself, else why
+    not: the exact-value wrappers (an `ExactBoundary` around a network that Taylor mode
+    supports still gets Taylor jets, combined with its distance function by Leibniz's
+    rule) and every module `supports_taylor` refuses fall back to nested `torch.func.jvp`."""
     if isinstance(model, (ExactInitial, ExactBoundary)):
         return f"model ({type(model).__name__}: exact-value wrapper)"
     return supports_taylor(model)
@@ -67,12 +69,74 @@ def directional_jets(model: nn.Module, points: Tensor, directions: Tensor, order
     points = points.detach()
     directions = directions.detach().to(dtype=points.dtype, device=points.device)
     count = directions.shape[0]
+    if isinstance(model, ExactBoundary) and supports_directional(model.inner) is None:
+        return _exact_boundary_jets(model, points, directions, order)
     if supports_directional(model) is not None:
         return _jvp_jets(model, points, directions, order)
     schedule = _schedule(count, order)
     jet = _propagate(model, points, schedule, "model", len(points), directions)
     # Rows are sorted by order, then by pseudo-coordinate (`_schedule` checks this).
     return jet.tangents.reshape(order, count, *jet.tangents.shape[1:])
+
+
+def _exact_boundary_jets(model: ExactBoundary, points: Tensor, directions: Tensor, order: int):
+    """Jets of $u = G + \\phi N$ (`ExactBoundary`) by Leibniz's rule along each direction,
+    $\\partial^k(\\phi N) = \\sum_m \\binom{k}{m} \\partial^m \\phi\\, \\partial^{k-m} N$: the
+    network's jets by Taylor mode, those of the parameter-free $\\phi$ and $G$ by nested
+    `torch.func.jvp` (a ball's sphere: a quadratic, cheap in any dimension)."""
+    count = directions.shape[0]
+    jet = _propagate(
+        model.inner, points, _schedule(count, order), "model.inner", len(points), directions
+    )
+    tangents = jet.tangents.reshape(order, count, *jet.tangents.shape[1:])
+    inner = torch.cat([jet.value.expand(1, count, *jet.value.shape), tangents])
+    blend = _sphere_blend_jets(model, points, directions, order)
+    if blend is None:
+        blend = _jvp_jets(model.blend, points, directions, order)  # (order, K, N, 2m)
+        blend = torch.cat([model.blend(points).expand(1, count, -1, -1), blend])
+    columns = list(inner.unbind(-1))
+    for i, (j, _) in enumerate(model.fields):
+        phi, values, net = blend[..., 2 * i], blend[..., 2 * i + 1], inner[..., j]
+        rows = [
+            values[k] + sum(math.comb(k, m) * phi[m] * net[k - m] for m in range(k + 1))
+            for k in range(1, order + 1)
+        ]
+        columns[j] = torch.cat([net[:1], torch.stack(rows)])
+    return torch.stack(columns, dim=-1)[1:]
+
+
+def _sphere_blend_jets(model: ExactBoundary, points: Tensor, directions: Tensor, order: int):
+    """`(order + 1, K, N, 2m)` jets of $\\phi$ and $G$ in closed form when every exact field
+    has one constant value on one sphere (a ball's boundary, the STDE problems), else None:
+    along $v$, $\\phi = s (r^2 - |x - c|^2) / (2r)$ has $\\phi' = -s (x - c) \\cdot v / r$,
+    $\\phi'' = -s |v|^2 / r$ and no higher derivatives, and $G$ is the constant."""
+    pieces = []
+    for _, name in model.fields:
+        parts = model.parts[name]
+        if len(parts) != 1 or len(parts[0].distances) != 1 or parts[0].value.free_symbols:
+            return None
+        piece = parts[0].distances[0]
+        if piece.kind != "sphere" or piece.columns != tuple(
+            range(piece.columns[0], piece.columns[-1] + 1)
+        ):
+            return None
+        pieces.append((piece, float(parts[0].value)))
+    count, n = directions.shape[0], points.shape[0]
+    rows = []
+    for piece, value in pieces:
+        *center, radius = piece.data
+        a, b = piece.columns[0], piece.columns[-1] + 1
+        offset = points[:, a:b] - points.new_tensor(center)
+        v = directions[:, a:b]
+        jets = [((radius**2 - (offset**2).sum(1)) / (2 * radius)).expand(count, n)]
+        jets.append(-(v @ offset.T) / radius)
+        jets.append(-(v**2).sum(1, keepdim=True).expand(count, n) / radius)
+        jets += [jets[0].new_zeros(count, n)] * max(0, order - 2)
+        phi = piece.sign * torch.stack(jets[: order + 1])
+        values = torch.zeros_like(phi)
+        values[0] = value
+        rows += [phi, values]
+    return torch.stack(rows, dim=-1)
 
 
 @functools.lru_cache(maxsize=32)

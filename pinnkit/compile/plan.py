@@ -7,12 +7,13 @@ to reach it, and every residual is rewritten in terms of plain symbols standing 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 
 import sympy as sp
 
 from pinnkit.problem import field_name
+from pinnkit.problem.operators import VectorOperator
 
 __all__ = ["Partial", "Operator", "DerivativePlan", "build_plan"]
 
@@ -130,7 +131,9 @@ class DerivativePlan:
         return partial.label(self.coords)
 
     def describe(self) -> str:
-        return ", ".join(self.label(p) for p in self.needed)
+        return ", ".join(
+            [*(self.label(p) for p in self.needed), *(o.label() for o in self.operators)]
+        )
 
 
 def _closure(needed: Iterable[Partial]) -> tuple[Partial, ...]:
@@ -148,7 +151,8 @@ def build_plan(
     coords: Sequence[sp.Symbol],
     fields: Sequence[sp.Expr],
     extra: Iterable[Partial] = (),
-) -> tuple[DerivativePlan, list[sp.Expr], dict[Partial, sp.Symbol]]:
+    methods: Callable[[str, int], tuple[str, int]] | None = None,
+) -> tuple[DerivativePlan, list[sp.Expr], dict[Partial | Operator, sp.Symbol]]:
     """Rewrite residuals in terms of partial-derivative symbols and plan their evaluation.
 
     **Arguments**
@@ -156,11 +160,13 @@ def build_plan(
     - `exprs`: residual expressions (validated by `Problem`).
     - `coords`, `fields`: the problem's coordinates and fields, in column order.
     - `extra`: partials to evaluate even if no expression uses them.
+    - `methods`: `(kind, dim) -> (method, samples)` for the vector operators (default exact).
 
     **Returns**
 
-    `(plan, rewritten, symbols)`: the plan, the expressions with every field value and
-    derivative replaced by a symbol, and the map from partial to that symbol.
+    `(plan, rewritten, symbols)`: the plan, the expressions with every field value,
+    derivative and vector operator replaced by a symbol, and the map from partial (or
+    `Operator`) to that symbol.
     """
     coord_names = tuple(c.name for c in coords)
     field_names = tuple(field_name(f) for f in fields)
@@ -185,9 +191,23 @@ def build_plan(
             return getattr(node.expr, "func", None) in funcs
         return getattr(node, "func", None) in funcs
 
+    operators: dict[Operator, sp.Symbol] = {}
+
+    def operator_symbol(node: VectorOperator) -> sp.Symbol:
+        vector = node.vector
+        method, samples = methods(node.kind, vector.dim) if methods else ("exact", 0)
+        start = coords.index(vector.components[0])
+        op = Operator(node.kind, funcs[node.field.func], start, vector.dim, method, samples)
+        op = replace(op, vector=vector.name)
+        if op not in operators:
+            operators[op] = sp.Symbol(f"_o{len(operators)}_{op.kind}_{op.field}")
+        return operators[op]
+
     rewritten = []
     for expr in exprs:
-        # Derivatives first, so that u inside Derivative(u, x) is not replaced on its own.
+        # Operators first, then derivatives, so that u inside them is not replaced on its own.
+        ops = {n: operator_symbol(n) for n in expr.atoms(VectorOperator)}
+        expr = expr.xreplace(ops)
         derivs = {d: symbol_for(partial_of(d)) for d in expr.atoms(sp.Derivative) if is_target(d)}
         expr = expr.xreplace(derivs)
         values = {a: symbol_for(partial_of(a)) for a in expr.atoms(sp.Function) if is_target(a)}
@@ -195,5 +215,5 @@ def build_plan(
     for partial in extra:
         symbol_for(partial)
     needed = tuple(sorted(symbols, key=lambda p: (p.order, p.field, p.orders)))
-    plan = DerivativePlan(coord_names, field_names, needed, _closure(needed))
-    return plan, rewritten, symbols
+    plan = DerivativePlan(coord_names, field_names, needed, _closure(needed), tuple(operators))
+    return plan, rewritten, {**symbols, **operators}

@@ -8,7 +8,7 @@ turn them into modules and strategies. This package imports nothing of pinnkit b
 from pinnkit.config.networks import MLP, Fourier, Gaussians, HiddenNet, Lagrangian
 from pinnkit.config.optim import LBFGS, SOAP, Adam, LevenbergMarquardt, SSBroyden
 from pinnkit.config.overrides import apply_overrides, parse_value
-from pinnkit.config.strategies import RAR, Balance, Causal, Sampling
+from pinnkit.config.strategies import RAR, Balance, Causal, Operators, Sampling
 from pinnkit.config.tree import Config
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "SSBroyden",
     "LevenbergMarquardt",
     "Sampling",
+    "Operators",
     "Causal",
     "Balance",
     "RAR",

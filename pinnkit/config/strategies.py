@@ -13,10 +13,49 @@ from dataclasses import dataclass
 from pinnkit.config.checks import MAX_STEPS, Count, Real, check_fields
 from pinnkit.errors import ConfigError, did_you_mean
 
-__all__ = ["Sampling", "Causal", "Balance", "RAR", "SAMPLING_METHODS"]
+__all__ = [
+    "Sampling",
+    "Causal",
+    "Balance",
+    "RAR",
+    "Operators",
+    "SAMPLING_METHODS",
+    "OPERATOR_METHODS",
+]
 
 #: How collocation points are drawn (`pinnkit.domain.sampling`).
 SAMPLING_METHODS = ("uniform", "sobol")
+
+#: How vector operators are evaluated (`pinnkit.compile.operators`).
+OPERATOR_METHODS = ("auto", "exact", "stde", "hutchinson")
+
+
+@dataclass(frozen=True)
+class Operators:
+    """How the vector operators of a problem (`pk.laplacian(u, x)`, ...) are evaluated.
+
+    **Arguments**
+
+    - `method`: `auto` (default: exact for small dimensions, else the stochastic Taylor
+      derivative estimator; `pinnkit check` says which and why), `exact`, `stde`
+      (stochastic Taylor derivative estimator, Shi et al., NeurIPS 2024: random sparse
+      Taylor-mode jets, unbiased) or `hutchinson` (Hutchinson's trace estimator with
+      Hessian-vector products, the first-order baseline; Laplacian only).
+    - `samples`: random directions per step for the stochastic methods (default 16). They
+      are drawn afresh every step from the run's seeded stream, so a resumed run draws the
+      same ones.
+    """
+
+    method: str = "auto"
+    samples: int = 16
+
+    def __post_init__(self):
+        check_fields(self, {"samples": Count(high=1_000_000)})
+        if self.method not in OPERATOR_METHODS:
+            raise ConfigError(
+                f"operators.method={self.method!r} is unknown; choose one of "
+                f"{', '.join(OPERATOR_METHODS)}.{did_you_mean(str(self.method), OPERATOR_METHODS)}"
+            )
 
 
 @dataclass(frozen=True)

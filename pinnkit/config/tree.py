@@ -22,7 +22,7 @@ from pinnkit.config.networks import (
     Lagrangian,
 )
 from pinnkit.config.optim import DTYPES, LBFGS, SOAP, Adam, LevenbergMarquardt, SSBroyden
-from pinnkit.config.strategies import RAR, Balance, Causal, Sampling
+from pinnkit.config.strategies import RAR, Balance, Causal, Operators, Sampling
 from pinnkit.errors import ConfigError, did_you_mean
 
 __all__ = ["Config", "SPECS", "OPTIONAL_SPECS", "spec_from_dict"]
@@ -40,6 +40,8 @@ class Config:
     - `dtype`: `float32` (default) or `float64`.
     - `engine`: derivative engine: `auto` (Taylor mode where the model allows it, else
       autograd; see `pinnkit.compile.engine.AutoEngine`), `autograd`, `func` or `taylor`.
+    - `operators`: `Operators` spec, how vector operators (`pk.laplacian(u, x)`) are
+      evaluated: exactly or by a stochastic estimator (default `auto`, 16 samples).
     - `compile`: run the residuals through `torch.compile` (default False): slow first
       steps while it compiles, faster steps after; needs a C++ compiler on CPU.
     - `model`: body spec (`MLP`).
@@ -84,6 +86,7 @@ class Config:
     dtype: str = "float32"
     engine: str = "auto"
     compile: bool = False
+    operators: Operators = field(default_factory=Operators)
     model: MLP = field(default_factory=MLP)
     fourier: Fourier | None = None
     gaussians: Gaussians | None = None
@@ -178,6 +181,7 @@ SPECS: dict[str, type] = {
         SOAP,
         LBFGS,
         Sampling,
+        Operators,
         Causal,
         Balance,
         RAR,

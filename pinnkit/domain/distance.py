@@ -53,6 +53,10 @@ class PieceDistance:
 
 def evaluate(piece: PieceDistance, points, sqrt):
     """The piece's distance function at `points` (`(n, d)` NumPy or torch), unclamped."""
+    if piece.kind == "sphere":
+        *center, radius = piece.data
+        squared = _squared_distance(points, piece.columns, center)
+        return piece.sign * (radius**2 - squared) / (2 * radius)
     c = [points[:, i] for i in piece.columns]
     if piece.kind == "point":
         return piece.sign * (c[0] - piece.data[0])
@@ -67,15 +71,21 @@ def evaluate(piece: PieceDistance, points, sqrt):
         t = ((length / 2) ** 2 - (c[0] - xc) ** 2 - (c[1] - yc) ** 2) / length
         trim = (sqrt(t * t + f**4) - t) / 2
         return sqrt(f * f + trim * trim)
-    if piece.kind == "sphere":
-        *center, radius = piece.data
-        squared = sum((ci - cc) ** 2 for ci, cc in zip(c, center))
-        return piece.sign * (radius**2 - squared) / (2 * radius)
     if piece.kind == "ellipse":
         cx, cy, a, b = piece.data
         level = 1 - ((c[0] - cx) / a) ** 2 - ((c[1] - cy) / b) ** 2
         return piece.sign * level * min(a, b) / 2
     raise AssertionError(f"unknown distance kind {piece.kind}; a bug in pinnkit")
+
+
+def _squared_distance(points, columns: tuple[int, ...], center) -> object:
+    """$|x - c|^2$ over `columns`: a loop for a few, one array operation for a block (a
+    ball over a `Vector` has thousands)."""
+    if len(columns) <= 3:
+        return sum((points[:, i] - cc) ** 2 for i, cc in zip(columns, center))
+    block = points[:, columns[0] : columns[-1] + 1]
+    offset = block.new_tensor(center) if hasattr(block, "new_tensor") else np.asarray(center)
+    return ((block - offset) ** 2).sum(1)
 
 
 def join(values, floor: float, clamp):
@@ -99,6 +109,8 @@ def part_distances(domain, region: str) -> tuple[PieceDistance, ...]:
     from pinnkit.domain.solid import Solid
 
     space = getattr(domain, "space", domain)  # space columns come first in every points array
+    if hasattr(space, "ball_distance"):  # a ball over a `Vector`
+        return space.ball_distance(region)
     if not isinstance(space, Solid):
         raise ProblemError(
             f"{domain!r}: exact Dirichlet conditions need a space shape (Interval, Rectangle, "

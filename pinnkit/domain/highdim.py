@@ -19,6 +19,7 @@ from scipy.special import gammaln, ndtri
 from scipy.stats import qmc
 
 from pinnkit.domain.base import AbstractDomain, Measure, _number, _text, unsupported_product
+from pinnkit.domain.distance import PieceDistance
 from pinnkit.domain.sampling import _unit
 from pinnkit.domain.shapes import _named, check_name, check_positive
 from pinnkit.domain.vector import Vector
@@ -308,6 +309,17 @@ class VectorBall(AbstractVectorShape):
 
     def _dimension(self, region: str) -> int:
         return self._x.dim + 1 if region == "interior" else self._x.dim
+
+    def ball_distance(self, region: str) -> tuple[PieceDistance, ...]:
+        """The sphere's distance function $(r^2 - |x - c|^2) / (2r)$ for exact Dirichlet
+        conditions (`pinnkit.domain.distance.part_distances`), on the vector's columns."""
+        if region != "boundary":
+            raise ProblemError(
+                f'{self!r}: exact conditions hold on the sphere (`on="boundary"`), not '
+                f'on `{region}`. Fix: `on="boundary"`, or drop `exact=True`.'
+            )
+        center = tuple(np.broadcast_to(self._c, (self._x.dim,)).tolist())
+        return (PieceDistance("sphere", tuple(range(self._x.dim)), (*center, self._r)),)
 
     def _uniform(self, region: str, n: int, rng: np.random.Generator):
         direction = _normalised(rng.standard_normal((n, self._x.dim)))

@@ -36,8 +36,9 @@ class ExactBoundary(nn.Module):
     - `inner`: the network (or an `ExactInitial` wrapper), points -> `(batch, n_fields)`.
     - `field_names`: every field's name, in output order.
     - `parts`: field name -> its `ExactPart`s (`pinnkit.problem.exact.exact_dirichlet`).
-    - `values`: field name -> a torch function of the coordinate columns returning one value
-      per part, in order (`pinnkit.build` generates them from the SymPy values).
+    - `values`: field name -> `(function, columns)`: a torch function of the points' columns
+      `columns` (the coordinates the values use) returning one value per part, in order
+      (`pinnkit.build` generates them from the SymPy values).
     - `size`: the domain's size (bounding-box diagonal), which scales the clamp.
     - `source`: the generated code of `values`, for `describe()`.
     """
@@ -86,13 +87,13 @@ class ExactBoundary(nn.Module):
     def blend(self, points: Tensor) -> Tensor:
         """`(batch, 2 * n_exact)`: for each exact field in `self.fields` order, the joined
         distance $\\phi$ and the blended value $\\sum_k w_k g_k$ (no parameters)."""
-        coords = list(points.unbind(1))
         out = []
         for _, name in self.fields:
             phis = self.distances(points, name)
             phi = join(phis, self.floor, _clamp)
             blend = torch.zeros_like(phi)
-            for phi_k, value in zip(phis, self._values[name](*coords)):
+            values, columns = self._values[name]
+            for phi_k, value in zip(phis, values(*(points[:, i] for i in columns))):
                 value = torch.as_tensor(value, dtype=points.dtype, device=points.device)
                 blend = blend + phi / _clamp(phi_k, self.floor) * value
             out += [phi, blend]

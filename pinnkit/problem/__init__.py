@@ -4,7 +4,10 @@ A problem is plain data built from SymPy expressions. It is validated once, when
 built, so that a bad problem file never reaches the compiler or the training loop.
 This package never imports torch. Its parts: `symbols` (`Parameter`, `Normal`, `Hidden`, field
 names), `conditions` (`Equation`, `Condition` and its helpers), `data` (`Data`) and `problem`
-(`Problem`), all importable from `pinnkit.problem`; and `file`, which loads a problem file.
+(`Problem`), `operators` (`laplacian`, `grad`, ... over a `Vector`), all importable from
+`pinnkit.problem`; `checks` (expression checks), `exact` (exact Dirichlet parts),
+`error_points` (where errors are measured), `highdim` (the STDE test solutions) and `file`,
+which loads a problem file.
 """
 
 from pinnkit.problem.conditions import (
@@ -18,6 +21,7 @@ from pinnkit.problem.conditions import (
     Robin,
 )
 from pinnkit.problem.data import Data
+from pinnkit.problem.operators import biharmonic, div, dot, grad, laplacian
 from pinnkit.problem.problem import Problem
 from pinnkit.problem.symbols import (
     Hidden,
@@ -47,4 +51,9 @@ __all__ = [
     "field_name",
     "derivative_label",
     "short_form",
+    "laplacian",
+    "biharmonic",
+    "grad",
+    "div",
+    "dot",
 ]

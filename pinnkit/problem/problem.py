@@ -14,7 +14,9 @@ from typing import Any
 import sympy as sp
 
 from pinnkit.domain import AbstractDomain
+from pinnkit.domain.vector import signature_text
 from pinnkit.errors import ProblemError, did_you_mean
+from pinnkit.problem.checks import check_hidden_uses, check_sums, check_vector_node, without_sums
 from pinnkit.problem.conditions import Condition, Equation, _as_expr, _default_name, _items
 from pinnkit.problem.data import Data, check_data
 from pinnkit.problem.display import describe, latex
@@ -23,7 +25,6 @@ from pinnkit.problem.symbols import (
     Hidden,
     Normal,
     Parameter,
-    _has_hidden,
     _is_field_like,
     field_name,
     is_hidden,
@@ -77,6 +78,8 @@ class Problem:
         self.domain = domain
         self.name = str(name)
         self.coords: tuple[sp.Symbol, ...] = tuple(domain.coords)
+        # What fields are applied to: the coordinates, a `Vector` standing for its components.
+        self.signature: tuple[sp.Symbol, ...] = tuple(domain.signature)
         self.fields: tuple[sp.Expr, ...] = self._check_fields(fields)
         self.field_names = tuple(field_name(f) for f in self.fields)
         self.equations: tuple[Equation, ...] = self._check_equations(equations)
@@ -104,22 +107,22 @@ class Problem:
             )
         seen = set()
         for f in fields:
-            if f in self.coords:
+            if f in self.coords or f in self.signature:
                 raise ProblemError(
                     f"Problem: fields lists {f}, a coordinate of the domain; a field is a "
                     f'function of the coordinates. Fix: e.g. `u = sp.Function("u")'
-                    f"({', '.join(map(str, self.coords))})` and `fields=[u]`."
+                    f"({', '.join(map(str, self.signature))})` and `fields=[u]`."
                 )
             if not _is_field_like(f):
                 raise ProblemError(
                     f"Problem: field {f!r} is not an applied function. "
-                    f'Fix: `{f} = sp.Function("{f}")({", ".join(map(str, self.coords))})`.'
+                    f'Fix: `{f} = sp.Function("{f}")({", ".join(map(str, self.signature))})`.'
                 )
-            if tuple(f.args) != self.coords:
+            if tuple(f.args) != self.signature:
                 raise ProblemError(
                     f"Problem: field {f} takes {tuple(f.args)}, but the domain's coordinates are "
-                    f"{self.coords}. Fix: apply it to all coordinates in that order, "
-                    f'`sp.Function("{f.func}")({", ".join(map(str, self.coords))})`.'
+                    f"({signature_text(self.signature)}). Fix: apply it to all coordinates in "
+                    f'that order, `sp.Function("{f.func}")({", ".join(map(str, self.signature))})`.'
                 )
             if f.func in seen:
                 raise ProblemError(f"Problem: field {f} is listed twice.")
@@ -129,13 +132,14 @@ class Problem:
     def _check_expr(self, expr: sp.Expr, where: str, *, allow_normals: bool) -> sp.Expr:
         """Check symbols, functions and derivatives of one residual; return it with derivatives
         of non-field expressions expanded."""
-        self._check_hidden_uses(expr, where)
+        check_hidden_uses(expr, where, (*self.coords, *self.signature), self.field_names)
         expr = expr.replace(
             lambda e: isinstance(e, sp.Derivative) and not _is_field_like(e.expr),
             lambda e: e.doit(),
         )
         field_funcs = {f.func: f for f in self.fields}
         for node in sp.preorder_traversal(expr):
+            check_vector_node(node, where, self.signature, field_funcs)
             if isinstance(node, sp.Derivative):
                 for var, _count in node.variable_count:
                     if var not in self.coords:
@@ -154,14 +158,15 @@ class Problem:
                         f"{list(self.fields)}.{did_you_mean(str(node.func), self.field_names)} "
                         "Fix: add it to `fields=[...]` or use a declared field."
                     )
-                if tuple(node.args) != self.coords:
+                if tuple(node.args) != self.signature:
                     raise ProblemError(
                         f"{where}: field `{node}` is applied to {tuple(node.args)}; pinnkit "
-                        f"evaluates fields at the domain's points {self.coords}. Fix: write "
+                        f"evaluates fields at the domain's points {self.signature}. Fix: write "
                         f"`{field_funcs[node.func]}`; to use other points, add a `Condition`."
                     )
-        allowed = set(self.coords)
-        for sym in expr.free_symbols:
+        check_sums(expr, where, self.signature)
+        allowed = set(self.coords) | set(self.signature)
+        for sym in without_sums(expr).free_symbols:
             if sym in allowed or isinstance(sym, Parameter):
                 continue
             if isinstance(sym, Normal):
@@ -181,43 +186,6 @@ class Problem:
                 f'`{sym} = pk.Parameter("{sym}", init=1.0)`.'
             )
         return expr
-
-    def _check_hidden_uses(self, expr: sp.Expr, where: str) -> None:
-        """Hidden terms only as plain applications to values the compiler can evaluate."""
-        for node in sp.preorder_traversal(expr):
-            if isinstance(node, (sp.Derivative, sp.Subs)) and _has_hidden(node):
-                name = next(a.func.name for a in node.atoms(sp.Function) if is_hidden(a))
-                raise ProblemError(
-                    f"{where}: the Hidden term `{name}` appears inside a derivative: `{node}`. "
-                    "pinnkit evaluates a Hidden network on its arguments but does not "
-                    f"differentiate it in the coordinates. Fix: give `{name}` the derivative "
-                    f"values it needs as arguments (e.g. `{name}(u, u.diff(x))`), or introduce "
-                    "a field for the differentiated quantity with its own equation."
-                )
-            if not is_hidden(node):
-                continue
-            for arg in node.args:
-                if _has_hidden(arg):
-                    raise ProblemError(
-                        f"{where}: Hidden terms are nested in `{node}`. One Hidden network "
-                        f"cannot take another's output. Fix: use one Hidden term for the "
-                        f"composition, e.g. `{node.func.name}({', '.join(self.field_names)})`."
-                    )
-                # A field u(x, t) has the coordinates among its free symbols.
-                if not arg.free_symbols & set(self.coords):
-                    raise ProblemError(
-                        f"{where}: argument `{arg}` of `{node}` depends on no field or "
-                        "coordinate, so it is the same at every point and tells the network "
-                        f"nothing. Fix: drop it (`{node.func.name}` learns constants on its own) "
-                        "or pass a field, a derivative or a coordinate."
-                    )
-                normals = [s for s in arg.free_symbols if isinstance(s, Normal)]
-                if normals:
-                    raise ProblemError(
-                        f"{where}: argument `{arg}` of `{node}` uses the normal component "
-                        f"`{normals[0]}`. Fix: form the normal derivative outside the Hidden "
-                        "term, or pass the plain derivatives as arguments."
-                    )
 
     def _check_equations(self, equations) -> tuple[Equation, ...]:
         if isinstance(equations, (sp.Basic,)):

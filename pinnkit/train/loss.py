@@ -102,7 +102,13 @@ class Loss:
         """The step's batches: `points` (the sampled regions), the data points, and the RAR
         points appended to the interior. With `domain` and `rng` given, RAR takes its step
         first (it may add points where `model`'s residual is largest; its new state is kept
-        at once, as the points are)."""
+        at once, as the points are). With `rng` and stochastic residuals, the batches get a
+        fresh seed for the operator estimators' random directions (without `rng` they keep
+        theirs: the second-order stages hold one set of directions, as they hold points)."""
+        if rng is not None and self.residuals.stochastic:
+            # Fresh random directions for the operator estimators, from the run's stream.
+            seed = int(rng.integers(2**62))
+            points = {k: dataclasses.replace(b, seed=seed) for k, b in points.items()}
         self._points, self._model = dict(points), model
         if self.rar is not None and domain is not None:
             _, self.states["rar"] = self.rar.sample(domain, rng, self.states["rar"])

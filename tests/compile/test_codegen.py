@@ -151,3 +151,16 @@ def test_constant_common_subexpressions_fold_into_floats():
     for got, expr in zip(out, exprs):
         want = sp.lambdify((x, y), expr, "numpy")(points.numpy(), points.numpy())
         np.testing.assert_allclose(got.numpy(), want, rtol=1e-14)
+
+
+def test_min_and_max_take_numbers():
+    """`Min(u, 0)` (a backflow penalty) and `Max(a, b, 1)`: torch.minimum/maximum take two
+    tensors only, so numbers go through a clamp."""
+    a, b = sp.symbols("a b")
+    fn, _ = generate([sp.Min(a, 0), sp.Max(a, b, 1), sp.Min(a, b)], [a, b], where=["1", "2", "3"])
+    x = torch.tensor([-1.0, 0.5, 2.0], dtype=torch.float64)
+    y = torch.tensor([3.0, -2.0, 0.0], dtype=torch.float64)
+    low, high, both = fn(x, y)
+    assert torch.equal(low, torch.tensor([-1.0, 0.0, 0.0], dtype=torch.float64))
+    assert torch.equal(high, torch.tensor([3.0, 1.0, 2.0], dtype=torch.float64))
+    assert torch.equal(both, torch.minimum(x, y))
