@@ -27,6 +27,7 @@ BENCHMARK_PAGES = {
     "benchmarks/discovery/odebench.md": "ODEBench: hidden-term discovery",
     "benchmarks/speed/versus_deepxde.md": "Speed next to DeepXDE",
     "benchmarks/speed/host_memory.md": "Host memory kept in the process",
+    "benchmarks/highdim/highdim.md": "High-dimensional PDEs: exact, STDE, Hutchinson",
 }
 
 

@@ -48,9 +48,9 @@ def make(dim: int = DIM, seed: int = 0) -> pk.Problem:
 problem = make()
 
 config = pk.Config(
-    steps=10_000,
+    steps=15_000,
     model=pk.MLP(width=128, depth=4),
-    optimizer=pk.Adam(learning_rate=1e-3, decay_rate=0.5, decay_steps=2500),
+    optimizer=pk.Adam(learning_rate=1e-3, decay_rate=0.5, decay_steps=3000),
     sampling=pk.Sampling(interior=100, boundary=100),
     operators=pk.Operators(method="auto", samples=16),
     lbfgs=pk.LBFGS(steps=0),

@@ -11,7 +11,8 @@ process's own) on one CPU thread:
   time per step over the steps after the first two, and the process's peak resident memory
   (`ru_maxrss`, libraries included). A method is skipped at a dimension where its step is
   predicted (from the previous dimension, cost linear in d) to take over `--max-step`
-  seconds. The slope of log(time) against log(d) is fitted per method over d >= 1,000.
+  seconds or its peak memory over `--max-mib` MiB (the table says which). The slope of
+  log(time) against log(d) is fitted per method over d >= 1,000.
 - `accuracy`: `pinnkit.fit` of a bundled problem in dimension d with its file's config and
   `--steps` steps; the relative L2 error at the seeded points of the ball
   (`pinnkit.problem.error_points`, against the exact solution), wall time, peak memory.
@@ -160,15 +161,18 @@ def _child(args: list[str]) -> dict | None:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def run_cost(dims, methods, max_step: float) -> list[dict]:
+def run_cost(dims, methods, max_step: float, max_mib: float) -> list[dict]:
     rows = []
     for method in methods:
         previous = None
         for dim in dims:
             if previous is not None:
-                predicted = previous["step_seconds"] * dim / previous["dim"]
-                if predicted > max_step:
-                    print(f"  {method} d={dim}: skipped (predicted {predicted:.0f} s/step)")
+                grow = dim / previous["dim"]
+                seconds, mib = previous["step_seconds"] * grow, previous["peak_mib"] * grow
+                if seconds > max_step or mib > max_mib:
+                    why = f"predicted {seconds:.0f} s/step, {mib:,.0f} MiB"
+                    print(f"  {method} d={dim}: skipped ({why})")
+                    rows.append({"part": "cost", "dim": dim, "method": method, "skipped": why})
                     continue
             row = _child(["cost", str(dim), method])
             if row is None:
@@ -194,8 +198,18 @@ def _save(rows: list[dict]) -> None:
     RESULTS.write_text(json.dumps({"rows": list(merged.values())}, indent=1) + "\n")
 
 
+def _cell(row: dict | None) -> str:
+    if row is None:
+        return "not run"
+    if "skipped" in row:
+        return f"skipped ({row['skipped']})"
+    return f"{row['step_seconds'] * 1e3:.1f} ms"
+
+
 def _slope(rows: list[dict], method: str) -> float | None:
-    points = [(r["dim"], r["step_seconds"]) for r in rows if r["method"] == method]
+    points = [
+        (r["dim"], r["step_seconds"]) for r in rows if r["method"] == method and "skipped" not in r
+    ]
     points = [(d, s) for d, s in points if d >= 1_000]
     if len(points) < 2:
         return None
@@ -225,14 +239,15 @@ def report() -> str:
     ]
     for dim in sorted({r["dim"] for r in cost}):
         by = {r["method"]: r for r in cost if r["dim"] == dim}
-        cells = [f"{by[m]['step_seconds'] * 1e3:.1f} ms" if m in by else "skipped" for m in METHODS]
+        cells = [_cell(by.get(m)) for m in METHODS]
+        done = {m: r for m, r in by.items() if "skipped" not in r}
         ratio = (
-            f"{by['exact']['step_seconds'] / by['stde']['step_seconds']:.0f}x"
-            if "exact" in by and "stde" in by
+            f"{done['exact']['step_seconds'] / done['stde']['step_seconds']:.0f}x"
+            if "exact" in done and "stde" in done
             else ""
         )
-        peaks = ", ".join(f"{by[m]['peak_mib']:.0f}" if m in by else "-" for m in METHODS)
-        params = next(iter(by.values()))["parameters"]
+        peaks = ", ".join(f"{done[m]['peak_mib']:.0f}" if m in done else "-" for m in METHODS)
+        params = next((r["parameters"] for r in done.values()), 0)
         lines.append(f"| {dim:,} | {params:,} | {' | '.join(cells)} | {ratio} | {peaks} |")
     slopes = [(m, _slope(cost, m)) for m in METHODS]
     text = ", ".join(f"{m} {s:.2f}" for m, s in slopes if s is not None)
@@ -267,13 +282,9 @@ def report() -> str:
                 f"{r['parameters']:,} | {r['rel_l2']:.2e} | {r['wall_seconds']:.0f} s | "
                 f"{r['peak_mib']:.0f} | {goal} |"
             )
-    devices = sorted({r["device"] for r in rows})
-    lines += [
-        "",
-        f"Device: {', '.join(devices) or '-'}; dates: "
-        f"{', '.join(sorted({r['date'] for r in rows})) or '-'}.",
-        "",
-    ]
+    devices = sorted({r["device"] for r in rows if "device" in r})
+    dates = ", ".join(sorted({r["date"] for r in rows if "date" in r})) or "-"
+    lines += ["", f"Device: {', '.join(devices) or '-'}; dates: {dates}.", ""]
     return "\n".join(lines)
 
 
@@ -283,6 +294,7 @@ def main(argv=None) -> None:
     parser.add_argument("--dims", default=",".join(map(str, DIMS)))
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--max-step", type=float, default=30.0)
+    parser.add_argument("--max-mib", type=float, default=8000.0)
     parser.add_argument("--problem", default="poisson_ball")
     parser.add_argument("--dim", type=int, default=1_000)
     parser.add_argument("--steps", type=int, default=10_000)
@@ -299,7 +311,7 @@ def main(argv=None) -> None:
         return
     if args.part == "cost":
         dims = [int(d) for d in args.dims.split(",")]
-        _save(run_cost(dims, args.methods.split(","), args.max_step))
+        _save(run_cost(dims, args.methods.split(","), args.max_step, args.max_mib))
     elif args.part == "accuracy":
         row = _child(["accuracy", args.problem, str(args.dim), str(args.steps)])
         if row is not None:

@@ -276,6 +276,9 @@ class CompiledProblem(AbstractResiduals):
             return {}
         batch = Batch(points)
         values = self.engine.evaluate(model, points, group.plan)
+        if group.plan.operators:
+            ops = evaluate_operators(model, points, group.plan.fields, group.plan.operators, None)
+            values = {**values, **ops}
         params = self.parameter_values()
         columns = iter(group.fn(*[self._input(k, batch, values, params) for k in group.inputs]))
         n = points.shape[0]

@@ -53,7 +53,10 @@ def regions_text(domain) -> str:
     for region in domain.regions:
         measure = domain.measure(region)
         also = f" ({', '.join(aliases[region])})" if region in aliases else ""
-        items.append(f"{region}{also} {'' if measure.exact else '~'}{measure.value:.4g}")
+        value = f"{measure.value:.4g}"
+        if measure.value in (0.0, float("inf")):  # a ball in hundreds of dimensions
+            value += " (beyond the float range)"
+        items.append(f"{region}{also} {'' if measure.exact else '~'}{value}")
     return "; ".join(items)
 
 

@@ -43,6 +43,13 @@ class VectorOperator(sp.Function):
     def eval(cls, field, vector):
         return None  # never evaluated symbolically: the compiler evaluates it numerically
 
+    def fdiff(self, argindex=1):
+        raise ProblemError(
+            f"`{self}` is differentiated (e.g. in time): pinnkit evaluates vector operators "
+            "as they are and does not differentiate them. Fix: introduce a field for the "
+            "quantity and an equation that defines it."
+        )
+
     @property
     def field(self) -> sp.Expr:
         return self.args[0]

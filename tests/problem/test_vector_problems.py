@@ -151,3 +151,32 @@ def test_problem_errors():
         _problem(lambda x, u: u - sp.Sum(sp.Symbol("k") * x[i], (i, 0, 2)), x=x, u=u)
     with pytest.raises(pk.ProblemError, match="outside"):
         _problem(lambda x, u: u - sp.Sum(x[i + 1], (i, 0, 2)), x=x, u=u)
+
+
+def test_operators_are_not_differentiated():
+    x = pk.Vector("x", 3)
+    u = sp.Function("u")(x, t)
+    with pytest.raises(pk.ProblemError, match="does not differentiate them"):
+        pk.Problem(
+            domain=pk.Ball(x) * pk.TimeInterval(t, 0, 1),
+            fields=[u],
+            equations=[pk.laplacian(u, x).diff(t)],
+        )
+
+
+def test_a_hidden_term_of_an_operator():
+    """`f(lap u)`: the Hidden inputs group evaluates the operator too (for discovery)."""
+    from pinnkit.build import build
+
+    x = pk.Vector("x", 3)
+    u = sp.Function("u")(x)
+    f = pk.Hidden("f")
+    problem = pk.Problem(domain=pk.Ball(x), fields=[u], equations=[f(pk.laplacian(u, x)) - 1])
+    built = build(problem, pk.Config(dtype="float64", model=pk.MLP(width=8, depth=2)))
+    points = torch.rand(5, 3, dtype=torch.float64) - 0.5
+    inputs, output = built.residuals.hidden_values(built.model, points)["f"]
+    assert output.shape == (5,) and next(iter(inputs.values())).shape == (5,)
+
+
+def test_measures_beyond_the_float_range_say_so():
+    assert "(beyond the float range)" in _poisson(1000).describe()
