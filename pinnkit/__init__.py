@@ -72,6 +72,7 @@ from pinnkit.problem import (
     div,
     dot,
     grad,
+    hessian_trace,
     laplacian,
 )
 from pinnkit.problem.file import load_problem_file
@@ -137,6 +138,7 @@ __all__ = [
     "Robin",
     "laplacian",
     "biharmonic",
+    "hessian_trace",
     "grad",
     "div",
     "dot",

@@ -2,25 +2,13 @@
 
     lap u + u - u^3 = g  in the unit ball B^d,   u = 0 on the sphere,
     u(x) = (1 - |x|^2) sum_{i=0}^{d-2} c_i sin(x_i + cos(x_{i+1}) + x_{i+1} cos(x_i)),
-    c_i ~ N(0, 1) (seeded),   g = lap u + u - u^3 of the exact u (lap u in closed form, `two_body`)
+    c_i ~ N(0, 1) (seeded),   g = lap u + u - u^3 of the exact u (`two_body`)
 
-Source: Shi, Hu, Lin, Kawaguchi, "Stochastic Taylor Derivative Estimator: Efficient
-amortization for arbitrary differential operators", NeurIPS 2024, after Hu, Shukla,
-Karniadakis, Kawaguchi, "Tackling the curse of dimensionality with physics-informed neural
-networks", Neural Networks 2024 (the "two-body" exact solution). The solution couples every
-neighbouring pair of coordinates, so it cannot be separated dimension by dimension.
-
-`x` is one `pk.Vector`; the Laplacian is one node (`pk.laplacian(u, x)`), evaluated by the
-stochastic Taylor derivative estimator above 64 dimensions (`pk.Operators`, 16 random
-coordinate directions per step: sparse second-order Taylor jets, unbiased), exactly below.
-The source and the exact solution are sums over the components (`sp.Sum`), never expanded.
-The condition is built into the model, u = phi N with phi = (1 - |x|^2)/2 (as the STDE paper
-does with 1 - |x|^2). Errors are measured at 10,000 seeded points of the ball (fewer above
-d = 1,000; `pinnkit.problem.error_points`).
-
-The nonlinearity is the STDE paper's (Allen-Cahn with unit coefficients).
-`make(dim)` builds the problem in any dimension (`benchmarks/highdim/`); the file's problem
-has `DIM` components.
+Source: Shi, Hu, Lin, Kawaguchi, "Stochastic Taylor Derivative Estimator", NeurIPS 2024 (the
+exact solution after Hu, Shukla, Karniadakis, Kawaguchi, Neural Networks 2024). The
+nonlinearity is the STDE paper's (Allen-Cahn with unit coefficients). How the Laplacian is
+evaluated, the condition built into the model, where errors are measured and `make(dim)`:
+as in `poisson_ball.py`.
 """
 
 import sympy as sp

@@ -20,7 +20,13 @@ pressure is not 0 everywhere: |p| reaches 0.024 where the recirculation behind t
 reaches the outlet (u < 0 near y = 1.8), so COMSOL's outlet condition was not p = 0 there
 (likely a backflow-suppressing pressure outlet), while PINNacle's `NS2D_BackStep`
 (src/pde/ns.py) poses p = 0; this file follows PINNacle, and the difference bounds how well
-p (not u, v) can match near the outlet.
+p (not u, v) can match near the outlet. The data also has v ~ 0 along the outlet (|v| <=
+0.0015, while v_x reaches 2) and a weak backflow (u ~ -0.016 near y = 1.8). Other outlet
+conditions tried with the `accurate` recipe (seed 0, one thread): traction-free (p - 2 nu u_x
+= 0, u_y + v_x = 0) gave u 4.4e-2, v 0.36 (against v 0.32 with p = 0); p = 0 with v = 0
+built in gave a strong backflow (u -0.48 near y = 1.8) and u 0.14, v 1.08; adding a backflow
+penalty min(u, 0) = 0 did not remove it. A pressure outlet that admits inflow is
+ill-posed for the PINN; COMSOL suppresses backflow, which none of these conditions imitate.
 """
 
 import os

@@ -49,28 +49,25 @@ def _heaviside(x, h0=0.5):
     return torch.heaviside(x, torch.full_like(x, float(h0)))
 
 
-def _max(*args):
-    """SymPy's `Max` of tensors and numbers (`torch.maximum` takes two tensors only)."""
-    tensors = [a for a in args if isinstance(a, torch.Tensor)]
-    numbers = [float(a) for a in args if not isinstance(a, torch.Tensor)]
-    if not tensors:
-        return max(numbers)
-    out = tensors[0]
-    for other in tensors[1:]:
-        out = torch.maximum(out, other)
-    return torch.clamp(out, min=max(numbers)) if numbers else out
+def _extremum(pair: Callable, bound: str, pick: Callable) -> Callable:
+    """SymPy's `Max` (`Min`) of tensors and numbers: `torch.maximum` takes two tensors
+    only, so the tensors are folded pairwise and the numbers applied as a clamp."""
+
+    def extremum(*args):
+        tensors = [a for a in args if isinstance(a, torch.Tensor)]
+        numbers = [float(a) for a in args if not isinstance(a, torch.Tensor)]
+        if not tensors:
+            return pick(numbers)
+        out = tensors[0]
+        for other in tensors[1:]:
+            out = pair(out, other)
+        return torch.clamp(out, **{bound: pick(numbers)}) if numbers else out
+
+    return extremum
 
 
-def _min(*args):
-    """SymPy's `Min` of tensors and numbers."""
-    tensors = [a for a in args if isinstance(a, torch.Tensor)]
-    numbers = [float(a) for a in args if not isinstance(a, torch.Tensor)]
-    if not tensors:
-        return min(numbers)
-    out = tensors[0]
-    for other in tensors[1:]:
-        out = torch.minimum(out, other)
-    return torch.clamp(out, max=min(numbers)) if numbers else out
+_max = _extremum(torch.maximum, "min", max)
+_min = _extremum(torch.minimum, "max", min)
 
 
 def _as_tensor_pow(base, exponent):

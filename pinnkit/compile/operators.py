@@ -47,6 +47,7 @@ METHODS = {
     "biharmonic": ("exact", "stde"),
     "grad_norm2": ("exact",),
     "x_dot_grad": ("exact",),
+    "hessian_trace": ("exact", "stde", "hutchinson"),
 }
 #: Under `method="auto"`, the largest dimensions evaluated exactly: d second-order jets for
 #: the Laplacian, d^2 fourth-order ones for the biharmonic.
@@ -97,8 +98,9 @@ def choose_method(kind: str, dim: int, requested: str = "auto") -> tuple[str, st
             _refuse(kind, label, requested)
         return "exact", "one reverse-mode gradient gives it exactly, at the cost of a backward pass"
     if requested == "auto":
-        limit = EXACT_LAPLACIAN_MAX_DIM if kind == "laplacian" else EXACT_BIHARMONIC_MAX_DIM
-        count = f"{dim} directions" if kind == "laplacian" else f"{dim * dim} directions"
+        second = kind in ("laplacian", "hessian_trace")
+        limit = EXACT_LAPLACIAN_MAX_DIM if second else EXACT_BIHARMONIC_MAX_DIM
+        count = f"{dim} directions" if second else f"{dim * dim} directions"
         if dim <= limit:
             return "exact", f"dim {dim} <= {limit}: exact jets along {count}"
         return "stde", f"dim {dim} > {limit}: exact jets would need {count}; STDE samples them"
@@ -143,6 +145,14 @@ def describe_operator(op: Operator) -> str:
             f"Hutchinson, {op.samples} Rademacher directions over {d} dimensions "
             "(Hessian-vector products by reverse mode), unbiased"
         )
+    elif op.kind == "hessian_trace":
+        how = {
+            "exact": f"exact, second-order jets along the {d} eigenvectors of A",
+            "stde": f"STDE, {op.samples} eigenvectors of A drawn with probability |eigenvalue| "
+            "(second-order jets), unbiased",
+            "hutchinson": f"Hutchinson, {op.samples} Rademacher directions z, (A z) . (H z) by "
+            "reverse mode, unbiased",
+        }[method]
     elif method == "exact":
         how = f"exact, fourth-order jets along {d * d} directions (e_i and e_i +- e_j)"
     else:
@@ -363,7 +373,76 @@ def _biharmonic_stde(context: _Context, op: Operator, column: int) -> Tensor:
     return total / (3 * op.samples)
 
 
+def _eigen(context: _Context, op: Operator) -> tuple[Tensor, Tensor]:
+    """The eigenvalues (d,) and unit eigenvectors as rows (d, d) of the operator's matrix,
+    on the points' device and dtype."""
+    values, vectors = op.matrix.eigen()
+    like = context.points
+    return like.new_tensor(values), like.new_tensor(vectors.T)
+
+
+def _hessian_trace_exact(context: _Context, op: Operator, column: int) -> Tensor:
+    """$\\operatorname{tr}(A H) = \\sum_k \\lambda_k q_k^T H q_k$ over A's eigenpairs:
+    jets along $\\sqrt{|\\lambda_k|} q_k$, the negative ones subtracted."""
+    values, vectors = _eigen(context, op)
+    total = context.points.new_zeros(len(context.points))
+    for sign in (1.0, -1.0):
+        keep = sign * values > 0
+        rows = vectors[keep] * (sign * values[keep]).sqrt()[:, None]
+        if len(rows):
+            total = total + sign * _jet_sum(
+                context, op, column, 2, len(rows), lambda a, b: rows[a:b]
+            )
+    return total
+
+
+def _hessian_trace_stde(context: _Context, op: Operator, column: int) -> Tensor:
+    """$\\frac{\\Lambda}{s} \\sum_j \\operatorname{sign}(\\lambda_{k_j}) q_{k_j}^T H q_{k_j}$
+    with $k_j$ drawn with probability $|\\lambda_k| / \\Lambda$, $\\Lambda = \\sum |\\lambda|$
+    (with replacement): unbiased; for a diagonal A the eigenvectors are coordinate vectors,
+    so these are sparse jets, as for the Laplacian."""
+    values, vectors = _eigen(context, op)
+    weights = values.abs()
+    scale = float(weights.sum())
+    if scale == 0:
+        return context.points.new_zeros(len(context.points))
+    drawn = torch.multinomial(weights, op.samples, replacement=True, generator=context.generator)
+    rows = vectors[drawn]  # unit eigenvectors
+    positive = values[drawn] > 0
+    total = context.points.new_zeros(len(context.points))
+    for sign, keep in ((1.0, positive), (-1.0, ~positive)):
+        chosen = rows[keep]
+        if len(chosen):
+            total = total + sign * _jet_sum(
+                context, op, column, 2, len(chosen), lambda a, b: chosen[a:b]
+            )
+    return total * (scale / op.samples)
+
+
+def _hessian_trace_hutchinson(context: _Context, op: Operator, column: int) -> Tensor:
+    """$\\frac{1}{s} \\sum_k (A z_k) \\cdot (H z_k)$, Rademacher $z_k$: $E[z z^T] = I$ gives
+    $\\operatorname{tr}(A H)$; $H z$ by a second reverse pass."""
+    points = context.points
+    signs = torch.randint(
+        0, 2, (op.samples, op.dim), generator=context.generator, device=points.device
+    )
+    directions = (2 * signs - 1).to(points.dtype)
+    matrix = points.new_tensor(op.matrix.array)
+    block = slice(op.start, op.start + op.dim)
+    leaf = context.leaf()
+    total = points.new_zeros(len(points))
+    with torch.enable_grad():
+        gradient = context.gradient(column)[:, block]
+        for z in directions:
+            hessian_z = _grad((gradient * z).sum(), leaf)[:, block]
+            total = total + (hessian_z * (matrix @ z)).sum(-1)
+    return total / op.samples
+
+
 _EVALUATORS = {
+    ("hessian_trace", "exact"): _hessian_trace_exact,
+    ("hessian_trace", "stde"): _hessian_trace_stde,
+    ("hessian_trace", "hutchinson"): _hessian_trace_hutchinson,
     ("laplacian", "exact"): _laplacian_exact,
     ("laplacian", "stde"): _laplacian_stde,
     ("laplacian", "hutchinson"): _laplacian_hutchinson,

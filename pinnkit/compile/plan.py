@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import sympy as sp
 
@@ -62,7 +63,7 @@ class Partial:
         return next(i for i, (a, b) in enumerate(zip(self.orders, parent.orders)) if a != b)
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Operator:
     """A differential operator over a `Vector` coordinate applied to one field, kept whole
     (never expanded over the components) and evaluated by `pinnkit.compile.operators`.
@@ -70,13 +71,15 @@ class Operator:
     **Arguments**
 
     - `kind`: `"laplacian"` ($\\sum_i u_{x_i x_i}$), `"grad_norm2"` ($|\\nabla u|^2$),
-      `"biharmonic"` ($\\Delta^2 u$) or `"x_dot_grad"` ($x \\cdot \\nabla u$).
+      `"biharmonic"` ($\\Delta^2 u$), `"x_dot_grad"` ($x \\cdot \\nabla u$) or
+      `"hessian_trace"` ($\\sum_{ij} A_{ij} u_{x_i x_j}$).
     - `field`: the field's name.
     - `start`, `dim`: the vector's columns are `start` to `start + dim - 1` of the points.
     - `method`: `"exact"`, `"stde"` (stochastic Taylor derivative estimator) or
       `"hutchinson"`.
     - `samples`: random directions per evaluation (stochastic methods).
     - `vector`: the vector coordinate's name (for labels).
+    - `matrix`: the `ConstantMatrix` of a `"hessian_trace"` ($\\sum_{ij} A_{ij} u_{x_i x_j}$).
     """
 
     kind: str
@@ -86,6 +89,7 @@ class Operator:
     method: str = "exact"
     samples: int = 0
     vector: str = "x"
+    matrix: Any = None  # `hessian_trace`: its `ConstantMatrix`
 
     def label(self) -> str:
         """`lap_x(u)`, `|grad_x u|^2`, ...: readable, for generated code and `pinnkit check`."""
@@ -98,6 +102,7 @@ OPERATOR_LABELS = {
     "grad_norm2": "|grad_{x} {f}|^2",
     "biharmonic": "bilap_{x}({f})",
     "x_dot_grad": "{x}.grad_{x}({f})",
+    "hessian_trace": "tr(A hess_{x} {f})",
 }
 
 
@@ -198,7 +203,7 @@ def build_plan(
         method, samples = methods(node.kind, vector.dim) if methods else ("exact", 0)
         start = coords.index(vector.components[0])
         op = Operator(node.kind, funcs[node.field.func], start, vector.dim, method, samples)
-        op = replace(op, vector=vector.name)
+        op = replace(op, vector=vector.name, matrix=node.args[2] if len(node.args) > 2 else None)
         if op not in operators:
             operators[op] = sp.Symbol(f"_o{len(operators)}_{op.kind}_{op.field}")
         return operators[op]

@@ -21,7 +21,7 @@ from pinnkit.problem.conditions import (
     Robin,
 )
 from pinnkit.problem.data import Data
-from pinnkit.problem.operators import biharmonic, div, dot, grad, laplacian
+from pinnkit.problem.operators import biharmonic, div, dot, grad, hessian_trace, laplacian
 from pinnkit.problem.problem import Problem
 from pinnkit.problem.symbols import (
     Hidden,
@@ -53,6 +53,7 @@ __all__ = [
     "short_form",
     "laplacian",
     "biharmonic",
+    "hessian_trace",
     "grad",
     "div",
     "dot",

@@ -57,7 +57,7 @@ def check_vector_node(node: sp.Basic, where: str, signature, field_funcs) -> Non
     """A vector operator must apply to a field of the problem over the domain's vector; a
     derivative must not be taken in a whole vector."""
     if isinstance(node, VectorOperator):
-        field, vector = node.args
+        field, vector = node.args[:2]
         if getattr(field, "func", None) not in field_funcs:
             raise ProblemError(
                 f"{where}: `{node}` applies to `{field}`, which is not a field of the problem. "

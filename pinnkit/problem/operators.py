@@ -10,8 +10,10 @@ arguments are the field and the vector: a 100,000-dimensional Laplacian is one n
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
+import numpy as np
 import sympy as sp
 
 from pinnkit.domain.vector import Vector
@@ -23,9 +25,12 @@ __all__ = [
     "GradNorm2",
     "Biharmonic",
     "XDotGrad",
+    "HessianTrace",
+    "ConstantMatrix",
     "Gradient",
     "laplacian",
     "biharmonic",
+    "hessian_trace",
     "grad",
     "div",
     "dot",
@@ -93,6 +98,59 @@ class XDotGrad(VectorOperator):
     symbol = "{x} \\cdot \\nabla_{{{x}}} {u}"
 
 
+class ConstantMatrix(sp.Atom):
+    """A constant symmetric d x d matrix inside an operator node, compared by content.
+
+    `eigen()` gives its eigenvalues and eigenvectors (computed once; a diagonal matrix
+    directly), which the evaluators of `HessianTrace` work with."""
+
+    def __new__(cls, array):
+        obj = super().__new__(cls)
+        obj.array = np.array(array, dtype=np.float64)
+        obj.array.setflags(write=False)
+        obj.digest = hashlib.sha256(obj.array.tobytes()).hexdigest()
+        obj._eigen = None
+        return obj
+
+    def __getnewargs__(self):
+        return (self.array,)
+
+    def _hashable_content(self):
+        return (self.array.shape, self.digest)
+
+    def _sympystr(self, printer) -> str:
+        return f"A[{self.array.shape[0]}x{self.array.shape[1]}]"
+
+    def _latex(self, printer) -> str:
+        return "A"
+
+    def eigen(self) -> tuple[np.ndarray, np.ndarray]:
+        """`(values, vectors)` with `vectors[:, k]` the k-th unit eigenvector."""
+        if self._eigen is None:
+            off = self.array - np.diag(np.diag(self.array))
+            if not off.any():
+                self._eigen = (np.diag(self.array).copy(), np.eye(len(self.array)))
+            else:
+                self._eigen = np.linalg.eigh(self.array)
+        return self._eigen
+
+
+class HessianTrace(VectorOperator):
+    """$\\sum_{i,j} A_{ij} \\partial^2 u / \\partial x_i \\partial x_j = \\operatorname{tr}(A
+    \\nabla^2 u)$ for a constant symmetric matrix $A$: args `(field, vector, matrix)`."""
+
+    kind = "hessian_trace"
+    nargs = 3
+    symbol = "\\operatorname{{tr}}(A \\nabla_{{{x}}}^{{2}} {u})"
+
+    @classmethod
+    def eval(cls, field, vector, matrix):
+        return None
+
+    def _sympystr(self, printer) -> str:
+        return f"HessianTrace({printer._print(self.args[0])}, {self.args[1]}, {self.args[2]})"
+
+
 @dataclass(frozen=True)
 class Gradient:
     """`pk.grad(u, x)`: the gradient of a field over a vector coordinate, not a SymPy node.
@@ -150,6 +208,33 @@ def biharmonic(field: sp.Expr, vector: Vector) -> Biharmonic:
     """$\\Delta_x^2 u$ as one node (same checks as `laplacian`)."""
     _check(f"biharmonic({field}, {vector})", field, vector)
     return Biharmonic(field, vector)
+
+
+def hessian_trace(field: sp.Expr, vector: Vector, matrix) -> HessianTrace:
+    """$\\sum_{i,j} A_{ij} u_{x_i x_j}$ with `matrix` a constant (d, d) array (the diffusion
+    of a Kolmogorov or Fokker-Planck operator, $A = \\sigma \\sigma^T$), as one node.
+    Only the symmetric part of $A$ acts on the (symmetric) Hessian, so $(A + A^T)/2$ is
+    kept. `pk.laplacian` is the case $A = I$.
+
+    **Raises**
+
+    `ProblemError` when `matrix` is not a finite (d, d) array, d the vector's dimension,
+    and as `laplacian` does.
+    """
+    where = f"hessian_trace({field}, {vector}, A)"
+    _check(where, field, vector)
+    try:
+        array = np.asarray(matrix, dtype=np.float64)
+    except (TypeError, ValueError):
+        array = None
+    if array is None or array.shape != (vector.dim, vector.dim) or not np.isfinite(array).all():
+        shape = getattr(array, "shape", type(matrix).__name__)
+        raise ProblemError(
+            f"{where}: A must be a finite ({vector.dim}, {vector.dim}) array of numbers, "
+            f"one row and column per component of `{vector}`; found {shape}. Fix: e.g. "
+            f"`np.eye({vector.dim})`, or `sigma @ sigma.T` for a diffusion `sigma`."
+        )
+    return HessianTrace(field, vector, ConstantMatrix((array + array.T) / 2))
 
 
 def grad(field: sp.Expr, vector: Vector) -> Gradient:
