@@ -22,16 +22,19 @@ The methods, for a block of dimension d:
 
 Every estimator is unbiased. The random directions are shared by the points of a batch (one
 broadcast row each, which keeps the first layer of Taylor mode cheap) and drawn from one
-`torch.Generator` seeded by the caller, operator by operator in order, so the same seed
+NumPy generator seeded by the caller, operator by operator in order, so the same seed
 gives the same values (a resumed run stays exact). The caller varies the seed per step.
-Does not yet support evaluation inside `torch.func` transforms (per-point Jacobians): the
-gradient kinds and Hutchinson use `torch.autograd.grad`.
+Inside `torch.func` transforms (the per-row Jacobians of Levenberg-Marquardt) the jet-based
+methods work (NumPy draws the directions: torch's random functions are refused under
+`vmap`); the gradient kinds and Hutchinson use `torch.autograd.grad` and are refused there
+with a `ConfigError`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -179,7 +182,7 @@ def evaluate_operators(
       `op.start .. op.start + op.dim - 1`, the other columns (time) are left alone.
     - `fields`: the model's output column names, in order.
     - `operators`: what to evaluate; `method="auto"` resolves by `choose_method`.
-    - `seed`: seeds the one `torch.Generator` (on the points' device) all random
+    - `seed`: seeds the one `numpy.random.Generator` all random
       directions come from, operator by operator in order (0 when None).
 
     **Returns**
@@ -193,13 +196,23 @@ def evaluate_operators(
     `CompileError` for a field not in `fields` or columns outside the points;
     `ConfigError` for an unsupported method or fewer than one sample for a stochastic one.
     """
-    generator = torch.Generator(device=points.device)
-    generator.manual_seed(0 if seed is None else int(seed))
+    # NumPy draws: torch's random functions are refused inside `torch.func.vmap` (the
+    # per-row Jacobians of Levenberg-Marquardt), and the directions do not depend on the
+    # points anyway.
+    generator = np.random.default_rng(0 if seed is None else int(seed))
     context = _Context(model, points.detach(), generator)
+    transformed = torch._C._functorch.is_functorch_wrapped_tensor(points)
     out: dict[Operator, Tensor] = {}
     for op in operators:
         column = _check(op, fields, points)
         method, _ = choose_method(op.kind, op.dim, op.method)
+        if transformed and (method == "hutchinson" or op.kind in ("grad_norm2", "x_dot_grad")):
+            raise ConfigError(
+                f"operator {op.label()}: evaluated inside a torch.func transform (the "
+                "per-row Jacobians of a LevenbergMarquardt stage), where its reverse-mode "
+                "gradients cannot run. Fix: an `pk.SSBroyden` stage instead, or for a "
+                'Laplacian `pk.Operators(method="stde")` or `"exact"`.'
+            )
         if method != "exact" and op.samples < 1:
             raise ConfigError(
                 f"operator {op.label()}: method {method!r} needs samples >= 1; got "
@@ -229,7 +242,7 @@ class _Context:
     """What the operators of one evaluation share: the points, the generator, and one
     forward pass with gradients per field column (reverse mode, kept for the graph)."""
 
-    def __init__(self, model: nn.Module, points: Tensor, generator: torch.Generator):
+    def __init__(self, model: nn.Module, points: Tensor, generator: np.random.Generator):
         self.model, self.points, self.generator = model, points, generator
         self._leaf: Tensor | None = None
         self._out: Tensor | None = None
@@ -305,7 +318,7 @@ def _laplacian_stde(context: _Context, op: Operator, column: int) -> Tensor:
     without replacement, so each coordinate is in S with probability s / d (unbiased)."""
     samples = min(op.samples, op.dim)
     device = context.points.device
-    chosen = torch.randperm(op.dim, generator=context.generator, device=device)[:samples]
+    chosen = torch.as_tensor(context.generator.permutation(op.dim)[:samples], device=device)
     rows = _unit_rows(chosen, op.dim, context.points)
     return _jet_sum(context, op, column, 2, samples, rows) * (op.dim / samples)
 
@@ -314,8 +327,8 @@ def _laplacian_hutchinson(context: _Context, op: Operator, column: int) -> Tenso
     """$\\frac{1}{s} \\sum_k v_k^T H v_k$, Rademacher $v_k$, each $H v_k$ a second reverse
     pass through the gradient's graph (Hessian-vector product)."""
     points = context.points
-    signs = torch.randint(
-        0, 2, (op.samples, op.dim), generator=context.generator, device=points.device
+    signs = torch.as_tensor(
+        context.generator.integers(0, 2, (op.samples, op.dim)), device=points.device
     )
     directions = (2 * signs - 1).to(points.dtype)
     block = slice(op.start, op.start + op.dim)
@@ -363,12 +376,7 @@ def _biharmonic_stde(context: _Context, op: Operator, column: int) -> Tensor:
     theorem $E[v_i v_j v_k v_l] = \\delta_{ij}\\delta_{kl} + \\delta_{ik}\\delta_{jl} +
     \\delta_{il}\\delta_{jk}$, so $E[\\partial^4_v u] = 3 \\sum_{i,j} u_{iijj}$."""
     points = context.points
-    directions = torch.randn(
-        (op.samples, op.dim),
-        generator=context.generator,
-        device=points.device,
-        dtype=points.dtype,
-    )
+    directions = points.new_tensor(context.generator.standard_normal((op.samples, op.dim)))
     total = _jet_sum(context, op, column, 4, op.samples, lambda a, b: directions[a:b])
     return total / (3 * op.samples)
 
@@ -406,7 +414,9 @@ def _hessian_trace_stde(context: _Context, op: Operator, column: int) -> Tensor:
     scale = float(weights.sum())
     if scale == 0:
         return context.points.new_zeros(len(context.points))
-    drawn = torch.multinomial(weights, op.samples, replacement=True, generator=context.generator)
+    probabilities = weights.cpu().double().numpy() / scale
+    drawn = context.generator.choice(op.dim, size=op.samples, p=probabilities)
+    drawn = torch.as_tensor(drawn, device=values.device)
     rows = vectors[drawn]  # unit eigenvectors
     positive = values[drawn] > 0
     total = context.points.new_zeros(len(context.points))
@@ -423,8 +433,8 @@ def _hessian_trace_hutchinson(context: _Context, op: Operator, column: int) -> T
     """$\\frac{1}{s} \\sum_k (A z_k) \\cdot (H z_k)$, Rademacher $z_k$: $E[z z^T] = I$ gives
     $\\operatorname{tr}(A H)$; $H z$ by a second reverse pass."""
     points = context.points
-    signs = torch.randint(
-        0, 2, (op.samples, op.dim), generator=context.generator, device=points.device
+    signs = torch.as_tensor(
+        context.generator.integers(0, 2, (op.samples, op.dim)), device=points.device
     )
     directions = (2 * signs - 1).to(points.dtype)
     matrix = points.new_tensor(op.matrix.array)

@@ -298,3 +298,22 @@ def test_hessian_trace_errors_and_symmetric_part():
     import pickle
 
     assert pickle.loads(pickle.dumps(node)) == node
+
+
+def test_levenberg_marquardt_stage_with_stde_and_a_clear_refusal_of_hutchinson():
+    """LM's per-row Jacobians run under `torch.func.vmap`: the jet-based estimators draw
+    their directions with NumPy and work there; Hutchinson's reverse-mode products cannot
+    run there and are refused with a message."""
+    x = pk.Vector("x", 70)
+    u = sp.Function("u")(x)
+    problem = pk.Problem(
+        domain=pk.Ball(x),
+        fields=[u],
+        equations=[pk.laplacian(u, x) + 1],
+        conditions=[pk.Dirichlet(u, 0, on="boundary", exact=True)],
+    )
+    config = CONFIG.replace(steps=2, stages=(pk.LevenbergMarquardt(steps=2),))
+    run = pk.fit(problem, config, out=None)
+    assert run.summary["steps"] == 4 and np.isfinite(run.summary["loss_terms"]["eq0"])
+    with pytest.raises(pk.ConfigError, match="inside a torch.func transform"):
+        pk.fit(problem, config.replace(operators=pk.Operators(method="hutchinson")), out=None)
