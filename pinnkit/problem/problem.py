@@ -40,10 +40,12 @@ class Problem:
 
     **Arguments**
 
-    - `domain`: an `AbstractDomain` (`Interval`, `Rectangle`, `Box`, `Disk`, a product with
+    - `domain`: an `AbstractDomain` (`Interval`, `Rectangle`, `Box`, `Disk`, `Polygon`,
+      `Mesh`, their combinations, `Ball` or `Cube` over a `Vector`, a product with
       `TimeInterval`, or a `TimeInterval` alone for an ODE).
     - `fields`: the unknown functions, applied to all of the domain's coordinates in order,
-      e.g. `[u]` with `u = sp.Function("u")(x, t)`.
+      e.g. `[u]` with `u = sp.Function("u")(x, t)`; a `pk.Vector` coordinate is passed
+      whole (`signature`), its components are the columns (`coords`).
     - `equations`: `sp.Eq(lhs, rhs)` or expressions equal to zero; a list, or a dict from
       name to equation. Named `eq0`, `eq1`, ... when not named.
     - `conditions`: `Condition`s (`Initial`, `Dirichlet`, `Neumann`, `Robin`, `Periodic`,
