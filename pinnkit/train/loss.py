@@ -116,7 +116,9 @@ class Loss:
         added = self.states["rar"].points if self.rar is not None else None
         if added is not None and "interior" in batches:
             interior = batches["interior"]
-            batches["interior"] = Batch(torch.cat([interior.points, added]), interior.normals)
+            batches["interior"] = dataclasses.replace(
+                interior, points=torch.cat([interior.points, added])
+            )
         return batches
 
     def equation_score(self, points: Tensor) -> Tensor:

@@ -187,6 +187,12 @@ def test_every_step_draws_fresh_directions(monkeypatch, tmp_path):
     problem, config = _heat(5, method="stde")
     pk.fit(problem, config.replace(steps=4, eval_every=100), directory=tmp_path / "run")
     assert None not in seeds[:4] and len(set(seeds[:4])) == 4
+    # With residual-based refinement the interior keeps its seed when points are added.
+    seeds.clear()
+    rar = config.replace(steps=4, eval_every=100, rar=pk.RAR(every=1, candidates=64, add=4))
+    pk.fit(problem, rar, directory=tmp_path / "rar")
+    training = [s for s in seeds if s is not None]
+    assert len(set(training)) >= 4
 
 
 def test_sphere_jets_in_closed_form_match_nested_jvp():
