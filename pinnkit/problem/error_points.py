@@ -64,15 +64,12 @@ class ErrorGrid:
             return None
         names = [c.name for c in problem.coords]
         own = ref.points()
-        if own is None and any(isinstance(s, Vector) for s in problem.signature):
-            n = int(np.clip(SAMPLED_VALUES // len(names), 100, 10_000))
-            rng = np.random.default_rng(SAMPLE_SEED)
-            points = problem.domain.sample("interior", n, rng).points
-            values = ref.evaluate({c: points[:, i] for i, c in enumerate(names)})
-            values = {k: np.asarray(v, dtype=np.float64).reshape(-1) for k, v in values.items()}
-            return cls(points, values, {})
         if own is not None:
             points = np.stack([np.asarray(own[n], dtype=np.float64) for n in names], axis=1)
+        elif any(isinstance(s, Vector) for s in problem.signature):
+            n = int(np.clip(SAMPLED_VALUES // len(names), 100, 10_000))
+            rng = np.random.default_rng(SAMPLE_SEED)
+            points, axes = problem.domain.sample("interior", n, rng).points, {}
         else:
             count = min(n_per_axis, int(_GRID_POINTS ** (1 / len(names))))  # 58 in 3-D
             axes = ref.grid() or problem.domain.grid(count)
