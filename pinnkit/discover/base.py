@@ -341,7 +341,8 @@ def is_same_form(found: sp.Expr, truth: sp.Expr, *, rtol: float = 0.02) -> bool:
     numbers are also read off its expanded forms (`_rewritings`), so a formula that writes
     the same function another way matches with the numbers that way of writing has:
     `1.1 - 0.55*x - 1/(1 + x**2)` is `x**2/(1 + x**2) - 0.55*x + 0.1` (partial fractions).
-    Not yet: a logarithm's constant split off (`x*(log(x) + 0.83)` against `x*log(2.29*x)`).
+    A fitted 1.002 matches a term the truth writes without a coefficient (`1.002*x*y` has
+    the form of `x*y - 1.67*z`). Not yet: a logarithm's constant split off (`x*(log(x) + 0.83)` against `x*log(2.29*x)`).
     """
     exact_truth = truth.xreplace(
         {
@@ -357,6 +358,7 @@ def is_same_form(found: sp.Expr, truth: sp.Expr, *, rtol: float = 0.02) -> bool:
         for n in sp.preorder_traversal(written)
         if n.is_number and n != 0
     }
+    numbers |= {sp.Integer(1)}  # the unit coefficient a product like `x*y` writes implicitly
     numbers |= {-n for n in numbers}
     matched = {}
     for value in found.atoms(sp.Float):

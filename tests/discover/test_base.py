@@ -28,6 +28,13 @@ def test_same_form_matches_the_truths_own_constants():
     assert is_same_form(-0.89 * u * u_x, -sp.Rational(9, 10) * u * u_x)
     assert not is_same_form(9.3 * sp.sin(3.14 * x), sp.pi**2 * sp.sin(sp.pi * x))  # 6% off
     assert not is_same_form(9.87 * sp.cos(3.14 * x), sp.pi**2 * sp.sin(sp.pi * x))
+    # A coefficient the truth leaves implicit (1) matches a fitted 1.002, when the truth's
+    # other constants do not snap to the same numbers (ODEBench 54: x*y - 1.67*z).
+    z = sp.Symbol("z")
+    truth = x * y - sp.Float(1.67) * z
+    assert is_same_form(sp.Float(1.002) * x * y - sp.Float(1.681) * z, truth)
+    assert not is_same_form(sp.Float(1.03) * x * y - sp.Float(1.681) * z, truth)
+    assert not is_same_form(sp.Float(1.0) * x * y - sp.Float(1.672) * z + sp.Float(1.0), truth)
 
 
 def test_snap_constants_simplest_or_closest():
