@@ -4,8 +4,10 @@
 
 Exact solution u = sin(x - 50 t): eight periods cross the domain. This is the "failure mode"
 case of Krishnapriyan et al. (2021, "Characterizing possible failure modes in
-physics-informed neural networks"): a plain PINN reaches only ~1.0 relative L2 here (0.98
-in `benchmarks/accuracy/variants.py`), causal weighting 0.96.
+physics-informed neural networks"): a plain PINN trained in float32 reaches only ~1.0
+relative L2 here (0.98 in `benchmarks/accuracy/variants.py`), causal weighting 0.96. In
+float64 with a long second-order stage the plain PINN solves it too (`--config eulerian`,
+below; Xu et al., "FP64 is all you need", arXiv 2505.10949, made the point).
 
 The config trains the Lagrangian PINN (Mojgani, Balajewicz & Hassanzadeh, arXiv
 2205.02902): pinnkit splits the equation into u_t + a u_x = R with a = 50 and R = 0 (see
@@ -50,7 +52,26 @@ config = pk.Config(
 # network (32 x 3), float32 Adam, then a float64 SSBroyden stage on twice the points (one
 # exploratory run reached 4.0e-7 after 500 SSBroyden iterations). Measured: see
 # benchmarks/accuracy/frontier.md.
+#
+# `--config eulerian`: the plain (Eulerian) PINN, no characteristics: the residual
+# u_t + 50 u_x at collocation points, periodicity built into the inputs (cos x, sin x) and
+# the initial value into the model (u = sin x + t N(x, t)), a 30 x 3 tanh MLP (2,011
+# parameters), 2000 float32 Adam steps (they leave it at ~1.0, the trivial state), then
+# 12,000 float64 SSBroyden iterations on 6000 scrambled Sobol points. The error stays near
+# 0.7 for the first ~2500 SSBroyden iterations, then falls through 1e-2 (~3500) to 1e-3
+# (~6000-7500): a run stopped after 1000 iterations looks like the failure mode.
 configs = {
+    "eulerian": config.replace(
+        steps=2000,
+        lagrangian=None,
+        exact_initial=True,
+        model=pk.MLP(width=30, depth=3),
+        sampling=pk.Sampling(interior=2000, method="sobol"),
+        lbfgs=pk.LBFGS(),
+        stages=(pk.SSBroyden(steps=12000, points=3.0),),
+        log_every=250,
+        eval_every=250,
+    ),
     "accurate": config.replace(
         model=pk.MLP(width=32, depth=3),
         lbfgs=pk.LBFGS(),

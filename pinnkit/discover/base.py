@@ -342,7 +342,8 @@ def is_same_form(found: sp.Expr, truth: sp.Expr, *, rtol: float = 0.02) -> bool:
     the same function another way matches with the numbers that way of writing has:
     `1.1 - 0.55*x - 1/(1 + x**2)` is `x**2/(1 + x**2) - 0.55*x + 0.1` (partial fractions).
     A fitted 1.002 matches a term the truth writes without a coefficient (`1.002*x*y` has
-    the form of `x*y - 1.67*z`). Not yet: a logarithm's constant split off (`x*(log(x) + 0.83)` against `x*log(2.29*x)`).
+    the form of `x*y - 1.67*z`). Not yet: a logarithm's constant split off
+    (`x*(log(x) + 0.83)` against `x*log(2.29*x)`).
     """
     exact_truth = truth.xreplace(
         {

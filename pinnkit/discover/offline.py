@@ -113,6 +113,8 @@ _INVERSE = ("hill",)
 #: that are > 0 (a power or a logarithm of 0 is not finite for every exponent).
 _NONNEGATIVE = ("monod", "hill")
 _POSITIVE_ONLY = ("power", "log")
+#: Factors without an inner constant (`Term.second`): SymPy and NumPy forms.
+_FACTORS = {"sin": (sp.sin, np.sin), "cos": (sp.cos, np.cos), "abs": (sp.Abs, np.abs)}
 # Samples the grid of starting inner constants is scanned on (a strided subset).
 GRID_SAMPLES = 400
 FIT_SAMPLES = 1000
@@ -137,21 +139,26 @@ class Term:
     - `family`: a key of `FAMILIES`, or None for a pure monomial.
     - `inner`: index of the input the family is applied to.
     - `a`: the family's inner constant.
+    - `second`: `(factor, input)` of a factor without an inner constant (`_FACTORS`): `sin`
+      or `cos` at unit frequency (`sin(v_i)*cos(v_j)`), or `abs` (`v*|v|`, a quadratic drag).
     """
 
     powers: tuple[int, ...]
     family: str | None = None
     inner: int = 0
     a: float = 1.0
+    second: tuple[str, int] | None = None
 
     def expr(self, symbols: tuple[sp.Symbol, ...], a: float | None = None) -> sp.Expr:
         """The SymPy form; `a` overrides the inner constant (a = ±1 prints as an integer)."""
-        monomial = sp.Mul(*(s**p for s, p in zip(symbols, self.powers)))
-        if self.family is None:
-            return monomial
-        a = self.a if a is None else a
-        inner = sp.Integer(int(a)) if float(a).is_integer() else sp.Float(a)
-        return monomial * FAMILIES[self.family][0](symbols[self.inner], inner)
+        out = sp.Mul(*(s**p for s, p in zip(symbols, self.powers)))
+        if self.family is not None:
+            a = self.a if a is None else a
+            inner = sp.Integer(int(a)) if float(a).is_integer() else sp.Float(a)
+            out *= FAMILIES[self.family][0](symbols[self.inner], inner)
+        if self.second is not None:
+            out *= _FACTORS[self.second[0]][0](symbols[self.second[1]])
+        return out
 
     def values(self, arrays: list[np.ndarray], a: float | None = None) -> np.ndarray:
         """The column at the samples (`arrays` in input order)."""
@@ -162,6 +169,8 @@ class Term:
         if self.family is not None:
             a = self.a if a is None else a
             column = column * FAMILIES[self.family][1](arrays[self.inner], a)
+        if self.second is not None:
+            column = column * _FACTORS[self.second[0]][1](arrays[self.second[1]])
         return column
 
 
@@ -170,16 +179,29 @@ class Library:
     """The candidate terms: what the offline backend can express.
 
     For inputs v_1..v_n: the constant 1, every monomial of total degree 1..`degree`, each
-    family of `families` applied to each input, and (with `cross`) each input times a family
-    of a *different* input (u*exp(-x**2), x*sin(t)). With the defaults that is 12 columns for
-    one nonnegative input and 92 for three. `power` (v**a) and `log` (log(a*v)) are available
-    but not in the defaults. Sums of up to `Offline.max_terms` of them, with
-    fitted coefficients, are the expressions searched.
+    input alone to the powers above that up to `powers` (x**4, x**5: the Landau equation's
+    quintic), each family of `families` applied to each input, with `cross` each monomial of
+    degree 1..`cross_degree` that involves another input times a family (u*exp(-x**2),
+    x*sin(t), x*y/(1 + a*x**2): a saturating interaction), with `trig_products` the products
+    sin/cos(v_i) times sin/cos(v_j) of two different inputs at unit frequency (angles:
+    sin(y)*cos(x)), and with `signed` v*|v| for each input that changes sign (a quadratic
+    drag; where v keeps its sign it is +-v**2, already there). With the defaults that is 14
+    columns for one nonnegative input, 82 for two and 230 for three (12, 42 and 92 before
+    the cross terms of degree 2, the quintic powers, the products of angles and the drag,
+    which were added for ODEBench: `benchmarks/discovery/odebench.md` has what they did;
+    `Library(powers=3, cross_degree=1, trig_products=False, signed=False)` is the library
+    before them). `power` (v**a) and `log` (log(a*v)) are available but not in the
+    defaults. Sums of up to `Offline.max_terms` of them, with fitted coefficients, are the
+    expressions searched.
     """
 
     degree: int = 3
     families: tuple[str, ...] = ("sin", "cos", "exp", "gauss", "lorentz", "monod", "hill")
     cross: bool = True
+    powers: int = 5
+    cross_degree: int = 2
+    trig_products: bool = True
+    signed: bool = True
 
     def terms(self, arrays: list[np.ndarray]) -> list[Term]:
         """The library's terms for inputs sampled as `arrays`, in a fixed order."""
@@ -191,10 +213,20 @@ class Library:
                 f"expected some of {sorted(FAMILIES)}."
             )
         zero = (0,) * n_inputs
-        terms = [Term(zero)]
-        for degree in range(1, self.degree + 1):
-            for combo in itertools.combinations_with_replacement(range(n_inputs), degree):
-                terms.append(Term(tuple(combo.count(i) for i in range(n_inputs))))
+
+        def monomials(low: int, high: int) -> list[tuple[int, ...]]:
+            return [
+                tuple(combo.count(i) for i in range(n_inputs))
+                for degree in range(low, high + 1)
+                for combo in itertools.combinations_with_replacement(range(n_inputs), degree)
+            ]
+
+        terms = [Term(zero), *(Term(m) for m in monomials(1, self.degree))]
+        for power in range(self.degree + 1, self.powers + 1):
+            terms += [
+                Term(tuple(power * int(k == i) for k in range(n_inputs))) for i in range(n_inputs)
+            ]
+        factors = monomials(1, self.cross_degree) if self.cross else []
         for family in self.families:
             for j in range(n_inputs):
                 if family in _NONNEGATIVE and np.min(arrays[j]) < 0:
@@ -203,11 +235,18 @@ class Library:
                     continue
                 for a in FAMILIES[family][2]:
                     terms.append(Term(zero, family, j, a))
-                    if self.cross:
-                        for i in range(n_inputs):
-                            if i != j:
-                                unit = tuple(int(k == i) for k in range(n_inputs))
-                                terms.append(Term(unit, family, j, a))
+                    # A factor in the family's own input alone (x*sin(x)) is left out.
+                    terms += [Term(m, family, j, a) for m in factors if sum(m) > m[j]]
+        if self.signed:
+            for j in range(n_inputs):
+                if np.min(arrays[j]) < 0 < np.max(arrays[j]):
+                    terms.append(
+                        Term(tuple(int(k == j) for k in range(n_inputs)), second=("abs", j))
+                    )
+        if self.trig_products:
+            trig = [f for f in ("sin", "cos") if f in self.families]
+            for i, j in itertools.combinations(range(n_inputs), 2):
+                terms += [Term(zero, f, i, 1.0, (g, j)) for f in trig for g in trig]
         return terms
 
 
