@@ -87,6 +87,31 @@ def test_offline_recovers_rates_from_clean_samples(truth, low, high):
     assert is_same_form(front.best.expr, truth, rtol=FORM_RTOL), str(front)
 
 
+@pytest.mark.parametrize(
+    "truth, low, high",
+    [
+        # ODEBench 42 (a saturating interaction): a degree-2 monomial times a family.
+        (-4 * _x * _y / (_x**2 + 1) - _x + sp.Rational(89, 10), 0.5, 4.0),
+        (sp.sin(_y) * sp.cos(_x) + sp.Rational(179, 125), -3.0, 3.0),  # 51: angles
+        (-sp.Rational(16, 25) * _y * sp.Abs(_y) - sp.sin(_x), -2.0, 2.0),  # 44: drag
+        (-_x**5 / 1000 + _x**3 / 25 + _x / 10, 0.9, 6.0),  # 16: the Landau quintic
+    ],
+    ids=["interaction", "angles", "drag", "quintic"],
+)
+def test_default_library_has_the_odebench_forms(truth, low, high):
+    """The default library's cross terms of degree 2, products of angles, v*|v| and powers
+    to 5 put these forms on the front from samples with 0.1% noise."""
+    rng = np.random.default_rng(0)
+    inputs = {_x: rng.uniform(low, high, 500), _y: rng.uniform(low, high, 500)}
+    inputs = {s: v for s, v in inputs.items() if s in truth.free_symbols}
+    values = sp.lambdify(list(inputs), truth)(*inputs.values())
+    values = values + 1e-3 * np.std(values) * rng.standard_normal(values.size)
+    front = Offline().fit(inputs, values, seed=0)
+    assert front.contains(truth, rtol=FORM_RTOL), str(front)
+    before = Library(powers=3, cross_degree=1, trig_products=False, signed=False)
+    assert not Offline(library=before).fit(inputs, values, seed=0).contains(truth, rtol=FORM_RTOL)
+
+
 def test_positive_families_skip_inputs_that_reach_zero():
     library = Library(families=(*Library().families, "power", "log"))
     positive, nonnegative = np.linspace(0.1, 1, 10), np.linspace(0.0, 1, 10)
