@@ -94,7 +94,7 @@ def test_offline_recovers_rates_from_clean_samples(truth, low, high):
         (-4 * _x * _y / (_x**2 + 1) - _x + sp.Rational(89, 10), 0.5, 4.0),
         (sp.sin(_y) * sp.cos(_x) + sp.Rational(179, 125), -3.0, 3.0),  # 51: angles
         (-sp.Rational(16, 25) * _y * sp.Abs(_y) - sp.sin(_x), -2.0, 2.0),  # 44: drag
-        (-_x**5 / 1000 + _x**3 / 25 + _x / 10, 0.9, 6.0),  # 16: the Landau quintic
+        (-(_x**5) / 1000 + _x**3 / 25 + _x / 10, 0.9, 6.0),  # 16: the Landau quintic
     ],
     ids=["interaction", "angles", "drag", "quintic"],
 )
