@@ -79,18 +79,18 @@ CASES = {
             f"{PINNACLE} vanilla-PINN errors for this case in its tables (not transcribed here)",
             fields=("u", "v"),
             configs=CONFIGS,
-            notes="Exact velocity conditions on the inlet and the four walls, p = 0 on the "
-            "outlet (soft), as PINNacle's `NS2D_BackStep` poses them. v misses its target (v is "
-            "small: its RMS over the nodes is 0.026, so 0.32 is an RMS error of about 0.008), "
-            "and p is 0.44 off, mostly a constant offset of about 0.03. The reference does not "
-            "follow the posed outlet condition: its pressure at the outlet is not 0 (|p| up "
-            "to 0.024 where the recirculation behind the step reaches the outlet, u < 0 near "
-            "y = 1.8), and its v grows toward the outlet (largest v 0.08 at x = 2-2.5, 0.13 "
-            "beyond x = 3.5), where the largest v errors are. COMSOL's outlet condition "
-            "(likely a backflow-suppressing pressure outlet) is not stated in the data. An "
-            "exploratory run with a wider network (40 x 3) drove the loss to 6e-9 after 4,500 "
-            "SSBroyden iterations (10 min) and stayed at u 4.6e-2, v 0.35: the posed problem is "
-            "solved, the reference solves another. Other outlet conditions were not tried.\n\n"
+            notes="Exact velocity conditions on the inlet and the four walls. The outlet "
+            "suppresses backflow (u >= 0, p <= 0, u p = 0, as one Fischer-Burmeister "
+            "condition), as the reference's own outlet nodes do (p within 0.0027 of 0 where "
+            "fluid leaves, down to -0.024 where the recirculation reaches the outlet and the "
+            "inflow stays below 0.016); PINNacle's `NS2D_BackStep` poses p = 0 instead, which "
+            "the reference does not follow. With p = 0 the `accurate` recipe gave u 4.2e-2, "
+            "v 0.32, p 0.44 (seed 0, 2026-12-04; a wider 40 x 3 network driven to loss 6e-9: "
+            "u 4.6e-2, v 0.35), so the posed problem was solved and the reference solved "
+            "another. With the backflow-suppressing outlet u and p come 3-5x closer; v still "
+            "misses its target: v is small (RMS 0.026 over the nodes) and comes out 25-30% too "
+            "small everywhere past x = 1.5. Other outlets tried are in the problem file's "
+            "docstring (traction-free, COMSOL's normal-flow constraint v = 0: all worse).\n\n"
             "![Backward-facing step](../gallery/geometry_backward_step.png)",
         ),
         Case(
