@@ -107,7 +107,12 @@ class Trainer:
         self.device, self.dtype = built.device, built.dtype
         self.compiled, self.model = built.residuals, built.model
         self.sampler = Sampler(
-            problem.domain, self.compiled, config.sampling, self.dtype, self.device
+            problem.domain,
+            self.compiled,
+            config.sampling,
+            self.dtype,
+            self.device,
+            strict=any(c.exact and c.periodic is None for c in problem.conditions),
         )
         self.params = list(self.model.parameters()) + list(self.compiled.parameters())
         self.world.broadcast(self.params)  # equal already (one seed); this makes it certain
