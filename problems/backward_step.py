@@ -27,8 +27,9 @@ file poses that complementarity, u >= 0, p <= 0 and u p = 0, as one smooth condi
 Fischer-Burmeister function u - p - sqrt(u^2 + p^2) = 0; a term 1e-12 under the root keeps
 it differentiable at u = p = 0). Measured with the `accurate` recipe (seed 0, one thread of a
 shared 2-core machine): relative L2 u 1.2e-2, v 0.29, p 8.3e-2 in 449 s, against u 4.2e-2,
-v 0.32, p 0.44 with PINNacle's p = 0 (v, whose RMS over the nodes is only 0.026, is 25-30%
-too small everywhere past x = 1.5, not only near the outlet). Other outlet conditions tried
+v 0.32, p 0.44 with PINNacle's p = 0 (with p = 0, v, whose RMS over the nodes is only
+0.026, came out 25-30% too small everywhere past x = 1.5; with this outlet its error sits in a
+strip along the outlet). Other outlet conditions tried
 (same recipe): traction-free (p - 2 nu u_x = 0, u_y + v_x = 0): u 4.4e-2, v 0.36; p = 0
 with v = 0 built in: a strong backflow (u -0.48 near y = 1.8), u 0.14, v 1.08; p = 0 with a
 penalty min(u, 0) = 0 did not remove it; COMSOL's "normal flow" (v = 0 built in, p - 2 nu u_x
