@@ -34,7 +34,8 @@ strip along the outlet). Other outlet conditions tried
 with v = 0 built in: a strong backflow (u -0.48 near y = 1.8), u 0.14, v 1.08; p = 0 with a
 penalty min(u, 0) = 0 did not remove it; COMSOL's "normal flow" (v = 0 built in, p - 2 nu u_x
 = 0): v 0.75 after 1,300 SSBroyden iterations (stopped); the complementarity with v = 0 as a
-loss term: v 0.95 after 1,200 (stopped); with v = 0 built in: v 0.64 after 800 (stopped). The data's v does fall from ~0.1 to ~0 within a few
+loss term: v 0.95 after 1,200 (stopped); with v = 0 built in: v 0.64 after 800
+(stopped). The data's v does fall from ~0.1 to ~0 within a few
 hundredths of the outlet (COMSOL's "normal flow" constraint), a layer these small networks
 do not follow; without it, the outlet leaves v free.
 """
