@@ -106,7 +106,7 @@ class Trainer:
         )
         self.device, self.dtype = built.device, built.dtype
         self.compiled, self.model = built.residuals, built.model
-        strict = any(c.exact and c.periodic is None for c in problem.conditions)
+        strict = bool(problem.exact_parts)  # distance functions: keep points off the boundary
         self.sampler = Sampler(
             problem.domain, self.compiled, config.sampling, self.dtype, self.device, strict=strict
         )
