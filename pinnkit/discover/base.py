@@ -11,7 +11,7 @@ from __future__ import annotations
 import abc
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 import numpy as np
@@ -139,6 +139,9 @@ class Front:
     - `near`: candidates off the front whose loss is within `NEAR_FACTOR` of the front's at
       their complexity and which explain at least `NEAR_EXPLAINED` of the target's
       variance, simplest first (score 0): the choice with the physics judges them too.
+    - `subfront`: members of the Pareto front of a sub-library searched on its own (the
+      offline backend's polynomials) that are not members above, simplest first (score 0):
+      judged too, whatever their rank among the near candidates.
     """
 
     candidates: tuple[Candidate, ...]
@@ -147,6 +150,7 @@ class Front:
     seconds: float = 0.0
     exports: Mapping[str, str] = field(default_factory=dict)
     near: tuple[Candidate, ...] = ()
+    subfront: tuple[Candidate, ...] = ()
 
     @property
     def best(self) -> Candidate:
@@ -225,6 +229,7 @@ def make_front(
     backend: str,
     seconds: float = 0.0,
     exports: Mapping[str, str] | None = None,
+    subpool: Iterable[tuple[sp.Expr, float]] = (),
 ) -> Front:
     """Filter `(expr, loss)` pairs to their Pareto front and score it.
 
@@ -232,20 +237,43 @@ def make_front(
     simpler candidate; at equal complexity the lower loss wins. Non-finite losses are dropped.
     The others whose floored loss is within `NEAR_FACTOR` of the front's at their complexity
     (the last member no more complex) and which explain at least `NEAR_EXPLAINED` of the
-    target's variance become `Front.near`, each expression once.
+    target's variance become `Front.near`, each expression once. The Pareto front of
+    `subpool` alone (a sub-library's candidates, also in `pool`), less the members of the
+    front, becomes `Front.subfront` (and leaves `near`).
 
     **Raises**
 
     - `ValueError`: when no candidate has a finite loss.
     """
     floor = LOSS_FLOOR * max(float(np.mean(np.asarray(target) ** 2)), np.finfo(float).tiny)
+    explained = (1 - NEAR_EXPLAINED) * float(np.var(target))
+    members, near = _pareto(pool, floor, explained)
+    if not members:
+        raise ValueError("no candidate expression has a finite loss on the samples")
+    on_front = {c.expr for c in members}
+    subfront = [
+        replace(c, score=0.0)
+        for c in _pareto(subpool, floor, explained)[0]
+        if c.expr not in on_front
+    ]
+    taken = {c.expr for c in subfront}
+    return Front(
+        candidates=tuple(members),
+        inputs=tuple(inputs),
+        backend=backend,
+        seconds=seconds,
+        exports=dict(exports or {}),
+        near=tuple(c for c in near if c.expr not in taken),
+        subfront=tuple(subfront),
+    )
+
+
+def _pareto(pool, floor: float, explained: float) -> tuple[list[Candidate], list[Candidate]]:
+    """The Pareto members of `(expr, loss)` pairs and the near ones (`make_front`)."""
     scored = sorted(
         ((complexity(e), max(loss, floor), loss, e) for e, loss in pool if math.isfinite(loss)),
         key=lambda item: (item[0], item[1]),
     )
-    if not scored:
-        raise ValueError("no candidate expression has a finite loss on the samples")
-    explained = (1 - NEAR_EXPLAINED) * float(np.var(target))
     members: list[Candidate] = []
     near: list[Candidate] = []
     seen: set[sp.Expr] = set()
@@ -261,14 +289,7 @@ def make_front(
         members.append(Candidate(expr=expr, complexity=size, loss=loss, score=score))
         seen.add(expr)
         previous = (size, floored)
-    return Front(
-        candidates=tuple(members),
-        inputs=tuple(inputs),
-        backend=backend,
-        seconds=seconds,
-        exports=dict(exports or {}),
-        near=tuple(near),
-    )
+    return members, near
 
 
 class AbstractBackend(abc.ABC):

@@ -278,6 +278,7 @@ class Offline(AbstractBackend):
     beam_width: int = 40
     keep: int = 6
     refine: bool = True
+    polynomial: bool = True
     max_samples: int = 4000
     name: str = "offline"
 
@@ -302,6 +303,11 @@ class Offline(AbstractBackend):
         pool = [(sp.Float(float(np.mean(y))), float(np.var(y)))]
         sizes = np.array([complexity(t.expr(symbols)) for t in terms])
         best, simple = _best_supports(gram, moments, self, len(terms), sizes)
+        polynomials = []
+        if self.polynomial:
+            plain = np.array([i for i, t in enumerate(terms) if not t.family and not t.second])
+            for support in _polynomial_supports(gram, moments, plain, self, sizes):
+                polynomials.append(_refit([terms[i] for i in support], symbols, arrays, y))
         for support in best:
             chosen = [terms[i] for i in support]
             pool.append(_refit(chosen, symbols, arrays, y))
@@ -316,11 +322,12 @@ class Offline(AbstractBackend):
                 if term.family and not any(term.powers):
                     pool.append(_refine([term], symbols, arrays, y))
         return make_front(
-            [p for p in pool if p is not None],
+            [p for p in pool + polynomials if p is not None],
             y,
             inputs=symbols,
             backend=self.name,
             seconds=time.perf_counter() - start,
+            subpool=polynomials,
         )
 
 
@@ -388,6 +395,31 @@ def _best_supports(
                 if best not in found:
                     simple.append(best)
     return found, simple
+
+
+def _polynomial_supports(gram, moments, plain: np.ndarray, options: Offline, sizes) -> list:
+    """Supports of up to `max_terms` pure monomials (the constant included), searched
+    exhaustively whatever the library's size: the best `keep` of each size and the best of
+    each total complexity. The full search ranks supports by their fit to the hidden
+    network's values, whose errors (a few percent, smooth) the families fit better than the
+    truth does; polynomial right-hand sides then never reach the front."""
+    out: list[tuple[int, ...]] = []
+    for k in range(1, min(options.max_terms, plain.size) + 1):
+        if math.comb(plain.size, k) > options.exhaustive_limit:
+            break
+        supports = plain[np.array(list(itertools.combinations(range(plain.size), k)), dtype=int)]
+        explained = _explained(gram, moments, supports)
+        order = np.argsort(-explained, kind="stable")
+        rows = list(order[: options.keep])
+        total = sizes[supports].sum(axis=1)
+        rows += [
+            np.flatnonzero(total == v)[np.argmax(explained[total == v])] for v in np.unique(total)
+        ]
+        for r in rows:
+            support = tuple(int(i) for i in supports[r])
+            if support not in out:
+                out.append(support)
+    return out
 
 
 def _combine(terms, symbols, coefficients, inner=None) -> sp.Expr:
