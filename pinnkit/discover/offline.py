@@ -18,103 +18,11 @@ import sympy as sp
 from scipy.optimize import least_squares
 
 from pinnkit.discover.base import AbstractBackend, Front, complexity, make_front
-from pinnkit.errors import DiscoveryError
+from pinnkit.discover.library import FAMILIES, Library, Term, check_counts, inner_grid
+from pinnkit.errors import DiscoveryError, DiscoveryInputError
 
 __all__ = ["Library", "Term", "Offline", "FAMILIES"]
 
-# Each family is a function g(a*v) of one input v with one inner constant a: its SymPy form,
-# its NumPy form, the default values of a (one library column each), the bounds of a when it
-# is fitted, and the grid of starting values for that fit, as multiples of 1/s (s: the input's
-# largest magnitude over the samples; 1/s**2 for the squared inputs of gauss and lorentz). The
-# defaults make the common forms exact (sin(u), exp(-x**2), 1/(1 + u**2)); `Offline(refine=True)`
-# then fits a by least squares from the best point of the grid, so sin(pi*x) on [0, 1] or
-# exp(-3*x**2) are found too, not only values of a close to 1. Positive bounds keep
-# exp(-a*v**2) decaying and the denominators 1 + a*v**2 and 1 + a*v positive; `monod`
-# (Michaelis-Menten, v/(1 + a*v)) and `hill` (v**2/(a + v**2)) are applied only to inputs
-# that are >= 0, `power` (v**a, fitted exponent) and `log` (log(a*v)) only to inputs > 0.
-# hill, power and log were added for ODEBench's rates (benchmarks/discovery/odebench.py);
-# hill is in the default library, power and log are not: in the ODEBench pilot a fitted
-# exponent stood in for linear terms (0.2258*x**1.008 chosen for 0.23*x) and sqrt(v) columns
-# entered overfits, while no ODEBench term within reach needs them (x**1.2 appears only next
-# to (1 - x)**1.2, Gompertz's x*log(x) needs a product the library does not form). Pass
-# `Library(families=(..., "power", "log"))` to use them.
-_ANY = (-np.inf, np.inf)
-_POSITIVE = (1e-3, 1e3)
-_FREQUENCIES = tuple(np.geomspace(0.1, 40.0, 48))  # a*s: up to ~6 periods over the range
-_RATES = tuple(np.geomspace(0.05, 10.0, 24))
-_WIDTHS = tuple(np.geomspace(0.05, 50.0, 24))
-_EXPONENTS = (0.25, 0.5, 0.75, 1.25, 1.5, 2.5, 3.0)
-FAMILIES: dict[str, tuple] = {
-    "sin": (lambda v, a: sp.sin(a * v), lambda v, a: np.sin(a * v), (1.0,), _ANY, _FREQUENCIES),
-    "cos": (lambda v, a: sp.cos(a * v), lambda v, a: np.cos(a * v), (1.0,), _ANY, _FREQUENCIES),
-    "exp": (
-        lambda v, a: sp.exp(a * v),
-        lambda v, a: np.exp(a * v),
-        (1.0, -1.0),
-        _ANY,
-        _RATES + tuple(-r for r in _RATES),
-    ),
-    "gauss": (
-        lambda v, a: sp.exp(-a * v**2),
-        lambda v, a: np.exp(-a * v**2),
-        (1.0,),
-        _POSITIVE,
-        _WIDTHS,
-    ),
-    "lorentz": (
-        lambda v, a: 1 / (1 + a * v**2),
-        lambda v, a: 1 / (1 + a * v**2),
-        (1.0,),
-        _POSITIVE,
-        _WIDTHS,
-    ),
-    "monod": (
-        lambda v, a: v / (1 + a * v),
-        lambda v, a: v / (1 + a * v),
-        (1.0,),
-        _POSITIVE,
-        _WIDTHS,
-    ),
-    # Hill function of order 2 (a switch, saturating predation), written as in the textbooks,
-    # v**2/(a + v**2) with a the squared half-saturation value, so that its constants are
-    # the usual ones; its grid is in units of s**2 (not 1/s**2).
-    "hill": (
-        lambda v, a: v**2 / (a + v**2),
-        lambda v, a: v**2 / (a + v**2),
-        (1.0,),
-        (1e-6, 1e6),
-        _WIDTHS,
-    ),
-    # A power with a fitted exponent, v**a (allometric and refined-logistic rates); its grid
-    # is in plain exponents, not multiples of 1/s.
-    "power": (
-        lambda v, a: v**a,
-        lambda v, a: v**a,
-        (0.5,),
-        (0.05, 5.0),
-        _EXPONENTS,
-    ),
-    # log(a*v) = log(v) + log(a): the inner constant only matters with no constant term.
-    "log": (
-        lambda v, a: sp.log(a * v),
-        lambda v, a: np.log(a * v),
-        (1.0,),
-        _POSITIVE,
-        _RATES,
-    ),
-}
-#: Families whose grid is in units of 1/s**2 (their input enters squared).
-_SQUARED = ("gauss", "lorentz")
-#: Families whose grid is used as it is (not in units of the input's magnitude).
-_UNSCALED = ("power",)
-#: Families whose grid is in units of s**2 (the constant is a squared input value).
-_INVERSE = ("hill",)
-#: Families applied only to inputs that are >= 0 over the samples, and those only to inputs
-#: that are > 0 (a power or a logarithm of 0 is not finite for every exponent).
-_NONNEGATIVE = ("monod", "hill")
-_POSITIVE_ONLY = ("power", "log")
-#: Factors without an inner constant (`Term.second`): SymPy and NumPy forms.
-_FACTORS = {"sin": (sp.sin, np.sin), "cos": (sp.cos, np.cos), "abs": (sp.Abs, np.abs)}
 # Samples the grid of starting inner constants is scanned on (a strided subset).
 GRID_SAMPLES = 400
 FIT_SAMPLES = 1000
@@ -127,129 +35,6 @@ RIDGE = 1e-10
 #: Supports of up to this many terms, where searched exhaustively, also give the best support
 #: of each total complexity to the pool (`_best_supports`).
 SIMPLE_TERMS = 3
-
-
-@dataclass(frozen=True)
-class Term:
-    """One library column: a monomial in the inputs times, optionally, one family g(a*v_j).
-
-    **Arguments**
-
-    - `powers`: the exponent of each input in the monomial.
-    - `family`: a key of `FAMILIES`, or None for a pure monomial.
-    - `inner`: index of the input the family is applied to.
-    - `a`: the family's inner constant.
-    - `second`: `(factor, input)` of a factor without an inner constant (`_FACTORS`): `sin`
-      or `cos` at unit frequency (`sin(v_i)*cos(v_j)`), or `abs` (`v*|v|`, a quadratic drag).
-    """
-
-    powers: tuple[int, ...]
-    family: str | None = None
-    inner: int = 0
-    a: float = 1.0
-    second: tuple[str, int] | None = None
-
-    def expr(self, symbols: tuple[sp.Symbol, ...], a: float | None = None) -> sp.Expr:
-        """The SymPy form; `a` overrides the inner constant (a = ±1 prints as an integer)."""
-        out = sp.Mul(*(s**p for s, p in zip(symbols, self.powers)))
-        if self.family is not None:
-            a = self.a if a is None else a
-            inner = sp.Integer(int(a)) if float(a).is_integer() else sp.Float(a)
-            out *= FAMILIES[self.family][0](symbols[self.inner], inner)
-        if self.second is not None:
-            out *= _FACTORS[self.second[0]][0](symbols[self.second[1]])
-        return out
-
-    def values(self, arrays: list[np.ndarray], a: float | None = None) -> np.ndarray:
-        """The column at the samples (`arrays` in input order)."""
-        column = np.ones_like(arrays[0])
-        for array, p in zip(arrays, self.powers):
-            if p:
-                column = column * array**p
-        if self.family is not None:
-            a = self.a if a is None else a
-            column = column * FAMILIES[self.family][1](arrays[self.inner], a)
-        if self.second is not None:
-            column = column * _FACTORS[self.second[0]][1](arrays[self.second[1]])
-        return column
-
-
-@dataclass(frozen=True)
-class Library:
-    """The candidate terms: what the offline backend can express.
-
-    For inputs v_1..v_n: the constant 1, every monomial of total degree 1..`degree`, each
-    input alone to the powers above that up to `powers` (none by default; `powers=5` gives
-    x**4, x**5, the Landau equation's quintic), each family of `families` applied to each
-    input, with `cross` each monomial of degree 1..`cross_degree` that involves another input
-    times a family (u*exp(-x**2), x*sin(t), x*y/(1 + a*x**2): a saturating interaction), with
-    `trig_products` the products sin/cos(v_i) times sin/cos(v_j) of two different inputs at
-    unit frequency (angles: sin(y)*cos(x)), and with `signed` v*|v| for each input that
-    changes sign (a quadratic drag; where v keeps its sign it is +-v**2, already there). With
-    the defaults that is 12 columns for one nonnegative input, 78 for two and 224 for three
-    (12, 42 and 92 before the cross terms of degree 2, the products of angles and the drag,
-    which were added for ODEBench: `benchmarks/discovery/odebench.md` has what they did;
-    `Library(cross_degree=1, trig_products=False, signed=False)` is the library before
-    them). The powers to 5 are not in the defaults: measured, they gained no ODEBench term
-    (the Landau term stays off the front) and cost the suite's `lotka_volterra_other` at 1%
-    noise, where a -3.4e-5*v**4 term joined u*v/2. `power` (v**a) and `log` (log(a*v)) are
-    available but not in the defaults either. Sums of up to `Offline.max_terms` of them, with
-    fitted coefficients, are the expressions searched.
-    """
-
-    degree: int = 3
-    families: tuple[str, ...] = ("sin", "cos", "exp", "gauss", "lorentz", "monod", "hill")
-    cross: bool = True
-    powers: int = 3
-    cross_degree: int = 2
-    trig_products: bool = True
-    signed: bool = True
-
-    def terms(self, arrays: list[np.ndarray]) -> list[Term]:
-        """The library's terms for inputs sampled as `arrays`, in a fixed order."""
-        n_inputs = len(arrays)
-        unknown = [f for f in self.families if f not in FAMILIES]
-        if unknown:
-            raise DiscoveryError(
-                f"Library(families=...): unknown family `{unknown[0]}`; "
-                f"expected some of {sorted(FAMILIES)}."
-            )
-        zero = (0,) * n_inputs
-
-        def monomials(low: int, high: int) -> list[tuple[int, ...]]:
-            return [
-                tuple(combo.count(i) for i in range(n_inputs))
-                for degree in range(low, high + 1)
-                for combo in itertools.combinations_with_replacement(range(n_inputs), degree)
-            ]
-
-        terms = [Term(zero), *(Term(m) for m in monomials(1, self.degree))]
-        for power in range(self.degree + 1, self.powers + 1):
-            terms += [
-                Term(tuple(power * int(k == i) for k in range(n_inputs))) for i in range(n_inputs)
-            ]
-        factors = monomials(1, self.cross_degree) if self.cross else []
-        for family in self.families:
-            for j in range(n_inputs):
-                if family in _NONNEGATIVE and np.min(arrays[j]) < 0:
-                    continue
-                if family in _POSITIVE_ONLY and np.min(arrays[j]) <= 0:
-                    continue
-                for a in FAMILIES[family][2]:
-                    terms.append(Term(zero, family, j, a))
-                    # A factor in the family's own input alone (x*sin(x)) is left out.
-                    terms += [Term(m, family, j, a) for m in factors if sum(m) > m[j]]
-        if self.signed:
-            for j in range(n_inputs):
-                if np.min(arrays[j]) < 0 < np.max(arrays[j]):
-                    terms.append(
-                        Term(tuple(int(k == j) for k in range(n_inputs)), second=("abs", j))
-                    )
-        if self.trig_products:
-            trig = [f for f in ("sin", "cos") if f in self.families]
-            for i, j in itertools.combinations(range(n_inputs), 2):
-                terms += [Term(zero, f, i, 1.0, (g, j)) for f in trig for g in trig]
-        return terms
 
 
 @dataclass(frozen=True)
@@ -281,6 +66,16 @@ class Offline(AbstractBackend):
     polynomial: bool = True
     max_samples: int = 4000
     name: str = "offline"
+
+    def __post_init__(self):
+        if not isinstance(self.library, Library):
+            raise DiscoveryInputError(
+                f"Offline(library={self.library!r}): expected a `Library`. Fix: "
+                "`Offline(library=Library(...))`."
+            )
+        counts = {"max_terms": 1, "exhaustive_limit": 1, "beam_width": 1, "keep": 1}
+        check_counts("Offline", {k: (getattr(self, k), least) for k, least in counts.items()})
+        check_counts("Offline", {"max_samples": (self.max_samples, 10)})
 
     def fit(
         self, inputs: Mapping[sp.Symbol, np.ndarray], target: np.ndarray, *, seed: int = 0
@@ -477,12 +272,7 @@ def _refine(terms, symbols, arrays, y):
     start = library.copy()
     for k, i in enumerate(which):
         term = terms[i]
-        scale = max(float(np.max(np.abs(arrays[term.inner]))), 1e-12)
-        scale = scale**2 if term.family in _SQUARED else scale
-        scale = 1.0 if term.family in _UNSCALED else scale
-        scale = 1.0 / scale**2 if term.family in _INVERSE else scale
-        low, high = FAMILIES[term.family][3]
-        grid = [g / scale for g in FAMILIES[term.family][4] if low <= g / scale <= high]
+        grid = inner_grid(term, arrays)
         trials = [np.where(np.arange(len(which)) == k, g, start) for g in [start[k], *grid]]
         start = min(trials, key=cost)
     bounds = np.array([FAMILIES[terms[i].family][3] for i in which]).T

@@ -85,3 +85,22 @@ def test_make_front_keeps_near_candidates_the_physics_should_judge():
     assert [c.expr for c in front.candidates] == [sp.Float(0.1), look_alike]
     assert [c.expr for c in front.near] == [cubic]
     assert front.near[0].score == 0.0 and front.near[0].complexity == 9
+
+
+def test_make_front_judges_the_front_of_a_sub_library_too():
+    """`subpool` (the offline backend's polynomials) gets its own Pareto front: its members
+    not on the main front become `Front.subfront` (score 0), whatever their rank among the
+    near candidates, and leave `near`; a polynomial dominated by another polynomial does
+    not."""
+    target = np.linspace(-1, 1, 101)
+    look_alike = sp.Float(0.39) * sp.sin(sp.Float(3.02) * u)
+    cubic = sp.Float(0.99) * u - sp.Float(0.98) * u**3
+    worse = sp.Float(0.9) * u - sp.Float(0.8) * u**3 + sp.Float(0.01) * u**2
+    polynomials = [(sp.Float(0.1), 0.34), (cubic, 1.6e-4), (worse, 3e-4)]
+    pool = [(look_alike, 1e-4), *polynomials]
+    front = make_front(pool, target, inputs=(u,), backend="test", subpool=polynomials)
+    assert [c.expr for c in front.candidates] == [sp.Float(0.1), look_alike]
+    assert [c.expr for c in front.subfront] == [cubic]
+    assert front.subfront[0].score == 0.0
+    assert cubic not in {c.expr for c in front.near} and worse in {c.expr for c in front.near}
+    assert make_front(pool, target, inputs=(u,), backend="test").subfront == ()

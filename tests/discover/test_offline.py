@@ -162,3 +162,26 @@ def test_polynomials_are_searched_exhaustively_beside_the_families():
     inputs = dict(zip((x0, x1, x2), states))
     assert found(Offline().fit(inputs, values))
     assert not found(Offline(polynomial=False).fit(inputs, values))
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: Library(families="sin"), 'families=("sin",)'),
+        (lambda: Library(families=("sin", "tanh")), "unknown family `tanh`"),
+        (lambda: Library(degree=0), "Library(degree=0): expected a whole number >= 1"),
+        (lambda: Library(powers=2.5), "Library(powers=2.5)"),
+        (lambda: Library(cross_degree=-1), "cross_degree=-1"),
+        (lambda: Library(signed="no"), "Library(signed='no'): expected True or False"),
+        (lambda: Offline(max_terms=0), "Offline(max_terms=0)"),
+        (lambda: Offline(beam_width=True), "Offline(beam_width=True)"),
+        (lambda: Offline(max_samples=5), "Offline(max_samples=5): expected a whole number >= 10"),
+        (lambda: Offline(library=("sin",)), "expected a `Library`"),
+    ],
+)
+def test_bad_library_and_backend_options_are_one_clear_error(make, message):
+    from pinnkit.errors import DiscoveryInputError
+
+    with pytest.raises(DiscoveryInputError) as info:
+        make()
+    assert message in str(info.value)

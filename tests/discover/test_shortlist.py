@@ -51,3 +51,17 @@ def test_near_candidates_whose_terms_cancel_are_not_judged():
         near=tuple(Candidate(e, complexity(e), 1e-4, 0.0) for e in (taylor, cubic)),
     )
     assert [c.expr for c in shortlist(front, samples)] == [sp.Float(0.1), cubic]
+
+
+def test_the_sub_library_front_is_judged_beyond_the_near_quota():
+    """`Front.subfront` (the polynomials' own front) is judged whatever the quota of near
+    candidates: with `size=1` the longer near candidate is left out, the polynomial is not."""
+    cubic = sp.Float(0.99) * U - sp.Float(0.98) * U**3
+    longer = U - U**3 + sp.Float(0.3) * sp.sin(U)
+    quartic = U + U**2 + U**3 + U**4
+    front = dataclasses.replace(
+        _front([(sp.Float(0.1), 1, 0.3, 0.0)]),
+        near=tuple(Candidate(e, complexity(e), 2e-4, 0.0) for e in (longer, cubic)),
+        subfront=(Candidate(quartic, complexity(quartic), 3e-4, 0.0),),
+    )
+    assert [c.expr for c in shortlist(front, size=1)] == [sp.Float(0.1), cubic, quartic]
