@@ -35,9 +35,15 @@ with v = 0 built in: a strong backflow (u -0.48 near y = 1.8), u 0.14, v 1.08; p
 penalty min(u, 0) = 0 did not remove it; COMSOL's "normal flow" (v = 0 built in, p - 2 nu u_x
 = 0): v 0.75 after 1,300 SSBroyden iterations (stopped); the complementarity with v = 0 as a
 loss term: v 0.95 after 1,200 (stopped); with v = 0 built in: v 0.64 after 800
-(stopped). The data's v does fall from ~0.1 to ~0 within a few
-hundredths of the outlet (COMSOL's "normal flow" constraint), a layer these small networks
-do not follow; without it, the outlet leaves v free.
+(stopped); with v = 0 built in through a boundary-layer distance at the outlet,
+1 - exp(-d/0.02) in place of d (2026-12-05, 3,000 SSBroyden iterations, 465 s): the loss fell
+to 5.7e-7 but to another flow, u 0.14, v 0.80, p 0.41 (2,000 uniform collocation points put
+about a dozen in such a layer, so the equations are not held there). The data's v does fall
+from ~0.1 to ~0 over the last element before the outlet (COMSOL's "normal flow" constraint):
+the 68 outlet nodes alone, where the reference has v = 0 and an outlet that leaves v free
+has about the v of 0.05-0.15 upstream, make a relative L2 of 0.17 over all 12,910 nodes
+(the reference's own v at 3.85 < x < 3.95 standing in for the solution), so most of the
+0.27 measured here is that strip, the rest the nodes of the last element.
 """
 
 import os
