@@ -49,6 +49,7 @@ from pinnkit.train.terms import LossTerms
 __all__ = ["Trainer"]
 
 log = logging.getLogger("pinnkit")
+ROLLED_BACK = "step %d: %s is not finite; rolled back, points redrawn (unless given), lr x%.3g"
 
 
 class Trainer:
@@ -133,8 +134,7 @@ class Trainer:
         self.step = 0
         self.first_phase = first.phase_name(config.optimizer)  # "adam" or "soap"
         self.phase = self.first_phase
-        self.lr_scale = 1.0
-        self.elapsed = 0.0
+        self.lr_scale, self.elapsed, self.given = 1.0, 0.0, False  # given: use_points
         self.points: dict[str, Batch] | None = None  # the sampled regions' current points
         self.last_terms: dict[str, float] = {}
         self.last_rel_l2: dict[str, float] = {}
@@ -187,6 +187,7 @@ class Trainer:
         self.points = given_points(
             points, self.compiled, self.config.sampling, device=self.device, dtype=self.dtype
         )
+        self.given = True
 
     def state(self) -> dict:
         """Everything needed to continue exactly where training stands (`train.state`)."""
@@ -259,12 +260,10 @@ class Trainer:
                 return terms
             self.guard.rollback(bad, self.step, self.model, self.compiled, self.optimizer)
             self.lr_scale *= 0.5
-            log.warning(
-                "step %d: %s is not finite; rolled back, learning rate x%.3g",
-                self.step,
-                bad,
-                self.lr_scale,
-            )
+            if not self.given:  # a point where a term has no derivative fails on any weights
+                self.points = None
+            batches = self._batches()
+            log.warning(ROLLED_BACK, self.step, bad, self.lr_scale)
         raise AssertionError("unreachable; this is a bug in pinnkit")
 
     def _polish(self, base: float, start: float) -> None:

@@ -4,6 +4,8 @@ non-finite checks over loss terms and every gradient entry.
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 
@@ -42,6 +44,44 @@ def test_nan_guard_recovers_from_a_transient_failure(caplog):
     assert run.summary["steps"] == 60
     assert trainer.lr_scale == 0.5
     assert "rolled back" in caplog.text
+
+
+class _NanAtPoints(torch.nn.Module):
+    """NaN on every batch that contains the first point of the `call`-th forward pass (a
+    point where a term has no derivative, like an interior point rounded onto a kink of a
+    distance function), whatever the weights."""
+
+    def __init__(self, inner, call: int = 40):
+        super().__init__()
+        self.inner, self.call, self.calls, self.bad = inner, call, 0, None
+
+    def forward(self, points):
+        out = self.inner(points)
+        self.calls += 1
+        if self.calls == self.call:
+            self.bad = points[0].detach().clone()
+        if self.bad is None:
+            return out
+        hit = (points.detach() == self.bad).all(dim=1).any()
+        return out * float("nan") if hit else out
+
+
+def test_nan_guard_redraws_the_points_so_a_bad_point_does_not_fail_every_retry(caplog):
+    """Rolled back with the same points, every retry would meet the bad point again and the
+    guard would give up; the points are redrawn, so the run goes on."""
+    from pinnkit.train import Trainer
+
+    sampling = dataclasses.replace(TINY.sampling, resample_every=0)
+    fixed = TINY.replace(lbfgs=pk.LBFGS(), sampling=sampling)
+    trainer = Trainer(heat_problem(), fixed)
+    trainer.model = _NanAtPoints(trainer.model)
+    run = trainer.run()
+    assert run.summary["steps"] == 60 and "points redrawn" in caplog.text
+    given = Trainer(heat_problem(), fixed)
+    given.use_points(given.sampler.sample(given.rng))
+    given.model = _NanAtPoints(given.model)
+    with pytest.raises(pk.TrainingError, match="is not finite"):  # given points are kept
+        given.run()
 
 
 def test_nan_guard_reads_terms_and_every_gradient_entry():
