@@ -118,14 +118,14 @@ class PySR(AbstractBackend):
 
 
 def _offline_guesses(backend: PySR, inputs, target, names, *, seed: int) -> list[str]:
-    """The offline front's formulas (members and near ones) that `backend`'s operators can
-    write, in PySR's syntax over `names` (`pysr_guess`)."""
+    """The offline front's formulas (members, near ones and the polynomials' front) that
+    `backend`'s operators can write, in PySR's syntax over `names` (`pysr_guess`)."""
     from pinnkit.discover.offline import Offline
 
     front = Offline().fit(inputs, target, seed=seed)
     symbols = tuple(inputs)
     guesses = []
-    for candidate in (*front.candidates, *front.near):
+    for candidate in (*front.candidates, *front.near, *front.subfront):
         text = pysr_guess(
             candidate.expr,
             dict(zip(symbols, names)),
@@ -135,6 +135,10 @@ def _offline_guesses(backend: PySR, inputs, target, names, *, seed: int) -> list
         if text is not None and text not in guesses:
             guesses.append(text)
     return guesses
+
+
+#: SymPy function names that PySR's operators spell otherwise.
+_PYSR_NAMES = {"Abs": "abs"}
 
 
 def pysr_guess(
@@ -168,7 +172,7 @@ def pysr_guess(
             return "(" + " * ".join(parts) + ")"
         if isinstance(e, sp.Pow):
             return _power(parts[0], e.exp, binary, unary)
-        function = type(e).__name__
+        function = _PYSR_NAMES.get(type(e).__name__, type(e).__name__)
         if isinstance(e, sp.Function) and function in unary and len(parts) == 1:
             return f"{function}({parts[0]})"
         return None

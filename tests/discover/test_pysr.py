@@ -62,6 +62,9 @@ def test_offline_formulas_are_written_as_pysr_guesses():
     assert pysr_guess(a**1.2, names, binary=("+", "*", "^")) == "(x0 ^ 1.2)"
     assert pysr_guess(sp.log(a), names) is None
     assert pysr_guess(sp.sin(a - b), names) == "sin((x0 + ((-1.0) * x1)))"
+    drag = sp.Float(-0.64) * a * sp.Abs(a)  # the offline library's v*|v|: PySR's `abs`
+    assert pysr_guess(drag, names, unary=("abs",)) == "((-0.64) * x0 * abs(x0))"
+    assert pysr_guess(drag, names) is None
     _, inputs, values = samples("advection", 0.0)
     guesses = _offline_guesses(PySR(), inputs, values, ["x0", "x1"], seed=0)
     assert "((-1.0) * x0 * x1)" in guesses or any("x0 * x1" in g for g in guesses)
