@@ -4,8 +4,9 @@ loss term or a gradient non-finite.
 The loop snapshots after every logged block; a non-finite first-phase step (Adam or SOAP)
 restores the snapshot (weights, learned constants, optimiser state) and the loop halves its
 step size and redraws the collocation points (unless they were given: `use_points`), since
-at a point where a term has no derivative every weight fails. After `MAX_NAN_RETRIES` failures in a row the guard gives up with a
-`TrainingError` that names the step, the term and the last finite values.
+at a point where a term has no derivative every weight fails. After `MAX_NAN_RETRIES`
+failures in a row the guard gives up with a `TrainingError` that names the step, the term
+and the last finite values.
 """
 
 from __future__ import annotations
