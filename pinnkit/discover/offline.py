@@ -49,7 +49,12 @@ class Offline(AbstractBackend):
     are refit by least squares on the raw columns; with `refine`, the inner constants of the
     families in them (sin(a*u), exp(-a*x**2), ...) are then fitted too (SciPy
     `least_squares`, the linear coefficients solved inside, from the best point of a grid),
-    giving a second candidate; so is every family alone (`sin(a*x)`). All
+    giving a second candidate; so is every family alone (`sin(a*x)`). With `polynomial`,
+    the sums of up to `max_terms` pure monomials (the constant included) are searched
+    exhaustively too, however large the library, and their own Pareto front becomes
+    `Front.subfront` (judged with the physics whatever its rank among the near candidates):
+    the beam ranks supports by their fit to a network's values, whose smooth error of a few
+    percent the families follow better than a polynomial truth does. All
     candidates go through `make_front`. Compare SINDy (Brunton, Proctor, Kutz, PNAS 2016),
     which uses the same kind of library with thresholded least squares (STLSQ) instead of
     best-subset search; the benchmark compares the two.
