@@ -38,7 +38,10 @@ loss term: v 0.95 after 1,200 (stopped); with v = 0 built in: v 0.64 after 800
 (stopped); with v = 0 built in through a boundary-layer distance at the outlet,
 1 - exp(-d/0.02) in place of d (2026-12-05, 3,000 SSBroyden iterations, 465 s): the loss fell
 to 5.7e-7 but to another flow, u 0.14, v 0.80, p 0.41 (2,000 uniform collocation points put
-about a dozen in such a layer, so the equations are not held there). The data's v does fall
+about a dozen in such a layer, so the equations are not held there); v = 0 built in (plain
+or with that layer) with the stage's points redrawn by their residual every 500 iterations
+(`resample="residual"`): the loss stayed near 1e-4, v 0.69 / 1.11 after 3,000 (340 s each).
+The data's v does fall
 from ~0.1 to ~0 over the last element before the outlet (COMSOL's "normal flow" constraint):
 the 68 outlet nodes alone, where the reference has v = 0 and an outlet that leaves v free
 has about the v of 0.05-0.15 upstream, make a relative L2 of 0.17 over all 12,910 nodes
