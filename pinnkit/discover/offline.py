@@ -188,13 +188,19 @@ def _best_supports(
         beam = supports[order[: options.beam_width]]
         found.extend(tuple(int(i) for i in row) for row in supports[order[: options.keep]])
         if sizes is not None and k <= SIMPLE_TERMS and math.comb(p, k) <= options.exhaustive_limit:
-            total = sizes[supports].sum(axis=1)
-            for value in np.unique(total):
-                rows = np.flatnonzero(total == value)
-                best = tuple(int(i) for i in supports[rows[np.argmax(explained[rows])]])
-                if best not in found:
-                    simple.append(best)
+            best = _best_per_complexity(supports, explained, sizes)
+            simple += [b for b in best if b not in found]
     return found, simple
+
+
+def _best_per_complexity(supports: np.ndarray, explained: np.ndarray, sizes) -> list:
+    """Among `supports` (rows of term indices), the best fit of each total complexity."""
+    total = sizes[supports].sum(axis=1)
+    out = []
+    for value in np.unique(total):
+        rows = np.flatnonzero(total == value)
+        out.append(tuple(int(i) for i in supports[rows[np.argmax(explained[rows])]]))
+    return out
 
 
 def _polynomial_supports(gram, moments, plain: np.ndarray, options: Offline, sizes) -> list:
@@ -210,13 +216,8 @@ def _polynomial_supports(gram, moments, plain: np.ndarray, options: Offline, siz
         supports = plain[np.array(list(itertools.combinations(range(plain.size), k)), dtype=int)]
         explained = _explained(gram, moments, supports)
         order = np.argsort(-explained, kind="stable")
-        rows = list(order[: options.keep])
-        total = sizes[supports].sum(axis=1)
-        rows += [
-            np.flatnonzero(total == v)[np.argmax(explained[total == v])] for v in np.unique(total)
-        ]
-        for r in rows:
-            support = tuple(int(i) for i in supports[r])
+        best = [tuple(int(i) for i in row) for row in supports[order[: options.keep]]]
+        for support in best + _best_per_complexity(supports, explained, sizes):
             if support not in out:
                 out.append(support)
     return out

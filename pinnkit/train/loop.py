@@ -262,7 +262,7 @@ class Trainer:
             self.lr_scale *= 0.5
             if not self.given:  # a point where a term has no derivative fails on any weights
                 self.points = None
-            batches = self._batches()
+                batches = self._batches()
             log.warning(ROLLED_BACK, self.step, bad, self.lr_scale)
         raise AssertionError("unreachable; this is a bug in pinnkit")
 
