@@ -427,10 +427,30 @@ def direct_fit(entry: dict, component: int, level: float) -> float | None:
 
     true_values = np.array([float(n) for n in numbers])
     try:
-        fitted = least_squares(misfit, true_values, x_scale="jac", max_nfev=400).x
+        fitted = least_squares(
+            misfit, true_values, x_scale="jac", diff_step=1e-5, max_nfev=400
+        ).x
     except (ValueError, FloatingPointError, ZeroDivisionError):
         return None
     return float(np.max(np.abs(fitted - true_values) / np.abs(true_values)))
+
+
+def data_misfit(run, entry: dict, level: float, sol, end: float) -> float:
+    """How well the PINN fit follows the observations, from the observations alone: the
+    largest over the components of its RMS misfit in units of the noise (about 1 for a fit
+    that follows the data to the noise; far above for a failed fit)."""
+    symbols, _ = right_hand_sides(entry)
+    times = np.linspace(0.0, end, OBSERVATIONS)
+    clean = sol.sol(times)
+    observed = observe(clean, level)
+    predicted = run.predict(t=times)
+    noise = level * np.sqrt(np.mean(clean**2, axis=1))
+    return float(
+        max(
+            np.sqrt(np.mean((np.asarray(predicted[str(s)]) - observed[k]) ** 2)) / noise[k]
+            for k, s in enumerate(symbols)
+        )
+    )
 
 
 def has_candidates_option() -> bool:
@@ -524,7 +544,7 @@ def _run_case(entry: dict, component: int, level: float) -> dict:
     miss = classify(
         hit, on_front, judged, truth_wins, same_form(chosen, truth), fit_error, direct, delta
     )
-    sol, _, _ = solve(entry)
+    sol, end, _ = solve(entry)
     return {
         "id": case.id,
         "component": component,
@@ -545,6 +565,7 @@ def _run_case(entry: dict, component: int, level: float) -> dict:
         "backend_best": str(display(term.front.best.expr)),
         "selection": term.selection.describe(),
         "rel_l2": run.rel_l2,
+        "data_misfit": data_misfit(run, entry, level, sol, end),
         "ode_rel_l2": ode_error(entry, component, chosen, sol),
         "hidden_scale": case.config.hidden.scale,
         "fourier": [case.config.fourier.features, case.config.fourier.sigma],

@@ -19,12 +19,14 @@ rest, which keep the PINN refit alone:
 - conditions only `pk.Initial(field, number)` (other conditions: None);
 - at least one observed field.
 
-`fit_formula(ode, formula, ...)` returns each observed field's mean square misfit and the
-formula with its constants as fitted (`fit_trajectory`: the same for a formula whose constants
-are symbols), or None when the formula's ODE cannot be integrated from its starting constants
-(it blows up or stalls within `STEP_LIMIT` right-hand-side calls). Discovery uses it for the
-chosen formula's reported constants, and with `pk.discover(run, trajectory=True)` to judge
-every candidate (not the default: measured, it chose worse; docs/discovery.md).
+`fit_formula(ode, formula, ...)` returns each observed field's mean square misfit, the
+formula with its constants as fitted and their standard errors (`fit_trajectory`: the same
+for a formula whose constants are symbols, as a `Traced`), or None when the formula's ODE
+cannot be integrated from its starting constants (it blows up or stalls within `STEP_LIMIT`
+right-hand-side calls). Discovery uses it for the chosen formula's reported constants, for
+the constants of a round form (`pinnkit.discover.select`), and with
+`pk.discover(run, trajectory=True)` to judge every candidate (not the default: measured, it
+chose worse; docs/discovery.md).
 """
 
 from __future__ import annotations
@@ -38,7 +40,16 @@ import sympy as sp
 
 from pinnkit.problem import is_hidden
 
-__all__ = ["Ode", "ode_of", "fit_formula", "fit_trajectory", "STEP_LIMIT", "FIT_EVALUATIONS"]
+__all__ = [
+    "Ode",
+    "Traced",
+    "ode_of",
+    "fit_formula",
+    "fit_trajectory",
+    "STEP_LIMIT",
+    "FIT_EVALUATIONS",
+    "DIFF_STEP",
+]
 
 #: Right-hand-side evaluations one integration may take before it counts as failed (a formula
 #: that blows up or turns stiff): far above what a sound candidate needs (a few hundred).
@@ -46,6 +57,13 @@ STEP_LIMIT = 20_000
 #: Function evaluations of the least-squares fit (`least_squares(max_nfev=...)`), each one
 #: integration; a Jacobian by differences costs one per free value.
 FIT_EVALUATIONS = 60
+#: Relative step of the least-squares fit's finite-difference Jacobian
+#: (`least_squares(diff_step=...)`). SciPy's default (about 1.5e-8) is below what an
+#: integration at `RTOL` resolves: the Jacobian is then noise, and along a direction the data
+#: fix only loosely the fit stops early (`xtol`) where it started. On ODEBench's glycolytic
+#: oscillator (id 39, 1% noise) the default left the coefficient of x0^2 x1 at 1.175 (deviance
+#: 106.4) where the maximum-likelihood fit is 1.056 (104.6, reached with 1e-6 to 1e-3).
+DIFF_STEP = 1e-5
 #: Integration tolerances (relative, absolute in units of each field's observed RMS).
 RTOL = 1e-8
 ATOL = 1e-10
@@ -196,10 +214,10 @@ def fit_formula(
     parameters: Mapping[str, float],
     guess: Mapping[int, float],
     scales: Mapping[tuple[str, str], float],
-) -> tuple[dict[tuple[str, str], tuple[float, int]], sp.Expr] | None:
+) -> tuple[dict[tuple[str, str], tuple[float, int]], sp.Expr, dict[sp.Float, float]] | None:
     """`fit_trajectory` of `formula` (a `Formula` of the Hidden term) with each of its floats a
-    constant started at its value: the misfits and the formula with its constants as
-    fitted."""
+    constant started at its value: the misfits, the formula with its constants as fitted, and
+    each fitted constant's standard error (by its Float in that formula)."""
     numbers = list(dict.fromkeys(n for n in sp.preorder_traversal(formula.expr) if n.is_Float))
     constants = sp.symbols(f"_k0:{len(numbers)}")
     template = formula.expr.xreplace(dict(zip(numbers, constants)))
@@ -207,8 +225,22 @@ def fit_formula(
     result = fit_trajectory(ode, formula.symbols, template, start, parameters, guess, scales)
     if result is None:
         return None
-    misfit, values = result
-    return misfit, template.xreplace({c: sp.Float(values[c.name]) for c in constants})
+    fitted = {c: sp.Float(result.values[c.name]) for c in constants}
+    errors = {fitted[c]: result.errors[c.name] for c in constants}
+    return result.misfit, template.xreplace(fitted), errors
+
+
+@dataclass(frozen=True)
+class Traced:
+    """A trajectory refit (`fit_trajectory`): each observed field's mean square misfit and
+    number of observations (`misfit`), every fitted value by name (`values`: the constants
+    and the Problem's Parameters) and its standard error (`errors`: from the Jacobian at the
+    fit, the noise variance estimated from the fit's own residuals; inf where the data do
+    not fix it)."""
+
+    misfit: dict[tuple[str, str], tuple[float, int]]
+    values: dict[str, float]
+    errors: dict[str, float]
 
 
 def fit_trajectory(
@@ -219,7 +251,7 @@ def fit_trajectory(
     parameters: Mapping[str, float],
     guess: Mapping[int, float],
     scales: Mapping[tuple[str, str], float],
-) -> tuple[dict[tuple[str, str], tuple[float, int]], dict[str, float]] | None:
+) -> Traced | None:
     """The trajectory refit (module docstring) of the Hidden term's formula `template` in
     `symbols` (one per input position) whose `constants` (symbol -> starting value) are
     fitted: each observed field's mean square misfit and number of observations, and every
@@ -269,8 +301,10 @@ def fit_trajectory(
     from scipy.optimize import least_squares
 
     try:
-        fitted = least_squares(residuals, initial, x_scale="jac", max_nfev=FIT_EVALUATIONS).x
-        parts = misfits(fitted)
+        result = least_squares(
+            residuals, initial, x_scale="jac", diff_step=DIFF_STEP, max_nfev=FIT_EVALUATIONS
+        )
+        parts = misfits(result.x)
     except (_Failed, ValueError, np.linalg.LinAlgError):
         return None
     misfit = {
@@ -278,4 +312,28 @@ def fit_trajectory(
     }
     if not all(math.isfinite(mean) for mean, _ in misfit.values()):
         return None
-    return misfit, {p.name: float(v) for p, v in zip(free, fitted[:width])}
+    errors = _standard_errors(result.jac, result.fun)[:width]
+    names = [p.name for p in free]
+    return Traced(
+        misfit,
+        {n: float(v) for n, v in zip(names, result.x[:width])},
+        {n: float(e) for n, e in zip(names, errors)},
+    )
+
+
+def _standard_errors(jacobian: np.ndarray, residuals: np.ndarray) -> np.ndarray:
+    """The standard errors of a least-squares fit: the square roots of the diagonal of
+    (J^T J)^-1 s^2, s^2 the residuals' mean square over the degrees of freedom; inf for a
+    value the Jacobian leaves undetermined (or every value, with no degree of freedom)."""
+    jacobian = np.asarray(jacobian, dtype=float)
+    freedom = residuals.size - jacobian.shape[1]
+    if freedom <= 0 or not np.all(np.isfinite(jacobian)):
+        return np.full(jacobian.shape[1], math.inf)
+    variance = float(np.sum(np.square(residuals))) / freedom
+    information = jacobian.T @ jacobian
+    try:
+        covariance = np.linalg.inv(information)
+    except np.linalg.LinAlgError:
+        return np.full(jacobian.shape[1], math.inf)
+    diagonal = np.diag(covariance) * variance
+    return np.where(diagonal >= 0, np.sqrt(np.abs(diagonal)), math.inf)
