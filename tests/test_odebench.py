@@ -171,3 +171,25 @@ def test_truth_delta_is_the_truths_criterion_behind_the_best_admitted(bench):
     assert bench.truth_delta(selection, x**3) == float("inf")
     selection.scored = [scored(x, -400.0, physics=5.0)]
     assert bench.truth_delta(selection, truth) is None  # nothing admitted
+
+
+def test_data_misfit_is_the_fits_misfit_in_noise_units(bench, entries):
+    from types import SimpleNamespace as NS
+
+    entry = _entry(entries, 26)
+    sol, end, _ = bench.solve(entry)
+
+    def run_of(shift):  # a fit that is the true solution, plus `shift` in x_1
+        def predict(t):
+            values = sol.sol(t)
+            return {"x_0": values[0], "x_1": values[1] + shift}
+
+        return NS(predict=predict)
+
+    exact = bench.data_misfit(run_of(0.0), entry, 0.01, sol, end)
+    assert 0.7 < exact < 1.3  # the noise itself: 50 draws
+    # off by 10 noise units of x_1 throughout: the misfit says so
+    noise = 0.01 * np.sqrt(np.mean(sol.sol(np.linspace(0, end, 50))[1] ** 2))
+    assert bench.data_misfit(run_of(10 * noise), entry, 0.01, sol, end) == pytest.approx(
+        10, rel=0.1
+    )
