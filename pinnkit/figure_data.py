@@ -65,11 +65,17 @@ def solution_data(run: Run) -> dict[str, Any]:
     else:
         times = _snapshot_times(run, time) if time is not None else None
         data = _image(run, horizontal=space[0], vertical=space[1], times=times)
+        if times is None:
+            data["nodes"] = _nodes(run, space[0], space[1])
     rel_l2 = run.summary.get("rel_l2") or {}
     errors = ", ".join(f"{field} {value:.2e}" for field, value in rel_l2.items())
     data["title"] = f"{problem.name}: relative L2 error {errors}" if errors else problem.name
     if errors and problem.reference is not None and problem.reference.points() is not None:
-        data["title"] += " (at the reference's nodes; the panels interpolate it between them)"
+        data["title"] += (
+            " (at the reference's nodes; the panels interpolate it between them)"
+            if data.get("nodes") is None
+            else " (at the reference's nodes, drawn on their triangulation)"
+        )
     data["initial"] = {p.name: float(p.init) for p in problem.parameters}
     return data
 
@@ -183,6 +189,43 @@ def _image(run: Run, *, horizontal: str, vertical: str, times: list[float] | Non
         "images": images,
         "observed": {f: _observations(run, f, [horizontal, vertical]) for f in images},
         "outline": _outline(problem.domain),
+    }
+
+
+def _nodes(run: Run, horizontal: str, vertical: str) -> dict[str, Any] | None:
+    """A steady 2-D reference known at scattered nodes (`Points`, a COMSOL export), drawn as
+    it is rather than interpolated onto a grid: its nodes inside the domain, their Delaunay
+    triangles (`x`, `y`, `triangles`), `masked` the triangles whose centroid lies outside the
+    domain (a hole, the inside of a concave corner), and per field the prediction and the
+    reference at the nodes (`values`). None for any other reference."""
+    from scipy.spatial import Delaunay
+
+    problem = run.problem
+    points = problem.reference.points() if problem.reference is not None else None
+    if points is None or set(points) != {horizontal, vertical}:
+        return None
+    # Steady and two-dimensional: the problem's coordinates are (horizontal, vertical).
+    xy = np.column_stack([points[horizontal], points[vertical]]).astype(np.float64)
+    inside = problem.domain.contains(xy, "interior", tol=1e-9)
+    xy = xy[inside]
+    if len(xy) < 3 or np.linalg.matrix_rank(xy - xy.mean(axis=0)) < 2:
+        return None
+    triangles = Delaunay(xy).simplices
+    centroids = xy[triangles].mean(axis=1)
+    masked = ~problem.domain.contains(centroids, "interior", tol=0.0)
+    coords = {horizontal: xy[:, 0], vertical: xy[:, 1]}
+    predicted = run.predict(**coords)
+    reference = problem.reference.evaluate(coords)
+    return {
+        "x": xy[:, 0],
+        "y": xy[:, 1],
+        "triangles": np.asarray(triangles, dtype=np.float64),
+        "masked": masked.astype(np.float64),
+        "values": {
+            f: [np.asarray(predicted[f], dtype=np.float64), np.asarray(v, dtype=np.float64)]
+            for f, v in reference.items()
+            if f in predicted
+        },
     }
 
 

@@ -116,8 +116,12 @@ def plot_solution(run: Run | Mapping[str, Any]) -> Figure:
     - one coordinate (an ODE in $t$, or steady 1-D in $x$): lines, the reference dashed and
       observations (`pk.Data`) as dots;
     - 1-D space and time: an image over $(t, x)$;
-    - 2-D space: an image over $(x, y)$, points outside a `Disk` left blank; with time, a row
-      of snapshots at the first, middle and last time;
+    - 2-D space: an image over $(x, y)$, points outside the domain left blank (outside a
+      `Disk`, in a hole, beyond a concave corner); a steady reference known at scattered
+      nodes (`pk.reference.Points`, a COMSOL export) and its error are drawn at those nodes,
+      on their Delaunay triangulation with the triangles outside the domain masked, not
+      interpolated onto the grid; with time, a row of snapshots at the first, middle and
+      last time;
     - 3-D space: the mid-plane of the last space coordinate (its middle value), likewise.
 
     Points come from the reference's own grid (`reference.grid()`, thinned to at most
@@ -172,10 +176,11 @@ def _line_figure(data: Mapping[str, Any]) -> Figure:
 
 
 def _image_figure(data: Mapping[str, Any]) -> Figure:
-    """Images over (horizontal, vertical); one column per time in `times` when given."""
+    """Images over (horizontal, vertical); one column per time in `times` when given. A
+    steady reference known at scattered nodes (`data["nodes"]`) is drawn on their
+    triangulation, and so is its error: the values where the error is measured."""
     horizontal, vertical, time = data["horizontal"], data["vertical"], data["time"]
     times, images, fixed = data["times"], data["images"], data["fixed"]
-    h_axis, v_axis = data["h_axis"], data["v_axis"]
     kinds = 3 if any(len(column) == 2 for columns in images.values() for column in columns) else 1
     spatial = horizontal != time
     width, height = (4.2, 3.6) if spatial else (4.8, 3.2)
@@ -185,40 +190,39 @@ def _image_figure(data: Mapping[str, Any]) -> Figure:
     else:
         figure = _new_figure(len(times), len(images) * kinds, 0.85 * width, 0.85 * height)
         grid = figure.subplots(len(images) * kinds, len(times), squeeze=False)
+    nodes = data.get("nodes")
+    triangulation = _triangulation(nodes) if nodes is not None else None
     for f_index, (field, columns) in enumerate(images.items()):
-        cmap, vmin, vmax = _limits([image for column in columns for image in column])
-        errors = [np.abs(c[0] - c[1]) if len(c) == 2 else None for c in columns]
+        at_nodes = nodes["values"].get(field) if triangulation is not None else None
+        panels = [_field_panels(column, at_nodes) for column in columns]
+        shown = [p[k][0] for p in panels for k in (0, 1) if k < len(p) and p[k] is not None]
+        cmap, vmin, vmax = _limits(shown)
         # A scattered reference is NaN outside its points' hull, which may miss a whole
         # snapshot: `np.nanmax` would warn on that all-NaN image.
         error_max = max(
-            (float(np.max(e[np.isfinite(e)], initial=0.0)) for e in errors if e is not None),
+            (float(np.max(e[np.isfinite(e)], initial=0.0)) for p in panels for e, _ in p[2:3]),
             default=0.0,
         )
-        for t_index, column in enumerate(columns):
+        for t_index, panel in enumerate(panels):
             for kind in range(kinds):
                 if times is None:
                     ax = grid[f_index, kind]
                 else:
                     ax = grid[f_index * kinds + kind, t_index]
-                if kind == 2 and errors[t_index] is not None:
-                    image, style = errors[t_index], (_ERROR_CMAP, 0.0, error_max or None)
-                    title = f"|{field} - {field}_ref|"
-                elif kind < len(column):
-                    image, style = column[kind], (cmap, vmin, vmax)
-                    title = f"{field}: {('PINN', 'reference')[kind]}"
-                else:
+                if kind >= len(panel):
                     ax.set_axis_off()  # this field has no reference
                     continue
-                mesh = ax.pcolormesh(
-                    h_axis,
-                    v_axis,
-                    np.ma.masked_invalid(image),
-                    shading="nearest",
-                    cmap=style[0],
-                    vmin=style[1],
-                    vmax=style[2],
-                    rasterized=True,
-                )
+                values, on_nodes = panel[kind]
+                style = (_ERROR_CMAP, 0.0, error_max or None) if kind == 2 else (cmap, vmin, vmax)
+                common = {"cmap": style[0], "vmin": style[1], "vmax": style[2], "rasterized": True}
+                if on_nodes:
+                    mesh = ax.tripcolor(triangulation, values, shading="gouraud", **common)
+                    ax.margins(0)
+                else:
+                    image = np.ma.masked_invalid(values)
+                    mesh = ax.pcolormesh(
+                        data["h_axis"], data["v_axis"], image, shading="nearest", **common
+                    )
                 if times is None:
                     figure.colorbar(mesh, ax=ax)
                 elif t_index == len(times) - 1:
@@ -227,6 +231,7 @@ def _image_figure(data: Mapping[str, Any]) -> Figure:
                 if spatial:
                     ax.set_aspect("equal")
                     _outline(ax, data["outline"])
+                title = (f"{field}: PINN", f"{field}: reference", f"|{field} - {field}_ref|")[kind]
                 if times is not None:
                     title += f", {time} = {times[t_index]:.3g}"
                 ax.set_title(title, fontsize="medium")
@@ -237,6 +242,33 @@ def _image_figure(data: Mapping[str, Any]) -> Figure:
         where = ", ".join(f"{n} = {v:.3g}" for n, v in fixed.items())
         figure.supxlabel(f"slice at {where}", fontsize="small")
     return figure
+
+
+def _field_panels(column: list[np.ndarray], at_nodes) -> list[tuple[np.ndarray, bool]]:
+    """The panels of one image column, each (values, drawn on the nodes' triangulation):
+    the prediction on the grid, then where there is a reference the reference and the
+    absolute error, at the reference's nodes when `at_nodes` (prediction, reference there)
+    is given."""
+    panels = [(column[0], False)]
+    if at_nodes is not None:
+        predicted, reference = at_nodes
+        panels += [(reference, True), (np.abs(predicted - reference), True)]
+    elif len(column) == 2:
+        panels += [(column[1], False), (np.abs(column[0] - column[1]), False)]
+    return panels
+
+
+def _triangulation(nodes: Mapping[str, Any]):
+    """The reference nodes' triangulation (`figure_data._nodes`), its triangles whose centroid
+    lies outside the domain masked."""
+    from matplotlib.tri import Triangulation
+
+    return Triangulation(
+        nodes["x"],
+        nodes["y"],
+        np.asarray(nodes["triangles"], dtype=int),
+        mask=np.asarray(nodes["masked"], dtype=bool),
+    )
 
 
 def _limits(images: list[np.ndarray]) -> tuple[str, float | None, float | None]:

@@ -355,15 +355,25 @@ def test_points_all_outside_the_domain_are_refused():
         ErrorGrid.build(laplace(reference))
 
 
-def test_figure_shows_the_reference_inside_its_hull(laplace_run):
-    run, _ = laplace_run
+def test_figure_shows_the_reference_at_its_nodes_inside_the_domain(laplace_run):
+    run, p = laplace_run
     figures = run.plot(save=False)
     solution = [ax for ax in figures["solution"].axes if ax.get_title()]
     assert [ax.get_title() for ax in solution] == ["u: PINN", "u: reference", "|u - u_ref|"]
-    predicted, reference = (ax.collections[0].get_array() for ax in solution[:2])
-    assert not np.ma.is_masked(predicted)  # the rectangle fills its bounding box
-    columns = solution_data(run)["h_axis"]  # x of each image column
-    assert reference.mask[:, columns < 0.09].all() and not reference.mask[:, columns > 0.11].any()
+    predicted = solution[0].collections[0].get_array()
+    assert not np.ma.is_masked(predicted)  # the prediction fills the rectangle, on a grid
+    # the reference and the error as they are at the nodes, not interpolated: the nodes
+    # inside the domain (x <= 1), their triangulation spanning only the reference's hull
+    inside = p[:, 0] <= 1.0
+    reference, error = (ax.collections[0] for ax in solution[1:])
+    np.testing.assert_allclose(
+        np.sort(reference.get_array()), np.sort(p[inside, 0] ** 2 - p[inside, 1] ** 2)
+    )
+    nodes = solution_data(run)["nodes"]
+    assert len(nodes["x"]) == inside.sum() and nodes["x"].min() == pytest.approx(0.1)
+    at = run.predict(x=nodes["x"], y=nodes["y"])["u"]
+    np.testing.assert_allclose(error.get_array(), np.abs(at - (nodes["x"] ** 2 - nodes["y"] ** 2)))
+    assert "drawn on their triangulation" in figures["solution"].get_suptitle()
     assert set(plot_saved(run.directory, save=False)) == {"solution", "loss"}
 
 
@@ -383,6 +393,36 @@ def test_errors_on_a_domain_with_holes_keep_every_mesh_node():
     )
     grid = ErrorGrid.build(problem)
     assert len(grid.points) == 1246 and grid.dropped == 0
+
+
+@needs_pinnacle
+def test_the_figure_masks_the_triangles_that_span_a_hole(tmp_path):
+    reference = comsol(PINNACLE / "poisson1_cg_data.dat", ("x", "y"), ("u",))
+    u = sp.Function("u")(x, y)
+    centers = [(-0.3, -0.3), (-0.3, 0.3), (0.3, -0.3), (0.3, 0.3)]
+    domain = pk.Rectangle((x, -0.5, 0.5), (y, -0.5, 0.5))
+    for center in centers:
+        domain = domain - pk.Disk(x, y, center, 0.1)
+    problem = pk.Problem(
+        domain=domain,
+        fields=[u],
+        equations=[sp.Eq(u.diff(x, 2) + u.diff(y, 2), 0)],
+        conditions=[pk.Dirichlet(u, 0)],
+        reference=reference,
+    )
+    run = pk.fit(problem, TINY.replace(steps=2), out=tmp_path / "runs")
+    nodes = solution_data(run)["nodes"]
+    xy = np.column_stack([nodes["x"], nodes["y"]])
+    triangles = xy[nodes["triangles"].astype(int)]
+    centroids = triangles.mean(axis=1)
+    masked = nodes["masked"].astype(bool)
+    in_hole = np.zeros(len(centroids), dtype=bool)
+    for center in centers:
+        in_hole |= np.linalg.norm(centroids - center, axis=1) < 0.1
+    # Delaunay fills each hole with triangles; every one of them is masked, no other
+    assert in_hole.sum() > 4 and np.array_equal(masked, in_hole)
+    figure = run.plot(save=False)["solution"]
+    assert figure.axes[1].collections[0].get_array().size == len(xy) == 1246
 
 
 def test_time_dependent_points_reference_trains_and_plots(tmp_path):
