@@ -30,6 +30,10 @@ condition, over its window t in [0, T] (T = 10 for all of them):
   network whose inputs pinnkit normalises from the data's range and whose output scale is
   the RMS of the finite-difference derivative of the observed x_i, Adam (2e-3, decayed 0.9
   every 500 steps) for 4000 steps, then 500 L-BFGS steps, 500 interior points; seed 0;
+  where that fit misses the observations by more than `RETRY_MISFIT` (3) noise units (RMS,
+  largest component: `data_misfit`, from the observations alone), it is fitted once more
+  with 64 Fourier features of sigma 4 (`retry_config`; the row says `retried`), and the
+  second fit is the one discovery sees (both count in the fit's wall time);
 - discovery: `pk.discover(run, seed=0)` with the offline backend (the default).
 
 Scores. Exact recovery: the chosen formula (constants as refit with the solution) has the
@@ -120,6 +124,9 @@ FORM_RTOL = 0.02
 #: A miss whose PINN fit has a component off by more than this relative L2 error is put down
 #: to the fit ("PINN fit failed"), whatever discovery then did with it.
 FIT_FAILED = 0.1
+#: A fit that misses the observations by more than this many noise units (`data_misfit`) is
+#: fitted again with `retry_config`; a fit that follows them to the noise is at about 1.
+RETRY_MISFIT = 3.0
 CLASSES = {
     "fit": "PINN fit failed",
     "n": "constants beyond the data",
@@ -248,6 +255,16 @@ def config(scale: float):
         lbfgs=pk.LBFGS(steps=500),
         eval_every=1000,
     )
+
+
+def retry_config(config):
+    """The config of a second fit where the first missed the observations (`RETRY_MISFIT`):
+    twice the Fourier features at twice the frequency scale, for a solution faster than the
+    first fit could follow (ODEBench 35, rotation in a shear flow: the first fit's misfit was
+    72 noise units at 1% noise; this one's 0.9)."""
+    import pinnkit as pk
+
+    return config.replace(fourier=pk.Fourier(features=64, sigma=4.0))
 
 
 def build(entry: dict, component: int, level: float) -> Case:
@@ -521,6 +538,12 @@ def _run_case(entry: dict, component: int, level: float) -> dict:
     case = build(entry, component, level)
     start = time.perf_counter()
     run = pk.fit(case.problem, case.config, out=None)
+    sol, end, _ = solve(entry)
+    first_misfit = data_misfit(run, entry, level, sol, end)
+    retried = first_misfit > RETRY_MISFIT
+    used = retry_config(case.config) if retried else case.config
+    if retried:
+        run = pk.fit(case.problem, used, out=None)
     fitted = time.perf_counter()
     found = pk.discover(run, seed=SEED)
     done = time.perf_counter()
@@ -544,7 +567,6 @@ def _run_case(entry: dict, component: int, level: float) -> dict:
     miss = classify(
         hit, on_front, judged, truth_wins, same_form(chosen, truth), fit_error, direct, delta
     )
-    sol, end, _ = solve(entry)
     return {
         "id": case.id,
         "component": component,
@@ -566,9 +588,11 @@ def _run_case(entry: dict, component: int, level: float) -> dict:
         "selection": term.selection.describe(),
         "rel_l2": run.rel_l2,
         "data_misfit": data_misfit(run, entry, level, sol, end),
+        "first_misfit": first_misfit,
+        "retried": retried,
         "ode_rel_l2": ode_error(entry, component, chosen, sol),
         "hidden_scale": case.config.hidden.scale,
-        "fourier": [case.config.fourier.features, case.config.fourier.sigma],
+        "fourier": [used.fourier.features, used.fourier.sigma],
         "constraint": CONSTRAINT,
         "reference_check": case.reference_check,
         "fit_seconds": fitted - start,
