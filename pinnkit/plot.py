@@ -195,7 +195,7 @@ def _image_figure(data: Mapping[str, Any]) -> Figure:
     for f_index, (field, columns) in enumerate(images.items()):
         at_nodes = nodes["values"].get(field) if triangulation is not None else None
         panels = [_field_panels(column, at_nodes) for column in columns]
-        shown = [p[k][0] for p in panels for k in (0, 1) if k < len(p) and p[k] is not None]
+        shown = [p[k][0] for p in panels for k in range(min(2, len(p)))]  # PINN, reference
         cmap, vmin, vmax = _limits(shown)
         # A scattered reference is NaN outside its points' hull, which may miss a whole
         # snapshot: `np.nanmax` would warn on that all-NaN image.
