@@ -377,47 +377,42 @@ def test_figure_shows_the_reference_at_its_nodes_inside_the_domain(laplace_run):
     assert set(plot_saved(run.directory, save=False)) == {"solution", "loss"}
 
 
-@needs_pinnacle
-def test_errors_on_a_domain_with_holes_keep_every_mesh_node():
+HOLES = [(-0.3, -0.3), (-0.3, 0.3), (0.3, -0.3), (0.3, 0.3)]
+
+
+def _poisson2d_holes() -> pk.Problem:
+    """Laplace on PINNacle's square with four circular holes (radius 0.1 at `HOLES`), its
+    COMSOL solution as the reference."""
     reference = comsol(PINNACLE / "poisson1_cg_data.dat", ("x", "y"), ("u",))
     u = sp.Function("u")(x, y)
     domain = pk.Rectangle((x, -0.5, 0.5), (y, -0.5, 0.5))
-    for center in [(-0.3, -0.3), (-0.3, 0.3), (0.3, -0.3), (0.3, 0.3)]:
+    for center in HOLES:
         domain = domain - pk.Disk(x, y, center, 0.1)
-    problem = pk.Problem(
+    return pk.Problem(
         domain=domain,
         fields=[u],
         equations=[sp.Eq(u.diff(x, 2) + u.diff(y, 2), 0)],
         conditions=[pk.Dirichlet(u, 0)],
         reference=reference,
     )
-    grid = ErrorGrid.build(problem)
+
+
+@needs_pinnacle
+def test_errors_on_a_domain_with_holes_keep_every_mesh_node():
+    grid = ErrorGrid.build(_poisson2d_holes())
     assert len(grid.points) == 1246 and grid.dropped == 0
 
 
 @needs_pinnacle
 def test_the_figure_masks_the_triangles_that_span_a_hole(tmp_path):
-    reference = comsol(PINNACLE / "poisson1_cg_data.dat", ("x", "y"), ("u",))
-    u = sp.Function("u")(x, y)
-    centers = [(-0.3, -0.3), (-0.3, 0.3), (0.3, -0.3), (0.3, 0.3)]
-    domain = pk.Rectangle((x, -0.5, 0.5), (y, -0.5, 0.5))
-    for center in centers:
-        domain = domain - pk.Disk(x, y, center, 0.1)
-    problem = pk.Problem(
-        domain=domain,
-        fields=[u],
-        equations=[sp.Eq(u.diff(x, 2) + u.diff(y, 2), 0)],
-        conditions=[pk.Dirichlet(u, 0)],
-        reference=reference,
-    )
-    run = pk.fit(problem, TINY.replace(steps=2), out=tmp_path / "runs")
+    run = pk.fit(_poisson2d_holes(), TINY.replace(steps=2), out=tmp_path / "runs")
     nodes = solution_data(run)["nodes"]
     xy = np.column_stack([nodes["x"], nodes["y"]])
     triangles = xy[nodes["triangles"].astype(int)]
     centroids = triangles.mean(axis=1)
     masked = nodes["masked"].astype(bool)
     in_hole = np.zeros(len(centroids), dtype=bool)
-    for center in centers:
+    for center in HOLES:
         in_hole |= np.linalg.norm(centroids - center, axis=1) < 0.1
     # Delaunay fills each hole with triangles; every one of them is masked, no other
     assert in_hole.sum() > 4 and np.array_equal(masked, in_hole)
