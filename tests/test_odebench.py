@@ -193,11 +193,3 @@ def test_data_misfit_is_the_fits_misfit_in_noise_units(bench, entries):
     assert bench.data_misfit(run_of(10 * noise), entry, 0.01, sol, end) == pytest.approx(
         10, rel=0.1
     )
-
-
-def test_a_fit_that_misses_the_data_is_retried_with_faster_features(bench, entries):
-    case = bench.build(_entry(entries, 35), 1, 0.01)
-    retry = bench.retry_config(case.config)
-    assert (retry.fourier.features, retry.fourier.sigma) == (64, 4.0)
-    assert retry.replace(fourier=case.config.fourier) == case.config  # nothing else changes
-    assert bench.RETRY_MISFIT == 3.0
