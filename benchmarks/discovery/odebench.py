@@ -110,11 +110,12 @@ RUN_NOTE = (
     "part of the run (median 66 s, at most 179 s). Still missed: 50:x_0, whose 0.24 comes "
     "back as 1/4 (1.7 standard errors from its free refit, chosen on evidence). Rows record "
     "`data_misfit`, the fit's RMS misfit to the observations in noise units. The 5% rows: the "
-    "18 three-dimensional ones re-run on 2026-12-05 with commit acbb9be, ids 1-4 with this "
-    "code, the rest from earlier libraries (without the Fourier features where a row has no "
-    "`fourier` field), so the 5% total mixes configs. `--report` rescores recorded formulas "
-    "with `is_same_form` (`rescored` in the JSON: a fitted 1.002 matching a coefficient the "
-    "truth leaves implicit, 54:x_2)."
+    "18 three-dimensional ones re-run on 2026-12-05 with commit acbb9be, the 25 of ids 1-24 "
+    "(every one-dimensional term) with this code (the same hits as before, 2 of the 23 "
+    "one-dimensional ones), the other two-dimensional ones from earlier libraries (without "
+    "the Fourier features where a row has no `fourier` field), so the 5% total mixes "
+    "configs. `--report` rescores recorded formulas with `is_same_form` (`rescored` in the "
+    "JSON: a fitted 1.002 matching a coefficient the truth leaves implicit, 54:x_2)."
 )
 SEED = 0
 # The targets: exact recovery of the hidden terms at each noise level, and the wall
