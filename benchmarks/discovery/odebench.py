@@ -398,7 +398,8 @@ def direct_fit(entry: dict, component: int, level: float) -> float | None:
     error of the constants of the true right-hand side fitted to the case's observations by
     maximum likelihood, the ODE integrated from the known start (`solve_ivp`, LSODA, rtol
     1e-8) inside `scipy.optimize.least_squares` (started from the true values; each
-    component's misfit divided by its RMS, as the noise is). None when the truth has no
+    component's misfit divided by its RMS, as the noise is; the Jacobian's step 1e-5, which
+    the integration resolves, as in `pinnkit.discover.trajectory`). None when the truth has no
     constant or the fit fails. Above `FORM_RTOL` no method can recover the term exactly from
     these data."""
     from scipy.integrate import solve_ivp
