@@ -300,15 +300,27 @@ class _Judge:
         to its floor), computed once (`_trace`)."""
         return _trace(self.run, self.ode, self.reference, self.floors)
 
+    @functools.cached_property
+    def _fits(self) -> dict:
+        """The trajectory refits made so far, by formula (`traced_fit`)."""
+        return {}
+
+    def traced_fit(self, expr: sp.Expr):
+        """`fit_formula` of `expr` in this ODE problem, made once per formula (the round form
+        and its test both start from the free fit)."""
+        if expr not in self._fits:
+            self._fits[expr] = fit_formula(
+                self.ode, Formula(self.samples.symbols, expr), *self.trace
+            )
+        return self._fits[expr]
+
     def round_form(self, fitted: sp.Expr) -> sp.Expr:
         """The round form of the refit formula `fitted` (step 3): each constant the nearest
         p/q with q <= 5 within `ROUND_RTOL`, where that number costs less than a fitted
         constant (`constants_price`: 12/5 costs as much as 2.397 and would only fit worse).
         In an ODE problem the constants rounded are those of the trajectory refit, each within
         `ROUND_SIGMAS` of its standard errors too. `fitted` itself when none rounds."""
-        free = None
-        if self.ode is not None:
-            free = fit_formula(self.ode, Formula(self.samples.symbols, fitted), *self.trace)
+        free = self.traced_fit(fitted) if self.ode is not None else None
         expr, errors = (fitted, {}) if free is None else free[1:]
         n = self.reference.observations
         cap = constants_price(sp.Float(1.0), n)
@@ -330,11 +342,10 @@ class _Judge:
         fitted formula's trajectory cannot be integrated, always."""
         if self.ode is None:
             return True
-        symbols = self.samples.symbols
-        free = fit_formula(self.ode, Formula(symbols, fitted), *self.trace)
+        free = self.traced_fit(fitted)
         if free is None:
             return True
-        held = fit_formula(self.ode, Formula(symbols, rounded), *self.trace)
+        held = self.traced_fit(rounded)
         if held is None:
             return False
         n = self.reference.observations
