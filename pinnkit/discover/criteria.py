@@ -135,6 +135,22 @@ def _coefficients(expr: sp.Expr):
         yield from _coefficients(arg)
 
 
+def freed(expr: sp.Expr) -> sp.Expr:
+    """`expr` with each exact number other than +-1 that `constants_price` charges (a
+    rational or multiple of pi, exponents excepted) made a fitted constant (a float of its
+    value): `x**2*y - x + 1/4` -> `x**2*y - x + 0.25`; `expr` itself when it has none."""
+    if expr.is_number:
+        value = expr / sp.pi if expr.has(sp.pi) else expr
+        charged = not expr.atoms(sp.Float) and isinstance(value, sp.Rational)
+        return sp.Float(float(expr)) if charged and abs(value) not in (0, 1) else expr
+    if isinstance(expr, sp.Pow):
+        exponent = expr.exp if expr.exp.is_number else freed(expr.exp)
+        return sp.Pow(freed(expr.base), exponent)
+    if not expr.args:
+        return expr
+    return expr.func(*(freed(a) for a in expr.args))
+
+
 def evidence(deviance: float, expr: sp.Expr, observations: int) -> float:
     """`E` of the module docstring: `deviance` (sum of n_k ln D_k) plus the price of the
     constants of `expr` (`constants_price`, N = `observations`) and of its form's nodes

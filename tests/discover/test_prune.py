@@ -52,3 +52,40 @@ def test_pruning_keeps_a_term_only_when_it_buys_its_price():
     assert form(pruned_with(15.0, chosen_loss=3.0)) == form(U - U**2)
     assert form(pruned_with(15.0, chosen_loss=1.0 + 0.01)) == form(U - U**2)
     assert form(pruned_with(25.0, chosen_loss=1.0)) == form(spurious)
+
+
+def test_an_exact_number_kept_beside_a_dropped_term_is_judged_free_again():
+    """A round form keeps `1/4` beside a small term; once that term is dropped, `1/4` is
+    judged against a fitted constant again and kept only when the criterion says so."""
+    from pinnkit.discover.criteria import freed
+    from pinnkit.discover.prune import prune
+
+    samples = sample_hidden(planted_run(), samples=200)["f"]
+    quarter = sp.Rational(1, 4)
+    round_form = U - U**2 + quarter + sp.Float(0.001) * sp.cos(U)
+
+    def pruned_with(free_criterion: float):
+        def judge(c):
+            expr = c.expr
+            if expr.has(sp.cos):
+                criterion = 20.0
+            elif expr.atoms(sp.Float):
+                criterion = free_criterion
+            else:
+                criterion = 15.0
+            return Scored(c, 1.0, complexity(expr), expr, criterion=criterion)
+
+        chosen = judge(Candidate(round_form, complexity(round_form), 1e-6, 0.0))
+        scored: list = []
+        kept = prune(chosen, samples, judge, scored, lambda s: s.physics <= 2.0)
+        return kept.expr, scored
+
+    expr, scored = pruned_with(12.0)
+    assert expr.atoms(sp.Float) and not expr.has(sp.cos) and not expr.has(quarter)
+    assert sp.simplify(expr - (U - U**2)).is_Float  # the constant is free, its value refit
+    assert any(s.expr == U - U**2 + quarter for s in scored)
+    expr, _ = pruned_with(16.0)
+    assert expr == U - U**2 + quarter
+    assert freed(U**2 * U - U + quarter) == U**3 - U + sp.Float(0.25)
+    assert freed(sp.sqrt(U) / 2) == sp.Float(0.5) * sp.sqrt(U)  # the exponent stays exact
+    assert freed(U - U**2) == U - U**2
