@@ -60,8 +60,8 @@ these data. Every miss gets a class (`classify`):
 - "truth offered, not chosen" (c): rows run before `truth_delta` was recorded;
 - "on front, not chosen" (b): the truth's form (`pinnkit.discover.alternatives.form`, any
   constants) is on the backend's front or near it (`Front.candidates`, `Front.near`,
-  `Front.subfront`) or among the candidates the choice judged (`Selection.scored`), but
-  another formula was chosen;
+  `Front.subfront`, `Front.integral`) or among the candidates the choice judged
+  (`Selection.scored`), but another formula was chosen;
 - "not on front" (a): none of these has the truth's form;
 - "fit or discovery raised" (error): the exception is recorded in the row;
 - "form chosen, constants off" (d): the chosen formula has the truth's form but a constant is
@@ -533,7 +533,7 @@ def _run_case(entry: dict, component: int, level: float) -> dict:
     chosen = term.expr
     truth = case.truth
     hit = bool(is_same_form(chosen, truth, rtol=FORM_RTOL))
-    front = [*term.front.candidates, *term.front.near, *term.front.subfront]
+    front = [*term.front.candidates, *term.front.near, *term.front.subfront, *term.front.integral]
     on_front = any(same_form(c.expr, truth) for c in front)
     judged = any(same_form(s.candidate.expr, truth) for s in term.selection.scored)
     truth_wins, offered_formula, offered_seconds, delta = None, None, 0.0, None

@@ -142,6 +142,9 @@ class Front:
     - `subfront`: members of the Pareto front of a sub-library searched on its own (the
       offline backend's polynomials) that are not members above, simplest first (score 0):
       judged too, whatever their rank among the near candidates.
+    - `integral`: in an ODE problem, members of the front of the integral regression
+      (`pinnkit.discover.integral`: formulas fitted to the observations' increments rather
+      than to the network's values) whose forms the others lack, simplest first: judged too.
     """
 
     candidates: tuple[Candidate, ...]
@@ -151,6 +154,7 @@ class Front:
     exports: Mapping[str, str] = field(default_factory=dict)
     near: tuple[Candidate, ...] = ()
     subfront: tuple[Candidate, ...] = ()
+    integral: tuple[Candidate, ...] = ()
 
     @property
     def best(self) -> Candidate:

@@ -59,6 +59,12 @@ class Offline(AbstractBackend):
     which uses the same kind of library with thresholded least squares (STLSQ) instead of
     best-subset search; the benchmark compares the two.
 
+    With `operator` (an `(m, n)` matrix; `fit(..., operator=A)`), the inputs are `n` points
+    and the target `m` values, and every column is mapped by it before the regression: the
+    target is fitted by `A @ (sum of c_k * term_k)`, so a formula can be fitted to what is
+    observed of its integral along a trajectory rather than to its values there
+    (`pinnkit.discover.integral`); losses are then in the target's units.
+
     Deterministic: `seed` only picks the subsample when there are more than `max_samples`.
     """
 
@@ -83,15 +89,22 @@ class Offline(AbstractBackend):
         check_counts("Offline", {"max_samples": (self.max_samples, 10)})
 
     def fit(
-        self, inputs: Mapping[sp.Symbol, np.ndarray], target: np.ndarray, *, seed: int = 0
+        self,
+        inputs: Mapping[sp.Symbol, np.ndarray],
+        target: np.ndarray,
+        *,
+        seed: int = 0,
+        operator: np.ndarray | None = None,
     ) -> Front:
         start = time.perf_counter()
-        symbols, arrays, y = _prepare(inputs, target, self.max_samples, seed)
+        symbols, arrays, y = _prepare(inputs, target, self.max_samples, seed, operator)
+        data = _Data(arrays, y, operator)
         terms = self.library.terms(arrays)
         columns = np.stack([t.values(arrays) for t in terms], axis=1)
         usable = np.all(np.isfinite(columns), axis=0) & (
             np.max(np.abs(columns), axis=0) < MAX_COLUMN
         )
+        columns = data.project(columns)
         norms = np.linalg.norm(columns, axis=0)
         usable &= norms > 0
         terms = [t for t, ok in zip(terms, usable) if ok]
@@ -100,27 +113,28 @@ class Offline(AbstractBackend):
         moments = columns.T @ y
         # The constant model anchors the scores: without it the simplest fitted expression
         # would get score 0 and lose to any longer one with a marginally smaller loss.
-        pool = [(sp.Float(float(np.mean(y))), float(np.var(y)))]
+        constant = [Term((0,) * len(arrays))]
+        pool = [_refit(constant, symbols, data)]
         sizes = np.array([complexity(t.expr(symbols)) for t in terms])
         best, simple = _best_supports(gram, moments, self, len(terms), sizes)
         polynomials = []
         if self.polynomial:
             plain = np.array([i for i, t in enumerate(terms) if not t.family and not t.second])
             for support in _polynomial_supports(gram, moments, plain, self, sizes):
-                polynomials.append(_refit([terms[i] for i in support], symbols, arrays, y))
+                polynomials.append(_refit([terms[i] for i in support], symbols, data))
         for support in best:
             chosen = [terms[i] for i in support]
-            pool.append(_refit(chosen, symbols, arrays, y))
+            pool.append(_refit(chosen, symbols, data))
             if self.refine and any(t.family for t in chosen):
-                pool.append(_refine(chosen, symbols, arrays, y))
+                pool.append(_refine(chosen, symbols, data))
         for support in simple:  # least squares only: the simplest forms at each complexity
-            pool.append(_refit([terms[i] for i in support], symbols, arrays, y))
+            pool.append(_refit([terms[i] for i in support], symbols, data))
         if self.refine:
             # Every family alone, its inner constant fitted: with a = 1 the column sin(x) on
             # [0, 1] looks like x and ranks low, though sin(pi*x) is exact.
             for term in terms:
                 if term.family and not any(term.powers):
-                    pool.append(_refine([term], symbols, arrays, y))
+                    pool.append(_refine([term], symbols, data))
         return make_front(
             [p for p in pool + polynomials if p is not None],
             y,
@@ -131,13 +145,37 @@ class Offline(AbstractBackend):
         )
 
 
-def _prepare(inputs, target, max_samples, seed):
-    """Validate the samples once; subsample to `max_samples` with the seeded generator."""
+@dataclass(frozen=True)
+class _Data:
+    """The inputs (`arrays`, one per symbol), the target `y` and the `operator` (or None)
+    every column is mapped by before it is compared with `y`."""
+
+    arrays: list
+    y: np.ndarray
+    operator: np.ndarray | None = None
+
+    def project(self, columns: np.ndarray) -> np.ndarray:
+        return columns if self.operator is None else self.operator @ columns
+
+    def strided(self, n: int) -> _Data:
+        """About `n` evenly strided samples (all of them with an operator: its rows are
+        not the inputs' points)."""
+        if self.operator is not None:
+            return self
+        step = max(1, self.y.size // n)
+        return _Data([a[::step] for a in self.arrays], self.y[::step])
+
+
+def _prepare(inputs, target, max_samples, seed, operator=None):
+    """Validate the samples once; subsample to `max_samples` with the seeded generator (not
+    with an `operator`, whose columns are the inputs' points)."""
     if not inputs:
         raise DiscoveryError("offline backend: no inputs given; expected {symbol: array}.")
     symbols = tuple(inputs)
     y = np.asarray(target, dtype=float).ravel()
     arrays = [np.asarray(inputs[s], dtype=float).ravel() for s in symbols]
+    if operator is not None:
+        return symbols, arrays, _checked_operator(operator, y, arrays)
     for s, array in zip(symbols, arrays):
         if array.shape != y.shape:
             raise DiscoveryError(
@@ -153,6 +191,20 @@ def _prepare(inputs, target, max_samples, seed):
     if keep.size > max_samples:
         keep = np.sort(np.random.default_rng(seed).choice(keep, max_samples, replace=False))
     return symbols, [a[keep] for a in arrays], y[keep]
+
+
+def _checked_operator(operator, y: np.ndarray, arrays: list) -> np.ndarray:
+    """`y` once `operator`, the inputs and the target are checked to fit together."""
+    shape = np.shape(operator)
+    n = arrays[0].size
+    if len(shape) != 2 or shape != (y.size, n) or any(a.size != n for a in arrays):
+        raise DiscoveryError(
+            f"offline backend: operator of shape {shape} does not map {n} input points to "
+            f"{y.size} target values; pass an (m, n) matrix, n input points, m targets."
+        )
+    if not (np.all(np.isfinite(y)) and all(np.all(np.isfinite(a)) for a in arrays)):
+        raise DiscoveryError("offline backend: non-finite inputs or targets with an operator.")
+    return y
 
 
 def _explained(gram, moments, supports: np.ndarray) -> np.ndarray:
@@ -230,15 +282,15 @@ def _combine(terms, symbols, coefficients, inner=None) -> sp.Expr:
     )
 
 
-def _refit(terms, symbols, arrays, y):
+def _refit(terms, symbols, data: _Data):
     """Plain least squares on the raw columns of `terms`: (expr, mean squared error)."""
-    columns = np.stack([t.values(arrays) for t in terms], axis=1)
-    coefficients = np.linalg.lstsq(columns, y, rcond=None)[0]
-    loss = float(np.mean((columns @ coefficients - y) ** 2))
+    columns = data.project(np.stack([t.values(data.arrays) for t in terms], axis=1))
+    coefficients = np.linalg.lstsq(columns, data.y, rcond=None)[0]
+    loss = float(np.mean((columns @ coefficients - data.y) ** 2))
     return _combine(terms, symbols, coefficients), loss
 
 
-def _refine(terms, symbols, arrays, y):
+def _refine(terms, symbols, data: _Data):
     """Fit the families' inner constants by variable projection: for each trial value the
     linear coefficients are solved exactly, and only the inner ones move. Each inner constant
     starts at the best point of its family's grid (one sweep, one constant at a time, the
@@ -247,23 +299,22 @@ def _refine(terms, symbols, arrays, y):
     which = [i for i, t in enumerate(terms) if t.family]
     # The grid is scanned on about GRID_SAMPLES evenly strided samples, the inner constants
     # fitted on about FIT_SAMPLES; the linear coefficients and the loss use all of them.
-    coarse, medium = (
-        ([a[:: max(1, y.size // n)] for a in arrays], y[:: max(1, y.size // n)])
-        for n in (GRID_SAMPLES, FIT_SAMPLES)
-    )
+    coarse, medium = data.strided(GRID_SAMPLES), data.strided(FIT_SAMPLES)
+    arrays = data.arrays
 
-    def solve(inner_values, data=(arrays, y)):
+    def solve(inner_values, data=data):
         columns = np.stack(
             [
-                t.values(data[0], inner_values[which.index(i)] if i in which else None)
+                t.values(data.arrays, inner_values[which.index(i)] if i in which else None)
                 for i, t in enumerate(terms)
             ],
             axis=1,
         )
-        coefficients = np.linalg.lstsq(columns, data[1], rcond=None)[0]
-        return columns @ coefficients - data[1], coefficients
+        columns = data.project(columns)
+        coefficients = np.linalg.lstsq(columns, data.y, rcond=None)[0]
+        return columns @ coefficients - data.y, coefficients
 
-    def residual(inner_values, data=(arrays, y)):
+    def residual(inner_values, data=data):
         with np.errstate(all="ignore"):
             r = solve(inner_values, data)[0]
         return np.where(np.isfinite(r), r, 1e3)

@@ -12,8 +12,10 @@ The rule (also in docs/discovery.md, "How a formula is chosen"):
    values over the samples add up to at most `CANCEL_FACTOR`, 10, times the term's RMS),
    the members of the front of the polynomials alone that are not on the front
    (`Front.subfront`: the offline backend searches sums of monomials exhaustively; their fit
-   to the network's values can rank far down among the near candidates), and any formulas
-   the user offers (`pk.discover(..., candidates=...)`).
+   to the network's values can rank far down among the near candidates), in an ODE problem
+   the simplest members of the integral regression's front of forms not yet among these
+   (`Front.integral`: fitted to the observations' increments, `pinnkit.discover.integral`),
+   and any formulas the user offers (`pk.discover(..., candidates=...)`).
 2. **Refit.** A candidate is substituted for the Hidden term in the Problem (`substitute`,
    its constants as Parameters), and the solution network and the constants are refit
    together, starting from the trained run: `refit` (500) L-BFGS iterations. Its loss

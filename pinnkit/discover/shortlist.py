@@ -45,8 +45,9 @@ def least_complexity(expr: sp.Expr) -> int:
 def shortlist(front: Front, samples=None, *, size: int = SHORTLIST_SIZE) -> list[Candidate]:
     """Step 1 of the rule: the simplest `size` members of the front, the backend's choice,
     the simplest `size` near candidates (`Front.near`) whose terms do not cancel over
-    `samples` (`cancels`; all of them without samples) and the sub-library's front
-    (`Front.subfront`), in order of rounded complexity (then sample loss)."""
+    `samples` (`cancels`; all of them without samples), the sub-library's front
+    (`Front.subfront`) and the integral regression's (`Front.integral`), in order of rounded
+    complexity (then sample loss)."""
 
     def order(c: Candidate) -> tuple[int, float]:
         return (snapped_complexity(c), c.loss)
@@ -55,7 +56,8 @@ def shortlist(front: Front, samples=None, *, size: int = SHORTLIST_SIZE) -> list
     if all(c is not front.best for c in chosen):
         chosen.append(front.best)
     near = [c for c in front.near if samples is None or not cancels(c.expr, samples)]
-    return sorted([*chosen, *sorted(near, key=order)[:size], *front.subfront], key=order)
+    near = sorted(near, key=order)[:size]
+    return sorted([*chosen, *near, *front.subfront, *front.integral], key=order)
 
 
 def cancels(expr: sp.Expr, samples) -> bool:

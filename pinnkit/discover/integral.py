@@ -1,0 +1,154 @@
+"""Candidates from the observations of an ODE problem: the integral regression.
+
+The offline backend fits a Hidden term's formula to the hidden network's values along the
+trained solution (`pinnkit.discover.sample`). Those carry the network's own error, a few
+percent and smooth, which a look-alike of the truth can fit better than the truth does: on
+ODEBench at 1% noise, 9 hidden terms whose truth, offered to the choice, was chosen never
+reached the judged candidates. In an ODE problem whose Hidden term enters one field's rate
+additively, $x_i' = g(t, x) + a f(\\text{args})$, the observations $y_i(t_j)$ say what the
+term's integral is:
+
+$$y_i(t_j) - x_i(t_0) - \\int_{t_0}^{t_j} g\\,ds = a \\int_{t_0}^{t_j} f(\\text{args}(s))\\,ds,$$
+
+the trained solution's states inside the integrals (smooth, and close to the truth where the
+fit succeeded), the noisy observations only on the left. Sums of library terms are fitted
+to that by the offline backend's best-subset search (`Offline.fit(..., operator=A)`, `A` the
+trapezoid rule from $t_0$ to each $t_j$ on `GRID` points): integral SINDy (Schaeffer and
+McCalla, Phys. Rev. E 96, 023302, 2017) on the PINN's states. The `INTEGRAL_SIZE` simplest
+members of that front whose forms the other candidates lack are judged with the rest
+(`Front.integral`; `pinnkit.discover.select`, step 1). `integral_front` is None where this
+does not apply: no ODE (`pinnkit.discover.trajectory.ode_of`), the term in several rates or
+not additively, or its field not observed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import sympy as sp
+
+from pinnkit.discover.base import Candidate, Front, complexity, form, mean_squared_error
+from pinnkit.discover.offline import Offline
+from pinnkit.discover.shortlist import shortlist
+from pinnkit.discover.trajectory import Ode, ode_of
+from pinnkit.errors import DiscoveryError
+
+__all__ = [
+    "integral_front",
+    "integral_candidates",
+    "with_integral",
+    "trapezoid_operator",
+    "GRID",
+    "INTEGRAL_SIZE",
+]
+
+#: Points of the time grid the integrals are taken on (the trapezoid rule).
+GRID = 2001
+#: At most this many members of the integral front (the simplest, forms not yet among the
+#: candidates) are judged.
+INTEGRAL_SIZE = 12
+
+
+def trapezoid_operator(grid: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """The `(len(times), len(grid))` matrix of the trapezoid rule from `grid[0]` to each of
+    `times` (within the grid) for a function known at `grid` points, linear between them."""
+    grid = np.asarray(grid, dtype=float)
+    operator = np.zeros((len(times), len(grid)))
+    steps = np.diff(grid)
+    for row, t in zip(operator, times):
+        k = int(np.clip(np.searchsorted(grid, t, side="right") - 1, 0, len(grid) - 2))
+        row[:k] += steps[:k] / 2
+        row[1 : k + 1] += steps[:k] / 2
+        part = t - grid[k]  # the last cell's share, [grid[k], t]
+        fraction = part / steps[k]
+        row[k] += part * (1 - fraction / 2)
+        row[k + 1] += part * fraction / 2
+    return operator
+
+
+def integral_front(run, name: str, symbols, backend=None) -> Front | None:
+    """The integral regression's front (module docstring) for Hidden `name` of `run`, its
+    formulas in `symbols` (the term's input symbols, one per argument); `backend` when it is
+    an `Offline` (its library), else `Offline()`. None where it does not apply."""
+    ode = ode_of(run.problem, name)
+    opened = None if ode is None else _opened_rate(ode)
+    if opened is None:
+        return None
+    index, slot, coefficient, known = opened
+    rows = [(t, v) for _, i, t, v in ode.observed if i == index]
+    if not rows:
+        return None
+    times = np.concatenate([t for t, _ in rows])
+    values = np.concatenate([v for _, v in rows])
+    inside = (times >= ode.span[0]) & (times <= ode.span[1])
+    times, values = times[inside], values[inside]
+    if times.size < 2 or float(np.max(times)) <= ode.span[0]:
+        return None
+    grid = np.linspace(ode.span[0], float(np.max(times)), GRID)
+    predicted = run.predict(**{ode.time.name: grid})
+    states = [np.asarray(predicted[n], dtype=float) for n in run.problem.field_names]
+    parameters = [float(run.parameters[p.name]) for p in ode.parameters]
+    variables = [ode.time, *ode.states, *ode.parameters]
+
+    def along(expr: sp.Expr) -> np.ndarray:
+        function = sp.lambdify(variables, expr, "numpy")
+        with np.errstate(all="ignore"):
+            return np.broadcast_to(function(grid, *states, *parameters), grid.shape).astype(float)
+
+    inputs = {s: along(arg) for s, arg in zip(symbols, ode.slots[slot])}
+    operator = trapezoid_operator(grid, times)
+    start = ode.start[index] if ode.start[index] is not None else float(states[index][0])
+    target = (values - start - operator @ along(known)) / coefficient
+    method = backend if isinstance(backend, Offline) else Offline()
+    try:
+        return method.fit(inputs, target, operator=operator)
+    except (DiscoveryError, ValueError, np.linalg.LinAlgError):
+        return None  # non-finite states or inputs: no integral candidates
+
+
+def _opened_rate(ode: Ode) -> tuple[int, sp.Symbol, float, sp.Expr] | None:
+    """The field whose rate holds the Hidden term, the term's symbol, its coefficient and
+    the rest of the rate, where the term is applied once, in one rate, additively."""
+    if len(ode.slots) != 1:
+        return None
+    (slot,) = ode.slots
+    holding = [i for i, rate in enumerate(ode.rates) if rate.has(slot)]
+    if len(holding) != 1:
+        return None
+    rate = sp.expand(ode.rates[holding[0]])
+    coefficient = sp.diff(rate, slot)
+    known = sp.simplify(rate - coefficient * slot)
+    if not coefficient.is_number or coefficient == 0 or known.has(slot):
+        return None
+    return holding[0], slot, float(coefficient), known
+
+
+def integral_candidates(front: Front | None, samples, taken) -> tuple[Candidate, ...]:
+    """The `INTEGRAL_SIZE` simplest members of the integral `front` (its Pareto members and
+    polynomial sub-front) whose forms are not among `taken`, each once, as candidates scored
+    on the term's `samples` (the losses the other candidates carry)."""
+    if front is None:
+        return ()
+    seen = set(taken)
+    out = []
+    for c in sorted((*front.candidates, *front.subfront), key=lambda c: c.complexity):
+        shape = form(c.expr)
+        if shape in seen or not c.expr.free_symbols:
+            continue
+        seen.add(shape)
+        loss = mean_squared_error(c.expr, samples.inputs, samples.target)
+        out.append(Candidate(c.expr, complexity(c.expr), loss, 0.0))
+        if len(out) == INTEGRAL_SIZE:
+            break
+    return tuple(out)
+
+
+def with_integral(front: Front, run, name: str, samples, backend=None) -> Front:
+    """`front` with the integral regression's candidates for Hidden `name` of `run`
+    (`Front.integral`; `integral_candidates` of `integral_front`), forms already shortlisted
+    left out; `front` itself where there are none."""
+    taken = {form(c.expr) for c in shortlist(front, samples)}
+    found = integral_front(run, name, samples.symbols, backend)
+    extra = integral_candidates(found, samples, taken)
+    return dataclasses.replace(front, integral=extra) if extra else front
