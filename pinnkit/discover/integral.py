@@ -118,7 +118,7 @@ def _opened_rate(ode: Ode) -> tuple[int, sp.Symbol, float, sp.Expr] | None:
         return None
     rate = sp.expand(ode.rates[holding[0]])
     coefficient = sp.diff(rate, slot)
-    known = sp.simplify(rate - coefficient * slot)
+    known = sp.expand(rate - coefficient * slot)
     if not coefficient.is_number or coefficient == 0 or known.has(slot):
         return None
     return holding[0], slot, float(coefficient), known

@@ -115,3 +115,44 @@ def _members(front, truth: sp.Expr) -> list[sp.Expr]:
 )
 def test_where_the_integral_regression_does_not_apply(equations, observed):
     assert integral_front(_Exact(equations, observed), "f", (X0, X1)) is None
+
+
+def test_a_trained_run_gets_integral_candidates_of_forms_not_yet_shortlisted(logistic_run):
+    """On a trained logistic run (1% noise) the integral front holds x' = a x - b x^2 with
+    the direct maximum-likelihood fit's constants within 2% (the network's states inside the
+    integrals); the candidates added to the front are forms the shortlist lacks, at most
+    `INTEGRAL_SIZE`, scored on the term's samples."""
+    from pinnkit.discover.integral import INTEGRAL_SIZE, with_integral
+    from pinnkit.discover.sample import sample_hidden
+    from pinnkit.discover.shortlist import shortlist
+    from tests.discover.logistic import V
+
+    run, (a, b) = logistic_run
+    (found,) = _members(integral_front(run, "f", (V,)), V - V**2)
+    assert found.coeff(V, 1) == pytest.approx(a, rel=0.02)
+    assert -found.coeff(V, 2) == pytest.approx(b, rel=0.02)
+    samples = sample_hidden(run, terms=["f"], samples=500)["f"]
+    front = Offline().fit(samples.inputs, samples.target)
+    extended = with_integral(front, run, "f", samples)
+    shortlisted = {form(c.expr) for c in shortlist(front, samples)}
+    assert 0 < len(extended.integral) <= INTEGRAL_SIZE
+    assert not any(form(c.expr) in shortlisted for c in extended.integral)
+    assert len({form(c.expr) for c in extended.integral}) == len(extended.integral)
+    for c in extended.integral:
+        loss = float(np.mean((sp.lambdify(V, c.expr)(samples.inputs[V]) - samples.target) ** 2))
+        assert c.loss == pytest.approx(loss, rel=1e-9)
+
+
+def test_discovery_judges_integral_candidates_unless_told_not_to(logistic_run):
+    import warnings
+
+    from pinnkit.errors import PinnkitWarning
+
+    run, _ = logistic_run
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PinnkitWarning)
+        on = pk.discover(run, refit=0).found["f"]
+        off = pk.discover(run, refit=0, integral=False).found["f"]
+    judged = {s.candidate.expr for s in on.selection.scored}
+    assert on.front.integral and any(c.expr in judged for c in on.front.integral)
+    assert off.front.integral == ()
