@@ -369,12 +369,19 @@ class Trainer:
 
     def _blocks(self, iterations: Callable, end: int, base: float, start: float) -> None:
         """Logged blocks of `iterations(n) -> LossTerms` up to step `end`. A non-finite loss
-        puts back the last good state and ends this stage (the next one, if any, starts from
-        there)."""
+        (or an update that overflows the parameters' dtype) puts back the last good state and
+        ends this stage (the next one, if any, starts from there)."""
         while self.step < end:
             block = min(self.config.log_every - self.step % self.config.log_every, end - self.step)
-            terms = iterations(block)
-            bad = terms.first_nonfinite()
+            try:
+                terms = iterations(block)
+                bad = terms.first_nonfinite()
+            except RuntimeError as err:
+                # torch refuses an update too large for the parameters' dtype (a line
+                # search's step of ~1e39 in float32): as non-finite as a loss of inf.
+                if "overflow" not in str(err):
+                    raise
+                bad = "the update (it overflowed the parameters' dtype)"
             if bad is not None:
                 self.guard.restore_weights(self.model, self.compiled)
                 log.warning(

@@ -175,3 +175,28 @@ def test_a_second_rollback_restores_the_snapshot_not_the_steps_after_the_first(s
 
 def _listed(value) -> list:
     return value if isinstance(value, list) else [value]
+
+
+def test_an_update_that_overflows_the_dtype_is_rolled_back_like_a_non_finite_loss(
+    caplog, monkeypatch
+):
+    """torch raises when an L-BFGS line search's step overflows float32 (ODEBench 57's
+    discovery refits met it); the stage keeps the last good state instead of failing."""
+    import pinnkit.train.loop as loop
+    from pinnkit.train import Trainer
+
+    def overflowing(optimizer, closure, iterations):
+        for group in optimizer.param_groups:
+            for p in group["params"]:
+                p.data.add_(1.0)  # half-applied, as an update that fails midway would be
+        raise RuntimeError("value cannot be converted to type float without overflow")
+
+    monkeypatch.setattr(loop, "lbfgs_block", overflowing)
+    trainer = Trainer(heat_problem(), TINY.replace(steps=0, lbfgs=pk.LBFGS(steps=6)))
+    start = {k: v.clone() for k, v in trainer.model.state_dict().items()}
+    trainer.run()
+    assert "overflowed" in caplog.text
+    assert all(torch.equal(v, start[k]) for k, v in trainer.model.state_dict().items())
+    monkeypatch.setattr(loop, "lbfgs_block", lambda *_: (_ for _ in ()).throw(RuntimeError("x")))
+    with pytest.raises(RuntimeError, match="x"):
+        Trainer(heat_problem(), TINY.replace(steps=0, lbfgs=pk.LBFGS(steps=6))).run()
