@@ -104,7 +104,7 @@ class Offline(AbstractBackend):
         usable = np.all(np.isfinite(columns), axis=0) & (
             np.max(np.abs(columns), axis=0) < MAX_COLUMN
         )
-        columns = data.project(columns)
+        columns = data.project(np.where(usable, columns, 0.0))  # unusable: norm 0, dropped
         norms = np.linalg.norm(columns, axis=0)
         usable &= norms > 0
         terms = [t for t, ok in zip(terms, usable) if ok]
