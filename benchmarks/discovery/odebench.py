@@ -100,22 +100,18 @@ OBSERVATIONS = 50
 #: Printed under the summary: which rows come from which version of discovery, while a
 #: re-run is partial.
 RUN_NOTE = (
-    "Every 1% row was re-run on 2026-12-05 (commit 16e1b8d) with the trajectory refit's "
-    "Jacobian taken by a step the integrator resolves (SciPy's default step left a constant "
-    "the data fix only loosely where the fit started) and an ODE's round form made from the "
-    "trajectory refit's constants, each within two of its standard errors: 51 of 97 exact "
-    "(48 before; gained 39:x_0 and 39:x_1, the glycolytic oscillator, whose x0^2 x1 "
-    "coefficient the data fix to 1.06 +- 0.09 and the PINN refit had put at 1.2, and 30:x_1; "
-    "lost none). Two cases at a time on the 2-core machine, a third job beside them for "
-    "part of the run (median 66 s, at most 179 s). Still missed: 50:x_0, whose 0.24 comes "
-    "back as 1/4 (1.7 standard errors from its free refit, chosen on evidence). Rows record "
-    "`data_misfit`, the fit's RMS misfit to the observations in noise units. The 5% rows: the "
-    "18 three-dimensional ones re-run on 2026-12-05 with commit acbb9be, the 25 of ids 1-24 "
-    "(every one-dimensional term) with this code (the same hits as before, 2 of the 23 "
-    "one-dimensional ones), the other two-dimensional ones from earlier libraries (without "
-    "the Fourier features where a row has no `fourier` field), so the 5% total mixes "
-    "configs. `--report` rescores recorded formulas with `is_same_form` (`rescored` in the "
-    "JSON: a fitted 1.002 matching a coefficient the truth leaves implicit, 54:x_2)."
+    "Every 1% row was re-run on 2026-12-05 with commits 8c775e9 and 503975b: candidates "
+    "from the integral regression (formulas fitted to the observations' increments along "
+    "the trained solution, `pinnkit.discover.integral`) and pruning that judges a round "
+    "form's exact number free again once the term beside it is dropped: 56 of 97 exact (51 "
+    "before; gained 21:x_0, 26:x_0, 51:x_0 and 51:x_1, whose truth never reached the judged "
+    "candidates from the network's values, and 50:x_0, whose 0.24 pruning had left at 1/4; "
+    "lost none). 57:x_2 was re-run with 903321c (its refit had raised an overflow; the PINN "
+    "fit fails either way). Two cases at a time on the 2-core machine (median 65 s, at most "
+    "118 s). Rows record `data_misfit`, the fit's RMS misfit to the observations in noise "
+    "units. 5%: see the docs page for which rows come from which run. `--report` rescores "
+    "recorded formulas with `is_same_form` (`rescored` in the JSON: a fitted 1.002 matching "
+    "a coefficient the truth leaves implicit, 54:x_2)."
 )
 SEED = 0
 # The issue's targets: exact recovery of the hidden terms at each noise level, and the wall
