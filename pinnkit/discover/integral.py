@@ -4,7 +4,7 @@ The offline backend fits a Hidden term's formula to the hidden network's values 
 trained solution (`pinnkit.discover.sample`). Those carry the network's own error, a few
 percent and smooth, which a look-alike of the truth can fit better than the truth does: on
 ODEBench at 1% noise, 9 hidden terms whose truth, offered to the choice, was chosen never
-reached the judged candidates. In an ODE problem whose Hidden term enters one field's rate
+reached the judged candidates. In an ODE problem whose Hidden term enters a field's rate
 additively, $x_i' = g(t, x) + a f(\\text{args})$, the observations $y_i(t_j)$ say what the
 term's integral is:
 
@@ -16,9 +16,10 @@ to that by the offline backend's best-subset search (`Offline.fit(..., operator=
 trapezoid rule from $t_0$ to each $t_j$ on `GRID` points): integral SINDy (Schaeffer and
 McCalla, Phys. Rev. E 96, 023302, 2017) on the PINN's states. The `INTEGRAL_SIZE` simplest
 members of that front whose forms the other candidates lack are judged with the rest
-(`Front.integral`; `pinnkit.discover.select`, step 1). `integral_front` is None where this
-does not apply: no ODE (`pinnkit.discover.trajectory.ode_of`), the term in several rates or
-not additively, or its field not observed.
+(`Front.integral`; `pinnkit.discover.select`, step 1). A term in several rates (S' = -f,
+I' = f - g I) gives rows from each observed field. `integral_front` is None where this does
+not apply: no ODE (`pinnkit.discover.trajectory.ode_of`), the term applied more than once
+or not additively with a numeric coefficient, or no field whose rate holds it observed.
 """
 
 from __future__ import annotations
@@ -70,22 +71,21 @@ def trapezoid_operator(grid: np.ndarray, times: np.ndarray) -> np.ndarray:
 def integral_front(run, name: str, symbols, backend=None) -> Front | None:
     """The integral regression's front (module docstring) for Hidden `name` of `run`, its
     formulas in `symbols` (the term's input symbols, one per argument); `backend` when it is
-    an `Offline` (its library), else `Offline()`. None where it does not apply."""
+    an `Offline` (its library), else `Offline()`. Every observed field whose rate holds the
+    term gives rows (S' = -f, I' = f - g I: both), each field's weighted by |a| over its
+    observations' RMS (noise in proportion to a field's size). None where it does not
+    apply."""
     ode = ode_of(run.problem, name)
-    opened = None if ode is None else _opened_rate(ode)
-    if opened is None:
+    opened = None if ode is None else _opened_rates(ode)
+    if not opened:
         return None
-    index, slot, coefficient, known = opened
-    rows = [(t, v) for _, i, t, v in ode.observed if i == index]
-    if not rows:
-        return None
-    times = np.concatenate([t for t, _ in rows])
-    values = np.concatenate([v for _, v in rows])
+    slot, rates = opened
+    rows = [(i, t, v) for _, i, t, v in ode.observed if i in rates]
+    times = np.concatenate([t for _, t, _ in rows]) if rows else np.zeros(0)
     inside = (times >= ode.span[0]) & (times <= ode.span[1])
-    times, values = times[inside], values[inside]
-    if times.size < 2 or float(np.max(times)) <= ode.span[0]:
+    if inside.sum() < 2 or float(np.max(times[inside])) <= ode.span[0]:
         return None
-    grid = np.linspace(ode.span[0], float(np.max(times)), GRID)
+    grid = np.linspace(ode.span[0], float(np.max(times[inside])), GRID)
     predicted = run.predict(**{ode.time.name: grid})
     states = [np.asarray(predicted[n], dtype=float) for n in run.problem.field_names]
     parameters = [float(run.parameters[p.name]) for p in ode.parameters]
@@ -96,32 +96,42 @@ def integral_front(run, name: str, symbols, backend=None) -> Front | None:
         with np.errstate(all="ignore"):
             return np.broadcast_to(function(grid, *states, *parameters), grid.shape).astype(float)
 
+    operators, targets = [], []
+    for index, t, values in rows:
+        keep = (t >= ode.span[0]) & (t <= ode.span[1])
+        t, values = t[keep], values[keep]
+        coefficient, known = rates[index]
+        operator = trapezoid_operator(grid, t)
+        start = ode.start[index] if ode.start[index] is not None else float(states[index][0])
+        weight = abs(coefficient) / max(float(np.sqrt(np.mean(values**2))), 1e-300)
+        targets.append(weight * (values - start - operator @ along(known)) / coefficient)
+        operators.append(weight * operator)
     inputs = {s: along(arg) for s, arg in zip(symbols, ode.slots[slot])}
-    operator = trapezoid_operator(grid, times)
-    start = ode.start[index] if ode.start[index] is not None else float(states[index][0])
-    target = (values - start - operator @ along(known)) / coefficient
     method = backend if isinstance(backend, Offline) else Offline()
     try:
-        return method.fit(inputs, target, operator=operator)
+        return method.fit(inputs, np.concatenate(targets), operator=np.vstack(operators))
     except (DiscoveryError, ValueError, np.linalg.LinAlgError):
         return None  # non-finite states or inputs: no integral candidates
 
 
-def _opened_rate(ode: Ode) -> tuple[int, sp.Symbol, float, sp.Expr] | None:
-    """The field whose rate holds the Hidden term, the term's symbol, its coefficient and
-    the rest of the rate, where the term is applied once, in one rate, additively."""
+def _opened_rates(ode: Ode) -> tuple[sp.Symbol, dict[int, tuple[float, sp.Expr]]] | None:
+    """The Hidden term's symbol and, for each field whose rate holds it, the term's
+    coefficient and the rest of the rate, where the term is applied once and enters every
+    rate additively with a numeric coefficient; None otherwise."""
     if len(ode.slots) != 1:
         return None
     (slot,) = ode.slots
-    holding = [i for i, rate in enumerate(ode.rates) if rate.has(slot)]
-    if len(holding) != 1:
-        return None
-    rate = sp.expand(ode.rates[holding[0]])
-    coefficient = sp.diff(rate, slot)
-    known = sp.expand(rate - coefficient * slot)
-    if not coefficient.is_number or coefficient == 0 or known.has(slot):
-        return None
-    return holding[0], slot, float(coefficient), known
+    rates = {}
+    for i, rate in enumerate(ode.rates):
+        if not rate.has(slot):
+            continue
+        rate = sp.expand(rate)
+        coefficient = sp.diff(rate, slot)
+        known = sp.expand(rate - coefficient * slot)
+        if not coefficient.is_number or coefficient == 0 or known.has(slot):
+            return None
+        rates[i] = (float(coefficient), known)
+    return slot, rates
 
 
 def integral_candidates(front: Front | None, samples, taken) -> tuple[Candidate, ...]:

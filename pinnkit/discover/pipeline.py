@@ -89,7 +89,7 @@ def discover(
       observations by maximum likelihood) instead of the PINN refit's misfits (default
       False: measured on 53 ODEBench terms it found 21 exactly against 23; the chosen
       formula's reported constants get the trajectory refit either way).
-    - `integral`: in an ODE problem whose Hidden term enters one field's rate additively,
+    - `integral`: in an ODE problem whose Hidden term enters the fields' rates additively,
       also judge the formulas fitted to the observations' increments along the trained
       solution (`pinnkit.discover.integral`; the offline library, whatever `backend`).
     - `candidates`: Hidden name -> formulas (SymPy, in the term's input symbols: `u`,

@@ -98,6 +98,20 @@ def test_the_integral_front_holds_the_hidden_rate():
     assert found.coeff(X0, 1).coeff(X1, 0) == pytest.approx(-1.0, rel=0.01)
 
 
+@pytest.mark.parametrize("observed", [(A, B), (B,)])
+def test_a_term_in_two_rates_gives_rows_from_each_observed_field(observed):
+    """The oscillator written with the term in both rates (b' = -f + 0.07 - 3.4 a + 2.4 b,
+    the same solution): with both fields observed, or only b, the front holds the form."""
+    equations = {
+        "a": sp.Eq(A.diff(t), f(A, B)),
+        "b": sp.Eq(B.diff(t), -f(A, B) + 0.07 - 3.4 * A + 2.4 * B),
+    }
+    run = _Exact(equations, observed)
+    (found,) = _members(integral_front(run, "f", (X0, X1)), X0**2 * X1 - X0 + 2.4 * X1)
+    assert found.coeff(X0, 1).coeff(X1, 0) == pytest.approx(-1.0, rel=0.02)
+    assert found.coeff(X1, 1).coeff(X0, 0) == pytest.approx(2.4, rel=0.02)
+
+
 def _members(front, truth: sp.Expr) -> list[sp.Expr]:
     return [c.expr for c in front.candidates if form(c.expr) == form(truth)]
 
@@ -105,8 +119,8 @@ def _members(front, truth: sp.Expr) -> list[sp.Expr]:
 @pytest.mark.parametrize(
     "equations, observed",
     [
-        # the term in two rates
-        ({"a": sp.Eq(A.diff(t), f(A, B)), "b": sp.Eq(B.diff(t), -f(A, B))}, (A, B)),
+        # the term applied twice
+        ({"a": sp.Eq(A.diff(t), f(A, B) + f(B, A)), "b": sp.Eq(B.diff(t), -A)}, (A, B)),
         # not additive
         ({"a": sp.Eq(A.diff(t), A * f(A, B)), "b": sp.Eq(B.diff(t), -A)}, (A, B)),
         # its field not observed
