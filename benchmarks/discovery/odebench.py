@@ -109,7 +109,11 @@ RUN_NOTE = (
     "lost none). 57:x_2 was re-run with 903321c (its refit had raised an overflow; the PINN "
     "fit fails either way). Two cases at a time on the 2-core machine (median 65 s, at most "
     "118 s). Rows record `data_misfit`, the fit's RMS misfit to the observations in noise "
-    "units. 5%: see the docs page for which rows come from which run. `--report` rescores "
+    "units. 5%: the 53 rows of ids 1-38 re-run with the same code (stopped there for time): "
+    "31 of 97 as before (gained 26:x_1 and 27:x_0; lost 34:x_0 and 36:x_0 to a degenerate "
+    "sine, 2.5e8*sin(4e-9*x_1) for x_1, the inner constant fitted to ~0 and the coefficient "
+    "to its inverse); the 26 two-dimensional rows of ids 39-51 from earlier libraries, the "
+    "18 three-dimensional ones from acbb9be. `--report` rescores "
     "recorded formulas with `is_same_form` (`rescored` in the JSON: a fitted 1.002 matching "
     "a coefficient the truth leaves implicit, 54:x_2)."
 )
