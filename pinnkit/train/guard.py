@@ -22,7 +22,7 @@ from torch import nn
 from pinnkit.errors import TrainingError
 from pinnkit.train.terms import LossTerms
 
-__all__ = ["Guard", "MAX_NAN_RETRIES", "nonfinite", "all_finite"]
+__all__ = ["Guard", "MAX_NAN_RETRIES", "nonfinite", "overflowed", "all_finite"]
 
 log = logging.getLogger("pinnkit")
 
@@ -105,6 +105,15 @@ def nonfinite(terms: LossTerms, params: Sequence[torch.Tensor]) -> str | None:
     if all_finite([values, *grads]):
         return None
     return terms.first_nonfinite() or "gradient"
+
+
+def overflowed(err: RuntimeError) -> str:
+    """What to report for torch's refusal of an update too large for the parameters' dtype
+    (a line search's step of ~1e39 in float32), as non-finite as a loss of inf; any other
+    `RuntimeError` is raised again."""
+    if "overflow" not in str(err):
+        raise err
+    return "the update (it overflowed the parameters' dtype)"
 
 
 def all_finite(tensors: list[torch.Tensor]) -> bool:

@@ -30,7 +30,7 @@ from pinnkit.problem import Problem
 from pinnkit.runs import ErrorGrid, Run, predict_points, save_checkpoint
 from pinnkit.train import host_memory, state
 from pinnkit.train.distributed import World, rank_generator
-from pinnkit.train.guard import MAX_NAN_RETRIES, Guard, nonfinite
+from pinnkit.train.guard import MAX_NAN_RETRIES, Guard, nonfinite, overflowed
 from pinnkit.train.loss import Loss
 from pinnkit.train.optim import first
 from pinnkit.train.optim.gauss_newton import LevenbergMarquardt
@@ -369,19 +369,13 @@ class Trainer:
 
     def _blocks(self, iterations: Callable, end: int, base: float, start: float) -> None:
         """Logged blocks of `iterations(n) -> LossTerms` up to step `end`. A non-finite loss
-        (or an update that overflows the parameters' dtype) puts back the last good state and
-        ends this stage (the next one, if any, starts from there)."""
+        or update (`overflowed`) puts back the last good state and ends this stage."""
         while self.step < end:
             block = min(self.config.log_every - self.step % self.config.log_every, end - self.step)
             try:
-                terms = iterations(block)
-                bad = terms.first_nonfinite()
+                bad = (terms := iterations(block)).first_nonfinite()
             except RuntimeError as err:
-                # torch refuses an update too large for the parameters' dtype (a line
-                # search's step of ~1e39 in float32): as non-finite as a loss of inf.
-                if "overflow" not in str(err):
-                    raise
-                bad = "the update (it overflowed the parameters' dtype)"
+                bad = overflowed(err)
             if bad is not None:
                 self.guard.restore_weights(self.model, self.compiled)
                 log.warning(
