@@ -113,11 +113,18 @@ def constants_price(expr: sp.Expr, observations: int) -> float:
         if node in seen:
             continue
         seen.add(node)
-        value = node / sp.pi if node.has(sp.pi) else node
-        if isinstance(value, sp.Rational) and abs(value) not in (0, 1):  # 0: a pruned-away term
+        value = _charged(node)
+        if value is not None:
             bits = 2 * math.log(2 * abs(int(value.p)) * int(value.q))
             price += min(cap, bits + (STRUCTURE_COST if node.has(sp.pi) else 0.0))
     return price
+
+
+def _charged(node: sp.Expr) -> sp.Rational | None:
+    """p/q of an exact number `node` (p/q or p pi/q) that `constants_price` charges, None
+    for +-1, 0 (a pruned-away term) and anything else."""
+    value = node / sp.pi if node.has(sp.pi) else node
+    return value if isinstance(value, sp.Rational) and abs(value) not in (0, 1) else None
 
 
 def _coefficients(expr: sp.Expr):
@@ -140,9 +147,8 @@ def freed(expr: sp.Expr) -> sp.Expr:
     rational or multiple of pi, exponents excepted) made a fitted constant (a float of its
     value): `x**2*y - x + 1/4` -> `x**2*y - x + 0.25`; `expr` itself when it has none."""
     if expr.is_number:
-        value = expr / sp.pi if expr.has(sp.pi) else expr
-        charged = not expr.atoms(sp.Float) and isinstance(value, sp.Rational)
-        return sp.Float(float(expr)) if charged and abs(value) not in (0, 1) else expr
+        charged = not expr.atoms(sp.Float) and _charged(expr) is not None
+        return sp.Float(float(expr)) if charged else expr
     if isinstance(expr, sp.Pow):
         exponent = expr.exp if expr.exp.is_number else freed(expr.exp)
         return sp.Pow(freed(expr.base), exponent)
