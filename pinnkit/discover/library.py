@@ -16,7 +16,7 @@ import sympy as sp
 
 from pinnkit.errors import DiscoveryInputError
 
-__all__ = ["Library", "Term", "FAMILIES", "inner_grid", "check_counts"]
+__all__ = ["Library", "Term", "FAMILIES", "inner_grid", "argument_span", "check_counts"]
 
 # Each family is a function g(a*v) of one input v with one inner constant a: its SymPy form,
 # its NumPy form, the default values of a (one library column each), the bounds of a when it
@@ -259,6 +259,25 @@ def inner_grid(term: Term, arrays: list[np.ndarray]) -> list[float]:
     scale = 1.0 / scale**2 if term.family in _INVERSE else scale
     low, high = FAMILIES[term.family][3]
     return [g / scale for g in FAMILIES[term.family][4] if low <= g / scale <= high]
+
+
+def argument_span(term: Term, arrays: list[np.ndarray], a: float) -> float:
+    """The largest magnitude over the samples of the quantity `term`'s family is nonlinear
+    in, with inner constant `a`: a*v for sin, cos, exp and monod, a*v**2 for gauss and
+    lorentz, v**2/a for hill, a*log(v) for power; inf for log (log(a*v) = log(v) + log(a) has
+    no such limit). Where it is small the family is its first-order Taylor polynomial, and a
+    fit with it is a disguised simpler one with an inverse coefficient (2.5e8*sin(4e-9*x)
+    for 1.0*x): `pinnkit.discover.offline` drops such refined fits."""
+    v = arrays[term.inner]
+    with np.errstate(all="ignore"):
+        argument = {
+            "gauss": lambda: a * v**2,
+            "lorentz": lambda: a * v**2,
+            "hill": lambda: v**2 / a,
+            "power": lambda: a * np.log(v),
+            "log": lambda: np.full_like(v, np.inf),
+        }.get(term.family, lambda: a * v)()
+    return float(np.max(np.abs(argument)))
 
 
 def check_counts(owner: str, values: dict[str, tuple[object, int]]) -> None:

@@ -18,7 +18,14 @@ import sympy as sp
 from scipy.optimize import least_squares
 
 from pinnkit.discover.base import AbstractBackend, Front, complexity, make_front
-from pinnkit.discover.library import FAMILIES, Library, Term, check_counts, inner_grid
+from pinnkit.discover.library import (
+    FAMILIES,
+    Library,
+    Term,
+    argument_span,
+    check_counts,
+    inner_grid,
+)
 from pinnkit.errors import DiscoveryError, DiscoveryInputError
 
 __all__ = ["Library", "Term", "Offline", "FAMILIES"]
@@ -35,6 +42,11 @@ RIDGE = 1e-10
 #: Supports of up to this many terms, where searched exhaustively, also give the best support
 #: of each total complexity to the pool (`_best_supports`).
 SIMPLE_TERMS = 3
+#: A refined family whose argument stays below this over the samples is its own first-order
+#: Taylor polynomial there (`argument_span`; sin(z) and exp(z) depart from their best line by
+#: 2e-4 of their RMS for |z| <= 0.08, below the network's error and the noise; the frequency
+#: grid starts at 0.1): the fit is dropped, the one with the library's values kept.
+DEGENERATE_SPAN = 0.08
 
 
 @dataclass(frozen=True)
@@ -295,7 +307,8 @@ def _refine(terms, symbols, data: _Data):
     linear coefficients are solved exactly, and only the inner ones move. Each inner constant
     starts at the best point of its family's grid (one sweep, one constant at a time, the
     others held), then SciPy `least_squares` polishes them together; the fit from the
-    library's own values is kept when it is better."""
+    library's own values is kept when it is better. None where the fit fails, or where a
+    fitted family degenerates to its Taylor polynomial (`DEGENERATE_SPAN`)."""
     which = [i for i, t in enumerate(terms) if t.family]
     # The grid is scanned on about GRID_SAMPLES evenly strided samples, the inner constants
     # fitted on about FIT_SAMPLES; the linear coefficients and the loss use all of them.
@@ -350,4 +363,6 @@ def _refine(terms, symbols, data: _Data):
     if not math.isfinite(loss):
         return None
     inner = [float(best.x[which.index(i)]) if i in which else None for i in range(len(terms))]
+    if any(argument_span(terms[i], arrays, inner[i]) < DEGENERATE_SPAN for i in which):
+        return None
     return _combine(terms, symbols, coefficients, inner), loss

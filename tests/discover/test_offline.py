@@ -185,3 +185,25 @@ def test_bad_library_and_backend_options_are_one_clear_error(make, message):
     with pytest.raises(DiscoveryInputError) as info:
         make()
     assert message in str(info.value)
+
+
+def test_a_refined_family_that_degenerates_to_its_taylor_line_is_dropped():
+    """A line with a small wiggle: sin(a*x) fitted alone drives a towards 0 and the
+    coefficient towards 1/a (140*sin(0.007*x) for 1.0*x) unless the fit is dropped; a sine
+    the data really bends is kept, with its fitted frequency."""
+    from pinnkit.discover.library import Term, argument_span
+    from pinnkit.discover.offline import _Data, _refine
+
+    x = sp.Symbol("x")
+    xs = np.linspace(0.5, 8.0, 500)
+    sine = [Term((0,), "sin")]
+    assert _refine(sine, (x,), _Data([xs], xs + 0.01 * np.sin(3 * xs))) is None
+    expr, loss = _refine(sine, (x,), _Data([xs], 1.2 * np.sin(0.5 * xs)))
+    assert loss < 1e-12 and math.isclose(float(expr.atoms(sp.sin).pop().args[0] / x), 0.5)
+    assert argument_span(Term((0,), "gauss"), [xs], 0.01) == pytest.approx(0.64)
+    assert argument_span(Term((0,), "hill"), [xs], 4.0) == pytest.approx(16.0)
+    assert argument_span(Term((0,), "log"), [xs], 1e-9) == math.inf
+    front = Offline().fit({x: xs}, xs + 0.01 * np.sin(3 * xs))
+    for candidate in (*front.candidates, *front.near):
+        for sine in candidate.expr.atoms(sp.sin):
+            assert abs(float(sine.args[0].as_coeff_Mul()[0])) * 8.0 >= 0.08, str(front)
