@@ -168,9 +168,10 @@ class Library:
     input, with `cross` each monomial of degree 1..`cross_degree` that involves another input
     times a family (u*exp(-x**2), x*sin(t), x*y/(1 + a*x**2): a saturating interaction), with
     `trig_products` the products sin/cos(v_i) times sin/cos(v_j) of two different inputs at
-    unit frequency (angles: sin(y)*cos(x)), and with `signed` v*|v| for each input that
+    unit frequency (angles: sin(y)*cos(x)) and sin(v)*cos(v) of each input (= sin(2*v)/2,
+    beside sin(v) in a bead on a rotating hoop), and with `signed` v*|v| for each input that
     changes sign (a quadratic drag; where v keeps its sign it is +-v**2, already there). With
-    the defaults that is 12 columns for one nonnegative input, 78 for two and 224 for three
+    the defaults that is 13 columns for one nonnegative input, 80 for two and 227 for three
     (12, 42 and 92 before the cross terms of degree 2, the products of angles and the drag,
     which were added for ODEBench: `benchmarks/discovery/odebench.md` has what they did;
     `Library(cross_degree=1, trig_products=False, signed=False)` is the library before
@@ -247,6 +248,8 @@ class Library:
             trig = [f for f in ("sin", "cos") if f in self.families]
             for i, j in itertools.combinations(range(n_inputs), 2):
                 terms += [Term(zero, f, i, 1.0, (g, j)) for f in trig for g in trig]
+            if len(trig) == 2:  # sin(v)*cos(v) = sin(2*v)/2 beside sin(v): a bead on a hoop
+                terms += [Term(zero, "sin", i, 1.0, ("cos", i)) for i in range(n_inputs)]
         return terms
 
 

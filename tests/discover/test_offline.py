@@ -140,7 +140,7 @@ def test_the_front_has_the_best_fit_of_each_complexity_not_only_of_each_size():
 
 def test_polynomials_are_searched_exhaustively_beside_the_families():
     """Three inputs along a decaying spiral, a polynomial truth and a smooth error of 4% of
-    its RMS (what a hidden network's values carry): with 224 columns the search of three-term
+    its RMS (what a hidden network's values carry): with 227 columns the search of three-term
     supports is a beam, whose best fits use families that follow the error; the exhaustive
     pass over the monomials puts the truth's form on the front (or near it)."""
     import numpy as np
