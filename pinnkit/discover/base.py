@@ -323,7 +323,7 @@ def display(expr: sp.Expr, digits: int = DISPLAY_DIGITS) -> sp.Expr:
     return expr.xreplace({f: sp.Float(f"{float(f):.{digits}g}") for f in expr.atoms(sp.Float)})
 
 
-def _nice(value: float, rtol: float, closest: bool = False) -> sp.Expr | None:
+def nice_number(value: float, rtol: float, closest: bool = False) -> sp.Expr | None:
     """The simplest number p/q (q <= 10) or p*pi/q (q <= 4) within `rtol` of `value` (with
     `closest`, the nearest p/q with q <= 5)."""
     options: list[tuple[int, float, sp.Expr]] = []
@@ -349,7 +349,7 @@ def snap_constants(expr: sp.Expr, *, rtol: float = 0.02, closest: bool = False) 
     """
     replacements = {}
     for f in expr.atoms(sp.Float):
-        nice = _nice(float(f), rtol, closest)
+        nice = nice_number(float(f), rtol, closest)
         if nice is not None:
             replacements[f] = nice
     return expr.xreplace(replacements)

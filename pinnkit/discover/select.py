@@ -39,9 +39,10 @@ The rule (also in docs/discovery.md, "How a formula is chosen"):
    fitted ones (nothing for 1), and it wins when the data cannot tell them from the fitted
    ones (a misfit growth under the price saved). In an ODE problem the constants rounded are
    the trajectory refit's (the maximum-likelihood fit, `pinnkit.discover.trajectory`), each
-   within `ROUND_SIGMAS` (2) of its standard errors too (`_Judge.round_form`), and the round
-   form is judged only when the trajectory refits of the two cannot tell them apart either
-   (`_Judge.keeps_round`). Candidates are refit in
+   within `ROUND_SIGMAS` (2) of its standard errors too, one at a time, the others refit
+   after each step, while the trajectory's criterion does not rise (`_Judge.round_form`,
+   `pinnkit.discover.rounding`), and the round form is judged only when the trajectory
+   refits of the two cannot tell them apart either (`_Judge.keeps_round`). Candidates are refit in
    order; one that cannot beat the best so far whatever its refit (`_Judge.bound`: its
    structure's price alone, its misfit at best `BOUND_RATIO` of the network's, no fitted
    constant) is skipped. When none is admitted: the smallest $L(c)$, flagged
@@ -120,6 +121,7 @@ from pinnkit.discover.criteria import (
 from pinnkit.discover.losses import Losses, measure, noise_floors
 from pinnkit.discover.prune import prune
 from pinnkit.discover.refit import POLISH, REFIT, refit_constants, refit_loss
+from pinnkit.discover.rounding import round_all, round_stepwise
 from pinnkit.discover.selection import Selection
 from pinnkit.discover.shortlist import SHORTLIST_SIZE, shortlist
 from pinnkit.discover.substitute import Formula, parametrize
@@ -317,22 +319,22 @@ class _Judge:
         return self._fits[expr]
 
     def round_form(self, fitted: sp.Expr) -> sp.Expr:
-        """The round form of the refit formula `fitted` (step 3): each constant the nearest
-        p/q with q <= 5 within `ROUND_RTOL`, where that number costs less than a fitted
-        constant (`constants_price`: 12/5 costs as much as 2.397 and would only fit worse).
-        In an ODE problem the constants rounded are those of the trajectory refit, each within
-        `ROUND_SIGMAS` of its standard errors too. `fitted` itself when none rounds."""
-        free = self.traced_fit(fitted) if self.ode is not None else None
-        expr, errors = (fitted, {}) if free is None else free[1:]
+        """The round form of the refit formula `fitted` (step 3): constants rounded to the
+        nearest p/q with q <= 5 within `ROUND_RTOL` where that number costs less than a
+        fitted constant (`constants_price`: 12/5 costs as much as 2.397 and would only fit
+        worse), all at once (`round_all`). In an ODE problem one at a time instead, each
+        step a trajectory refit of the others, while the criterion does not rise
+        (`round_stepwise`), each constant within `ROUND_SIGMAS` of its standard errors too.
+        `fitted` itself when none rounds."""
         n = self.reference.observations
-        cap = constants_price(sp.Float(1.0), n)
-        rounded = {}
-        for f in expr.atoms(sp.Float):
-            wide = ROUND_SIGMAS * errors.get(f, 0.0) / abs(float(f)) if float(f) else 0.0
-            nice = snap_constants(f, rtol=min(max(ROUND_RTOL, wide), 1.0), closest=True)
-            if nice != f and constants_price(nice, n) < cap:
-                rounded[f] = nice
-        return expr.xreplace(rounded) if rounded else fitted
+
+        def rtol(f, errors=None) -> float:
+            wide = ROUND_SIGMAS * (errors or {}).get(f, 0.0) / abs(float(f)) if float(f) else 0.0
+            return max(ROUND_RTOL, wide)
+
+        if self.ode is None or self.traced_fit(fitted) is None:
+            return round_all(fitted, rtol, n)
+        return round_stepwise(fitted, self.traced_fit, self._deviance, rtol, n)
 
     def keeps_round(self, fitted: sp.Expr, rounded: sp.Expr) -> bool:
         """Whether the round form `rounded` of the refit formula `fitted` may be judged. In an

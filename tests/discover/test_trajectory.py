@@ -226,10 +226,10 @@ def _glycolysis(c=(1.0, -1.0, 2.4)):
     ).y
 
 
-def _glycolysis_ode():
+def _glycolysis_ode(c=(1.0, -1.0, 2.4)):
     """Its first rate Hidden, observed at 50 times with 1% noise: the ODE (`ode_of`), the
     observations and their noise scales."""
-    clean = _glycolysis()
+    clean = _glycolysis(c)
     scales = 0.01 * np.sqrt(np.mean(clean**2, axis=1))
     noisy = clean + scales[:, None] * np.random.default_rng(0).standard_normal(clean.shape)
     problem = pk.Problem(
@@ -282,9 +282,11 @@ def test_an_ode_rounds_the_maximum_likelihood_constants_within_their_errors():
     # the truth's 1. Elsewhere (no ODE) the 5% rule stands. Either way a constant is rounded
     # only to a number that costs less than a fitted one (12/5 and 6/5 do not, with 100
     # observations).
+    from pinnkit.discover.losses import Losses
     from pinnkit.discover.select import _Judge
 
     ode, _, own = _glycolysis_ode()
+    observed = Losses(1.0, {key: (1.0, 50) for key in own})
     judge = _Judge(
         run=None,
         name="f",
@@ -293,8 +295,8 @@ def test_an_ode_rounds_the_maximum_likelihood_constants_within_their_errors():
         refit=1,
         factor=2.0,
         floor=0.0,
-        reference=dataclasses.make_dataclass("L", ["observations"])(100),
-        floors={},
+        reference=observed,
+        floors=dict.fromkeys(own, 0.0),
         least_deviance=0.0,
         ode=ode,
     )
@@ -307,3 +309,38 @@ def test_an_ode_rounds_the_maximum_likelihood_constants_within_their_errors():
     lone = dataclasses.replace(judge, ode=None)
     assert lone.round_form(fitted) == 1.197 * VA**2 * VB - VA + 2.394 * VB
     assert lone.round_form(0.51 * VA - 0.49 * VB) == (VA - VB) / 2
+
+
+def test_an_ode_rounds_one_constant_at_a_time():
+    # Data of x0' = x0^2 x1 - x0 + 2.1 x1: every constant of the trajectory refit is within
+    # 5% of a cheap number (1, -1, 2); all three at once (2 for 2.1) the data reject, and the
+    # two 1s used to be lost with it. One at a time, each step refitting the rest, the 1s
+    # are taken and 2.1 stays fitted.
+    from pinnkit.discover.losses import Losses
+    from pinnkit.discover.rounding import round_all
+    from pinnkit.discover.select import ROUND_RTOL, _Judge
+
+    ode, _, own = _glycolysis_ode(c=(1.0, -1.0, 2.1))
+    judge = _Judge(
+        run=None,
+        name="f",
+        samples=dataclasses.make_dataclass("S", ["symbols"])((VA, VB)),
+        batches={},
+        refit=1,
+        factor=2.0,
+        floor=0.0,
+        reference=Losses(1.0, {key: (1.0, 50) for key in own}),
+        floors=dict.fromkeys(own, 0.0),
+        least_deviance=0.0,
+        ode=ode,
+    )
+    judge.__dict__["trace"] = ({}, {}, own)
+    fitted = 1.03 * VA**2 * VB - 0.98 * VA + 2.05 * VB
+    at_once = round_all(judge.traced_fit(fitted)[1], lambda _: ROUND_RTOL, 100)
+    assert at_once == VA**2 * VB - VA + 2 * VB
+    assert not judge.keeps_round(fitted, at_once)
+    rounded = judge.round_form(fitted)
+    terms = rounded.as_coefficients_dict()
+    assert terms[VA**2 * VB] == 1 and terms[VA] == -1
+    assert terms[VB] == pytest.approx(2.1, rel=2e-3)
+    assert judge.keeps_round(fitted, rounded)
