@@ -58,7 +58,8 @@ The rule (also in docs/discovery.md, "How a formula is chosen"):
    are refit, and every other admitted form within it is reported with its difference
    $\\Delta E$ and its relative weight $e^{-\\Delta E/2}$, normalised over the chosen and the
    alternatives (`Selection.alternatives`, `Selection.weights`): "the data cannot decide" as
-   a number.
+   a number. In an ODE problem the chosen formula and its alternatives are then judged
+   again by their trajectory refits, the best of them chosen (`settle_by_trajectory`).
 7. **Constants and their uncertainty.** The chosen formula's constants are refit once more,
    longer (`polish`, 2000 iterations), and those are reported. Each constant's standard error
    comes from the profile of the criterion: the constant held `PROFILE_STEP` (2%) off its
@@ -96,7 +97,12 @@ import numpy as np
 import sympy as sp
 
 from pinnkit.compile import Batch
-from pinnkit.discover.alternatives import ALTERNATIVE_DELTA, ALTERNATIVES, find_alternatives
+from pinnkit.discover.alternatives import (
+    ALTERNATIVE_DELTA,
+    ALTERNATIVES,
+    find_alternatives,
+    settle_by_trajectory,
+)
 from pinnkit.discover.base import (
     Candidate,
     Front,
@@ -188,6 +194,7 @@ def choose(
     current = next(s for s in scored if s.candidate is chosen)
     current = prune(current, samples, judge, scored, judge.admits)
     found = find_alternatives(current, candidates, scored, judge, judge.admits, alternatives)
+    current, found = settle_by_trajectory(current, found, judge, scored)
     polished, constants, template = _polish(
         run, name, current.candidate, samples, batches, refit=refit, polish=polish, judge=judge
     )
@@ -334,7 +341,7 @@ class _Judge:
 
         if self.ode is None or self.traced_fit(fitted) is None:
             return round_all(fitted, rtol, n)
-        return round_stepwise(fitted, self.traced_fit, self._deviance, rtol, n)
+        return round_stepwise(fitted, self.traced_fit, self.deviance, rtol, n)
 
     def keeps_round(self, fitted: sp.Expr, rounded: sp.Expr) -> bool:
         """Whether the round form `rounded` of the refit formula `fitted` may be judged. In an
@@ -354,10 +361,11 @@ class _Judge:
             return False
         n = self.reference.observations
         saving = constants_price(fitted, n) - constants_price(rounded, n)
-        added = self._deviance(held[0]) - self._deviance(free[0])
+        added = self.deviance(held[0]) - self.deviance(free[0])
         return added <= saving
 
-    def _deviance(self, misfit) -> float:
+    def deviance(self, misfit) -> float:
+        """The deviance of the observations for a refit's `misfit` (`Losses.deviance`)."""
         return dataclasses.replace(self.reference, misfit=misfit).deviance(self.floors)
 
     def admits(self, s: Scored) -> bool:

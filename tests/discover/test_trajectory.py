@@ -344,3 +344,45 @@ def test_an_ode_rounds_one_constant_at_a_time():
     assert terms[VA**2 * VB] == 1 and terms[VA] == -1
     assert terms[VB] == pytest.approx(2.1, rel=2e-3)
     assert judge.keeps_round(fitted, rounded)
+
+
+def test_the_chosen_formula_and_its_alternatives_are_settled_by_their_trajectories():
+    # The PINN refits put a look-alike ahead of the truth (criterion 0 against 3); the
+    # trajectory refits, the likelihood itself, put the truth ahead: it is chosen, keeps the
+    # chosen formula's criterion, and the look-alike falls behind it (or out of the
+    # alternatives). Without an ODE nothing changes.
+    from pinnkit.discover.alternatives import settle_by_trajectory
+    from pinnkit.discover.base import Candidate
+    from pinnkit.discover.criteria import Scored
+    from pinnkit.discover.losses import Losses
+    from pinnkit.discover.select import _Judge
+
+    ode, _, own = _glycolysis_ode()
+    judge = _Judge(
+        run=None,
+        name="f",
+        samples=dataclasses.make_dataclass("S", ["symbols"])((VA, VB)),
+        batches={},
+        refit=1,
+        factor=2.0,
+        floor=0.0,
+        reference=Losses(1.0, {key: (1.0, 50) for key in own}),
+        floors=dict.fromkeys(own, 0.0),
+        least_deviance=0.0,
+        ode=ode,
+    )
+    judge.__dict__["trace"] = ({}, {}, own)
+
+    def scored(expr, criterion):
+        return Scored(Candidate(expr, 9, 1e-3, 0.0), 1e-3, 9, expr, 0.0, None, criterion)
+
+    lookalike = scored(1.1 * VA**2 * VB - VA + 2.3 * sp.sin(VB), 0.0)
+    truth = scored(1.1 * VA**2 * VB - VA + 2.3 * VB, 3.0)
+    other = scored(sp.Float(0.5) * VA, 40.0)
+    table = [other, lookalike, truth]
+    best, rest = settle_by_trajectory(lookalike, (truth,), judge, table)
+    assert best.candidate is truth.candidate and best.criterion == 0.0
+    assert all(s.criterion > 0.0 for s in rest)
+    assert table[0] is other and table[2] is best and table[1].criterion > 0.0
+    lone = dataclasses.replace(judge, ode=None)
+    assert settle_by_trajectory(lookalike, (truth,), lone, table) == (lookalike, (truth,))
