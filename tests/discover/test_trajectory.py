@@ -245,6 +245,30 @@ def _glycolysis_ode(c=(1.0, -1.0, 2.4)):
     return ode_of(problem, "f"), noisy, {("data", "a"): scales[0], ("data", "b"): scales[1]}
 
 
+def _glycolysis_judge(ode, own):
+    """A `_Judge` of the glycolytic oscillator's Hidden term with no trained run: its ODE,
+    the noise scales `own` standing in for what `_trace` takes from a run, 100 observations
+    and no floors."""
+    from pinnkit.discover.losses import Losses
+    from pinnkit.discover.select import _Judge
+
+    judge = _Judge(
+        run=None,
+        name="f",
+        samples=dataclasses.make_dataclass("S", ["symbols"])((VA, VB)),
+        batches={},
+        refit=1,
+        factor=2.0,
+        floor=0.0,
+        reference=Losses(1.0, {key: (1.0, 50) for key in own}),
+        floors=dict.fromkeys(own, 0.0),
+        least_deviance=0.0,
+        ode=ode,
+    )
+    judge.__dict__["trace"] = ({}, {}, own)  # what `_trace` would take from a trained run
+    return judge
+
+
 def test_a_loosely_fixed_constant_is_fitted_to_its_maximum_likelihood():
     # The data fix the coefficient of x0^2 x1 to only ~9%; with SciPy's default Jacobian step
     # (below the integrator's resolution) the fit stopped where it started.
@@ -282,25 +306,9 @@ def test_an_ode_rounds_the_maximum_likelihood_constants_within_their_errors():
     # the truth's 1. Elsewhere (no ODE) the 5% rule stands. Either way a constant is rounded
     # only to a number that costs less than a fitted one (12/5 and 6/5 do not, with 100
     # observations).
-    from pinnkit.discover.losses import Losses
-    from pinnkit.discover.select import _Judge
 
     ode, _, own = _glycolysis_ode()
-    observed = Losses(1.0, {key: (1.0, 50) for key in own})
-    judge = _Judge(
-        run=None,
-        name="f",
-        samples=dataclasses.make_dataclass("S", ["symbols"])((VA, VB)),
-        batches={},
-        refit=1,
-        factor=2.0,
-        floor=0.0,
-        reference=observed,
-        floors=dict.fromkeys(own, 0.0),
-        least_deviance=0.0,
-        ode=ode,
-    )
-    judge.__dict__["trace"] = ({}, {}, own)  # what `_trace` would take from a trained run
+    judge = _glycolysis_judge(ode, own)
     fitted = 1.197 * VA**2 * VB - 1.003 * VA + 2.394 * VB
     rounded = judge.round_form(fitted)
     terms = rounded.as_coefficients_dict()
@@ -316,25 +324,11 @@ def test_an_ode_rounds_one_constant_at_a_time():
     # 5% of a cheap number (1, -1, 2); all three at once (2 for 2.1) the data reject, and the
     # two 1s used to be lost with it. One at a time, each step refitting the rest, the 1s
     # are taken and 2.1 stays fitted.
-    from pinnkit.discover.losses import Losses
     from pinnkit.discover.rounding import round_all
-    from pinnkit.discover.select import ROUND_RTOL, _Judge
+    from pinnkit.discover.select import ROUND_RTOL
 
     ode, _, own = _glycolysis_ode(c=(1.0, -1.0, 2.1))
-    judge = _Judge(
-        run=None,
-        name="f",
-        samples=dataclasses.make_dataclass("S", ["symbols"])((VA, VB)),
-        batches={},
-        refit=1,
-        factor=2.0,
-        floor=0.0,
-        reference=Losses(1.0, {key: (1.0, 50) for key in own}),
-        floors=dict.fromkeys(own, 0.0),
-        least_deviance=0.0,
-        ode=ode,
-    )
-    judge.__dict__["trace"] = ({}, {}, own)
+    judge = _glycolysis_judge(ode, own)
     fitted = 1.03 * VA**2 * VB - 0.98 * VA + 2.05 * VB
     at_once = round_all(judge.traced_fit(fitted)[1], lambda _: ROUND_RTOL, 100)
     assert at_once == VA**2 * VB - VA + 2 * VB
@@ -354,24 +348,9 @@ def test_the_chosen_formula_and_its_alternatives_are_settled_by_their_trajectori
     from pinnkit.discover.alternatives import settle_by_trajectory
     from pinnkit.discover.base import Candidate
     from pinnkit.discover.criteria import Scored
-    from pinnkit.discover.losses import Losses
-    from pinnkit.discover.select import _Judge
 
     ode, _, own = _glycolysis_ode()
-    judge = _Judge(
-        run=None,
-        name="f",
-        samples=dataclasses.make_dataclass("S", ["symbols"])((VA, VB)),
-        batches={},
-        refit=1,
-        factor=2.0,
-        floor=0.0,
-        reference=Losses(1.0, {key: (1.0, 50) for key in own}),
-        floors=dict.fromkeys(own, 0.0),
-        least_deviance=0.0,
-        ode=ode,
-    )
-    judge.__dict__["trace"] = ({}, {}, own)
+    judge = _glycolysis_judge(ode, own)
 
     def scored(expr, criterion):
         return Scored(Candidate(expr, 9, 1e-3, 0.0), 1e-3, 9, expr, 0.0, None, criterion)
