@@ -7,9 +7,9 @@ the trajectory can tell, constant by constant, whether the data allow the exact 
 `round_stepwise` rounds one constant at a time, the one whose rounding costs least, refitting
 the others after each step, while the criterion (the deviance of the observations plus the
 price of the constants, `pinnkit.discover.criteria.constants_price`) does not rise. On
-ODEBench's 50:x_0 (x0^2 x1 - x0 + 0.24, 5% noise) the fit 0.984 x0^2 x1 - 0.978 x0 + 0.237
-rounded all at once is x0^2 x1 - x0 + 1/4, which the data reject (0.24 is fixed to 1%), and
-the two 1s were lost with the 1/4; one at a time, the 1s are taken and 0.24 stays fitted.
+ODEBench's 50:x_0 (x0^2 x1 - x0 + 0.24, 5% noise) rounding all at once had left
+0.984 x0^2 x1 - 0.978 x0 + 0.237, 2.2% off the truth; one at a time the two 1s are taken and
+0.2389 stays fitted.
 """
 
 from __future__ import annotations
