@@ -9,6 +9,7 @@ values of a family's inner constant when `pinnkit.discover.offline` fits it.
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -271,15 +272,18 @@ def argument_span(term: Term, arrays: list[np.ndarray], a: float) -> float:
     no such limit). Where it is small the family is its first-order Taylor polynomial, and a
     fit with it is a disguised simpler one with an inverse coefficient (2.5e8*sin(4e-9*x)
     for 1.0*x): `pinnkit.discover.offline` drops such refined fits."""
-    v = arrays[term.inner]
+    if term.family == "log":
+        return math.inf
+    v = np.abs(arrays[term.inner])
     with np.errstate(all="ignore"):
-        argument = {
-            "gauss": lambda: a * v**2,
-            "lorentz": lambda: a * v**2,
-            "hill": lambda: v**2 / a,
-            "power": lambda: a * np.log(v),
-            "log": lambda: np.full_like(v, np.inf),
-        }.get(term.family, lambda: a * v)()
+        if term.family in _SQUARED:
+            argument = a * v**2
+        elif term.family in _INVERSE:
+            argument = v**2 / a
+        elif term.family == "power":
+            argument = a * np.log(v)
+        else:
+            argument = a * v
     return float(np.max(np.abs(argument)))
 
 
