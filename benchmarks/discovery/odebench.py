@@ -128,6 +128,7 @@ FIT_FAILED = 0.1
 CLASSES = {
     "fit": "PINN fit failed",
     "n": "constants beyond the data",
+    "p": "evidence prefers the chosen",
     "a": "not on front",
     "b": "on front, not chosen",
     "u": "data cannot decide",
@@ -346,6 +347,7 @@ def classify(
     fit_error: float | None = None,
     direct: float | None = None,
     truth_delta: float | None = None,
+    gap: float | None = None,
 ) -> str | None:
     """The class of a miss (a key of `CLASSES`), None for a hit. `truth_wins`: whether the
     truth, offered to the choice directly, was chosen (None: not checked); `form_chosen`:
@@ -354,13 +356,17 @@ def classify(
     `FIT_FAILED` the miss is the fit's); `direct`: the direct fit's constant error (above
     `FORM_RTOL` no method recovers the term exactly: "n"); `truth_delta`: the offered
     truth's criterion less the best admitted candidate's (`truth_delta`; within `UNDECIDED`
-    the data cannot decide, "u"; beyond, or not admitted, "e"; None: not recorded, "c")."""
+    the data cannot decide, "u"; beyond, or not admitted, "e"; None: not recorded, "c");
+    `gap`: the truth's criterion less the chosen formula's, both refit by maximum likelihood
+    (`evidence_gap`; >= 0: the evidence itself prefers the chosen form, "p")."""
     if hit:
         return None
     if fit_error is not None and not fit_error <= FIT_FAILED:
         return "fit"
     if direct is not None and direct > FORM_RTOL:
         return "n"
+    if gap is not None and gap >= 0:
+        return "p"
     if truth_wins is False:
         if truth_delta is None:
             return "c"
@@ -395,25 +401,48 @@ def truth_delta(selection, truth: sp.Expr) -> float | None:
 def direct_fit(entry: dict, component: int, level: float) -> float | None:
     """How well the data fix the truth's constants, whatever the method: the largest relative
     error of the constants of the true right-hand side fitted to the case's observations by
-    maximum likelihood, the ODE integrated from the known start (`solve_ivp`, LSODA, rtol
-    1e-8) inside `scipy.optimize.least_squares` (started from the true values; each
-    component's misfit divided by its RMS, as the noise is; the Jacobian's step 1e-5, which
-    the integration resolves, as in `pinnkit.discover.trajectory`). None when the truth has no
-    constant or the fit fails. Above `FORM_RTOL` no method can recover the term exactly from
-    these data."""
+    maximum likelihood (`trajectory_fit`, started from the true values). None when the truth
+    has no constant or the fit fails. Above `FORM_RTOL` no method can recover the term exactly
+    from these data."""
+    truth = right_hand_sides(entry)[1][component]
+    numbers = _free_numbers(truth, exact=True)
+    if not numbers:
+        return None
+    fitted = trajectory_fit(entry, component, level, truth, numbers)
+    if fitted is None:
+        return None
+    true_values = np.array([float(n) for n in numbers])
+    return float(np.max(np.abs(fitted[0] - true_values) / np.abs(true_values)))
+
+
+def _free_numbers(expr: sp.Expr, exact: bool) -> list[sp.Expr]:
+    """The numbers of `expr` a fit frees: its floats, and with `exact` its non-integer
+    rationals too (the truth's 1/3 is a constant of the system, not of its form)."""
+    return list(dict.fromkeys(
+        a for a in sp.preorder_traversal(expr)
+        if a.is_Float or (exact and a.is_Rational and not a.is_Integer)
+    ))  # fmt: skip
+
+
+def trajectory_fit(
+    entry: dict, component: int, level: float, formula: sp.Expr, numbers: list[sp.Expr]
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """`formula` in place of right-hand side `component`, its `numbers` fitted to the case's
+    observations by maximum likelihood: the ODE integrated from the known start
+    (`solve_ivp`, LSODA, rtol 1e-8) inside `scipy.optimize.least_squares` (started from the
+    numbers' values; each component's misfit divided by its RMS, as the noise is; the
+    Jacobian's step 1e-5, which the integration resolves; an integration that takes more
+    than `STEP_LIMIT` evaluations or leaves `BLOW_UP` times the observations' range fails,
+    all as in `pinnkit.discover.trajectory`). The fitted values and each component's mean
+    square misfit; None when the fit fails."""
     from scipy.integrate import solve_ivp
     from scipy.optimize import least_squares
 
+    from pinnkit.discover.trajectory import BLOW_UP, STEP_LIMIT
+
     symbols, rhs = right_hand_sides(entry)
-    truth = rhs[component]
-    numbers = list(dict.fromkeys(
-        a for a in sp.preorder_traversal(truth)
-        if a.is_Float or (a.is_Rational and not a.is_Integer)
-    ))  # fmt: skip
-    if not numbers:
-        return None
     constants = sp.symbols(f"c:{len(numbers)}")
-    template = truth.xreplace(dict(zip(numbers, constants)))
+    template = formula.xreplace(dict(zip(numbers, constants)))
     f = sp.lambdify([*symbols, *constants], [*rhs[:component], template, *rhs[component + 1 :]])
     sol, T, _ = solve(entry)
     times = np.linspace(0.0, T, OBSERVATIONS)
@@ -421,22 +450,92 @@ def direct_fit(entry: dict, component: int, level: float) -> float | None:
     rms = np.sqrt(np.mean(observed**2, axis=1, keepdims=True))
     start = np.asarray(entry["init"][0], dtype=float)
 
-    def misfit(values):
-        with np.errstate(all="ignore"):
-            path = solve_ivp(
-                lambda _t, y: np.asarray(f(*y, *values), dtype=float) * np.ones(len(y)),
-                (0.0, T), start, t_eval=times, method="LSODA", rtol=1e-8, atol=1e-10,
-            )  # fmt: skip
-        if not path.success or path.y.shape != observed.shape or not np.isfinite(path.y).all():
-            return np.full(observed.size, 1e3)
-        return ((path.y - observed) / rms).ravel()
+    limit = BLOW_UP * max(float(np.max(np.abs(observed))), 1.0)
 
-    true_values = np.array([float(n) for n in numbers])
+    def paths(values):
+        calls = [0]
+
+        def rate(_t, y):
+            calls[0] += 1
+            if calls[0] > STEP_LIMIT or not np.all(np.abs(y) < limit):
+                raise FloatingPointError  # blown up or stiff: this formula's ODE fails
+            return np.asarray(f(*y, *values), dtype=float) * np.ones(len(y))
+
+        try:
+            with np.errstate(all="ignore"):
+                path = solve_ivp(
+                    rate, (0.0, T), start, t_eval=times, method="LSODA", rtol=1e-8, atol=1e-10
+                )
+        except (FloatingPointError, ZeroDivisionError, OverflowError, ValueError, TypeError):
+            return None
+        if not path.success or path.y.shape != observed.shape or not np.isfinite(path.y).all():
+            return None
+        return path.y
+
+    def misfit(values):
+        path = paths(values)
+        return np.full(observed.size, 1e3) if path is None else ((path - observed) / rms).ravel()
+
+    values = np.array([float(n) for n in numbers])
     try:
-        fitted = least_squares(misfit, true_values, x_scale="jac", diff_step=1e-5, max_nfev=400).x
-    except (ValueError, FloatingPointError, ZeroDivisionError):
+        if len(numbers):
+            values = least_squares(
+                misfit, values, x_scale="jac", diff_step=1e-5, max_nfev=400
+            ).x
+        path = paths(values)
+    except (ValueError, FloatingPointError, ZeroDivisionError, TypeError):
         return None
-    return float(np.max(np.abs(fitted - true_values) / np.abs(true_values)))
+    if path is None:
+        return None
+    return values, np.mean((path - observed) ** 2, axis=1)
+
+
+def _traced_evidence(entry: dict, component: int, level: float, formula: sp.Expr, exact: bool):
+    """The evidence criterion (`pinnkit.discover.criteria.evidence`: the deviance, the price
+    of the constants and of the structure) of `formula` with its free numbers
+    (`_free_numbers`) fitted by `trajectory_fit`; inf when the fit fails."""
+    from pinnkit.discover.criteria import evidence
+
+    numbers = _free_numbers(formula, exact)
+    fitted = trajectory_fit(entry, component, level, formula, numbers)
+    if fitted is None:
+        return float("inf")
+    values, misfits = fitted
+    filled = formula.xreplace({n: sp.Float(v) for n, v in zip(numbers, values)})
+    deviance = float(OBSERVATIONS * np.sum(np.log(np.maximum(misfits, 1e-300))))
+    return evidence(deviance, filled, OBSERVATIONS * entry["dim"])
+
+
+def evidence_gap(entry: dict, component: int, level: float, chosen: str) -> float | None:
+    """The truth's evidence criterion less the chosen formula's, both refit by maximum
+    likelihood with the ODE integrated (`trajectory_fit`; no PINN), at the same price of
+    constants and structure that discovery charges. The truth at its best: every constant
+    fitted, or those that are simple numbers (p/q, q <= 5, as discovery's rounding would
+    make them) held exact and the rest fitted, whichever scores better; the chosen formula's
+    floats fitted, its exact numbers held. >= 0: the evidence itself prefers the chosen form
+    (or ties), so no chooser by that evidence takes the truth over it. None when the chosen
+    formula cannot be read or the fit fails."""
+    from pinnkit.discover.base import nice_number
+
+    truth = right_hand_sides(entry)[1][component]
+    try:
+        formula = sp.sympify(chosen)
+    except (sp.SympifyError, SyntaxError, TypeError):
+        return None
+    simple = {}
+    for n in _free_numbers(truth, exact=True):
+        value = nice_number(float(n), 1e-9, closest=True)
+        if value is not None:
+            simple[n] = value
+    options = [_traced_evidence(entry, component, level, truth, exact=True)]
+    if simple:
+        options.append(
+            _traced_evidence(entry, component, level, truth.xreplace(simple), exact=False)
+        )
+    mine = _traced_evidence(entry, component, level, formula, exact=False)
+    if not np.isfinite(mine):
+        return None
+    return float(min(options) - mine)
 
 
 def data_misfit(run, entry: dict, level: float, sol, end: float) -> float:
@@ -545,8 +644,9 @@ def _run_case(entry: dict, component: int, level: float) -> dict:
         delta = truth_delta(offered.found["f"].selection, truth)
     fit_error = max(run.rel_l2.values(), default=None)
     direct = direct_fit(entry, component, level)
+    gap = None if hit else evidence_gap(entry, component, level, str(chosen))
     miss = classify(
-        hit, on_front, judged, truth_wins, same_form(chosen, truth), fit_error, direct, delta
+        hit, on_front, judged, truth_wins, same_form(chosen, truth), fit_error, direct, delta, gap
     )
     sol, end, _ = solve(entry)
     return {
@@ -566,6 +666,7 @@ def _run_case(entry: dict, component: int, level: float) -> dict:
         "truth_delta": delta,
         "constant_errors": constant_errors(chosen, truth),
         "direct_constant_error": direct,
+        "evidence_gap": gap,
         "backend_best": str(display(term.front.best.expr)),
         "selection": term.selection.describe(),
         "rel_l2": run.rel_l2,
@@ -800,6 +901,33 @@ def backfill_direct(rows: list[dict], entries: list[dict]) -> bool:
     return changed
 
 
+def backfill_gap(rows: list[dict], entries: list[dict]) -> bool:
+    """Add `evidence_gap` to the misses run before it was recorded (it needs the recorded
+    formula and the data only) and classify every miss again (`classify`, from what its row
+    records); whether any row changed."""
+    by_id = {e["id"]: e for e in entries}
+    changed = False
+    for row in rows:
+        if row["hit"] or not row["formula"]:
+            continue
+        if "evidence_gap" not in row:
+            entry = by_id[row["id"]]
+            row["evidence_gap"] = evidence_gap(
+                entry, int(row["component"]), float(row["noise"]), row["formula"]
+            )
+            changed = True
+        formula, truth = sp.sympify(row["formula"]), sp.sympify(row["truth"])
+        miss = classify(
+            False, bool(row.get("on_front")), bool(row.get("judged")), row.get("truth_wins"),
+            same_form(formula, truth), max((row.get("rel_l2") or {}).values(), default=None),
+            row.get("direct_constant_error"), row.get("truth_delta"), row["evidence_gap"],
+        )  # fmt: skip
+        if miss != row["miss_class"] and row["miss_class"] != "error":
+            row["miss_class"] = miss
+            changed = True
+    return changed
+
+
 def rescore(rows: list[dict]) -> bool:
     """Score the misses again with today's `is_same_form` (the formula as recorded, its
     constants to 4 digits), so a fix of the scoring reaches rows run before it: a miss whose
@@ -863,7 +991,7 @@ def main() -> None:
         write_report(rows, entries, path)
         return
     if args.report:
-        if backfill_direct(rows, entries) | rescore(rows):
+        if backfill_direct(rows, entries) | rescore(rows) | backfill_gap(rows, entries):
             merge(rows, path)
         write_report(rows, entries, path)
         return

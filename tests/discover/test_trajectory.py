@@ -365,3 +365,31 @@ def test_the_chosen_formula_and_its_alternatives_are_settled_by_their_trajectori
     assert table[0] is other and table[2] is best and table[1].criterion > 0.0
     lone = dataclasses.replace(judge, ode=None)
     assert settle_by_trajectory(lookalike, (truth,), lone, table) == (lookalike, (truth,))
+
+
+def test_the_settle_step_reaches_past_the_alternatives_and_skips_failed_refits():
+    # The PINN refits put the truth 9 behind a look-alike: no alternative (2 ln 20 = 6.0),
+    # but within SETTLE_DELTA (12.0), so its trajectory refit is judged and it is chosen. A
+    # contender whose ODE cannot be integrated (it blows up) is skipped, not a reason to
+    # leave the choice to the PINN refits; one 40 behind is not refit at all.
+    from pinnkit.discover.alternatives import ALTERNATIVE_DELTA, SETTLE_DELTA, settle_by_trajectory
+    from pinnkit.discover.base import Candidate
+    from pinnkit.discover.criteria import Scored
+
+    ode, _, own = _glycolysis_ode()
+    judge = _glycolysis_judge(ode, own)
+
+    def scored(expr, criterion):
+        return Scored(Candidate(expr, 9, 1e-3, 0.0), 1e-3, 9, expr, 0.0, None, criterion)
+
+    assert ALTERNATIVE_DELTA < 9.0 < SETTLE_DELTA
+    lookalike = scored(1.1 * VA**2 * VB - VA + 2.3 * sp.sin(VB), 0.0)
+    truth = scored(1.1 * VA**2 * VB - VA + 2.3 * VB, 9.0)
+    blows_up = scored(sp.Float(50.0) * VA**3 + VB, 5.0)
+    far = scored(sp.Float(0.5) * VA, 40.0)
+    assert judge.traced_fit(blows_up.expr) is None
+    table = [far, lookalike, blows_up, truth]
+    best, rest = settle_by_trajectory(lookalike, (), judge, table)
+    assert best.candidate is truth.candidate and best.criterion == 0.0
+    assert table[0] is far and table[2] is blows_up and table[3] is best
+    assert blows_up not in rest and all(s.criterion > 0.0 for s in rest)
