@@ -479,9 +479,7 @@ def trajectory_fit(
     values = np.array([float(n) for n in numbers])
     try:
         if len(numbers):
-            values = least_squares(
-                misfit, values, x_scale="jac", diff_step=1e-5, max_nfev=400
-            ).x
+            values = least_squares(misfit, values, x_scale="jac", diff_step=1e-5, max_nfev=400).x
         path = paths(values)
     except (ValueError, FloatingPointError, ZeroDivisionError, TypeError):
         return None
