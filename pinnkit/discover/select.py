@@ -58,8 +58,9 @@ The rule (also in docs/discovery.md, "How a formula is chosen"):
    are refit, and every other admitted form within it is reported with its difference
    $\\Delta E$ and its relative weight $e^{-\\Delta E/2}$, normalised over the chosen and the
    alternatives (`Selection.alternatives`, `Selection.weights`): "the data cannot decide" as
-   a number. In an ODE problem the chosen formula and its alternatives are then judged
-   again by their trajectory refits, the best of them chosen (`settle_by_trajectory`).
+   a number. In an ODE problem the chosen formula and every admitted form within
+   `SETTLE_DELTA` (twice `ALTERNATIVE_DELTA`) of it are then judged again by their
+   trajectory refits, the best of them chosen (`settle_by_trajectory`).
 7. **Constants and their uncertainty.** The chosen formula's constants are refit once more,
    longer (`polish`, 2000 iterations), and those are reported. Each constant's standard error
    comes from the profile of the criterion: the constant held `PROFILE_STEP` (2%) off its
