@@ -260,12 +260,17 @@ def part_distances(domain, region: str) -> tuple[PieceDistance, ...]:
                 f"cylinders have none yet). Fix: "
                 f"drop `exact=True` for this condition (a soft condition works everywhere)."
             )
-        if spec.kind in ("sphere", "ellipse") and space._survival(piece)[0] < 1.0:
+        # A plane function's zero set is the plane, which leaves the domain on one side (so
+        # where its piece does not survive it is outside the domain); any other function
+        # vanishes on its whole piece, inside the domain too where the piece does not survive.
+        if spec.kind != "plane" and space._survival(piece)[0] < 1.0:
+            what = "curve" if spec.kind in ("sphere", "ellipse") else "side"
             raise ProblemError(
-                f"{domain!r}: the part `{region}` includes a curve of {piece.owner!r} that only "
-                f"partly bounds the domain; its distance function would vanish inside the "
-                f"domain too. Fix: drop `exact=True` for this condition, or build the shape "
-                f"so that the curve bounds it whole (a hole, an outer circle)."
+                f"{domain!r}: the part `{region}` includes a {what} of {piece.owner!r} that "
+                f"only partly bounds the domain; its distance function would vanish inside "
+                f"the domain too. Fix: drop `exact=True` for this condition, or build the "
+                f"shape so that the {what} bounds it whole (a hole, an outer circle, a "
+                f"`Polygon` of the outline in place of a union of rectangles)."
             )
         if spec.kind == "triangles":
             spec = _enough_triangles(space, piece, spec)

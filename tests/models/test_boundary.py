@@ -179,6 +179,13 @@ ERRORS = [
         domain=pk.Rectangle((x, 0, 1), (y, 0, 1)), fields=[u], equations=[u.diff(x, 2)],
         conditions=[pk.Dirichlet(u, 0, exact=True), pk.Dirichlet(u, 1, on="left", exact=True)],
     ), "shares a boundary piece"),
+    # The side x = 1 of the upper rectangle bounds the union only for y in [1, 2]; its
+    # segment function would vanish at (1, 0.5), inside the domain.
+    (lambda: pk.Problem(
+        domain=pk.Rectangle((x, 0, 2), (y, 0, 1)) | pk.Rectangle((x, 0, 1), (y, 0, 2)),
+        fields=[u], equations=[u.diff(x, 2)],
+        conditions=[pk.Dirichlet(u, 0, on="x = 1", exact=True)],
+    ), "side of .* only partly bounds"),
     (lambda: pk.Problem(
         domain=pk.Box((x, -1, 1), (y, -1, 1), (z, 0, 1))
         - pk.Cylinder(x, y, z, (0, 0), 0.2, (0, 1), name="pipe"),
