@@ -51,6 +51,11 @@ these data. Every miss gets a class (`classify`):
   reference in relative L2, whatever discovery then did;
 - "constants beyond the data" (n): the direct fit of the true form misses a constant by more
   than 2%: no method recovers this term exactly from these observations;
+- "evidence prefers the chosen" (p): the truth and the chosen formula, both refit straight to
+  the observations by maximum likelihood (`evidence_gap`: the ODE integrated, no PINN), at
+  the price of constants and structure discovery charges, and the chosen one scores as well
+  or better (the truth at its best: its simple constants held exact or all fitted): no
+  chooser by this evidence takes the truth over it, whatever the PINN did;
 - "data cannot decide" (u): the truth, offered to the choice directly (`pk.discover(run,
   candidates={"f": [truth]})`), is not chosen, but its criterion is within `UNDECIDED`
   (2 ln 20) of the chosen's (`truth_delta`): the data give it at least 1/20 of the chosen
