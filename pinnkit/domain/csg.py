@@ -149,8 +149,9 @@ class CSG(Shape):
         for piece in self._pieces():
             rng = np.random.default_rng(piece.index)
             unit = _unit(2**_PIECE_DRAWS, piece.dimension, rng, "sobol")
-            points, _ = piece.owner._piece_points(piece.index, unit)
-            shares[_piece_key(piece)] = float(np.mean(self._on_boundary(points)))
+            points, normals = piece.owner._piece_points(piece.index, unit)
+            on = self._on_boundary(points, piece.sign * normals)
+            shares[_piece_key(piece)] = float(np.mean(on))
         return shares
 
     @cached_property

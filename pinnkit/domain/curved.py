@@ -277,6 +277,14 @@ class Cylinder(Shape):
         normal[:, 2] = -1.0 if index == 1 else 1.0
         return np.hstack([disk, z]), normal
 
+    def _piece_distance(self, index: int) -> PieceDistance:
+        """The side: the cylinder's function trimmed to its height (`"tube"`); a cap: its
+        plane trimmed to its disk (`"disk"`), used where the plane itself cuts the domain."""
+        (cx, cy), r, (z0, z1) = _floats(self._center), float(self._radius), _floats(self._height)
+        if index == 0:
+            return PieceDistance("tube", (0, 1, 2), (cx, cy, r, z0, z1))
+        return PieceDistance("disk", (0, 1, 2), (cx, cy, r, z0 if index == 1 else z1))
+
     def _piece_on(self, index: int, points: np.ndarray, tol: float) -> np.ndarray:
         c, r, (z0, z1) = _floats(self._center), float(self._radius), _floats(self._height)
         radial = np.linalg.norm(points[:, :2] - c, axis=1)

@@ -14,6 +14,9 @@ there (normalised to first order):
   line and $t = ((L/2)^2 - |x - x_c|^2)/L$, zero on the segment only (their eq. 14);
 - a circle or sphere: $(R^2 - |x - c|^2)/(2R)$, an ellipse $(1 - \\sum (\\Delta x_i/a_i)^2)
   \\min(a)/2$, with the sign of the side the domain is on (holes: outside);
+- a cylinder's side: the trimmed function with $f = (R^2 - r^2)/(2R)$ and $t$ the slab of its
+  height, $((h/2)^2 - (z - z_m)^2)/h$; a cap that its plane does not serve (the plane cuts
+  the domain): $f$ the distance to the plane, $t = (R^2 - r^2)/(2R)$;
 - the triangles of a 3-D mesh's boundary piece (`"triangles"`): each triangle's function is
   the trimmed one above with $f$ the distance to its plane and $t$ the R-conjunction
   ($a + b - \\sqrt{a^2 + b^2}$) of the in-plane distances to its three edges, so it vanishes
@@ -28,8 +31,8 @@ vanishes on every piece and keeps the unit slope. Each piece's function is clamp
 `FLOOR` times the domain's size before the reciprocal, so points on the boundary (and corners,
 where two pieces vanish) give $\\phi \\approx$ `FLOOR`, not 0/0. The formulas are written once
 for any array type: NumPy here, PyTorch in `pinnkit.models.boundary` (pass its `sqrt` and
-`clamp`). Flat faces of primitives in 3-D that cut into the domain and cylinders have no
-function here yet. NumPy only.
+`clamp`). Flat faces of boxes in 3-D whose plane cuts into the domain have no function here
+yet. NumPy only.
 """
 
 from __future__ import annotations
@@ -68,7 +71,8 @@ TRIANGLE_NEAREST = 16
 @dataclass(frozen=True)
 class PieceDistance:
     """The distance function of one boundary piece: `kind` (`"point"`, `"plane"`,
-    `"segment"`, `"sphere"`, `"ellipse"`, `"triangles"`), the coordinates' column indices, its
+    `"segment"`, `"sphere"`, `"ellipse"`, `"tube"`, `"disk"`, `"triangles"`), the coordinates'
+    column indices, its
     numbers and the side (`sign`, +1 when the domain is inside the primitive near the piece).
     `"triangles"`: the number of triangles joined at each point, then every triangle's three
     corners."""
@@ -101,8 +105,16 @@ def evaluate(piece: PieceDistance, points, sqrt, nearest=None):
         f = ((c[0] - x1) * (y2 - y1) - (c[1] - y1) * (x2 - x1)) / length
         xc, yc = (x1 + x2) / 2, (y1 + y2) / 2
         t = ((length / 2) ** 2 - (c[0] - xc) ** 2 - (c[1] - yc) ** 2) / length
-        trim = (sqrt(t * t + f**4) - t) / 2
-        return sqrt(f * f + trim * trim)
+        return _trimmed(f, t, sqrt)
+    if piece.kind in ("tube", "disk"):  # a cylinder's side or cap, trimmed
+        cx, cy, radius, *levels = piece.data
+        inside = (radius**2 - (c[0] - cx) ** 2 - (c[1] - cy) ** 2) / (2 * radius)
+        if piece.kind == "tube":
+            z0, z1 = levels
+            f, t = inside, ((z1 - z0) ** 2 / 4 - (c[2] - (z0 + z1) / 2) ** 2) / (z1 - z0)
+        else:
+            f, t = c[2] - levels[0], inside
+        return _trimmed(f, t, sqrt)
     if piece.kind == "ellipse":
         cx, cy, a, b = piece.data
         level = 1 - ((c[0] - cx) / a) ** 2 - ((c[1] - cy) / b) ** 2
@@ -138,6 +150,13 @@ def _triangles(piece: PieceDistance, points, sqrt, nearest):
         counted = nearest[1].astype(float)
         powers = powers * (points.new_tensor(counted) if torch_like else counted)
     return least * powers.sum(1) ** (-1.0 / TRIANGLE_ORDER)
+
+
+def _trimmed(f, t, sqrt):
+    """The trimmed function of a piece on the zero set of `f` where `t >= 0` (their eq. 14):
+    zero there only, unit slope across it."""
+    trim = (sqrt(t * t + f**4) - t) / 2
+    return sqrt(f * f + trim * trim)
 
 
 def _conjoin(a, b, sqrt):
@@ -229,8 +248,8 @@ def part_distances(domain, region: str) -> tuple[PieceDistance, ...]:
     **Raises**
 
     `ProblemError` when the domain is not a shape (`Solid`), or the part has a piece with
-    no distance function (flat faces of primitives in 3-D that cut into the domain,
-    cylinders), or a piece that only partly
+    no distance function (flat faces of boxes in 3-D that cut into the domain), or a piece
+    that only partly
     survives on the boundary while its function is not trimmed (its zero set would cross
     the domain).
     """
@@ -256,8 +275,8 @@ def part_distances(domain, region: str) -> tuple[PieceDistance, ...]:
         if spec is None:
             raise ProblemError(
                 f"{domain!r}: the part `{region}` has a piece of {piece.owner!r} without a "
-                f"distance function (flat faces of 3-D primitives that cut into the domain and "
-                f"cylinders have none yet). Fix: "
+                f"distance function (flat faces of 3-D boxes whose plane cuts into the domain "
+                f"have none yet). Fix: "
                 f"drop `exact=True` for this condition (a soft condition works everywhere)."
             )
         # A plane function's zero set is the plane, which leaves the domain on one side (so

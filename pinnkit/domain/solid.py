@@ -34,6 +34,8 @@ __all__ = ["Piece", "Solid"]
 # A drawn boundary point counts as on the solid's boundary when |sdf| <= _ON_RTOL * size, with
 # size the bounding box's diagonal: maps put points on their piece to round-off (1e-16 * size).
 _ON_RTOL = 1e-9
+# Step off a boundary point, relative to the size, to see which side the solid is on.
+_SIDE_RTOL = 1e-6
 # Draws used (seeded, so every call agrees) to estimate measures that are not known in closed
 # form: the surviving share of a piece (2^12 Sobol points) and a volume (2^16).
 _PIECE_DRAWS, _VOLUME_DRAWS = 12, 16
@@ -210,8 +212,18 @@ class Solid(AbstractDomain):
         lo, hi = self.bounds
         return float(np.linalg.norm(hi - lo))
 
-    def _on_boundary(self, points: np.ndarray) -> np.ndarray:
-        return np.abs(self._sdf(points)) <= _ON_RTOL * self._size()
+    def _on_boundary(self, points: np.ndarray, normals: np.ndarray | None = None) -> np.ndarray:
+        """Whether each point is on the boundary (its signed distance within round-off of 0);
+        with the pieces' outward `normals` there, also whether the solid lies on the inner
+        side only (a step of `_SIDE_RTOL` of the size inward is inside, outward outside): a
+        hole's cap on the face it is cut from (the opening) or two faces that touch inside a
+        union have distance 0 but bound nothing."""
+        size = self._size()
+        on = np.abs(self._sdf(points)) <= _ON_RTOL * size
+        if normals is None:
+            return on
+        step = _SIDE_RTOL * size * normals
+        return on & (self._sdf(points - step) < 0) & (self._sdf(points + step) > 0)
 
     def _survival(self, piece: Piece) -> tuple[float, bool]:
         """The share of `piece` on this solid's boundary, and whether it is exact (1 for a
@@ -266,8 +278,9 @@ class Solid(AbstractDomain):
         def propose(m: int) -> tuple[np.ndarray, np.ndarray]:
             unit = _unit(m, piece.dimension, rng, method)
             points, normals = piece.owner._piece_points(piece.index, unit)
-            keep = self._on_boundary(points)
-            return points[keep], piece.sign * normals[keep]
+            normals = piece.sign * normals
+            keep = self._on_boundary(points, normals)
+            return points[keep], normals[keep]
 
         return _collect(propose, n, share, f"{self!r}: a boundary piece")
 

@@ -63,8 +63,8 @@ class ExactBoundary(nn.Module):
         """The exact conditions per field: each part and its pieces' distance functions,
         and the generated code of the values (printed by `pinnkit check`)."""
         names = {"plane": "plane", "segment": "trimmed segment", "sphere": "circle/sphere",
-                 "ellipse": "ellipse", "point": "end point",
-                 "triangles": "mesh triangles"}  # fmt: skip
+                 "ellipse": "ellipse", "point": "end point", "tube": "cylinder side",
+                 "disk": "cylinder cap", "triangles": "mesh triangles"}  # fmt: skip
         lines = ["Exact Dirichlet conditions (u = sum_k w_k g_k + phi N, distance functions):"]
         for name, parts in self.parts.items():
             items = []

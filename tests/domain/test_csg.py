@@ -184,3 +184,20 @@ def test_copies_and_pickles_keep_their_measures() -> None:
     for other in (copy.deepcopy(domain), pickle.loads(pickle.dumps(domain))):
         assert other == domain and other.measure("holes") == expected
         assert other.sample("holes", 10, seeded_rng()).points.shape == (10, 2)
+
+
+def test_a_holes_opening_and_touching_faces_bound_nothing(rng):
+    # A pipe cut through a slab of its own height: its caps lie on the slab's faces, in the
+    # hole's opening, at distance 0 from the solid yet bounding none of it; two boxes that
+    # touch inside a union leave their shared face inside. Neither is sampled or measured.
+    x, y, z = sp.symbols("x y z")
+    slab = pk.Box((x, -1, 1), (y, -1, 1), (z, 0, 1))
+    holed = slab - pk.Cylinder(x, y, z, (0, 0), 0.3, (0, 1), name="pipe")
+    assert holed.measure("pipe").value == pytest.approx(2 * np.pi * 0.3, rel=1e-9)
+    points = holed.sample("pipe", 500, rng).points
+    np.testing.assert_allclose(np.hypot(points[:, 0], points[:, 1]), 0.3, rtol=1e-9)
+    pair = pk.Box((x, 0, 1), (y, 0, 1), (z, 0, 1)) | pk.Box((x, 1, 2), (y, 0, 1), (z, 0, 1))
+    assert pair.measure("boundary").value == pytest.approx(10.0, rel=1e-9)
+    inside = pair.sample("boundary", 2000, rng).points
+    assert not np.any(np.isclose(inside[:, 0], 1.0) & (inside[:, 1] > 0) & (inside[:, 1] < 1)
+                      & (inside[:, 2] > 0) & (inside[:, 2] < 1))  # fmt: skip

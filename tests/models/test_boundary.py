@@ -187,16 +187,17 @@ ERRORS = [
         conditions=[pk.Dirichlet(u, 0, on="x = 1", exact=True)],
     ), "side of .* only partly bounds"),
     (lambda: pk.Problem(
-        domain=pk.Box((x, -1, 1), (y, -1, 1), (z, 0, 1))
-        - pk.Cylinder(x, y, z, (0, 0), 0.2, (0, 1), name="pipe"),
-        fields=[w], equations=[w.diff(x, 2)],
-        conditions=[pk.Dirichlet(w, 0, on="pipe", exact=True)],
-    ), "without a distance function"),
-    (lambda: pk.Problem(
         domain=pk.Box((x, 0, 2), (y, 0, 1), (z, 0, 1)) | pk.Box((x, 0, 1), (y, 0, 2), (z, 0, 1)),
         fields=[w], equations=[w.diff(x, 2)],
         conditions=[pk.Dirichlet(w, 0, on="x = 1", exact=True)],
-    ), "without a distance function"),
+    ), "side of .* only partly bounds"),
+    # A cylinder half outside the box it is joined to: its side bounds the union only there.
+    (lambda: pk.Problem(
+        domain=pk.Box((x, -1, 1), (y, -1, 1), (z, 0, 1))
+        | pk.Cylinder(x, y, z, (1, 0), 0.5, (0, 0.5), name="bump"),
+        fields=[w], equations=[w.diff(x, 2)],
+        conditions=[pk.Dirichlet(w, 0, on="bump", exact=True)],
+    ), "only partly bounds"),
 ]  # fmt: skip
 
 
@@ -253,3 +254,39 @@ def test_the_lagrangian_model_refuses_exact_dirichlet_conditions() -> None:
         from pinnkit.build import build
 
         build(problem, config)
+
+
+@pytest.mark.parametrize(
+    "domain, part",
+    [
+        # A pipe through a slab: the cylinder's side, its height the slab's.
+        (pk.Box((x, -1, 1), (y, -1, 1), (z, 0, 1))
+         - pk.Cylinder(x, y, z, (0, 0), 0.3, (0, 1), name="pipe"), "pipe"),
+        # A chimney on a box: the side trimmed to z in [1, 2] (the infinite cylinder crosses
+        # the box below), the top cap by its plane.
+        (pk.Box((x, -1, 1), (y, -1, 1), (z, 0, 1))
+         | pk.Cylinder(x, y, z, (0, 0), 0.5, (1, 2), name="chimney"), "chimney"),
+        # A notch cut from a box: its faces' planes x = 1 and y = 0.5 cut the domain, so they
+        # are trimmed to their rectangles (two triangles each).
+        (pk.Box((x, 0, 2), (y, 0, 1), (z, 0, 1))
+         - pk.Box((x, 1, 2), (y, 0.5, 1), (z, 0, 1)), "boundary"),
+    ],
+    ids=["pipe", "chimney", "notch"],
+)  # fmt: skip
+def test_exact_conditions_on_cylinders_and_cut_faces(domain, part, generator, rng) -> None:
+    # The condition holds to round-off on the part's sampled points, and the joined
+    # function is positive at interior points, also on the pieces' planes and cylinders
+    # extended into the domain.
+    problem = pk.Problem(
+        domain=domain, fields=[w], equations={"laplace": w.diff(x, 2) + w.diff(y, 2) + w.diff(z, 2)},
+        conditions=[pk.Dirichlet(w, x + y * z, on=part, exact=True)],
+    )  # fmt: skip
+    model = build_model(problem, Config(model=pk.MLP(width=8, depth=2)), generator).double()
+    points = domain.sample(part, 2000, rng).points
+    with torch.no_grad():
+        out = model(torch.tensor(points))[:, 0].numpy()
+    np.testing.assert_allclose(out, points[:, 0] + points[:, 1] * points[:, 2], atol=1e-10)
+    inner = domain.sample("interior", 4000, rng).points
+    inner = inner[domain._sdf(inner) < -1e-3]  # off the boundary
+    phi = model.distances(torch.tensor(inner), "w")[0].numpy()
+    assert phi.min() > 1e-6
