@@ -277,8 +277,9 @@ def test_exact_conditions_on_cylinders_and_cut_faces(domain, part, generator, rn
     # The condition holds to round-off on the part's sampled points, and the joined
     # function is positive at interior points, also on the pieces' planes and cylinders
     # extended into the domain.
+    laplace = w.diff(x, 2) + w.diff(y, 2) + w.diff(z, 2)
     problem = pk.Problem(
-        domain=domain, fields=[w], equations={"laplace": w.diff(x, 2) + w.diff(y, 2) + w.diff(z, 2)},
+        domain=domain, fields=[w], equations={"laplace": laplace},
         conditions=[pk.Dirichlet(w, x + y * z, on=part, exact=True)],
     )  # fmt: skip
     model = build_model(problem, Config(model=pk.MLP(width=8, depth=2)), generator).double()
