@@ -128,7 +128,7 @@ def test_report_counts_rows_and_lists_cases_not_run(bench, entries):
         "fit_seconds": 21.0, "discover_seconds": 6.0, "seconds": 27.0,
     }  # fmt: skip
     text = bench.markdown([row, {**row, "id": 2, "hit": True, "miss_class": None}], entries)
-    assert "| 1% | 2 of 97 | 1 | 50% | >= 70% | - | 27 | 27 | 2/2 |" in text
+    assert "| 1% | 2 of 97 | 1 | 50% | >= 70% | - | 1 of 2 (50%) | 27 | 27 | 2/2 |" in text
     assert "| 5% | 0 of 97 | 0 | - |" in text
     assert "form chosen, constants off (1): 1:x_0 at 1%" in text
     assert "- 1% (95): 3:x_0" in text and "- 5% (97): 1:x_0" in text
@@ -144,7 +144,10 @@ def test_report_counts_what_the_direct_fit_recovers(bench, entries):
     }  # fmt: skip
     other = {**row, "id": 2, "hit": True, "miss_class": None, "direct_constant_error": None}
     text = bench.markdown([row, other], entries)
-    assert "| 1% | 2 of 97 | 1 | 50% | >= 70% | 1 of 2 | 27 |" in text
+    assert "| 1% | 2 of 97 | 1 | 50% | >= 70% | 1 of 2 | 1 of 2 (50%) | 27 |" in text
+    # a miss the evidence prefers (p) leaves the terms it allows
+    evidence = {**row, "miss_class": "p"}
+    assert "| 1 of 1 (100%) |" in bench.markdown([evidence, other], entries)
     assert "| 6.4% |" in text
     assert "1 are beyond the data" in text and "(1:x_0 at 1%)" in text
 
