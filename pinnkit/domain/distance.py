@@ -20,19 +20,20 @@ there (normalised to first order):
 - the triangles of a 3-D mesh's boundary piece (`"triangles"`): each triangle's function is
   the trimmed one above with $f$ the distance to its plane and $t$ the R-conjunction
   ($a + b - \\sqrt{a^2 + b^2}$) of the in-plane distances to its three edges, so it vanishes
-  on the triangle only; at each point the `TRIANGLE_NEAREST` triangles nearest by centroid
-  (`nearest_triangles`) are joined by the R-equivalence of order `TRIANGLE_ORDER`,
-  $(\\sum_i \\phi_i^{-m})^{-1/m}$, which tends to the least of them as $m$ grows (order 1
-  over a surface of many triangles would make $\\phi$ a thin layer: 1,280 triangles at a
-  distance of 0.5 give 1/2560).
+  on the triangle only; at each point the `TRIANGLE_NEAREST` (or more) triangles nearest by
+  the centroids of their parts (`nearest_triangles`) are joined by the R-equivalence of
+  order `TRIANGLE_ORDER`, $(\\sum_i \\phi_i^{-m})^{-1/m}$, which tends to the least of them
+  as $m$ grows (order 1 over a surface of many triangles would make $\\phi$ a thin layer:
+  1,280 triangles at a distance of 0.5 give 1/2560).
 
 Pieces are joined by the R-equivalence of order 1, $1/\\phi = \\sum_i 1/\\phi_i$, which
 vanishes on every piece and keeps the unit slope. Each piece's function is clamped below at
 `FLOOR` times the domain's size before the reciprocal, so points on the boundary (and corners,
 where two pieces vanish) give $\\phi \\approx$ `FLOOR`, not 0/0. The formulas are written once
 for any array type: NumPy here, PyTorch in `pinnkit.models.boundary` (pass its `sqrt` and
-`clamp`). Flat faces of boxes in 3-D whose plane cuts into the domain have no function here
-yet. NumPy only.
+`clamp`). A box face in 3-D whose plane cuts into the domain (a notch's wall) is two
+triangles of the kind above; boxes of more than three dimensions have no function here yet.
+NumPy only.
 """
 
 from __future__ import annotations
@@ -62,9 +63,9 @@ FLOOR = 1e-12
 #: at least the least triangle's times k^(-1/m) over k triangles (0.5 for 16), and its
 #: curvature across an edge between two triangles grows with m.
 TRIANGLE_ORDER = 4
-#: Triangles joined at each point: the nearest by centroid. A boundary point's own triangle
-#: must be among them for the condition to hold there; `part_distances` checks that on
-#: sampled boundary points and doubles the number until it does.
+#: Triangles joined at each point: the nearest by their parts' centroids. A boundary point's
+#: own triangle must be among them for the condition to hold there; `part_distances` checks
+#: that on sampled boundary points and doubles the number until it does.
 TRIANGLE_NEAREST = 16
 
 
@@ -72,8 +73,8 @@ TRIANGLE_NEAREST = 16
 class PieceDistance:
     """The distance function of one boundary piece: `kind` (`"point"`, `"plane"`,
     `"segment"`, `"sphere"`, `"ellipse"`, `"tube"`, `"disk"`, `"triangles"`), the coordinates'
-    column indices, its
-    numbers and the side (`sign`, +1 when the domain is inside the primitive near the piece).
+    column indices, its numbers and the side (`sign`, +1 when the domain is inside the
+    primitive near the piece).
     `"triangles"`: the number of triangles joined at each point, then every triangle's three
     corners."""
 
@@ -248,10 +249,9 @@ def part_distances(domain, region: str) -> tuple[PieceDistance, ...]:
     **Raises**
 
     `ProblemError` when the domain is not a shape (`Solid`), or the part has a piece with
-    no distance function (flat faces of boxes in 3-D that cut into the domain), or a piece
-    that only partly
-    survives on the boundary while its function is not trimmed (its zero set would cross
-    the domain).
+    no distance function (a face of a box of more than three dimensions), or a piece other
+    than a plane that only partly survives on the boundary (its function would vanish inside
+    the domain too).
     """
     from pinnkit.domain.solid import Solid
 
@@ -275,9 +275,9 @@ def part_distances(domain, region: str) -> tuple[PieceDistance, ...]:
         if spec is None:
             raise ProblemError(
                 f"{domain!r}: the part `{region}` has a piece of {piece.owner!r} without a "
-                f"distance function (flat faces of 3-D boxes whose plane cuts into the domain "
-                f"have none yet). Fix: "
-                f"drop `exact=True` for this condition (a soft condition works everywhere)."
+                f"distance function (faces of boxes of more than three dimensions have none "
+                f"yet). Fix: drop `exact=True` for this condition (a soft condition works "
+                f"everywhere)."
             )
         # A plane function's zero set is the plane, which leaves the domain on one side (so
         # where its piece does not survive it is outside the domain); any other function
