@@ -17,66 +17,42 @@ there (normalised to first order):
 - a cylinder's side: the trimmed function with $f = (R^2 - r^2)/(2R)$ and $t$ the slab of its
   height, $((h/2)^2 - (z - z_m)^2)/h$; a cap that its plane does not serve (the plane cuts
   the domain): $f$ the distance to the plane, $t = (R^2 - r^2)/(2R)$;
-- the triangles of a 3-D mesh's boundary piece (`"triangles"`): each triangle's function is
-  the trimmed one above with $f$ the distance to its plane and $t$ the R-conjunction
-  ($a + b - \\sqrt{a^2 + b^2}$) of the in-plane distances to its three edges, so it vanishes
-  on the triangle only; at each point the `TRIANGLE_NEAREST` (or more) triangles nearest by
-  the centroids of their parts (`nearest_triangles`) are joined by the R-equivalence of
-  order `TRIANGLE_ORDER`, $(\\sum_i \\phi_i^{-m})^{-1/m}$, which tends to the least of them
-  as $m$ grows (order 1 over a surface of many triangles would make $\\phi$ a thin layer:
-  1,280 triangles at a distance of 0.5 give 1/2560).
+- the triangles of a 3-D mesh have none: each triangle's trimmed function joined over the
+  nearest triangles (tried on 2026-12-05) holds the condition to round-off, but its
+  Laplacian is rough along every edge between triangles, and it trained far worse than a
+  soft condition (an STL ellipsoid, -Lap u = 1, u = 0: relative L2 1.76 against 1.6e-2; a
+  12-triangle cube: 4.1e-2 against 1.2e-4 with the `accurate` recipe).
 
 Pieces are joined by the R-equivalence of order 1, $1/\\phi = \\sum_i 1/\\phi_i$, which
 vanishes on every piece and keeps the unit slope. Each piece's function is clamped below at
 `FLOOR` times the domain's size before the reciprocal, so points on the boundary (and corners,
 where two pieces vanish) give $\\phi \\approx$ `FLOOR`, not 0/0. The formulas are written once
 for any array type: NumPy here, PyTorch in `pinnkit.models.boundary` (pass its `sqrt` and
-`clamp`). A box face in 3-D whose plane cuts into the domain (a notch's wall) is two
-triangles of the kind above; boxes of more than three dimensions have no function here yet.
-NumPy only.
+`clamp`). A box face in 3-D whose plane cuts into the domain (a notch's wall) has none
+yet either (as two triangles it has the same rough edge). NumPy only.
 """
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import numpy as np
 
 from pinnkit.errors import ProblemError
 
-__all__ = [
-    "FLOOR",
-    "TRIANGLE_ORDER",
-    "TRIANGLE_NEAREST",
-    "PieceDistance",
-    "part_distances",
-    "evaluate",
-    "join",
-    "nearest_triangles",
-]
+__all__ = ["FLOOR", "PieceDistance", "part_distances", "evaluate", "join"]
 
 #: Lower clamp of every piece's distance, relative to the domain's size: on the boundary the
 #: joined function is ~FLOOR * size instead of 0, so u = g + FLOOR * size * N there.
 FLOOR = 1e-12
-#: Order m of the R-equivalence that joins a mesh piece's triangles: the joined function is
-#: at least the least triangle's times k^(-1/m) over k triangles (0.5 for 16), and its
-#: curvature across an edge between two triangles grows with m.
-TRIANGLE_ORDER = 4
-#: Triangles joined at each point: the nearest by their parts' centroids. A boundary point's
-#: own triangle must be among them for the condition to hold there; `part_distances` checks
-#: that on sampled boundary points and doubles the number until it does.
-TRIANGLE_NEAREST = 16
 
 
 @dataclass(frozen=True)
 class PieceDistance:
     """The distance function of one boundary piece: `kind` (`"point"`, `"plane"`,
-    `"segment"`, `"sphere"`, `"ellipse"`, `"tube"`, `"disk"`, `"triangles"`), the coordinates'
-    column indices, its numbers and the side (`sign`, +1 when the domain is inside the
-    primitive near the piece).
-    `"triangles"`: the number of triangles joined at each point, then every triangle's three
-    corners."""
+    `"segment"`, `"sphere"`, `"ellipse"`, `"tube"`, `"disk"`), the coordinates' column
+    indices, its numbers and the side (`sign`, +1 when the domain is inside the primitive
+    near the piece)."""
 
     kind: str
     columns: tuple[int, ...]
@@ -84,12 +60,8 @@ class PieceDistance:
     sign: float = 1.0
 
 
-def evaluate(piece: PieceDistance, points, sqrt, nearest=None):
-    """The piece's distance function at `points` (`(n, d)` NumPy or torch), unclamped.
-    `nearest`: for `"triangles"`, the triangles to join at each point (`nearest_triangles`;
-    None: all of them)."""
-    if piece.kind == "triangles":
-        return _triangles(piece, points, sqrt, nearest)
+def evaluate(piece: PieceDistance, points, sqrt):
+    """The piece's distance function at `points` (`(n, d)` NumPy or torch), unclamped."""
     if piece.kind == "sphere":
         *center, radius = piece.data
         squared = _squared_distance(points, piece.columns, center)
@@ -123,106 +95,11 @@ def evaluate(piece: PieceDistance, points, sqrt, nearest=None):
     raise AssertionError(f"unknown distance kind {piece.kind}; a bug in pinnkit")
 
 
-def _triangles(piece: PieceDistance, points, sqrt, nearest):
-    """The joined function of a mesh piece's triangles (module docstring)."""
-    frame = _triangle_frame(piece.data)
-    torch_like = hasattr(points, "new_tensor")
-
-    def take(values: np.ndarray):
-        values = points.new_tensor(values) if torch_like else values
-        if nearest is None:
-            return values[None]
-        index = points.new_tensor(nearest[0]).long() if torch_like else nearest[0]
-        return values[index]
-
-    x = points[:, list(piece.columns)][:, None, :]
-    f = ((x - take(frame.anchors)) * take(frame.normals)).sum(-1)
-    edges = [((x - take(frame.edge_points[:, e])) * take(frame.edge_normals[:, e])).sum(-1)
-             for e in range(3)]  # fmt: skip
-    t = _conjoin(_conjoin(edges[0], edges[1], sqrt), edges[2], sqrt)
-    trim = (sqrt(t * t + f**4) - t) / 2
-    # The floor under the root keeps the function differentiable on the triangles themselves.
-    phi = sqrt(f * f + trim * trim + frame.floor**2)
-    # Scaled by the least (a constant for the derivatives: the join does not depend on it),
-    # so no power overflows next to the boundary.
-    least = phi.detach().amin(1) if torch_like else phi.min(1)
-    powers = (least[:, None] / phi) ** TRIANGLE_ORDER
-    if nearest is not None:  # triangles listed twice to fill a row count once
-        counted = nearest[1].astype(float)
-        powers = powers * (points.new_tensor(counted) if torch_like else counted)
-    return least * powers.sum(1) ** (-1.0 / TRIANGLE_ORDER)
-
-
 def _trimmed(f, t, sqrt):
     """The trimmed function of a piece on the zero set of `f` where `t >= 0` (their eq. 14):
     zero there only, unit slope across it."""
     trim = (sqrt(t * t + f**4) - t) / 2
     return sqrt(f * f + trim * trim)
-
-
-def _conjoin(a, b, sqrt):
-    """R-conjunction of order 0: non-negative exactly where both are."""
-    return a + b - sqrt(a * a + b * b)
-
-
-@dataclass(frozen=True)
-class _Frame:
-    anchors: np.ndarray  # (m, 3): a corner of each triangle
-    normals: np.ndarray  # (m, 3): unit normals
-    edge_points: np.ndarray  # (m, 3, 3): a point of each edge
-    edge_normals: np.ndarray  # (m, 3, 3): in-plane unit normals of the edges, inward
-    floor: float  # FLOOR times the triangles' size
-
-
-@functools.lru_cache(maxsize=16)
-def _triangle_frame(data: tuple[float, ...]) -> _Frame:
-    corners = np.asarray(data[1:], dtype=float).reshape(-1, 3, 3)
-    a, b, c = corners[:, 0], corners[:, 1], corners[:, 2]
-    normals = _unit(np.cross(b - a, c - a))
-    starts, normals_in = [], []
-    for p, q, r in ((a, b, c), (b, c, a), (c, a, b)):
-        inward = _unit(np.cross(normals, q - p))
-        flip = np.einsum("ij,ij->i", r - p, inward) < 0
-        inward[flip] *= -1
-        starts.append(p)
-        normals_in.append(inward)
-    size = float(np.linalg.norm(corners.reshape(-1, 3).max(0) - corners.reshape(-1, 3).min(0)))
-    return _Frame(a, normals, np.stack(starts, 1), np.stack(normals_in, 1), FLOOR * size)
-
-
-def _unit(vectors: np.ndarray) -> np.ndarray:
-    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
-
-
-def nearest_triangles(piece: PieceDistance, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The `k` triangles (the piece's first number) nearest to each of `points`, for
-    `evaluate(..., nearest=)`: `(n, k)` indices and a mask of those that count (fewer than
-    `k` when a point's nearest parts belong to fewer triangles). Nearest by the centroids of
-    their parts: each triangle split into similar parts no larger than the median triangle
-    (`pinnkit.domain._facets.Facets`), so a long thin triangle is found from any point of
-    it."""
-    tree, owner, _ = _triangle_parts(piece.data)
-    k = min(int(piece.data[0]), len(set(owner.tolist())))
-    wide = min(4 * k, len(owner))
-    _, near = tree.query(points[:, list(piece.columns)], k=wide)
-    ids = owner[np.asarray(near).reshape(len(points), wide)]
-    order = np.argsort(ids, axis=1, kind="stable")
-    ranked = np.take_along_axis(ids, order, 1)
-    first = np.ones_like(ranked, dtype=bool)
-    first[:, 1:] = ranked[:, 1:] != ranked[:, :-1]
-    # Each triangle at its first (nearest) place in the row, nearest first.
-    places = np.sort(np.where(first, order, wide), axis=1)[:, :k]
-    counted = places < wide
-    return np.take_along_axis(ids, np.minimum(places, wide - 1), 1), counted
-
-
-@functools.lru_cache(maxsize=16)
-def _triangle_parts(data: tuple[float, ...]):
-    from pinnkit.domain._facets import Facets
-
-    corners = np.asarray(data[1:], dtype=float).reshape(-1, 3, 3)
-    cells = np.arange(corners.shape[0] * 3).reshape(-1, 3)
-    return Facets(corners.reshape(-1, 3), cells, _triangle_frame(data).floor / FLOOR)._tree
 
 
 def _squared_distance(points, columns: tuple[int, ...], center) -> object:
@@ -249,9 +126,9 @@ def part_distances(domain, region: str) -> tuple[PieceDistance, ...]:
     **Raises**
 
     `ProblemError` when the domain is not a shape (`Solid`), or the part has a piece with
-    no distance function (a face of a box of more than three dimensions), or a piece other
-    than a plane that only partly survives on the boundary (its function would vanish inside
-    the domain too).
+    no distance function (a 3-D mesh's triangles, a 3-D box face whose plane cuts into the
+    domain), or a piece other than a plane that only partly survives on the boundary (its
+    function would vanish inside the domain too).
     """
     from pinnkit.domain.solid import Solid
 
@@ -275,9 +152,9 @@ def part_distances(domain, region: str) -> tuple[PieceDistance, ...]:
         if spec is None:
             raise ProblemError(
                 f"{domain!r}: the part `{region}` has a piece of {piece.owner!r} without a "
-                f"distance function (faces of boxes of more than three dimensions have none "
-                f"yet). Fix: drop `exact=True` for this condition (a soft condition works "
-                f"everywhere)."
+                f"distance function (a 3-D mesh's triangles and 3-D box faces whose plane cuts "
+                f"into the domain have none yet). Fix: drop `exact=True` for this condition (a "
+                f"soft condition works everywhere)."
             )
         # A plane function's zero set is the plane, which leaves the domain on one side (so
         # where its piece does not survive it is outside the domain); any other function
@@ -291,27 +168,9 @@ def part_distances(domain, region: str) -> tuple[PieceDistance, ...]:
                 f"shape so that the {what} bounds it whole (a hole, an outer circle, a "
                 f"`Polygon` of the outline in place of a union of rectangles)."
             )
-        if spec.kind == "triangles":
-            spec = _enough_triangles(space, piece, spec)
         sign = 1.0 if spec.kind == "plane" else spec.sign * piece.sign
         out.append(PieceDistance(spec.kind, spec.columns, spec.data, sign))
     return tuple(out)
-
-
-def _enough_triangles(space, piece, spec: PieceDistance) -> PieceDistance:
-    """`spec` with as many triangles joined at each point (doubled from its own) as it takes
-    for the function to vanish, to 1e-9 of the size, at 2,048 seeded points of the piece
-    (each point's own triangle among the nearest by centroid)."""
-    unit = np.random.default_rng(0).uniform(size=(2048, piece.dimension))
-    points, _ = piece.owner._piece_points(piece.index, unit)
-    total = (len(spec.data) - 1) // 9
-    k = int(spec.data[0])
-    while True:
-        spec = PieceDistance(spec.kind, spec.columns, (k, *spec.data[1:]), spec.sign)
-        values = evaluate(spec, points, np.sqrt, nearest_triangles(spec, points))
-        if np.max(values) <= 1e-9 * space._size() or k >= total:
-            return spec
-        k = min(2 * k, total)
 
 
 def _probe(space) -> np.ndarray:

@@ -26,11 +26,11 @@ long thin triangles are slower (1.3 s for a 1,152-face capsule).
 - **Parts**: each physical group of boundary elements (lines in 2-D, triangles in 3-D) is a
   part named by its Gmsh name, so `Dirichlet(u, 0, on="inlet")` works; `name=` names the whole
   boundary. A 3-D group is one boundary piece (its triangles sampled by area); in 2-D each
-  straight run of boundary segments in one group is a piece with a segment distance function;
-  a 3-D group's triangles are joined into one (`pinnkit.domain.distance`, `"triangles"`),
-  so `Dirichlet(..., exact=True)` works on meshes in 2-D and 3-D. Flat axis-aligned pieces
-  are also parts `"x = 0"`. Zero-measure elements are kept for connectivity, never sampled,
-  and counted in a `PinnkitWarning`.
+  straight run of boundary segments in one group is a piece with a segment distance function,
+  so `Dirichlet(..., exact=True)` works on 2-D meshes (3-D ones have none that trains well:
+  `pinnkit.domain.distance`). Flat axis-aligned pieces are also parts `"x = 0"`.
+  Zero-measure elements are kept for connectivity, never sampled, and counted in a
+  `PinnkitWarning`.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ from pinnkit.domain._facets import Facets, sample_simplices, simplex_measures
 from pinnkit.domain._mesh_files import SURFACE_SUFFIXES, MeshData, read_gmsh, read_surface
 from pinnkit.domain.base import Measure, _symbol
 from pinnkit.domain.csg import Shape
-from pinnkit.domain.distance import TRIANGLE_NEAREST, PieceDistance
+from pinnkit.domain.distance import PieceDistance
 from pinnkit.domain.sampling import _allocate, _unit
 from pinnkit.domain.shapes import _named, check_name
 from pinnkit.domain.solid import Piece, _collect, plane_label
@@ -169,9 +169,8 @@ class Mesh(Shape):
 
     def _piece_distance(self, index: int) -> PieceDistance | None:
         facets = self._piece_facets[index]
-        if len(self._coords) == 3:
-            corners = tuple(float(v) for v in facets.corners.ravel())
-            return PieceDistance("triangles", (0, 1, 2), (TRIANGLE_NEAREST, *corners))
+        if len(self._coords) != 2:
+            return None  # triangles in 3-D: none trains well (`pinnkit.domain.distance`)
         start, end = facets.corners[0]
         return PieceDistance("segment", (0, 1), (*map(float, start), *map(float, end)))
 

@@ -19,7 +19,7 @@ from pinnkit.domain.base import (
     unsupported_product,
 )
 from pinnkit.domain.csg import Shape
-from pinnkit.domain.distance import TRIANGLE_NEAREST, PieceDistance
+from pinnkit.domain.distance import PieceDistance
 from pinnkit.domain.sampling import _allocate, _fill
 from pinnkit.domain.solid import _ALIASES, Piece, plane_label
 from pinnkit.errors import ProblemError
@@ -158,18 +158,6 @@ class AbstractBox(Shape):
             a, b = np.array([lo, hi], dtype=float)[:, 1 - axis]
             ends = [(value, a), (value, b)] if axis == 0 else [(a, value), (b, value)]
             return PieceDistance("segment", (0, 1), tuple(float(v) for e in ends for v in e))
-        if len(lo) == 3:  # the face as two triangles, used where its plane cuts the domain
-            others = [i for i in range(3) if i != axis]
-            corners = []
-            for a, b in ((0, 0), (1, 0), (1, 1), (0, 1)):
-                point = [0.0, 0.0, 0.0]
-                point[axis] = value
-                point[others[0]] = float((lo, hi)[a][others[0]])
-                point[others[1]] = float((lo, hi)[b][others[1]])
-                corners.append(point)
-            triangles = [corners[0], corners[1], corners[2], corners[0], corners[2], corners[3]]
-            data = tuple(v for c in triangles for v in c)
-            return PieceDistance("triangles", (0, 1, 2), (TRIANGLE_NEAREST, *data))
         return None
 
     def _dimension(self, region: str) -> int:

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from pinnkit.domain.distance import FLOOR, evaluate, join, nearest_triangles
+from pinnkit.domain.distance import FLOOR, evaluate, join
 from pinnkit.problem.exact import ExactPart
 
 __all__ = ["ExactBoundary"]
@@ -64,7 +64,7 @@ class ExactBoundary(nn.Module):
         and the generated code of the values (printed by `pinnkit check`)."""
         names = {"plane": "plane", "segment": "trimmed segment", "sphere": "circle/sphere",
                  "ellipse": "ellipse", "point": "end point", "tube": "cylinder side",
-                 "disk": "cylinder cap", "triangles": "mesh triangles"}  # fmt: skip
+                 "disk": "cylinder cap"}  # fmt: skip
         lines = ["Exact Dirichlet conditions (u = sum_k w_k g_k + phi N, distance functions):"]
         for name, parts in self.parts.items():
             items = []
@@ -81,7 +81,7 @@ class ExactBoundary(nn.Module):
     def distances(self, points: Tensor, field: str) -> list[Tensor]:
         """Each exact part's joined distance function at `points`."""
         return [
-            join([_evaluate(d, points) for d in part.distances], self.floor, _clamp)
+            join([evaluate(d, points, torch.sqrt) for d in part.distances], self.floor, _clamp)
             for part in self.parts[field]
         ]
 
@@ -135,15 +135,6 @@ class JetCache:
         if not _wrapped(points):
             self.entries = [(points.clone(), key, jets.detach()), *self.entries][: self.size]
         return jets
-
-
-def _evaluate(piece, points: Tensor) -> Tensor:
-    """`evaluate` in torch; a mesh's triangles joined over the nearest to each point (all of
-    them inside `torch.func` transforms, where the points cannot be read)."""
-    nearest = None
-    if piece.kind == "triangles" and not _wrapped(points):
-        nearest = nearest_triangles(piece, points.detach().cpu().numpy())
-    return evaluate(piece, points, torch.sqrt, nearest)
 
 
 def _wrapped(points: Tensor) -> bool:
