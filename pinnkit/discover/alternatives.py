@@ -95,8 +95,10 @@ def settle_by_trajectory(chosen: Scored, found: tuple, judge, scored: list) -> t
     Unchanged without an ODE, where every candidate was judged by its trajectory already
     (`judge.traced`), without other forms in the window, or where the chosen formula's
     trajectory refit fails: then `found` stays its alternatives."""
+    if judge.ode is None or judge.traced:
+        return chosen, found
     pool = best_forms(chosen, scored, judge.admits, chosen.criterion + SETTLE_DELTA)
-    if judge.ode is None or judge.traced or not pool:
+    if not pool:
         return chosen, found
     n = judge.reference.observations
     contenders, criteria = [], []
