@@ -393,3 +393,30 @@ def test_the_settle_step_reaches_past_the_alternatives_and_skips_failed_refits()
     assert best.candidate is truth.candidate and best.criterion == 0.0
     assert table[0] is far and table[2] is blows_up and table[3] is best
     assert blows_up not in rest and all(s.criterion > 0.0 for s in rest)
+
+
+def test_the_settle_step_takes_an_extension_only_on_very_strong_evidence():
+    # Pruning took 2.3 x_B off the truth; its trajectory refit is far better than the pruned
+    # formula's (the x_B term is large), more than EXTENSION_MARGIN, so the extension is
+    # chosen. A spurious extension of the truth (a tiny x_A^3 added) fits the noise a little
+    # better but not by the margin: the truth stays, and the extension is no alternative.
+    from pinnkit.discover.alternatives import EXTENSION_MARGIN, settle_by_trajectory
+    from pinnkit.discover.base import Candidate
+    from pinnkit.discover.criteria import Scored
+
+    ode, _, own = _glycolysis_ode()
+    judge = _glycolysis_judge(ode, own)
+
+    def scored(expr, criterion):
+        return Scored(Candidate(expr, 9, 1e-3, 0.0), 1e-3, 9, expr, 0.0, None, criterion)
+
+    pruned = scored(1.1 * VA**2 * VB - VA, 0.0)
+    truth = scored(1.1 * VA**2 * VB - VA + 2.3 * VB, 4.0)
+    best, rest = settle_by_trajectory(pruned, (), judge, [pruned, truth])
+    assert best.candidate is truth.candidate and best.criterion == 0.0 and rest == ()
+
+    spurious = scored(1.1 * VA**2 * VB - VA + 2.3 * VB + sp.Float(0.001) * VA**3, 2.0)
+    table = [truth, spurious]
+    best, rest = settle_by_trajectory(truth, (), judge, table)
+    assert best.candidate is truth.candidate and rest == ()
+    assert table[1].criterion > best.criterion - EXTENSION_MARGIN
