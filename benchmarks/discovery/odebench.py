@@ -105,7 +105,11 @@ OBSERVATIONS = 50
 #: Printed under the summary: which rows come from which version of discovery, while a
 #: re-run is partial.
 RUN_NOTE = (
-    "Which code made which rows. 2026-12-05, commit f6ff89b (the settle step judges every "
+    "Which code made which rows. 2026-12-05, commit 08d82e7 (an extension of the chosen "
+    "formula, terms pruning dropped, replaces it in the settle step where its trajectory refit "
+    "is better by more than 12): 45:x_1 at 5%, gained (x_0 x_1^2 - 0.02008 x_1; the replay of "
+    "all 194 recorded selections predicted it and no other change), and 26:x_1 at 1% (still "
+    "not on the front). Before that, commit f6ff89b (the settle step judges every "
     "admitted form within 2 x 2 ln 20 of the chosen by its trajectory refit, where before only "
     "the alternatives within 2 ln 20): the 28 rows at 1% that the previous re-run had not "
     "reached and the direct fit recovers (ids 38-58), 12:x_0 at 1%, and the 5% misses 30:x_1, "

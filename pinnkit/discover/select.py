@@ -60,7 +60,8 @@ The rule (also in docs/discovery.md, "How a formula is chosen"):
    alternatives (`Selection.alternatives`, `Selection.weights`): "the data cannot decide" as
    a number. In an ODE problem the chosen formula and every admitted form within
    `SETTLE_DELTA` (twice `ALTERNATIVE_DELTA`) of it are then judged again by their
-   trajectory refits, the best of them chosen (`settle_by_trajectory`).
+   trajectory refits, the best of them chosen (`settle_by_trajectory`; the chosen form with
+   terms added only when better by `EXTENSION_MARGIN`).
 7. **Constants and their uncertainty.** The chosen formula's constants are refit once more,
    longer (`polish`, 2000 iterations), and those are reported. Each constant's standard error
    comes from the profile of the criterion: the constant held `PROFILE_STEP` (2%) off its
