@@ -110,6 +110,13 @@ _INVERSE = ("hill",)
 #: that are > 0 (a power or a logarithm of 0 is not finite for every exponent).
 _NONNEGATIVE = ("monod", "hill")
 _POSITIVE_ONLY = ("power", "log")
+#: An input counts as >= 0 for `_NONNEGATIVE` families when its smallest sample is at least
+#: -this times its largest magnitude: a concentration decaying to 0 that the fitted solution
+#: takes a little below it, following noisy observations (a substrate of Michaelis-Menten
+#: uptake, 1% noise, dipped to -0.4% of its largest value and lost s/(1 + a*s)). The pole of
+#: v/(1 + a*v) stays outside such samples for every a on the starting grid (a*s <= 50 with
+#: s the input's largest magnitude, so 1 + a*v >= 1/2).
+NEGATIVE_SLACK = 0.01
 #: Factors without an inner constant (`Term.second`): SymPy and NumPy forms.
 _FACTORS = {"sin": (sp.sin, np.sin), "cos": (sp.cos, np.cos), "abs": (sp.Abs, np.abs)}
 
@@ -231,7 +238,8 @@ class Library:
         factors = monomials(1, self.cross_degree) if self.cross else []
         for family in self.families:
             for j in range(n_inputs):
-                if family in _NONNEGATIVE and np.min(arrays[j]) < 0:
+                low, top = np.min(arrays[j]), np.max(np.abs(arrays[j]))
+                if family in _NONNEGATIVE and low < -NEGATIVE_SLACK * top:
                     continue
                 if family in _POSITIVE_ONLY and np.min(arrays[j]) <= 0:
                     continue

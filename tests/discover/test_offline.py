@@ -123,6 +123,25 @@ def test_positive_families_skip_inputs_that_reach_zero():
     assert not {"power", "log"} & set(Library().families)
 
 
+def test_saturating_families_take_a_concentration_that_dips_just_below_zero():
+    # A substrate decaying to 0, its fitted solution a little below it (-0.4% of its largest
+    # value, following 1%-noise observations): s/(1 + a*s) stays in the library, and a
+    # Michaelis-Menten uptake 2.4 s/(1 + 2 s) is on the front. An input well below 0 (-5%)
+    # is not a concentration: no monod or hill columns.
+    from pinnkit.discover.library import NEGATIVE_SLACK
+
+    s = sp.Symbol("s")
+    dipped = np.concatenate([np.linspace(-0.004 * 4.9, 0.0, 20), np.geomspace(1e-3, 4.9, 480)])
+    assert dipped.min() > -NEGATIVE_SLACK * 4.9
+    families = {t.family for t in Library().terms([dipped])}
+    assert {"monod", "hill"} <= families
+    assert not {"monod", "hill"} & {t.family for t in Library().terms([dipped - 0.25])}
+    truth = 2.4 * s / (1 + 2 * s)
+    values = sp.lambdify(s, truth)(dipped)
+    values = values + 1e-3 * np.std(values) * np.random.default_rng(0).standard_normal(500)
+    assert Offline().fit({s: dipped}, values, seed=0).contains(truth, rtol=FORM_RTOL)
+
+
 def test_the_front_has_the_best_fit_of_each_complexity_not_only_of_each_size():
     """A slightly curved network of a linear truth: `c0 + c1*sin(x)` fits it better than
     `c0 + c1*x` with as many terms, and best-subset by size alone kept only the sine; the
