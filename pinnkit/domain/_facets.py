@@ -132,6 +132,32 @@ class Facets:
         length = np.linalg.norm(normal, axis=1, keepdims=True)
         self.normals = normal / np.where(length > 0, length, 1.0)
 
+    def planes(self, tol: float, limit: int) -> list[tuple[np.ndarray, np.ndarray]] | None:
+        """The distinct planes the facets (of positive measure) lie in, as (unit normal,
+        anchor) pairs, best-fit over each plane's facets (area-weighted normal and centroid):
+        facets whose normals differ by at most `tol` and whose offsets along the normal by at
+        most `tol * size` share a plane. None when there are more than `limit`."""
+        normals, found = self.normals, []
+        offsets = np.einsum("md,md->m", normals, self.corners[:, 0])
+        members: list[list[int]] = []
+        for i in np.flatnonzero(self.measures > 0):
+            for j, (n, o) in enumerate(found):
+                if np.linalg.norm(normals[i] - n) <= tol and abs(offsets[i] - o) <= tol * self.size:
+                    members[j].append(int(i))
+                    break
+            else:
+                if len(found) == limit:
+                    return None
+                found.append((normals[i], offsets[i]))
+                members.append([int(i)])
+        out = []
+        for index in members:
+            weights = self.measures[index][:, None]
+            normal = (weights * normals[index]).sum(0)
+            anchor = (weights * self.corners[index].mean(1)).sum(0) / weights.sum()
+            out.append((normal / np.linalg.norm(normal), anchor))
+        return out
+
     def sample(self, unit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Points uniform in measure on the facets from `(n, d - 1)` unit draws, and normals."""
         points, index = sample_simplices(self.corners, self.cumulative, unit)

@@ -17,11 +17,15 @@ there (normalised to first order):
 - a cylinder's side: the trimmed function with $f = (R^2 - r^2)/(2R)$ and $t$ the slab of its
   height, $((h/2)^2 - (z - z_m)^2)/h$; a cap that its plane does not serve (the plane cuts
   the domain): $f$ the distance to the plane, $t = (R^2 - r^2)/(2R)$;
-- the triangles of a 3-D mesh have none: each triangle's trimmed function joined over the
-  nearest triangles (tried on 2026-12-05) holds the condition to round-off, but its
-  Laplacian is rough along every edge between triangles, and it trained far worse than a
-  soft condition (an STL ellipsoid, -Lap u = 1, u = 0: relative L2 1.76 against 1.6e-2; a
-  12-triangle cube: 4.1e-2 against 1.2e-4 with the `accurate` recipe).
+- a 3-D mesh with flat faces (its triangles in at most `MAX_PLANES` planes, coplanar ones
+  merged): the plane of each face, which must leave the domain on one side (a convex
+  polyhedron; checked on seeded points, else refused);
+- a curved 3-D mesh has none: each triangle's trimmed function joined over the nearest
+  triangles (tried on 2026-12-05) holds the condition to round-off, but its Laplacian is
+  rough along every edge between triangles (two coplanar triangles joined dip by 2^(-1/m)
+  along their shared edge), and it trained far worse than a soft condition (an STL
+  ellipsoid, -Lap u = 1, u = 0: relative L2 1.76 against 1.6e-2; a 12-triangle cube:
+  4.1e-2 against 1.2e-4 with the `accurate` recipe, which its 6 face planes now serve).
 
 Pieces are joined by the R-equivalence of order 1, $1/\\phi = \\sum_i 1/\\phi_i$, which
 vanishes on every piece and keeps the unit slope. Each piece's function is clamped below at
@@ -40,11 +44,28 @@ import numpy as np
 
 from pinnkit.errors import ProblemError
 
-__all__ = ["FLOOR", "PieceDistance", "part_distances", "evaluate", "join"]
+__all__ = [
+    "FLOOR",
+    "FACE_TOLERANCE",
+    "MAX_PLANES",
+    "PieceDistance",
+    "part_distances",
+    "evaluate",
+    "join",
+]
 
 #: Lower clamp of every piece's distance, relative to the domain's size: on the boundary the
 #: joined function is ~FLOOR * size instead of 0, so u = g + FLOOR * size * N there.
 FLOOR = 1e-12
+#: Triangles of a 3-D mesh lie in one plane when their unit normals differ by at most this
+#: and their offsets by this times the size, and a face's plane may have other points of the
+#: domain this far (times the size) outside it: the round-off of single-precision (STL)
+#: vertices.
+FACE_TOLERANCE = 1e-6
+#: A 3-D mesh part whose triangles lie in at most this many planes (a polyhedron with flat
+#: faces: a cube has 6, an octagonal prism 10) gets its faces' plane functions; a curved
+#: surface (an icosphere's 1,280 triangles, 1,280 planes) has no distance function here.
+MAX_PLANES = 32
 
 
 @dataclass(frozen=True)
@@ -143,6 +164,10 @@ def part_distances(domain, region: str) -> tuple[PieceDistance, ...]:
     out, probe = [], None
     for piece in space._region_pieces(region):
         spec = piece.owner._piece_distance(piece.index)
+        if isinstance(spec, tuple):  # a polyhedral mesh's face planes
+            probe = _probe(space) if probe is None else probe
+            out.extend(_faces(domain, region, space, piece, spec, probe))
+            continue
         if piece.dimension > 0 and (
             piece.plane is not None or getattr(spec, "kind", "") == "segment"
         ):
@@ -152,9 +177,10 @@ def part_distances(domain, region: str) -> tuple[PieceDistance, ...]:
         if spec is None:
             raise ProblemError(
                 f"{domain!r}: the part `{region}` has a piece of {piece.owner!r} without a "
-                f"distance function (a 3-D mesh's triangles and 3-D box faces whose plane cuts "
-                f"into the domain have none yet). Fix: drop `exact=True` for this condition (a "
-                f"soft condition works everywhere)."
+                f"distance function (a curved 3-D mesh, its triangles in more than "
+                f"{MAX_PLANES} planes, and 3-D box faces whose plane cuts into the domain have "
+                f"none yet). Fix: drop `exact=True` for this condition (a soft condition works "
+                f"everywhere)."
             )
         # A plane function's zero set is the plane, which leaves the domain on one side (so
         # where its piece does not survive it is outside the domain); any other function
@@ -179,6 +205,28 @@ def _probe(space) -> np.ndarray:
     return np.vstack(
         [space.sample("interior", 4096, rng).points, space.sample("boundary", 4096, rng).points]
     )
+
+
+def _faces(domain, region: str, space, piece, planes: tuple, probe: np.ndarray) -> list:
+    """The plane functions of a polyhedral mesh piece's faces (`planes`: "plane" specs with
+    the mesh's own inward normals), oriented by the piece's sign; each plane must have every
+    `probe` point on its inner side (within the mesh's coplanarity tolerance)."""
+    out = []
+    for plane in planes:
+        d = len(plane.columns)
+        inward, anchor = piece.sign * np.asarray(plane.data[:d]), np.asarray(plane.data[d:])
+        if np.min((probe - anchor) @ inward) < -FACE_TOLERANCE * space._size():
+            raise ProblemError(
+                f"{domain!r}: the part `{region}` has a flat face of {piece.owner!r} (through "
+                f"{np.round(anchor, 6).tolist()}, normal {np.round(-inward, 6).tolist()}) "
+                f"whose plane cuts into the domain (the solid is not convex there), so its "
+                f"distance function would vanish inside the domain. Fix: drop `exact=True` "
+                f"for this condition (a soft condition works everywhere)."
+            )
+        out.append(
+            PieceDistance("plane", plane.columns, (*map(float, inward), *map(float, anchor)))
+        )
+    return out
 
 
 def _plane(space, piece, probe: np.ndarray) -> PieceDistance | None:

@@ -27,8 +27,10 @@ long thin triangles are slower (1.3 s for a 1,152-face capsule).
   part named by its Gmsh name, so `Dirichlet(u, 0, on="inlet")` works; `name=` names the whole
   boundary. A 3-D group is one boundary piece (its triangles sampled by area); in 2-D each
   straight run of boundary segments in one group is a piece with a segment distance function,
-  so `Dirichlet(..., exact=True)` works on 2-D meshes (3-D ones have none that trains well:
-  `pinnkit.domain.distance`). Flat axis-aligned pieces are also parts `"x = 0"`.
+  so `Dirichlet(..., exact=True)` works on 2-D meshes, and on 3-D meshes of a convex
+  polyhedron with flat faces (coplanar triangles merged, at most `MAX_PLANES` planes: the
+  faces' planes); curved 3-D meshes have none that trains well (`pinnkit.domain.distance`).
+  Flat axis-aligned pieces are also parts `"x = 0"`.
   Zero-measure elements are kept for connectivity, never sampled, and counted in a
   `PinnkitWarning`.
 """
@@ -46,7 +48,7 @@ from pinnkit.domain._facets import Facets, sample_simplices, simplex_measures
 from pinnkit.domain._mesh_files import SURFACE_SUFFIXES, MeshData, read_gmsh, read_surface
 from pinnkit.domain.base import Measure, _symbol
 from pinnkit.domain.csg import Shape
-from pinnkit.domain.distance import PieceDistance
+from pinnkit.domain.distance import FACE_TOLERANCE, MAX_PLANES, PieceDistance
 from pinnkit.domain.sampling import _allocate, _unit
 from pinnkit.domain.shapes import _named, check_name
 from pinnkit.domain.solid import Piece, _collect, plane_label
@@ -167,10 +169,21 @@ class Mesh(Shape):
     def _piece_on(self, index: int, points: np.ndarray, tol: float) -> np.ndarray:
         return self._piece_facets[index].near(points, tol)
 
-    def _piece_distance(self, index: int) -> PieceDistance | None:
+    def _piece_distance(self, index: int) -> PieceDistance | tuple | None:
+        """2-D: the piece's segment. 3-D: the planes of its flat faces, each a "plane" with
+        the inward normal of this solid (`part_distances` orients them and checks that each
+        leaves the domain on one side), or None for a curved surface (more than
+        `MAX_PLANES` planes: `pinnkit.domain.distance`)."""
         facets = self._piece_facets[index]
         if len(self._coords) != 2:
-            return None  # triangles in 3-D: none trains well (`pinnkit.domain.distance`)
+            planes = facets.planes(FACE_TOLERANCE, MAX_PLANES)
+            if planes is None:
+                return None
+            columns = tuple(range(3))
+            return tuple(
+                PieceDistance("plane", columns, (*map(float, -normal), *map(float, anchor)))
+                for normal, anchor in planes
+            )
         start, end = facets.corners[0]
         return PieceDistance("segment", (0, 1), (*map(float, start), *map(float, end)))
 
