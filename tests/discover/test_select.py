@@ -34,3 +34,41 @@ def test_physics_chooses_the_right_formula_when_the_best_fit_is_wrong(planted):
     assert again.chosen.expr == U - U**2
     assert wrong not in {s.candidate.expr for s in again.scored}
     assert again.alternatives == ()
+
+
+def test_the_skip_bound_follows_the_least_deviance_a_refit_reached():
+    # The network underfits: the first refit reaches a deviance far below the bound's
+    # assumption (BOUND_RATIO of the network's misfit). A simpler form judged next could
+    # beat it, so it is not skipped: it is judged and chosen.
+    import types
+
+    from pinnkit.discover.base import Candidate
+    from pinnkit.discover.criteria import Scored, evidence
+    from pinnkit.discover.select import _Judge, _judge_in_order
+
+    u = sp.Symbol("u")
+    n = 100
+    saturating = 1.49 * u / (u + 1)
+    exponential = 1.12 - 1.11 * sp.exp(-1.08 * u)
+    deviance = {exponential: -200.0, saturating: -199.0}
+
+    class Judge:
+        least_deviance = -100.0
+        reference = types.SimpleNamespace(observations=n)
+        bound = _Judge.bound
+
+        def __call__(self, c):
+            return Scored(c, 1e-3, 9, c.expr, 0.0, None, evidence(deviance[c.expr], c.expr, n))
+
+        def admits(self, s):
+            return True
+
+        def round_form(self, fitted):
+            return fitted
+
+    judge = Judge()
+    candidates = [Candidate(exponential, 10, 1e-5, 0.0), Candidate(saturating, 9, 2e-4, 0.0)]
+    assert judge.bound(saturating) > judge(candidates[0]).criterion  # the old bound skipped it
+    scored = _judge_in_order(candidates, None, judge)
+    assert [s.expr for s in scored] == [exponential, saturating]
+    assert min(scored, key=lambda s: s.criterion).expr == saturating
