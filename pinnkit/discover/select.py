@@ -396,17 +396,15 @@ def _judge_in_order(candidates: list[Candidate], samples, judge: _Judge) -> list
         tried = [judge(c)]
         if math.isfinite(tried[0].criterion):
             reached = min(reached, tried[0].criterion - evidence(0.0, tried[0].expr, n))
-        if judge.admits(tried[0]):
-            # Its round form is a candidate too (`u - u**2` for `0.977*u - 0.985*u**2`),
-            # unless it cannot come near the best: rounding saves at most the constants'
-            # price, and the refit constants fit the data at least as well as round ones.
-            # Checked first with the most it could save (every constant exact at no price):
-            # in an ODE problem `round_form` costs trajectory refits.
-            fitted = tried[0].expr
-            ceiling = None if best is None else best.criterion + ALTERNATIVE_DELTA
-            if ceiling is not None and tried[0].criterion - constants_price(fitted, n) > ceiling:
-                scored.extend(tried)
-                continue
+        # Its round form is a candidate too (`u - u**2` for `0.977*u - 0.985*u**2`), unless
+        # it cannot come near the best: rounding saves at most the constants' price, and the
+        # refit constants fit the data at least as well as round ones. Checked first with
+        # the most it could save (every constant exact at no price): in an ODE problem
+        # `round_form` costs trajectory refits.
+        fitted = tried[0].expr
+        ceiling = None if best is None else best.criterion + ALTERNATIVE_DELTA
+        reachable = ceiling is None or tried[0].criterion - constants_price(fitted, n) <= ceiling
+        if judge.admits(tried[0]) and reachable:
             rounded = judge.round_form(fitted)
             saving = constants_price(fitted, n) - constants_price(rounded, n)
             hopeless = ceiling is not None and tried[0].criterion - saving > ceiling

@@ -147,7 +147,7 @@ def part_distances(domain, region: str) -> tuple[PieceDistance, ...]:
     **Raises**
 
     `ProblemError` when the domain is not a shape (`Solid`), or the part has a piece with
-    no distance function (a 3-D mesh's triangles, a 3-D box face whose plane cuts into the
+    no distance function (a curved 3-D mesh, a 3-D box face whose plane cuts into the
     domain), or a piece other than a plane that only partly survives on the boundary (its
     function would vanish inside the domain too).
     """
@@ -215,7 +215,8 @@ def _faces(domain, region: str, space, piece, planes: tuple, probe: np.ndarray) 
     for plane in planes:
         d = len(plane.columns)
         inward, anchor = piece.sign * np.asarray(plane.data[:d]), np.asarray(plane.data[d:])
-        if np.min((probe - anchor) @ inward) < -FACE_TOLERANCE * space._size():
+        spec = _inner_plane(space, probe, inward, anchor, FACE_TOLERANCE)
+        if spec is None:
             raise ProblemError(
                 f"{domain!r}: the part `{region}` has a flat face of {piece.owner!r} (through "
                 f"{np.round(anchor, 6).tolist()}, normal {np.round(-inward, 6).tolist()}) "
@@ -223,9 +224,7 @@ def _faces(domain, region: str, space, piece, planes: tuple, probe: np.ndarray) 
                 f"distance function would vanish inside the domain. Fix: drop `exact=True` "
                 f"for this condition (a soft condition works everywhere)."
             )
-        out.append(
-            PieceDistance("plane", plane.columns, (*map(float, inward), *map(float, anchor)))
-        )
+        out.append(spec)
     return out
 
 
@@ -234,8 +233,13 @@ def _plane(space, piece, probe: np.ndarray) -> PieceDistance | None:
     side (within 1e-9 of the size), else None."""
     unit = np.random.default_rng(0).uniform(size=(1, piece.dimension))
     on, normals = piece.owner._piece_points(piece.index, unit)
-    inward, anchor = -piece.sign * normals[0], on[0]
-    if np.min((probe - anchor) @ inward) < -1e-9 * space._size():
+    return _inner_plane(space, probe, -piece.sign * normals[0], on[0], 1e-9)
+
+
+def _inner_plane(space, probe, inward, anchor, tol: float) -> PieceDistance | None:
+    """The distance to the plane through `anchor` with normal `inward` when every `probe`
+    point is on its inner side (within `tol` times the size), else None."""
+    if np.min((probe - anchor) @ inward) < -tol * space._size():
         return None
     d = len(anchor)
     return PieceDistance("plane", tuple(range(d)), (*map(float, inward), *map(float, anchor)))
