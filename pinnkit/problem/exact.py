@@ -117,7 +117,9 @@ def warn_if_solution(parts: dict[str, list[ExactPart]], reference, domain) -> No
                     f"exact condition of {name} on `{part.region}`: its value is the "
                     f"reference solution itself, so the model u = g + phi N starts at the "
                     f"solution and the reported error says little. Fix: give the value on "
-                    f"the part only (its trace, e.g. `u_exact.subs(x, 0)` on `x = 0`).",
+                    f"the part only (its trace, e.g. `u_exact.subs(x, 0)` on `x = 0`; on a "
+                    f"curved part, a value that agrees with the solution there only), or "
+                    f"make the condition soft (`exact=False`) to measure the method.",
                     PinnkitWarning,
                     stacklevel=3,
                 )
