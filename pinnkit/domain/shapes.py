@@ -298,8 +298,9 @@ class Rectangle(AbstractBox):
         where = "Rectangle(" + ", ".join(map(repr, axes)) + ")"
         if len(axes) != 2:
             raise ProblemError(
-                f"{where}: {len(axes)} axes given, expected exactly 2. "
-                f"Fix: `Interval` for one axis, `Box(...)` for three or more."
+                f"{where}: {len(axes)} axes given, expected exactly 2, each a "
+                f"`(symbol, lo, hi)` tuple. Fix: `Rectangle((x, 0, 1), (y, 0, 2))`; "
+                f"`Interval` for one axis, `Box(...)` for three or more."
             )
         self._axes = _check_axes(axes, where)
         self._name = check_name(name, where)

@@ -226,6 +226,29 @@ def test_a_value_that_is_the_reference_solution_warns(generator) -> None:
         build_model(problem, Config(model=pk.MLP(width=4, depth=1)), generator)
 
 
+@pytest.mark.parametrize("sides, warns", [(4, False), (16, True)])
+def test_an_outline_of_many_short_sides_warns(sides: int, warns: bool) -> None:
+    # A hole drawn as a regular polygon: 4 trimmed sides train well exact, 16 or more
+    # trained worse than the soft condition (`pinnkit.problem.exact.MANY_SEGMENTS`).
+    v = sp.Function("v")(x, y)
+    angles = np.linspace(0, 2 * np.pi, sides, endpoint=False) + np.pi / 4
+    hole = pk.Polygon(x, y, [(0.3 * np.cos(a), 0.3 * np.sin(a)) for a in angles], name="hole")
+
+    def make() -> pk.Problem:
+        return pk.Problem(
+            domain=pk.Rectangle((x, -1, 1), (y, -1, 1)) - hole,
+            fields=[v],
+            equations={"laplace": v.diff(x, 2) + v.diff(y, 2)},
+            conditions=[pk.Dirichlet(v, 0, on="hole", exact=True)],
+        )
+
+    if warns:
+        with pytest.warns(pk.PinnkitWarning, match="16 short sides"):
+            make()
+    else:
+        make()  # warnings are errors in the tests
+
+
 def test_second_order_stages_run_through_the_wrapper() -> None:
     # Levenberg-Marquardt takes per-point Jacobians under torch.func (the distance functions'
     # jets then come from vmap(jacfwd), not autograd); SSBroyden from plain autograd.
