@@ -18,6 +18,7 @@ from pinnkit.domain.vector import signature_text
 from pinnkit.errors import ProblemError, did_you_mean
 from pinnkit.problem.checks import check_hidden_uses, check_sums, check_vector_node, without_sums
 from pinnkit.problem.conditions import Condition, Equation, _as_expr, _default_name, _items
+from pinnkit.problem.corners import warn_if_incompatible
 from pinnkit.problem.data import Data, check_data
 from pinnkit.problem.display import describe, latex
 from pinnkit.problem.exact import exact_dirichlet
@@ -96,6 +97,7 @@ class Problem:
         self.hidden: tuple[Hidden, ...] = self._collect_hidden()
         self._check_names()
         self._check_fields_used()
+        warn_if_incompatible(self)
 
     # -- validation -------------------------------------------------------------------------
 

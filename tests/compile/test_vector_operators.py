@@ -88,7 +88,7 @@ def _exact_boundary_problem() -> pk.Problem:
         fields=[s],
         equations={"heat": s.diff(t) - s.diff(x, 2)},
         conditions=[
-            pk.Initial(s, sp.sin(sp.pi * x / 2)),
+            pk.Initial(s, sp.sin(sp.pi * x)),
             pk.Dirichlet(s, t, on="left", exact=True),
             pk.Dirichlet(s, sp.sin(2 * t), on="right", exact=True),
         ],

@@ -85,3 +85,31 @@ def test_neumann_needs_a_field():
 def test_periodic_order_must_be_non_negative():
     with pytest.raises(ProblemError, match=r"order=-1 must be >= 0"):
         pk.Periodic(x, order=-1)
+
+
+@pytest.mark.parametrize(
+    "start, warns", [(0, True), (sp.exp(-5 * sp.Symbol("x")), False), (1, False)]
+)
+def test_an_initial_value_that_misses_a_boundary_value_warns(start, warns: bool) -> None:
+    # u(0, t) = 1 from the start: an initial value 0 makes the solution jump at that edge
+    # (`pinnkit.problem.corners`); exp(-5 x) and 1 meet it. The Neumann end is not compared.
+    xs, ts = sp.symbols("x t")
+    w = sp.Function("w")(xs, ts)
+
+    def make() -> pk.Problem:
+        return pk.Problem(
+            domain=pk.Interval(xs, 0, 1) * pk.TimeInterval(ts, 0, 1),
+            fields=[w],
+            equations={"heat": w.diff(ts) - w.diff(xs, 2)},
+            conditions=[
+                pk.Initial(w, start),
+                pk.Dirichlet(w, 1, on="x = 0"),
+                pk.Neumann(w, 3, on="x = 1"),
+            ],
+        )
+
+    if warns:
+        with pytest.warns(pk.PinnkitWarning, match=r"w = 1 on `x = 0` but its initial value is 0"):
+            make()
+    else:
+        make()  # warnings are errors in the tests
