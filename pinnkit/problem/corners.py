@@ -85,9 +85,7 @@ def _values(problem, regions):
         if cond.expr.has(sp.Derivative) or len(applied) != 1:
             continue
         (field,) = applied
-        if field not in fields or not cond.expr.is_polynomial(field):
-            continue
-        if sp.Poly(cond.expr, field).degree() != 1 or sp.diff(cond.expr, field) != 1:
+        if field not in fields or sp.diff(cond.expr, field) != 1:  # not `field - value`
             continue
         yield fields[field], field - cond.expr, cond
 
