@@ -150,6 +150,16 @@ class AbstractDomain(abc.ABC):
     def __eq__(self, other: object) -> bool:
         return type(other) is type(self) and other._key() == self._key()
 
+    # Space shapes (`pinnkit.domain.csg.Shape`) combine; other domains refuse with one error.
+    def __or__(self, other: object) -> AbstractDomain:
+        raise unsupported_combination("|", self, other)
+
+    def __sub__(self, other: object) -> AbstractDomain:
+        raise unsupported_combination("-", self, other)
+
+    def __and__(self, other: object) -> AbstractDomain:
+        raise unsupported_combination("&", self, other)
+
     def __hash__(self) -> int:
         return hash((type(self).__name__, self._key()))
 
@@ -421,4 +431,16 @@ def unsupported_product(left: AbstractDomain, right: object) -> ProblemError:
         f"times a `TimeInterval`, or a product of intervals and boxes (axis-aligned). "
         f"Fix: write `space * TimeInterval(t, 0, 1)` with space first, e.g. "
         f"`Interval(x, 0, 1) * TimeInterval(t, 0, 1)`."
+    )
+
+
+def unsupported_combination(op: str, left: AbstractDomain, right: object) -> ProblemError:
+    """The error for `left op right` (`|`, `-`, `&`) when `left` is not a space shape (a
+    space-time domain, a time interval)."""
+    word = {"|": "union", "-": "difference", "&": "intersection"}[op]
+    return ProblemError(
+        f"{left!r} {op} {right!r}: the {word} needs two space shapes, but the left one is "
+        f"{type(left).__name__}. Expected shapes such as Interval, Rectangle, Disk, Polygon, "
+        f"Ball. Fix: combine the space shapes first, then multiply by time: "
+        f"`(square - disk) * TimeInterval(t, 0, 1)`."
     )

@@ -310,7 +310,8 @@ def _collect(propose, n: int, share: float, what: str):
     `m` is sized from the expected acceptance `share`, so one round usually suffices.
     """
     kept, have = [], 0
-    for _ in range(_MAX_ROUNDS):
+    # An estimated share of 0: not one of the seeded estimate's draws fell in the region.
+    for _ in range(_MAX_ROUNDS if share > 0 else 0):
         m = math.ceil((n - have) / max(share, 1e-4) * 1.1) + 16
         drawn = propose(m)
         drawn = drawn if isinstance(drawn, tuple) else (drawn,)
@@ -318,10 +319,14 @@ def _collect(propose, n: int, share: float, what: str):
         have += len(drawn[0])
         if have >= n:
             return tuple(np.concatenate([k[i] for k in kept])[:n] for i in range(len(drawn)))
+    found = (
+        f"{have} of {n} points found after {_MAX_ROUNDS} rounds of rejection sampling"
+        if share > 0
+        else f"none of the {2**_VOLUME_DRAWS:,} seeded points that estimate its measure fell in it"
+    )
     raise ProblemError(
-        f"{what} has (almost) no measure: {have} of {n} points found after {_MAX_ROUNDS} rounds "
-        f"of rejection sampling. Fix: check the shapes overlap as intended (a difference that "
-        f"removes everything, an intersection of disjoint shapes)."
+        f"{what} has (almost) no measure: {found}. Fix: check the shapes overlap as intended "
+        f"(a difference that removes everything, an intersection of disjoint shapes)."
     )
 
 

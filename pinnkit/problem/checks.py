@@ -1,4 +1,4 @@
-"""Checks of residual expressions that `Problem` runs on every equation and condition:
+"""Checks that `Problem` runs: the domain is not empty; on every equation and condition,
 Hidden-term uses and vector operators. Never imports torch.
 """
 
@@ -12,7 +12,29 @@ from pinnkit.problem.operators import VectorOperator
 from pinnkit.problem.symbols import Normal, _has_hidden, is_hidden
 from pinnkit.reference.sums import lower_sums
 
-__all__ = ["check_hidden_uses", "check_vector_node", "check_sums", "without_sums"]
+__all__ = [
+    "check_hidden_uses",
+    "check_nonempty",
+    "check_vector_node",
+    "check_sums",
+    "without_sums",
+]
+
+
+def check_nonempty(domain) -> None:
+    """A domain built with `-` or `&` that keeps nothing is refused here, before a sampler
+    searches it in vain. Its interior measure is estimated from seeded points in its bounding
+    box (`Measure.exact` False); a measure known in closed form is never 0 by mistake (a
+    ball in hundreds of dimensions underflows, and is not empty)."""
+    volume = domain.measure("interior")
+    if volume.exact or volume.value > 0:
+        return
+    raise ProblemError(
+        f"Problem: the domain {domain!r} is empty: none of the seeded points in its bounding "
+        f"box that estimate its measure lies inside, so a difference removes everything or "
+        f"an intersection keeps nothing. Fix: check the shapes' centers and "
+        f"sizes (a hole smaller than the shape it is cut from, intersected shapes that overlap)."
+    )
 
 
 def check_hidden_uses(expr: sp.Expr, where: str, coords, field_names) -> None:

@@ -16,7 +16,13 @@ import sympy as sp
 from pinnkit.domain import AbstractDomain
 from pinnkit.domain.vector import signature_text
 from pinnkit.errors import ProblemError, did_you_mean
-from pinnkit.problem.checks import check_hidden_uses, check_sums, check_vector_node, without_sums
+from pinnkit.problem.checks import (
+    check_hidden_uses,
+    check_nonempty,
+    check_sums,
+    check_vector_node,
+    without_sums,
+)
 from pinnkit.problem.conditions import Condition, Equation, _as_expr, _default_name, _items
 from pinnkit.problem.corners import warn_if_incompatible
 from pinnkit.problem.data import Data, check_data
@@ -78,6 +84,7 @@ class Problem:
                 f"Problem: domain must be a pinnkit domain, found {type(domain).__name__}. "
                 "Fix: e.g. `domain=pk.Interval(x, 0, 1) * pk.TimeInterval(t, 0, 1)`."
             )
+        check_nonempty(domain)
         self.domain = domain
         self.name = str(name)
         self.coords: tuple[sp.Symbol, ...] = tuple(domain.coords)

@@ -149,6 +149,8 @@ COMBINATION_ERRORS = [
     (lambda: pk.Disk(x, y) - 3, "two space shapes"),
     (lambda: pk.Disk(x, y) | pk.Disk(x, y) * pk.TimeInterval(t, 0, 1), "space-time"),
     (lambda: pk.Disk(x, y) & pk.Disk(x, y, (5, 5)), "do not overlap"),
+    (lambda: pk.Disk(x, y) * pk.TimeInterval(t, 0, 1) | pk.Disk(x, y), "left one is SpaceTime"),
+    (lambda: pk.TimeInterval(t, 0, 1) - pk.Interval(x, 0, 1), "combine the space shapes first"),
     (lambda: pk.Rectangle((x, 0, 1), (y, 0, 1), name="a") * pk.Interval(z, 0, 1), "named"),
 ]
 

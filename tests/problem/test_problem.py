@@ -165,6 +165,22 @@ def test_duplicate_names():
         heat(conditions=[pk.Dirichlet(u, 0, name="eq0")])
 
 
+def test_an_empty_domain_is_refused_before_sampling():
+    # a hole larger than the square: nothing is left to sample (it used to search for
+    # minutes); a space-time domain on it is refused the same way
+    empty = pk.Rectangle((x, 0, 1), (t, 0, 1)) - pk.Disk(x, t, (0.5, 0.5), 2)
+    with pytest.raises(ProblemError, match=r"the domain .* is empty.*Fix: check the shapes"):
+        heat(domain=empty, conditions=[])
+    s_time = pk.Rectangle((x, 0, 1), (s, 0, 1)) & pk.Disk(x, s, (1.5, 1.5), 0.6)
+    v_s = sp.Function("v")(x, s, t)
+    with pytest.raises(ProblemError, match=r"is empty"):
+        pk.Problem(
+            domain=s_time * pk.TimeInterval(t, 0, 1),
+            fields=[v_s],
+            equations={"heat": v_s.diff(t) - v_s.diff(x, 2)},
+        )
+
+
 # -- periodic conditions ---------------------------------------------------------------------
 
 
