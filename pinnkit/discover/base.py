@@ -142,6 +142,10 @@ class Front:
     - `subfront`: members of the Pareto front of a sub-library searched on its own (the
       offline backend's polynomials) that are not members above, simplest first (score 0):
       judged too, whatever their rank among the near candidates.
+    - `screen`: candidates ranked below those of `subfront` in the same sub-library by their
+      fit to the samples (the offline backend's next polynomial supports of each size),
+      screened with the physics by a short refit (`pinnkit.discover.screen`) and judged in
+      full only where that already rivals the best judged candidate.
     - `integral`: in an ODE problem, members of the front of the integral regression
       (`pinnkit.discover.integral`: formulas fitted to the observations' increments rather
       than to the network's values) whose forms the others lack, simplest first: judged too.
@@ -155,6 +159,7 @@ class Front:
     near: tuple[Candidate, ...] = ()
     subfront: tuple[Candidate, ...] = ()
     integral: tuple[Candidate, ...] = ()
+    screen: tuple[Candidate, ...] = ()
 
     @property
     def best(self) -> Candidate:
@@ -234,6 +239,7 @@ def make_front(
     seconds: float = 0.0,
     exports: Mapping[str, str] | None = None,
     subpool: Iterable[tuple[sp.Expr, float]] = (),
+    screen: Iterable[tuple[sp.Expr, float]] = (),
 ) -> Front:
     """Filter `(expr, loss)` pairs to their Pareto front and score it.
 
@@ -243,7 +249,8 @@ def make_front(
     (the last member no more complex) and which explain at least `NEAR_EXPLAINED` of the
     target's variance become `Front.near`, each expression once. The Pareto front of
     `subpool` alone (a sub-library's candidates, also in `pool`), less the members of the
-    front, becomes `Front.subfront` (and leaves `near`).
+    front, becomes `Front.subfront` (and leaves `near`). `screen`'s finite pairs not among
+    these become `Front.screen`, in their order.
 
     **Raises**
 
@@ -261,6 +268,12 @@ def make_front(
         if c.expr not in on_front
     ]
     taken = {c.expr for c in subfront}
+    seen = on_front | taken | {c.expr for c in near}
+    screened = [
+        Candidate(expr, complexity(expr), float(loss), 0.0)
+        for expr, loss in screen
+        if math.isfinite(loss) and expr not in seen
+    ]
     return Front(
         candidates=tuple(members),
         inputs=tuple(inputs),
@@ -269,6 +282,7 @@ def make_front(
         exports=dict(exports or {}),
         near=tuple(c for c in near if c.expr not in taken),
         subfront=tuple(subfront),
+        screen=tuple(screened),
     )
 
 

@@ -15,7 +15,8 @@ The rule (also in docs/discovery.md, "How a formula is chosen"):
    to the network's values can rank far down among the near candidates), in an ODE problem
    the simplest members of the integral regression's front of forms not yet among these
    (`Front.integral`: fitted to the observations' increments, `pinnkit.discover.integral`),
-   and any formulas the user offers (`pk.discover(..., candidates=...)`).
+   and any formulas the user offers (`pk.discover(..., candidates=...)`). Polynomials
+   ranked below those by the samples are screened by a short refit (`screen`).
 2. **Refit.** A candidate is substituted for the Hidden term in the Problem (`substitute`,
    its constants as Parameters), and the solution network and the constants are refit
    together, starting from the trained run: `refit` (500) L-BFGS iterations. Its loss
@@ -130,6 +131,7 @@ from pinnkit.discover.losses import Losses, measure, noise_floors
 from pinnkit.discover.prune import prune
 from pinnkit.discover.refit import POLISH, REFIT, refit_constants, refit_loss
 from pinnkit.discover.rounding import round_all, round_stepwise
+from pinnkit.discover.screen import screen
 from pinnkit.discover.selection import Selection
 from pinnkit.discover.shortlist import SHORTLIST_SIZE, shortlist
 from pinnkit.discover.substitute import Formula, parametrize
@@ -191,7 +193,11 @@ def choose(
         [*shortlist(front, samples, size=size), *offered],
         key=lambda c: (judge.bound(c.expr), c.loss),
     )
-    scored = _judge_in_order(candidates, samples, judge)
+    scored = _judge_in_order(candidates, samples, judge, always=offered)
+    promoted, more = screen(
+        front.screen, scored, judge, lambda cs: _judge_in_order(cs, samples, judge, always=cs)
+    )
+    candidates, scored = candidates + promoted, scored + more
     chosen = pick(scored, judge.network, factor, judge.floor)
     current = next(s for s in scored if s.candidate is chosen)
     current = prune(current, samples, judge, scored, judge.admits)
@@ -382,16 +388,20 @@ class _Judge:
         return min(self.least_deviance, reached) + STRUCTURE_COST * complexity(form(expr))
 
 
-def _judge_in_order(candidates: list[Candidate], samples, judge: _Judge) -> list[Scored]:
+def _judge_in_order(
+    candidates: list[Candidate], samples, judge: _Judge, always: Sequence[Candidate] = ()
+) -> list[Scored]:
     """Steps 2 and 3 over the candidates, in order: each refit and scored, and the round form
     of an admitted one too; a candidate whose criterion cannot fall below that of the best
-    admitted one so far, whatever its refit (`_Judge.bound`), is skipped."""
+    admitted one so far, whatever its refit (`_Judge.bound`), is skipped, unless it is one of
+    `always` (the user's own, whose refit and criterion the report shows)."""
     scored: list[Scored] = []
     best: Scored | None = None
     n = judge.reference.observations
     reached = math.inf  # the least deviance of a refit so far
     for c in candidates:
-        if best is not None and judge.bound(c.expr, reached) > best.criterion:
+        skip = best is not None and judge.bound(c.expr, reached) > best.criterion
+        if skip and not any(c is o for o in always):
             continue
         tried = [judge(c)]
         if math.isfinite(tried[0].criterion):
