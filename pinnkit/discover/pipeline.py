@@ -94,7 +94,8 @@ def discover(
       solution (`pinnkit.discover.integral`; the offline library, whatever `backend`).
     - `candidates`: Hidden name -> formulas (SymPy, in the term's input symbols: `u`,
       `u_x`, `x_0`, ...) judged beside the backend's: a hypothesis of your own is refit and
-      weighed like the rest (`{"f": [a * u * (1 - u)]}` with `a` a float).
+      weighed like the rest (`{"f": [a * u * (1 - u)]}` with `a` a float), always refit
+      and listed, even where its form's price alone puts it out of reach.
     - `**options`: options of the backend named by `backend` (`niterations=100`).
 
     **Returns**

@@ -46,6 +46,9 @@ class _Judge:
     def bound(self, expr, reached=math.inf) -> float:
         return self.bounds.get(expr, -math.inf)
 
+    def round_form(self, fitted):
+        return fitted
+
 
 def _candidate(expr) -> Candidate:
     return Candidate(expr, 5, 1e-4, 0.0)
@@ -120,3 +123,16 @@ def test_the_offline_backend_hands_over_the_next_polynomials_of_each_size():
         terms = sp.Add.make_args(form(c.expr))
         assert len(terms) >= 2 and all(not t.has(sp.sin, sp.exp, sp.cos) for t in terms)
     assert Offline(screen=0).fit({u: us, v: vs}, values).screen == ()
+
+
+def test_a_candidate_the_user_offers_is_judged_though_the_bound_rules_it_out():
+    from pinnkit.discover.select import _judge_in_order
+
+    criteria = {LEADER: {500: 0.0}, FAR: {500: 40.0}}
+    log: list = []
+    judge = _Judge(criteria, bounds={FAR: 1.0}, log=log)
+    mine = _candidate(FAR)
+    _judge_in_order([_candidate(LEADER), _candidate(FAR)], None, judge)
+    assert (500, FAR) not in log  # skipped: its form's price alone exceeds the leader's
+    scored = _judge_in_order([_candidate(LEADER), mine], None, judge, always=[mine])
+    assert [s.criterion for s in scored] == [0.0, 40.0]
