@@ -111,7 +111,15 @@ OBSERVATIONS = 50
 #: Printed under the summary: which rows come from which version of discovery, while a
 #: re-run is partial.
 RUN_NOTE = (
-    "Which code made which rows. 2026-12-05, commit 08d82e7 (an extension of the chosen "
+    "Which code made which rows. 2026-12-06, commit ce24f4b (polynomials ranked too low by the "
+    "samples screened by a 100-iteration refit, `pinnkit.discover.screen`): every row at 1%, "
+    "two cases at a time (the last 12 beside a third job: the discovery suite), gained "
+    "26:x_1 (-x_0 x_1 - x_1^2 + 2 x_1, its support 10th by the samples), lost 3:x_0 (now "
+    "-0.0106 x_0^2 + 0.7942 x_0 + 0.7786 cos(0.1501 x_0), 'evidence prefers the chosen'; the "
+    "code before the screening, f7c6a0c, re-run on it, chose the same: a change between its "
+    "last run and that commit, not the screening); median 85 s (was 82 s), 55:x_0 and 55:x_1 "
+    "(failed fits) 410 s and 260 s with three jobs on the two cores. The rows at 5% are from "
+    "the code before. Before that, 2026-12-05, commit 08d82e7 (an extension of the chosen "
     "formula, terms pruning dropped, replaces it in the settle step where its trajectory refit "
     "is better by more than 12): 45:x_1 at 5%, gained (x_0 x_1^2 - 0.02008 x_1; the replay of "
     "all 194 recorded selections predicted it and no other change), and 26:x_1 at 1% (still "
