@@ -121,8 +121,37 @@ class Condition:
         return f"{self.name}: {self.expr} = 0 on {where}{exact}"
 
 
-def Initial(field: sp.Expr, value: Any, *, name: str | None = None, weight: float = 1.0):
-    """Initial condition `field = value` at the start time (`field` may be a time derivative)."""
+def _refuse_exact(kind: str, exact: bool) -> None:
+    """`exact=True` on a condition that cannot be built into the model: one clear error."""
+    if not exact:
+        return
+    if kind == "Initial":
+        fix = (
+            "initial values are built into the model by the run option `exact_initial`: "
+            "`pk.Config(exact_initial=True)` or `pinnkit fit ... --set exact_initial=true`"
+        )
+    else:
+        fix = (
+            "only a field's value is built into the model (`pk.Dirichlet(u, value, on=..., "
+            "exact=True)`); a condition on derivatives stays a loss term: drop `exact=True` "
+            "and raise `weight=` if it is not held closely enough"
+        )
+    raise ProblemError(f"{kind}(..., exact=True): not supported. Fix: {fix}.")
+
+
+def Initial(
+    field: sp.Expr,
+    value: Any,
+    *,
+    name: str | None = None,
+    weight: float = 1.0,
+    exact: bool = False,
+) -> Condition:
+    """Initial condition `field = value` at the start time (`field` may be a time derivative).
+
+    `exact=True` is refused with a pointer to the run option `exact_initial`, which builds
+    every initial value into the model."""
+    _refuse_exact("Initial", exact)
     return Condition(field - sp.sympify(value), on="initial", name=name, weight=weight)
 
 
@@ -133,8 +162,12 @@ def Boundary(
     on: Any = "boundary",
     name: str | None = None,
     weight: float = 1.0,
+    exact: bool = False,
 ) -> Condition:
-    """Condition `expr = value` on the boundary or a part of it (`on="left"`, `on=sp.Eq(x, 1)`)."""
+    """Condition `expr = value` on the boundary or a part of it (`on="left"`, `on=sp.Eq(x, 1)`).
+
+    A loss term; `exact=True` is refused (only `Dirichlet` builds a value into the model)."""
+    _refuse_exact("Boundary", exact)
     return Condition(sp.sympify(expr) - sp.sympify(value), on=on, name=name, weight=weight)
 
 
@@ -168,11 +201,21 @@ def _normal_derivative(field: sp.Expr) -> sp.Expr:
     return sp.Add(*[Normal(c) * field.diff(c) for c in field.args])
 
 
-def Neumann(field: sp.Expr, value: Any = 0, *, on: Any = "boundary", name=None, weight=1.0):
+def Neumann(
+    field: sp.Expr,
+    value: Any = 0,
+    *,
+    on: Any = "boundary",
+    name=None,
+    weight=1.0,
+    exact: bool = False,
+):
     """Neumann condition on the outward normal derivative: `du/dn = value` on `on`.
 
     Time is not a spatial direction: its normal component is zero on every lateral boundary.
+    A loss term; `exact=True` is refused.
     """
+    _refuse_exact("Neumann", exact)
     return Boundary(_normal_derivative(field), value, on=on, name=name, weight=weight)
 
 
@@ -185,8 +228,11 @@ def Robin(
     on: Any = "boundary",
     name=None,
     weight=1.0,
+    exact: bool = False,
 ):
-    """Robin condition `a * field + b * du/dn = value` on `on`."""
+    """Robin condition `a * field + b * du/dn = value` on `on` (a loss term; `exact=True` is
+    refused)."""
+    _refuse_exact("Robin", exact)
     expr = sp.sympify(a) * field + sp.sympify(b) * _normal_derivative(field)
     return Boundary(expr, value, on=on, name=name, weight=weight)
 

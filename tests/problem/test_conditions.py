@@ -82,6 +82,24 @@ def test_neumann_needs_a_field():
         pk.Neumann(u.diff(x))
 
 
+@pytest.mark.parametrize(
+    ("make", "fix"),
+    [
+        (lambda: pk.Initial(u, 0, exact=True), "exact_initial=True"),
+        (lambda: pk.Neumann(u, 0, on="left", exact=True), "stays a loss term"),
+        (lambda: pk.Robin(u, 1, 1, 0, on="left", exact=True), "stays a loss term"),
+        (lambda: pk.Boundary(u.diff(x), 0, on="left", exact=True), "stays a loss term"),
+    ],
+)
+def test_exact_is_refused_where_nothing_can_be_built_in(make, fix) -> None:
+    """Only Dirichlet values are built into the model; `exact=True` elsewhere used to be a
+    bare TypeError (an unexpected keyword)."""
+    with pytest.raises(ProblemError, match=r"\(\.\.\., exact=True\): not supported") as error:
+        make()
+    assert fix in str(error.value)
+    pk.Initial(u, 0, exact=False)  # the default stays accepted
+
+
 def test_periodic_order_must_be_non_negative():
     with pytest.raises(ProblemError, match=r"order=-1 must be >= 0"):
         pk.Periodic(x, order=-1)
