@@ -64,10 +64,12 @@ The rule (also in docs/discovery.md, "How a formula is chosen"):
    trajectory refits, the best of them chosen (`settle_by_trajectory`; the chosen form with
    terms added only when better by `EXTENSION_MARGIN`).
 7. **Constants and their uncertainty.** The chosen formula's constants are refit once more,
-   longer (`polish`, 2000 iterations), and those are reported. Each constant's standard error
-   comes from the profile of the criterion: the constant held `PROFILE_STEP` (2%) off its
-   refit value, everything else refit (`refit` iterations), and the deviance's rise $\\Delta$
-   gives $\\sigma = $ step $/\\sqrt{\\Delta}$ (`Selection.errors`). `snap=True` on the exports
+   longer (`polish`, 2000 iterations), and those are reported (in an ODE problem, as the
+   trajectory refit then fits them, with its standard errors). Elsewhere each constant's
+   standard error comes from the profile of the criterion (`profile_errors`): the constant
+   held `PROFILE_STEP` (2%) above and below its refit value, everything else refit (`refit`
+   iterations), and the deviance's second difference $\\Delta_2$ gives
+   $\\sigma = $ step $\\sqrt{2/\\Delta_2}$ (`Selection.errors`). `snap=True` on the exports
    rounds a constant to a simple number only within `SNAP_SIGMAS` (2) standard errors, and
    never changes the form (`Selection.snapped`).
 
@@ -129,7 +131,14 @@ from pinnkit.discover.criteria import (
 )
 from pinnkit.discover.losses import Losses, measure, noise_floors
 from pinnkit.discover.prune import prune
-from pinnkit.discover.refit import POLISH, REFIT, refit_constants, refit_loss
+from pinnkit.discover.refit import (
+    POLISH,
+    PROFILE_STEP,
+    REFIT,
+    profile_errors,
+    refit_constants,
+    refit_loss,
+)
 from pinnkit.discover.rounding import round_all, round_stepwise
 from pinnkit.discover.screen import screen
 from pinnkit.discover.selection import Selection
@@ -154,9 +163,6 @@ ROUND_SIGMAS = 2.0
 #: this fraction of the trained network's misfit (the network, free, overfits the noise: on
 #: the suite the right formulas refit to 0.98-1.2 of its misfit).
 BOUND_RATIO = 0.9
-#: Step 7: each constant of the chosen formula is held this fraction of its value off its
-#: refit value to measure the criterion's curvature (its standard error).
-PROFILE_STEP = 0.02
 
 
 def choose(
@@ -203,10 +209,12 @@ def choose(
     current = prune(current, samples, judge, scored, judge.admits)
     found = find_alternatives(current, candidates, scored, judge, judge.admits, alternatives)
     current, found = settle_by_trajectory(current, found, judge, scored)
-    polished, constants, template = _polish(
+    polished, constants, template, errors = _polish(
         run, name, current.candidate, samples, batches, refit=refit, polish=polish, judge=judge
     )
-    errors = _errors(run, name, current, samples, batches, refit=refit)
+    errors = errors or profile_errors(
+        run, name, Formula(samples.symbols, current.candidate.expr), batches, refit=refit
+    )
     return Selection(
         current.candidate,
         tuple(scored),
@@ -433,23 +441,27 @@ def _polish(
     run, name: str, chosen: Candidate, samples, batches, *, refit: int, polish: int, judge: _Judge
 ):
     """The chosen formula with its constants after `polish` L-BFGS iterations (then the
-    trajectory refit, where `judge` has one), every learned constant by name, and the
-    formula with its constants as Parameters (`parametrize`); `(None, {}, None)` without a
-    polish (no refit at all, `polish <= refit`, nothing to refit) or when it failed."""
+    trajectory refit, where `judge` has one), every learned constant by name, the formula
+    with its constants as Parameters (`parametrize`), and, from the trajectory refit, the
+    standard error of each of the formula's constants by name (empty without one: step 7
+    then profiles the PINN refit); `(None, {}, None, {})` without a polish (no refit at all,
+    `polish <= refit`, nothing to refit) or when it failed."""
     ode = judge.ode
     if refit and polish > refit and (chosen.expr.atoms(sp.Float) or run.compiled.parameters_raw):
         formula = Formula(samples.symbols, chosen.expr)
         losses, expr, values = refit_constants(run, name, formula, batches, refit=polish)
         if math.isfinite(losses.total):
             template, constants = parametrize(name, chosen.expr)
+            errors = {}
             if ode is not None and all(c.name in values for c in constants):
                 start = {c: values[c.name] for c in constants}
                 traced = fit_trajectory(ode, formula.symbols, template, start, *judge.trace)
                 if traced is not None:
                     values = {**values, **traced.values}
                     expr = template.xreplace({c: sp.Float(values[c.name]) for c in constants})
-            return expr, values, template
-    return None, {}, None
+                    errors = {c.name: traced.errors[c.name] for c in constants}
+            return expr, values, template, errors
+    return None, {}, None, {}
 
 
 def _trace(run, ode: Ode, reference: Losses, floors) -> tuple[dict, dict, dict]:
@@ -463,37 +475,3 @@ def _trace(run, ode: Ode, reference: Losses, floors) -> tuple[dict, dict, dict]:
         guess = {i: float(values[names[i]][0]) for i, s in enumerate(ode.start) if s is None}
     scales = {k: math.sqrt(max(m, floors[k])) for k, (m, _) in reference.misfit.items()}
     return run.parameters, guess, scales
-
-
-def _errors(run, name: str, chosen: Scored, samples, batches, *, refit: int) -> dict[str, float]:
-    """Step 7: the standard error of each fitted constant of the chosen formula, by its
-    Parameter's name (`parametrize`): the constant held `PROFILE_STEP` off its refit value
-    and the rest refit (`refit` iterations) from the trained run, against the free refit
-    from the same start; inf where the deviance did not rise (the step is within the
-    noise). Empty without a refit, or when a refit failed."""
-    expr = chosen.candidate.expr
-    if not refit or not expr.atoms(sp.Float):
-        return {}
-    template, constants = parametrize(name, expr)
-    formula = Formula(samples.symbols, expr)
-    losses, _, values = refit_constants(run, name, formula, batches, refit=refit)
-    if not math.isfinite(losses.total):
-        return {}
-    floors = noise_floors(run.problem)
-
-    def deviance(held: dict[str, sp.Expr]) -> float:
-        filled = template.xreplace(
-            {c: held.get(c.name, sp.Float(values[c.name])) for c in constants}
-        )
-        losses, _ = refit_loss(run, name, Formula(samples.symbols, filled), batches, refit=refit)
-        return losses.deviance(floors)
-
-    free = deviance({})
-    errors = {}
-    for c in constants:
-        value = values[c.name]
-        step = PROFILE_STEP * abs(value) or PROFILE_STEP
-        # Exact (not a float), so the refit holds it.
-        rise = deviance({c.name: sp.Rational(repr(value + step))}) - free
-        errors[c.name] = step / math.sqrt(rise) if rise > 0 and math.isfinite(rise) else math.inf
-    return errors

@@ -63,7 +63,8 @@ class Selection:
       the free network did beyond the noise).
     - `errors`: the standard error of each fitted constant of the chosen formula, by the
       name of its Parameter in `template` (`f_c0`, ...; inf where the data did not bound it
-      within 2%), from the profile of the criterion; empty without a refit.
+      within 2%): the trajectory refit's in an ODE problem, elsewhere from the profile of
+      the criterion (`pinnkit.discover.refit.profile_errors`); empty without a refit.
     - `template`: the chosen formula with its fitted constants as Parameters (`f_c0`, ...),
       whose values are in `constants`; None without a polish.
     """

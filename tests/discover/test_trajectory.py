@@ -137,6 +137,16 @@ def test_discovery_reports_the_maximum_likelihood_constants(logistic_run):
     # refit, which polishes the chosen formula's constants, agrees with it.
     assert len(sp.Add.make_args(sp.expand(expr))) == 2
     assert np.max(np.abs(fitted / direct - 1)) < 1e-4
+    # and their standard errors are the trajectory refit's (its Jacobian), not a profile
+    # of the PINN refit around other values
+    selection = found.found["f"].selection
+    constants = sorted(selection.template.free_symbols - {V}, key=str)
+    start = {c: selection.constants[c.name] for c in constants}
+    ode = ode_of(run.problem, "f")
+    traced = fit_trajectory(ode, (V,), selection.template, start, {}, {}, _scales(ode))
+    assert set(selection.errors) == {c.name for c in constants}
+    for c in constants:
+        assert selection.errors[c.name] == pytest.approx(traced.errors[c.name], rel=0.02)
 
 
 def test_a_formula_of_exact_numbers_is_integrated_as_it_is():
