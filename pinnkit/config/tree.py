@@ -55,7 +55,8 @@ class Config:
       `pinnkit.models.constraints`). Not for an initial value with a kink across a
       periodic coordinate (warned of): the kink then stays at every time.
     - `optimizer`: the first phase's optimiser, `Adam` (default) or `SOAP` (needs
-      `pip install "pinnkit[soap]"`); `lbfgs`: `LBFGS` polish spec; `sampling`:
+      `pip install "pinnkit[soap]"`); `lbfgs`: `LBFGS` polish spec (None: the default,
+      no polish); `sampling`:
       `Sampling` spec.
     - `stages`: further optimiser stages after Adam and the L-BFGS polish, run in order
       (`SSBroyden`, `LevenbergMarquardt`), e.g. `(pk.SSBroyden(steps=3000, points=4),)`:
@@ -125,6 +126,9 @@ class Config:
                 f"{did_you_mean(self.dtype, DTYPES)}"
             )
         object.__setattr__(self, "optimizer", _optimizer(self.optimizer))
+        if self.lbfgs is None:  # no polish: the default spec, whose steps are 0
+            object.__setattr__(self, "lbfgs", LBFGS())
+        _check_specs(self)
         object.__setattr__(self, "stages", _stages(self.stages))
         if self.causal is not None and any(isinstance(s, LevenbergMarquardt) for s in self.stages):
             raise ConfigError(
@@ -233,6 +237,36 @@ def _weights(weights: Any) -> dict:
         )
         for name, value in weights.items()
     }
+
+
+#: The spec type of each of `Config`'s spec fields (None allowed where `OPTIONAL_SPECS` has it;
+#: `optimizer` and `stages` are checked by `_optimizer` and `_stages`).
+SPEC_FIELDS: dict[str, type] = {
+    "operators": Operators,
+    "model": MLP,
+    "lbfgs": LBFGS,
+    "sampling": Sampling,
+    "hidden": HiddenNet,
+    **{k: v for k, v in OPTIONAL_SPECS.items() if k != "position"},
+}
+
+
+def _check_specs(config: Config) -> None:
+    """Each spec field holds its spec (or None where optional): a string, a number or
+    another spec there used to fail later, as an AttributeError deep in the build."""
+    for name, kind in SPEC_FIELDS.items():
+        value = getattr(config, name)
+        optional = name in OPTIONAL_SPECS
+        if isinstance(value, kind) or (value is None and optional):
+            continue
+        field_name = next(iter(f.name for f in dataclasses.fields(kind)), "steps")
+        raise ConfigError(
+            f"{name}={value!r}: expected `pk.{kind.__name__}(...)`"
+            + (" or None" if optional else "")
+            + f", e.g. `{name}=pk.{kind.__name__}()`, or on the command line "
+            f"`--set {name}.{field_name}=...`"
+            + (f" (`--set {name}=null` switches it off)." if optional else ".")
+        )
 
 
 #: The specs `Config.stages` may hold.

@@ -37,3 +37,29 @@ def test_config_switch():
     config = apply_overrides(Config(), ["exact_initial=true"])
     assert config.exact_initial is True
     assert Config.from_json(config.to_json()) == config
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("model", "mlp", r"model='mlp': expected `pk.MLP\(...\)`, e.g."),
+        ("model", None, r"model=None: expected `pk.MLP\(...\)`"),
+        ("sampling", 1000, r"sampling=1000: expected `pk.Sampling\(...\)`"),
+        ("hidden", pk.MLP(), r"hidden=MLP\(.*expected `pk.HiddenNet\(...\)`"),
+        ("fourier", 32, r"expected `pk.Fourier\(...\)` or None.*`--set fourier=null`"),
+        ("causal", True, r"causal=True: expected `pk.Causal\(...\)` or None"),
+        ("operators", None, r"operators=None: expected `pk.Operators\(...\)`"),
+    ],
+)
+def test_a_spec_field_of_the_wrong_kind_is_one_config_error(field, value, message):
+    """A string, number or other spec in a spec field used to be accepted and fail later as
+    an AttributeError deep in the build."""
+    with pytest.raises(ConfigError, match=message):
+        pk.Config(**{field: value})
+
+
+def test_no_lbfgs_is_the_default_spec_without_a_polish():
+    config = pk.Config(lbfgs=None)
+    assert config.lbfgs == pk.LBFGS() and config.lbfgs.steps == 0
+    # on the command line the polish is switched off by its steps
+    assert apply_overrides(pk.Config(lbfgs=pk.LBFGS(steps=50)), ["lbfgs.steps=0"]).lbfgs.steps == 0
