@@ -186,7 +186,9 @@ def Dirichlet(
     approximate distance function to the part (`pinnkit.domain.distance`) and $g$ the values
     of every exact condition of the field, blended by distance (Sukumar & Srivastava 2022).
     The loss term stays, at round-off, as a check. `value` may depend on the coordinates
-    only; the part must be on a 1-D or 2-D shape, or a ball's sphere.
+    only. The part may be on any 1-D or 2-D shape, a box, ball or cylinder, or a
+    polyhedral mesh; a curved 3-D mesh and a 3-D box face whose plane cuts into the domain
+    have no distance function and are refused (`pinnkit.domain.distance`).
     """
     expr = sp.sympify(field) - sp.sympify(value)
     return Condition(expr, on=on, name=name, weight=weight, exact=bool(exact), fields=(field,))
