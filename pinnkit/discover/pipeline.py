@@ -29,6 +29,7 @@ from pinnkit.discover.selection import Selection
 from pinnkit.discover.substitute import Formula
 from pinnkit.errors import DiscoveryError, DiscoveryInputError, PinnkitWarning
 from pinnkit.problem import Parameter
+from pinnkit.runs import Run
 
 __all__ = ["discover"]
 
@@ -154,7 +155,13 @@ def discover(
 
 
 def _check_eulerian(run) -> None:
-    """Refuse a Lagrangian run: its compiled problem is not the Problem's equations."""
+    """Refuse what is not a run, and a Lagrangian run: its compiled problem is not the
+    Problem's equations."""
+    if not isinstance(run, Run):
+        raise DiscoveryError(
+            f"discover: expected a pk.Run, found {type(run).__name__}. Fix: pass what "
+            "`pk.fit(problem, config)` returns, or a saved run, `pk.Run.load(directory)`."
+        )
     if getattr(run.config, "lagrangian", None) is not None:
         raise DiscoveryError(
             "discover: this run uses the Lagrangian PINN, whose compiled problem is "

@@ -211,9 +211,14 @@ def _check_axes(axes: tuple, where: str) -> tuple[tuple[sp.Symbol, sp.Expr, sp.E
         lo = _number(axis[1], where, f"lower end of {symbol}")
         hi = _number(axis[2], where, f"upper end of {symbol}")
         if not bool(lo < hi):
+            fix = (
+                f"swap them, `({symbol}, {_text(hi)}, {_text(lo)})`"
+                if bool(lo > hi)
+                else f"widen it, e.g. `({symbol}, {_text(lo)}, {_text(lo + 1)})`"
+            )
             raise ProblemError(
                 f"{where}: the range of {symbol} is [{_text(lo)}, {_text(hi)}], expected lower "
-                f"end < upper end. Fix: swap them, `({symbol}, {_text(hi)}, {_text(lo)})`."
+                f"end < upper end. Fix: {fix}."
             )
         checked.append((symbol, lo, hi))
     symbols = [axis[0] for axis in checked]

@@ -90,6 +90,13 @@ class Grid(AbstractReference):
             raise ProblemError(
                 f"Grid: unknown interpolation method {method!r}; expected one of {_METHODS}."
             )
+        for what, given in (("axes", axes), ("values", values)):
+            if not isinstance(given, Mapping):
+                raise ProblemError(
+                    f"Grid: the {what} are {type(given).__name__}, expected a mapping by name. "
+                    "Fix: `Grid({'x': xs, 't': ts}, {'u': us})`, one 1-D array per axis and "
+                    "one array of the grid's shape per field."
+                )
         if not axes:
             raise ProblemError("Grid: no axes given. Fix: `Grid({'x': xs}, {'u': us})`.")
         if not values:

@@ -51,6 +51,17 @@ def _name(key: object, what: str) -> str:
 
 def _columns(given: Mapping, what: str) -> dict[str, np.ndarray]:
     """Named, finite, real 1-D float64 columns of one length (checked by the caller)."""
+    if not isinstance(given, Mapping):
+        example = "{'x': xs, 'y': ys}" if what == "coordinate" else "{'u': us}"
+        raise ProblemError(
+            f"Points: the {what}s are {type(given).__name__}, expected a mapping of {what} "
+            f"name -> 1-D array, e.g. `{example}`. Fix: name each column"
+            + (
+                "; an (n, d) array `a` of coordinates is `dict(zip(('x', 'y'), a.T))`."
+                if what == "coordinate"
+                else ", e.g. `{'u': values}`."
+            )
+        )
     if not given:
         raise ProblemError(
             f"Points: no {what}s given. Fix: `Points({{'x': xs, 'y': ys}}, {{'u': us}})`, "

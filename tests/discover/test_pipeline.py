@@ -98,6 +98,13 @@ def test_cli_discover_without_hidden_terms_says_how_to_fix(tmp_path, capsys):
     assert "pk.Hidden" in err and len(err.strip().splitlines()) == 1
 
 
+def test_discover_needs_a_run():
+    from pinnkit.errors import DiscoveryError
+
+    with pytest.raises(DiscoveryError, match=r"expected a pk.Run, found NoneType. Fix: "):
+        pk.discover(None)
+
+
 def test_cli_discover_errors(tmp_path, capsys):
     assert main(["discover", str(tmp_path / "missing")]) == 2
     assert "not a pinnkit run directory" in capsys.readouterr().err

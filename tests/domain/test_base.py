@@ -155,6 +155,7 @@ def test_products_and_types() -> None:
 ERRORS = [
     (lambda: Interval("x", 0, 1), "expected a SymPy Symbol"),
     (lambda: Interval(x, 1, 0), r"range of x is \[1, 0\], expected lower end < upper end"),
+    (lambda: Interval(x, 1, 1), r"\[1, 1\], expected .* Fix: widen it, e.g. `\(x, 1, 2\)`"),
     (lambda: Interval(x, 0, sp.Symbol("L")), "expected a finite real number"),
     (lambda: Interval(x, 0, sp.oo), "expected a finite real number"),
     (lambda: Interval(x, 0, 1) * Interval(x, 0, 2), "`x` appears more than once"),

@@ -92,3 +92,13 @@ def test_grid_from_npz_transposes_layout(tmp_path):
         Grid.from_npz(path, {"x": "xs", "t": "ts"})
     with pytest.raises(ProblemError, match="check `layout=`"):
         Grid.from_npz(path, {"x": "xs", "t": "ts"}, {"u": "u_tx"}, layout=("x", "t"))
+
+
+@pytest.mark.parametrize(
+    ("axes", "values"), [(np.ones(3), {"u": np.ones(3)}), ({"x": [0, 1]}, [1, 2])]
+)
+def test_axes_and_values_that_are_not_mappings_are_refused(axes, values):
+    """An array where the mapping by name belongs used to be a bare ValueError (the truth
+    value of an array)."""
+    with pytest.raises(ProblemError, match=r"Grid: the (axes|values) are .*expected a mapping"):
+        Grid(axes, values)

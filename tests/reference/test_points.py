@@ -148,6 +148,8 @@ def test_repeated_points_with_equal_values_are_kept_once():
         ({"x": [0.0]}, {"u": ["a"]}, "expected real numbers"),
         ({"x": [0.0]}, {sp.sin(x): [1.0]}, "is not a name, a symbol or an applied function"),
         ({"x": [0.0], x: [1.0]}, {"u": [1.0]}, "coordinate `x` is given twice"),
+        (np.ones((5, 2)), {"u": np.ones(5)}, r"coordinates are ndarray, expected a mapping"),
+        ({"x": [0.0, 1.0]}, [1.0, 2.0], r"fields are list, expected a mapping.*`\{'u': "),
     ],
 )
 def test_invalid_points_are_refused(coords, values, match):
