@@ -112,12 +112,12 @@ OBSERVATIONS = 50
 #: re-run is partial.
 RUN_NOTE = (
     "Which code made which rows. 2026-12-06, commit bb1da41 (with the screening of ce24f4b): "
-    "90 of the 97 rows at 5% (all but 55:x_2 and ids 57 and 58, failed fits left for time), "
-    "two cases at a time, ids 15-27 (17 cells) beside a third job for 23 minutes (their "
-    "median 140 s); gained none, lost none (the same 36 exact, the same class for every "
-    "miss); median 106 s over the 90 (the same cells 87 s before; 101 s against 92 s outside "
-    "the shared window), over 180 s: 24:x_1 186 s (shared window), 35:x_0 201 s (was 237), "
-    "52:x_0 210 s (was 120). Before that, commit ce24f4b (polynomials ranked too low by the "
+    "every row at 5%, two cases at a time, ids 15-27 (17 cells) beside a third job for 23 "
+    "minutes (their median 140 s); gained none, lost none (the same 40 exact, the same class "
+    "for every miss); median 104 s (the 90 cells of the first pass 106 s, 87 s before; 101 s "
+    "against 92 s outside the shared window), over 180 s: 24:x_1 186 s (shared window), "
+    "35:x_0 201 s (was 237), 52:x_0 210 s (was 120), 58:x_2 187 s (a failed fit). Before "
+    "that, commit ce24f4b (polynomials ranked too low by the "
     "samples screened by a 100-iteration refit, `pinnkit.discover.screen`): every row at 1%, "
     "two cases at a time (the last 12 beside a third job: the discovery suite), gained "
     "26:x_1 (-x_0 x_1 - x_1^2 + 2 x_1, its support 10th by the samples), lost 3:x_0 (now "
