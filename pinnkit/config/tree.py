@@ -259,7 +259,7 @@ def _check_specs(config: Config) -> None:
         optional = name in OPTIONAL_SPECS
         if isinstance(value, kind) or (value is None and optional):
             continue
-        field_name = next(iter(f.name for f in dataclasses.fields(kind)), "steps")
+        field_name = dataclasses.fields(kind)[0].name
         raise ConfigError(
             f"{name}={value!r}: expected `pk.{kind.__name__}(...)`"
             + (" or None" if optional else "")

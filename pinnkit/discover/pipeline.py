@@ -108,7 +108,7 @@ def discover(
     - `DiscoveryError`: the run has no Hidden term, an unknown term, too few samples, or
     the backend cannot run. ConfigError: an unknown backend or option.
     """
-    _check_eulerian(run)
+    _check_run(run)
     method = _method(backend, options)
     names = check_terms(run.problem, terms)
     offered = _offered(candidates, names)
@@ -154,7 +154,7 @@ def discover(
     )
 
 
-def _check_eulerian(run) -> None:
+def _check_run(run) -> None:
     """Refuse what is not a run, and a Lagrangian run: its compiled problem is not the
     Problem's equations."""
     if not isinstance(run, Run):

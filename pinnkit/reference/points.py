@@ -52,15 +52,14 @@ def _name(key: object, what: str) -> str:
 def _columns(given: Mapping, what: str) -> dict[str, np.ndarray]:
     """Named, finite, real 1-D float64 columns of one length (checked by the caller)."""
     if not isinstance(given, Mapping):
-        example = "{'x': xs, 'y': ys}" if what == "coordinate" else "{'u': us}"
+        if what == "coordinate":
+            example = "{'x': xs, 'y': ys}"
+            fix = "; an (n, d) array `a` of coordinates is `dict(zip(('x', 'y'), a.T))`."
+        else:
+            example, fix = "{'u': us}", ", e.g. `{'u': values}`."
         raise ProblemError(
             f"Points: the {what}s are {type(given).__name__}, expected a mapping of {what} "
-            f"name -> 1-D array, e.g. `{example}`. Fix: name each column"
-            + (
-                "; an (n, d) array `a` of coordinates is `dict(zip(('x', 'y'), a.T))`."
-                if what == "coordinate"
-                else ", e.g. `{'u': values}`."
-            )
+            f"name -> 1-D array, e.g. `{example}`. Fix: name each column{fix}"
         )
     if not given:
         raise ProblemError(
