@@ -475,8 +475,10 @@ def trajectory_fit(
     numbers' values; each component's misfit divided by its RMS, as the noise is; the
     Jacobian's step 1e-5, which the integration resolves; an integration that takes more
     than `STEP_LIMIT` evaluations or leaves `BLOW_UP` times the observations' range fails,
-    all as in `pinnkit.discover.trajectory`). The fitted values and each component's mean
-    square misfit; None when the fit fails."""
+    all as in `pinnkit.discover.trajectory`). The fitted values, each component's mean
+    square misfit and each value's Fisher information (the diagonal of J^T J over the
+    residuals' variance, as `pinnkit.discover.trajectory` reports it); None when the fit
+    fails."""
     from scipy.integrate import solve_ivp
     from scipy.optimize import least_squares
 
@@ -519,31 +521,37 @@ def trajectory_fit(
         return np.full(observed.size, 1e3) if path is None else ((path - observed) / rms).ravel()
 
     values = np.array([float(n) for n in numbers])
+    information = np.zeros(len(numbers))
     try:
         if len(numbers):
-            values = least_squares(misfit, values, x_scale="jac", diff_step=1e-5, max_nfev=400).x
+            fit = least_squares(misfit, values, x_scale="jac", diff_step=1e-5, max_nfev=400)
+            values, freedom = fit.x, fit.fun.size - len(numbers)
+            variance = float(np.sum(fit.fun**2)) / max(freedom, 1)
+            information = np.sum(fit.jac**2, axis=0) / max(variance, 1e-300)
         path = paths(values)
     except (ValueError, FloatingPointError, ZeroDivisionError, TypeError):
         return None
     if path is None:
         return None
-    return values, np.mean((path - observed) ** 2, axis=1)
+    return values, np.mean((path - observed) ** 2, axis=1), information
 
 
 def _traced_evidence(entry: dict, component: int, level: float, formula: sp.Expr, exact: bool):
     """The evidence criterion (`pinnkit.discover.criteria.evidence`: the deviance, the price
-    of the constants and of the structure) of `formula` with its free numbers
-    (`_free_numbers`) fitted by `trajectory_fit`; inf when the fit fails."""
+    of the constants, by their precision where that is more, and of the structure) of
+    `formula` with its free numbers (`_free_numbers`) fitted by `trajectory_fit`; inf when
+    the fit fails."""
     from pinnkit.discover.criteria import evidence
 
     numbers = _free_numbers(formula, exact)
     fitted = trajectory_fit(entry, component, level, formula, numbers)
     if fitted is None:
         return float("inf")
-    values, misfits = fitted
-    filled = formula.xreplace({n: sp.Float(v) for n, v in zip(numbers, values)})
+    values, misfits, information = fitted
+    floats = [sp.Float(v) for v in values]
+    filled = formula.xreplace(dict(zip(numbers, floats)))
     deviance = float(OBSERVATIONS * np.sum(np.log(np.maximum(misfits, 1e-300))))
-    return evidence(deviance, filled, OBSERVATIONS * entry["dim"])
+    return evidence(deviance, filled, OBSERVATIONS * entry["dim"], dict(zip(floats, information)))
 
 
 def evidence_gap(entry: dict, component: int, level: float, chosen: str) -> float | None:

@@ -101,7 +101,9 @@ def settle_by_trajectory(chosen: Scored, found: tuple, judge, scored: list) -> t
     its alternatives `found`) judged again by their trajectory refits (`judge.traced_fit`:
     the maximum-likelihood fit, the ODE integrated, which the PINN refit only approaches,
     its network bending towards each candidate), each at the same price of constants and
-    structure: the best is chosen, the others within `ALTERNATIVE_DELTA` of it are its
+    structure, a constant at the price of its precision where that is more
+    (`pinnkit.discover.criteria.constants_price` with the refit's Fisher information): the
+    best is chosen, the others within `ALTERNATIVE_DELTA` of it are its
     alternatives. Their criteria become the trajectory refits', shifted so that the best one
     keeps the chosen formula's, and their entries in `scored` are replaced; a form whose
     trajectory refit fails keeps its entry and is not a contender. On ODEBench's logistic
@@ -129,7 +131,7 @@ def settle_by_trajectory(chosen: Scored, found: tuple, judge, scored: list) -> t
                 return chosen, found
             continue
         contenders.append(s)
-        criteria.append(evidence(judge.deviance(traced[0]), s.expr, n))
+        criteria.append(evidence(judge.deviance(traced.misfit), traced.expr, n, traced.information))
         extension = s is not chosen and extends(form(s.expr), mine)
         handicaps.append(EXTENSION_MARGIN if extension else 0.0)
     order = min(

@@ -50,7 +50,7 @@ def round_all(expr: sp.Expr, rtol: Callable[[sp.Float], float], observations: in
     return expr.xreplace(rounded) if rounded else expr
 
 
-Fit = tuple[Mapping, sp.Expr, Mapping[sp.Float, float]]
+Fit = tuple[Mapping, sp.Expr, Mapping[sp.Float, float], Mapping[sp.Float, float]]
 
 
 def round_stepwise(
@@ -62,7 +62,8 @@ def round_stepwise(
 ) -> sp.Expr:
     """The round form of `fitted` found one constant at a time. `fit(expr)` is the
     maximum-likelihood refit of a formula (its misfits, the formula with its constants as
-    fitted and their standard errors; None where it fails), `deviance(misfits)` the data's
+    fitted, their standard errors and their Fisher information, which prices them:
+    `constants_price`; None where it fails), `deviance(misfits)` the data's
     part of the criterion and `rtol(constant, errors)` how far a constant may be rounded.
     From the refit of `fitted`, each constant is tried at each of its `nice_values` with the
     others refit; the try of least criterion is taken while the criterion does not rise, and
@@ -70,8 +71,8 @@ def round_stepwise(
     start = fit(fitted)
     if start is None:
         return fitted
-    misfit, current, errors = start
-    best = deviance(misfit) + constants_price(current, observations)
+    misfit, current, errors, information = start
+    best = deviance(misfit) + constants_price(current, observations, information)
     taken = False
     while True:
         tries = []
@@ -79,12 +80,13 @@ def round_stepwise(
             for nice in nice_values(f, rtol(f, errors), observations):
                 result = fit(current.xreplace({f: nice}))
                 if result is not None:
-                    criterion = deviance(result[0]) + constants_price(result[1], observations)
+                    price = constants_price(result[1], observations, result[3])
+                    criterion = deviance(result[0]) + price
                     tries.append((criterion, sp.default_sort_key(result[1]), result))
         if not tries:
             break
         criterion, _, result = min(tries, key=lambda t: t[:2])
         if criterion > best:
             break
-        best, (_, current, errors), taken = criterion, result, True
+        best, (_, current, errors, information), taken = criterion, result, True
     return current if taken else fitted

@@ -290,13 +290,17 @@ class _Judge:
         """The trained run's loss at the same points."""
         return self.reference.total
 
-    def score(self, candidate: Candidate, losses: Losses, refit_expr: sp.Expr) -> Scored:
-        """`candidate` scored from its refit's `losses` and its refit formula. A refit that
-        holds the physics as a constraint (`held`) but leaves the equations' and conditions'
-        part of the loss above the trained network's has not converged (its solution stayed
-        where the network had bent it towards the noise, so its misfit flatters it): its
+    def score(
+        self, candidate: Candidate, losses: Losses, refit_expr: sp.Expr, information=None
+    ) -> Scored:
+        """`candidate` scored from its refit's `losses` and its refit formula (its constants'
+        Fisher `information` where a trajectory refit gave it). A refit that holds the
+        physics as a constraint (`held`) but leaves the equations' and conditions' part of
+        the loss above the trained network's has not converged (its solution stayed where
+        the network had bent it towards the noise, so its misfit flatters it): its
         criterion is inf."""
-        criterion = evidence(losses.deviance(self.floors), refit_expr, self.reference.observations)
+        n = self.reference.observations
+        criterion = evidence(losses.deviance(self.floors), refit_expr, n, information)
         if self.held and not losses.residual <= max(self.reference.residual, self.floor):
             criterion = math.inf
         return Scored(
@@ -313,12 +317,13 @@ class _Judge:
         losses, refit_expr = refit_loss(
             self.run, self.name, formula, self.batches, refit=self.refit
         )
+        information = None
         if self.traced and math.isfinite(losses.total):
             traced = fit_formula(self.ode, Formula(formula.symbols, refit_expr), *self.trace)
             if traced is not None:
-                misfit, refit_expr, _ = traced
-                losses = dataclasses.replace(losses, misfit=misfit)
-        return self.score(candidate, losses, refit_expr)
+                refit_expr, information = traced.expr, traced.information
+                losses = dataclasses.replace(losses, misfit=traced.misfit)
+        return self.score(candidate, losses, refit_expr, information)
 
     @functools.cached_property
     def trace(self) -> tuple[dict, dict, dict]:
@@ -376,8 +381,10 @@ class _Judge:
         if held is None:
             return False
         n = self.reference.observations
-        saving = constants_price(fitted, n) - constants_price(rounded, n)
-        added = self.deviance(held[0]) - self.deviance(free[0])
+        saving = constants_price(free.expr, n, free.information) - constants_price(
+            held.expr, n, held.information
+        )
+        added = self.deviance(held.misfit) - self.deviance(free.misfit)
         return added <= saving
 
     def deviance(self, misfit) -> float:

@@ -20,8 +20,9 @@ rest, which keep the PINN refit alone:
 - at least one observed field.
 
 `fit_formula(ode, formula, ...)` returns each observed field's mean square misfit, the
-formula with its constants as fitted and their standard errors (`fit_trajectory`: the same
-for a formula whose constants are symbols, as a `Traced`), or None when the formula's ODE
+formula with its constants as fitted, their standard errors and their Fisher information (a
+`Fitted`; `fit_trajectory`: the same for a formula whose constants are symbols, as a
+`Traced`), or None when the formula's ODE
 cannot be integrated from its starting constants (it blows up or stalls within `STEP_LIMIT`
 right-hand-side calls). Discovery uses it for the chosen formula's reported constants, for
 the constants of a round form (`pinnkit.discover.select`), and with
@@ -34,6 +35,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import sympy as sp
@@ -43,6 +45,7 @@ from pinnkit.problem import is_hidden
 __all__ = [
     "Ode",
     "Traced",
+    "Fitted",
     "ode_of",
     "fit_formula",
     "fit_trajectory",
@@ -208,16 +211,26 @@ def _integrator(ode: Ode, f, start: np.ndarray, open_starts: list[int], width: i
     return path
 
 
+class Fitted(NamedTuple):
+    """`fit_formula`'s result: each observed field's mean square misfit and number of
+    observations, the formula with its constants as fitted, and by each fitted constant
+    (its Float in that formula) its standard error and its Fisher information (`Traced`)."""
+
+    misfit: dict[tuple[str, str], tuple[float, int]]
+    expr: sp.Expr
+    errors: dict[sp.Float, float]
+    information: dict[sp.Float, float]
+
+
 def fit_formula(
     ode: Ode,
     formula,
     parameters: Mapping[str, float],
     guess: Mapping[int, float],
     scales: Mapping[tuple[str, str], float],
-) -> tuple[dict[tuple[str, str], tuple[float, int]], sp.Expr, dict[sp.Float, float]] | None:
+) -> Fitted | None:
     """`fit_trajectory` of `formula` (a `Formula` of the Hidden term) with each of its floats a
-    constant started at its value: the misfits, the formula with its constants as fitted, and
-    each fitted constant's standard error (by its Float in that formula)."""
+    constant started at its value, as a `Fitted`; None when it fails."""
     numbers = list(dict.fromkeys(n for n in sp.preorder_traversal(formula.expr) if n.is_Float))
     constants = sp.symbols(f"_k0:{len(numbers)}")
     template = formula.expr.xreplace(dict(zip(numbers, constants)))
@@ -227,20 +240,24 @@ def fit_formula(
         return None
     fitted = {c: sp.Float(result.values[c.name]) for c in constants}
     errors = {fitted[c]: result.errors[c.name] for c in constants}
-    return result.misfit, template.xreplace(fitted), errors
+    information = {fitted[c]: result.information[c.name] for c in constants}
+    return Fitted(result.misfit, template.xreplace(fitted), errors, information)
 
 
 @dataclass(frozen=True)
 class Traced:
     """A trajectory refit (`fit_trajectory`): each observed field's mean square misfit and
     number of observations (`misfit`), every fitted value by name (`values`: the constants
-    and the Problem's Parameters) and its standard error (`errors`: from the Jacobian at the
+    and the Problem's Parameters), its standard error (`errors`: from the Jacobian at the
     fit, the noise variance estimated from the fit's own residuals; inf where the data do
-    not fix it)."""
+    not fix it) and its Fisher information (`information`: the diagonal of J^T J over that
+    variance, 1/sigma^2 of the value with the others held: how precisely the data fix it
+    alone, which prices a constant in `pinnkit.discover.criteria.constants_price`)."""
 
     misfit: dict[tuple[str, str], tuple[float, int]]
     values: dict[str, float]
     errors: dict[str, float]
+    information: dict[str, float]
 
 
 def fit_trajectory(
@@ -312,28 +329,32 @@ def fit_trajectory(
     }
     if not all(math.isfinite(mean) for mean, _ in misfit.values()):
         return None
-    errors = _standard_errors(result.jac, result.fun)[:width]
+    errors, information = _precision(result.jac, result.fun)
     names = [p.name for p in free]
     return Traced(
         misfit,
         {n: float(v) for n, v in zip(names, result.x[:width])},
-        {n: float(e) for n, e in zip(names, errors)},
+        {n: float(e) for n, e in zip(names, errors[:width])},
+        {n: float(i) for n, i in zip(names, information[:width])},
     )
 
 
-def _standard_errors(jacobian: np.ndarray, residuals: np.ndarray) -> np.ndarray:
-    """The standard errors of a least-squares fit: the square roots of the diagonal of
-    (J^T J)^-1 s^2, s^2 the residuals' mean square over the degrees of freedom; inf for a
-    value the Jacobian leaves undetermined (or every value, with no degree of freedom)."""
+def _precision(jacobian: np.ndarray, residuals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The standard errors of a least-squares fit, the square roots of the diagonal of
+    (J^T J)^-1 s^2 (s^2 the residuals' mean square over the degrees of freedom; inf for a
+    value the Jacobian leaves undetermined, or every value with no degree of freedom), and
+    the Fisher information of each value, the diagonal of J^T J / s^2 (0 where undefined)."""
     jacobian = np.asarray(jacobian, dtype=float)
-    freedom = residuals.size - jacobian.shape[1]
+    width = jacobian.shape[1]
+    freedom = residuals.size - width
     if freedom <= 0 or not np.all(np.isfinite(jacobian)):
-        return np.full(jacobian.shape[1], math.inf)
+        return np.full(width, math.inf), np.zeros(width)
     variance = float(np.sum(np.square(residuals))) / freedom
     information = jacobian.T @ jacobian
+    fisher = np.diag(information) / variance if variance > 0 else np.zeros(width)
     try:
         covariance = np.linalg.inv(information)
     except np.linalg.LinAlgError:
-        return np.full(jacobian.shape[1], math.inf)
+        return np.full(width, math.inf), fisher
     diagonal = np.diag(covariance) * variance
-    return np.where(diagonal >= 0, np.sqrt(np.abs(diagonal)), math.inf)
+    return np.where(diagonal >= 0, np.sqrt(np.abs(diagonal)), math.inf), fisher

@@ -14,6 +14,7 @@ from pinnkit.discover.criteria import (
     constants_price,
     evidence,
     pick,
+    precision_price,
     weights,
 )
 from tests.discover.planted import U
@@ -83,3 +84,40 @@ def test_the_constants_of_zero_cost_nothing():
     """Pruning the last term of a candidate leaves 0 (ODEBench 52:x_1 at 5% raised a math
     domain error pricing it)."""
     assert constants_price(sp.Integer(0), 50) == 0.0
+
+
+def test_a_constant_the_data_fix_finely_costs_its_precision():
+    """With a maximum-likelihood fit's Fisher information I, a fitted constant c costs
+    max(ln N, ln(c^2 I / 3)): its digits to the width sqrt(12 / I) the data leave it."""
+    assert precision_price(0.52, 1e6) == pytest.approx(math.log(0.52**2 * 1e6 / 3))
+    assert precision_price(0.52, 1.0) == 0.0  # not told from 0: no digits to write
+    assert precision_price(0.0, 1e6) == precision_price(0.5, math.inf) == 0.0
+    poly = 0.52 * U - 0.51 * U**2
+    a, b = sorted(poly.atoms(sp.Float))
+    n = 100
+    fine = constants_price(poly, n, {a: 1e6, b: 1e6})
+    assert fine == pytest.approx(precision_price(float(a), 1e6) + precision_price(float(b), 1e6))
+    assert fine > 2 * math.log(n)
+    # a constant fixed no better than ln N pays ln N; one without information too
+    assert constants_price(poly, n, {a: 10.0}) == pytest.approx(2 * math.log(n))
+    assert constants_price(poly, n, {}) == constants_price(poly, n)
+    base = evidence(0.0, poly, n)
+    assert evidence(0.0, poly, n, {a: 1e6, b: 1e6}) - base == pytest.approx(fine - 2 * math.log(n))
+
+
+def test_cancelling_look_alikes_pay_for_their_digits():
+    """The look-alike 14.53 sin(u) - 15.22 u of -0.7 u (Nagumo, issue 19's notes): with its
+    constants held one at a time, each is fixed far more finely than its size, while the
+    truth's one constant is fixed as finely relative to itself: at ln N each the look-alike
+    pays one constant more, at its precision far more."""
+    n = 100
+    truth = -0.7 * U
+    look_alike = 14.53 * sp.sin(U) - 15.22 * U
+    s, c = sorted(look_alike.atoms(sp.Float), key=abs)
+    fisher = 1 / 0.005**2  # the same width the data leave each constant held alone
+    plain = constants_price(look_alike, n) - constants_price(truth, n)
+    by_precision = constants_price(look_alike, n, {s: fisher, c: fisher}) - constants_price(
+        truth, n, {sp.Float(-0.7): fisher}
+    )
+    assert plain == pytest.approx(math.log(n))
+    assert by_precision > plain + 2 * math.log(14.53 / 0.7)

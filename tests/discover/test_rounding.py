@@ -37,7 +37,7 @@ def test_round_stepwise_takes_the_cheapest_rounding_first_and_refits_the_rest():
         elif isinstance(a, sp.Float):
             a = sp.Float(1.24 - float(b))
         misfit = (float(a) + float(b) - 1.24) ** 2 + 0.01 * (float(a) - 1) ** 2
-        return {"m": (misfit, 50)}, a * X + b * Y, {}
+        return {"m": (misfit, 50)}, a * X + b * Y, {}, {}
 
     def deviance(misfits):
         return 1e4 * misfits["m"][0]

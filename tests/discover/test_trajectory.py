@@ -5,6 +5,7 @@ changes in discovery (the reported constants are the maximum-likelihood ones).""
 from __future__ import annotations
 
 import dataclasses
+import math
 import warnings
 
 import numpy as np
@@ -12,6 +13,7 @@ import pytest
 import sympy as sp
 
 import pinnkit as pk
+from pinnkit.discover.criteria import precision_price
 from pinnkit.discover.substitute import Formula
 from pinnkit.discover.trajectory import fit_formula, fit_trajectory, ode_of
 from pinnkit.errors import PinnkitWarning
@@ -97,9 +99,14 @@ def test_the_trajectory_refit_is_the_maximum_likelihood_fit():
     times, noisy = observations()
     ode = ode_of(_problem({"growth": sp.Eq(X.diff(t), f(X))}), "f")
     start = Formula((V,), 1.1 * RATE * V - 0.9 * RATE / CAPACITY * V**2)
-    misfit, expr, _ = fit_formula(ode, start, {}, {}, _scales(ode))
+    misfit, expr, errors, information = fit_formula(ode, start, {}, {}, _scales(ode))
     fitted = np.array([float(expr.coeff(V, 1)), -float(expr.coeff(V, 2))])
     assert np.max(np.abs(fitted / direct_fit(times, noisy) - 1)) < 1e-5
+    # Each constant's Fisher information is its precision with the other held: never below
+    # 1/sigma^2 of its standard error (the other free), and well above it for these two,
+    # which trade off against each other (the rate against the rate over the capacity).
+    assert set(information) == set(errors) == set(expr.atoms(sp.Float))
+    assert all(information[c] * errors[c] ** 2 > 2.0 for c in errors)
     mean, n = misfit[("data", "x")]
     assert n == len(times)
     # The misfit is that of the noise (1% of the RMS, 40 draws), not of a poor fit.
@@ -154,12 +161,12 @@ def test_a_formula_of_exact_numbers_is_integrated_as_it_is():
     times, noisy = observations()
     ode = ode_of(_problem({"growth": sp.Eq(X.diff(t), f(X))}), "f")
     exact = sp.Rational(6, 5) * V - sp.Rational(3, 5) * V**2  # the truth: RATE 1.2, K = 2
-    misfit, expr, errors = fit_formula(ode, Formula((V,), exact), {}, {}, _scales(ode))
-    assert expr == exact and errors == {}
+    misfit, expr, errors, information = fit_formula(ode, Formula((V,), exact), {}, {}, _scales(ode))
+    assert expr == exact and errors == {} and information == {}
     rms = np.sqrt(np.mean(noisy**2))
     assert 0.5 < np.sqrt(misfit[("data", "x")][0]) / (0.01 * rms) < 1.5
     # and a wrong one misfits by far more than the noise
-    wrong, _, _ = fit_formula(ode, Formula((V,), V - V**2 / 2), {}, {}, _scales(ode))
+    wrong, *_ = fit_formula(ode, Formula((V,), V - V**2 / 2), {}, {}, _scales(ode))
     assert np.sqrt(wrong[("data", "x")][0]) > 5 * 0.01 * rms
 
 
@@ -195,9 +202,14 @@ def test_a_round_form_is_judged_only_where_the_trajectories_allow_it(logistic_ru
     fitted = sp.Float(1.2) * V - sp.Float(0.6) * V**2
     # 4% off the truth (K kept): the maximum-likelihood fit fixes both to about 0.1%
     assert not judge.keeps_round(fitted, sp.Rational(5, 4) * V - sp.Rational(5, 8) * V**2)
-    # The truth's own round form saves nothing (6/5 and 3/5 cost as much as fitted
-    # constants, `constants_price`), so the fitted form, as good by the data, is judged alone.
-    assert not judge.keeps_round(fitted, sp.Rational(6, 5) * V - sp.Rational(3, 5) * V**2)
+    # The truth's own round form: the data fix both constants so finely that each, written
+    # to that precision (`precision_price`), costs well above ln N and above the bits of 6/5
+    # and 3/5 (2 ln 12, 2 ln 6): the round form saves that, and is judged.
+    free = judge.traced_fit(fitted)
+    n = judge.reference.observations
+    prices = [precision_price(float(c), i) for c, i in free.information.items()]
+    assert len(prices) == 2 and min(prices) > math.log(n) + 2 * math.log(12) / 2
+    assert judge.keeps_round(fitted, sp.Rational(6, 5) * V - sp.Rational(3, 5) * V**2)
     # Data of x' = x - x**2/2 (the same start and noise; the judge's noise scales kept): the
     # round form saves the price of two fitted constants less 1/2's bits, and is judged.
     times = np.linspace(0.0, T_END, 40)
