@@ -380,6 +380,8 @@ def is_same_form(found: sp.Expr, truth: sp.Expr, *, rtol: float = 0.02) -> bool:
     numbers are also read off its expanded forms (`_rewritings`), so a formula that writes
     the same function another way matches with the numbers that way of writing has:
     `1.1 - 0.55*x - 1/(1 + x**2)` is `x**2/(1 + x**2) - 0.55*x + 0.1` (partial fractions).
+    An exact number of `found` (a round form's `x/3`) is a constant like a float: it matches
+    `0.34*x` (1.96% off), not `0.35*x`.
     A fitted 1.002 matches a term the truth writes without a coefficient (`1.002*x*y` has
     the form of `x*y - 1.67*z`). Not yet: a logarithm's constant split off
     (`x*(log(x) + 0.83)` against `x*log(2.29*x)`).
@@ -400,6 +402,9 @@ def is_same_form(found: sp.Expr, truth: sp.Expr, *, rtol: float = 0.02) -> bool:
     }
     numbers |= {sp.Integer(1)}  # the unit coefficient a product like `x*y` writes implicitly
     numbers |= {-n for n in numbers}
+    from pinnkit.discover.criteria import freed  # criteria builds on this module
+
+    found = freed(found)  # an exact 1/3 is a constant too: within rtol of the truth's 0.34
     matched = {}
     for value in found.atoms(sp.Float):
         close = [n for n in numbers if abs(float(value) - float(n)) <= rtol * abs(float(n))]
