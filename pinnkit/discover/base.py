@@ -28,6 +28,8 @@ __all__ = [
     "snap_constants",
     "is_same_form",
     "form",
+    "freed",
+    "charged_number",
 ]
 
 # Losses below this fraction of the target's mean square are round-off, not fit: they are
@@ -369,6 +371,28 @@ def snap_constants(expr: sp.Expr, *, rtol: float = 0.02, closest: bool = False) 
     return expr.xreplace(replacements)
 
 
+def charged_number(node: sp.Expr) -> sp.Rational | None:
+    """p/q of an exact number `node` (p/q or p pi/q) that `constants_price` charges, None
+    for +-1, 0 (a pruned-away term) and anything else."""
+    value = node / sp.pi if node.has(sp.pi) else node
+    return value if isinstance(value, sp.Rational) and abs(value) not in (0, 1) else None
+
+
+def freed(expr: sp.Expr) -> sp.Expr:
+    """`expr` with each exact number other than +-1 that `constants_price` charges (a
+    rational or multiple of pi, exponents excepted) made a fitted constant (a float of its
+    value): `x**2*y - x + 1/4` -> `x**2*y - x + 0.25`; `expr` itself when it has none."""
+    if expr.is_number:
+        charged = not expr.atoms(sp.Float) and charged_number(expr) is not None
+        return sp.Float(float(expr)) if charged else expr
+    if isinstance(expr, sp.Pow):
+        exponent = expr.exp if expr.exp.is_number else freed(expr.exp)
+        return sp.Pow(freed(expr.base), exponent)
+    if not expr.args:
+        return expr
+    return expr.func(*(freed(a) for a in expr.args))
+
+
 def is_same_form(found: sp.Expr, truth: sp.Expr, *, rtol: float = 0.02) -> bool:
     """Whether `found` has the form and constants of `truth`: equal after each float of
     `found` is rounded to a simple number (`snap_constants`), or matched to one of the
@@ -402,8 +426,6 @@ def is_same_form(found: sp.Expr, truth: sp.Expr, *, rtol: float = 0.02) -> bool:
     }
     numbers |= {sp.Integer(1)}  # the unit coefficient a product like `x*y` writes implicitly
     numbers |= {-n for n in numbers}
-    from pinnkit.discover.criteria import freed  # criteria builds on this module
-
     found = freed(found)  # an exact 1/3 is a constant too: within rtol of the truth's 0.34
     matched = {}
     for value in found.atoms(sp.Float):

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from pinnkit.discover.base import Candidate, complexity, form
+from pinnkit.discover.base import Candidate, charged_number, complexity, form
 
 __all__ = [
     "Scored",
@@ -132,7 +132,7 @@ def constants_price(
         if node in seen:
             continue
         seen.add(node)
-        value = _charged(node)
+        value = charged_number(node)
         if value is not None:
             bits = 2 * math.log(2 * abs(int(value.p)) * int(value.q))
             price += min(cap, bits + (STRUCTURE_COST if node.has(sp.pi) else 0.0))
@@ -149,13 +149,6 @@ def precision_price(value: float, information: float) -> float:
     return max(0.0, math.log(value * value * information / 3.0)) if value else 0.0
 
 
-def _charged(node: sp.Expr) -> sp.Rational | None:
-    """p/q of an exact number `node` (p/q or p pi/q) that `constants_price` charges, None
-    for +-1, 0 (a pruned-away term) and anything else."""
-    value = node / sp.pi if node.has(sp.pi) else node
-    return value if isinstance(value, sp.Rational) and abs(value) not in (0, 1) else None
-
-
 def _coefficients(expr: sp.Expr):
     """The exact numbers of `expr` (rationals, multiples of pi), exponents excepted."""
     if expr.is_number:
@@ -169,21 +162,6 @@ def _coefficients(expr: sp.Expr):
         return
     for arg in expr.args:
         yield from _coefficients(arg)
-
-
-def freed(expr: sp.Expr) -> sp.Expr:
-    """`expr` with each exact number other than +-1 that `constants_price` charges (a
-    rational or multiple of pi, exponents excepted) made a fitted constant (a float of its
-    value): `x**2*y - x + 1/4` -> `x**2*y - x + 0.25`; `expr` itself when it has none."""
-    if expr.is_number:
-        charged = not expr.atoms(sp.Float) and _charged(expr) is not None
-        return sp.Float(float(expr)) if charged else expr
-    if isinstance(expr, sp.Pow):
-        exponent = expr.exp if expr.exp.is_number else freed(expr.exp)
-        return sp.Pow(freed(expr.base), exponent)
-    if not expr.args:
-        return expr
-    return expr.func(*(freed(a) for a in expr.args))
 
 
 def evidence(

@@ -9,8 +9,8 @@ import numpy as np
 import sympy as sp
 from scipy.optimize import least_squares
 
-from pinnkit.discover.base import Candidate, complexity, mean_squared_error
-from pinnkit.discover.criteria import Scored, freed
+from pinnkit.discover.base import Candidate, complexity, freed, mean_squared_error
+from pinnkit.discover.criteria import Scored
 from pinnkit.discover.shortlist import rms
 
 __all__ = ["prune", "fit_constants"]
