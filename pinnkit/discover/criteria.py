@@ -21,11 +21,12 @@ of an ODE problem (the trajectory refit, which gives each constant's Fisher info
 $I$), a constant costs by its precision where that is more: $\\max(\\ln N, \\ln(c^2 I/3))$,
 the length of $c$ written to the width $\\sqrt{12/I}$ the data leave it
 (`precision_price`, after Bartlett, Desmond and Ferreira's minimum description length).
-So two large constants that cancel (14.5 sin(u) - 15.2 u standing in for -0.7 u), each
+So in an ODE problem two large constants that cancel (14.5 sin(x) - 15.2 x for -0.7 x), each
 fixed far more finely than its value by the others held, pay for the digits they need; on
 ODEBench's logistic growth at 1% noise, 0.79 x - 0.0106 x^2 plus 0.78 cos(0.15 x) had won
 by 3.0 against the logistic itself at ln N per constant and loses by 1.9 at this price
-(both refit by maximum likelihood). Differences $\\Delta E$ between candidates are
+(both refit by maximum likelihood; re-run, the logistic is chosen at weight 0.75).
+Differences $\\Delta E$ between candidates are
 log-evidence ratios: $e^{-\\Delta E/2}$ is the relative weight of the data for one over the
 other (`weights`).
 """

@@ -106,7 +106,7 @@ def test_a_constant_the_data_fix_finely_costs_its_precision():
 
 
 def test_cancelling_look_alikes_pay_for_their_digits():
-    """The look-alike 14.53 sin(u) - 15.22 u of -0.7 u (Nagumo, issue 19's notes): with its
+    """The look-alike 14.53 sin(u) - 15.22 u of -0.7 u (as on an unseen Nagumo case): with its
     constants held one at a time, each is fixed far more finely than its size, while the
     truth's one constant is fixed as finely relative to itself: at ln N each the look-alike
     pays one constant more, at its precision far more."""
