@@ -490,12 +490,12 @@ def trajectory_fit(
     than `STEP_LIMIT` evaluations or leaves `BLOW_UP` times the observations' range fails,
     all as in `pinnkit.discover.trajectory`). The fitted values, each component's mean
     square misfit and each value's Fisher information (the diagonal of J^T J over the
-    residuals' variance, as `pinnkit.discover.trajectory` reports it); None when the fit
+    residuals' variance: `pinnkit.discover.trajectory.fit_precision`); None when the fit
     fails."""
     from scipy.integrate import solve_ivp
     from scipy.optimize import least_squares
 
-    from pinnkit.discover.trajectory import BLOW_UP, STEP_LIMIT
+    from pinnkit.discover.trajectory import BLOW_UP, STEP_LIMIT, fit_precision
 
     symbols, rhs = right_hand_sides(entry)
     constants = sp.symbols(f"c:{len(numbers)}")
@@ -538,9 +538,7 @@ def trajectory_fit(
     try:
         if len(numbers):
             fit = least_squares(misfit, values, x_scale="jac", diff_step=1e-5, max_nfev=400)
-            values, freedom = fit.x, fit.fun.size - len(numbers)
-            variance = float(np.sum(fit.fun**2)) / max(freedom, 1)
-            information = np.sum(fit.jac**2, axis=0) / max(variance, 1e-300)
+            values, (_, information) = fit.x, fit_precision(fit.jac, fit.fun)
         path = paths(values)
     except (ValueError, FloatingPointError, ZeroDivisionError, TypeError):
         return None

@@ -49,6 +49,7 @@ __all__ = [
     "ode_of",
     "fit_formula",
     "fit_trajectory",
+    "fit_precision",
     "STEP_LIMIT",
     "FIT_EVALUATIONS",
     "DIFF_STEP",
@@ -329,7 +330,7 @@ def fit_trajectory(
     }
     if not all(math.isfinite(mean) for mean, _ in misfit.values()):
         return None
-    errors, information = _precision(result.jac, result.fun)
+    errors, information = fit_precision(result.jac, result.fun)
     names = [p.name for p in free]
     return Traced(
         misfit,
@@ -339,7 +340,7 @@ def fit_trajectory(
     )
 
 
-def _precision(jacobian: np.ndarray, residuals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def fit_precision(jacobian: np.ndarray, residuals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The standard errors of a least-squares fit, the square roots of the diagonal of
     (J^T J)^-1 s^2 (s^2 the residuals' mean square over the degrees of freedom; inf for a
     value the Jacobian leaves undetermined, or every value with no degree of freedom), and
