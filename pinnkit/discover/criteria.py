@@ -39,6 +39,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from pinnkit.discover import ties
 from pinnkit.discover.base import Candidate, charged_number, complexity, form
 
 __all__ = [
@@ -105,16 +106,17 @@ class Scored:
 
 
 def free_constants(expr: sp.Expr) -> int:
-    """The number of distinct fitted constants of `expr`: its distinct floats (round numbers,
-    integers and `pi` are not fitted)."""
-    return len(expr.atoms(sp.Float))
+    """The number of distinct fitted constants of `expr`: its floats, those of equal magnitude
+    one (`pinnkit.discover.ties`; round numbers, integers and `pi` are not fitted)."""
+    return len(ties.constants(expr))
 
 
 def constants_price(
     expr: sp.Expr, observations: int, information: Mapping[sp.Float, float] | None = None
 ) -> float:
     """The price of the constants of `expr` in deviance units, N = `observations` (at least
-    e): ln N per distinct fitted constant (float), whatever its value; an exact number p/q
+    e): ln N per distinct fitted constant (float; those of equal magnitude are one, a tie:
+    `pinnkit.discover.ties`), whatever its value; an exact number p/q
     (or p pi/q) other than +-1 costs 2 ln(2 |p| q), the bits that write it, at most ln N (a
     fitted constant could take its place): `4*u*v/5` pays 4.6 with 100 observations, as
     much as `0.8*u*v`, and `u - u**2` nothing. Integer and rational exponents are structure
@@ -125,8 +127,8 @@ def constants_price(
     costs its precision where that is more, `precision_price`: max(ln N, ln(c^2 I / 3))."""
     cap = math.log(max(observations, math.e))
     price = 0.0
-    for constant in expr.atoms(sp.Float):
-        fisher = (information or {}).get(constant)
+    for constant in ties.constants(expr):
+        fisher = ties.lookup(information or {}, constant)
         price += cap if fisher is None else max(cap, precision_price(float(constant), fisher))
     seen: set[sp.Expr] = set()
     for node in _coefficients(expr):

@@ -9,6 +9,7 @@ import numpy as np
 import sympy as sp
 from scipy.optimize import least_squares
 
+from pinnkit.discover import ties
 from pinnkit.discover.base import Candidate, complexity, freed, mean_squared_error
 from pinnkit.discover.criteria import Scored
 from pinnkit.discover.shortlist import rms
@@ -17,13 +18,14 @@ __all__ = ["prune", "fit_constants"]
 
 
 def fit_constants(expr: sp.Expr, samples) -> Candidate:
-    """`expr` with its floats refit (least squares) to a term's samples, as a `Candidate`."""
-    floats = sorted(expr.atoms(sp.Float), key=sp.default_sort_key)
+    """`expr` with its constants (`pinnkit.discover.ties`) refit (least squares) to a term's
+    samples, as a `Candidate`."""
+    floats = ties.constants(expr)
     symbols = list(samples.symbols)
     target = samples.target
     if floats:
         marks = sp.symbols(f"_c0:{len(floats)}")
-        template = expr.xreplace(dict(zip(floats, marks)))
+        template = ties.templated(expr, dict(zip(floats, marks)))
         function = sp.lambdify([*symbols, *marks], template, modules="numpy")
         columns = [samples.inputs[s] for s in symbols]
 

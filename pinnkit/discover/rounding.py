@@ -1,4 +1,5 @@
-"""The round form of a fitted formula: which of its constants are exact numbers.
+"""The round form of a fitted formula: which of its constants are exact numbers, and which
+are one constant written twice.
 
 A fitted constant near a simple number p/q (q <= 5) may be that number: `1.003*u -
 0.998*u**3` is `u - u**3`. `round_all` rounds every constant that has such a neighbour at
@@ -9,7 +10,8 @@ the others after each step, while the criterion (the deviance of the observation
 price of the constants, `pinnkit.discover.criteria.constants_price`) does not rise. On
 ODEBench's 50:x_0 (x0^2 x1 - x0 + 0.24, 5% noise) rounding all at once had left
 0.984 x0^2 x1 - 0.978 x0 + 0.237, 2.2% off the truth; one at a time the two 1s are taken and
-0.2389 stays fitted.
+0.2389 stays fitted. The same steps tie two constants whose magnitudes the data do not tell
+apart (`pinnkit.discover.ties`): a tie saves a constant's price as a round number does.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from collections.abc import Callable, Mapping
 
 import sympy as sp
 
+from pinnkit.discover import ties
 from pinnkit.discover.base import nice_number
 from pinnkit.discover.criteria import constants_price
 
@@ -43,11 +46,11 @@ def round_all(expr: sp.Expr, rtol: Callable[[sp.Float], float], observations: in
     """`expr` with each constant the nearest p/q (q <= 5) within its `rtol(constant)` that
     costs less than a fitted one; `expr` itself when none rounds."""
     rounded = {}
-    for f in expr.atoms(sp.Float):
+    for f in ties.constants(expr):
         options = nice_values(f, rtol(f), observations)
         if options:
             rounded[f] = options[0]
-    return expr.xreplace(rounded) if rounded else expr
+    return ties.templated(expr, rounded) if rounded else expr
 
 
 Fit = tuple[Mapping, sp.Expr, Mapping[sp.Float, float], Mapping[sp.Float, float]]
@@ -60,14 +63,16 @@ def round_stepwise(
     rtol: Callable[[sp.Float, Mapping[sp.Float, float]], float],
     observations: int,
 ) -> sp.Expr:
-    """The round form of `fitted` found one constant at a time. `fit(expr)` is the
+    """The round form of `fitted` found one step at a time. `fit(expr)` is the
     maximum-likelihood refit of a formula (its misfits, the formula with its constants as
     fitted, their standard errors and their Fisher information, which prices them:
     `constants_price`; None where it fails), `deviance(misfits)` the data's
     part of the criterion and `rtol(constant, errors)` how far a constant may be rounded.
-    From the refit of `fitted`, each constant is tried at each of its `nice_values` with the
-    others refit; the try of least criterion is taken while the criterion does not rise, and
-    the search goes on from its refit. `fitted` itself when no step is taken."""
+    From the refit of `fitted`, the steps tried (`_steps`) are each constant at each of its
+    `nice_values` and each pair of constants whose magnitudes agree within their rtol widths
+    tied (made one constant, `pinnkit.discover.ties`), the others refit; the try of least
+    criterion is taken while the criterion does not rise, and the search goes on from its
+    refit. `fitted` itself when no step is taken."""
     start = fit(fitted)
     if start is None:
         return fitted
@@ -76,13 +81,12 @@ def round_stepwise(
     taken = False
     while True:
         tries = []
-        for f in current.atoms(sp.Float):
-            for nice in nice_values(f, rtol(f, errors), observations):
-                result = fit(current.xreplace({f: nice}))
-                if result is not None:
-                    price = constants_price(result[1], observations, result[3])
-                    criterion = deviance(result[0]) + price
-                    tries.append((criterion, sp.default_sort_key(result[1]), result))
+        for step in _steps(current, errors, rtol, observations):
+            result = fit(step)
+            if result is not None:
+                price = constants_price(result[1], observations, result[3])
+                criterion = deviance(result[0]) + price
+                tries.append((criterion, sp.default_sort_key(result[1]), result))
         if not tries:
             break
         criterion, _, result = min(tries, key=lambda t: t[:2])
@@ -90,3 +94,27 @@ def round_stepwise(
             break
         best, (_, current, errors, information), taken = criterion, result, True
     return current if taken else fitted
+
+
+def _steps(
+    current: sp.Expr,
+    errors: Mapping[sp.Float, float],
+    rtol: Callable[[sp.Float, Mapping[sp.Float, float]], float],
+    observations: int,
+) -> list[sp.Expr]:
+    """The formulas one step from `current` (`round_stepwise`): one constant rounded to one
+    of its `nice_values`, or two constants tied (`ties.ties`, each within its rtol width,
+    `rtol(constant, errors) * |constant|`, of the other's magnitude). On ODEBench's 37:x_1
+    (van der Pol, 5% noise) the search writes -0.43 x_1 (x_0^2 - 1) as
+    -0.4316 x_0^2 x_1 + 0.429 x_1, two constants where the truth has one."""
+    steps = [
+        ties.replace(current, f, nice)
+        for f in ties.constants(current)
+        for nice in nice_values(f, rtol(f, errors), observations)
+    ]
+
+    def width(constant: sp.Float) -> float:
+        return rtol(constant, errors) * abs(float(constant))
+
+    steps.extend(tied for tied, _, _ in ties.ties(current, width))
+    return steps

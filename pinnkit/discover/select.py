@@ -42,12 +42,13 @@ The rule (also in docs/discovery.md, "How a formula is chosen"):
    the trajectory refit's (the maximum-likelihood fit, `pinnkit.discover.trajectory`), each
    within `ROUND_SIGMAS` (2) of its standard errors too, one at a time, the others refit
    after each step, while the trajectory's criterion does not rise (`_Judge.round_form`,
-   `pinnkit.discover.rounding`), and the round form is judged only when the trajectory
-   refits of the two cannot tell them apart either (`_Judge.keeps_round`). Candidates are refit in
-   order; one that cannot beat the best so far whatever its refit (`_Judge.bound`: its
-   structure's price alone, its misfit at best `BOUND_RATIO` of the network's or the least
-   a refit has reached, no fitted constant) is skipped. When none is admitted: the
-   smallest $L(c)$, flagged (`Selection.passed` False).
+   `pinnkit.discover.rounding`; the same steps tie two constants whose magnitudes agree
+   within those widths, `pinnkit.discover.ties`), and the round form is judged only when
+   the trajectory refits of the two cannot tell them apart either (`_Judge.keeps_round`).
+   Candidates are refit in order; one that cannot beat the best so far whatever its refit
+   (`_Judge.bound`: its structure's price alone, its misfit at best `BOUND_RATIO` of the
+   network's or the least a refit has reached, no fitted constant) is skipped. When none is
+   admitted: the smallest $L(c)$, flagged (`Selection.passed` False).
 4. **Pruning.** From the chosen formula, additive terms are dropped one at a time (the
    smallest over the samples first, the rest refit to the samples) while that lowers the
    criterion: a term stays only when the fit it buys is worth its constants and structure.
@@ -102,6 +103,7 @@ import numpy as np
 import sympy as sp
 
 from pinnkit.compile import Batch
+from pinnkit.discover import ties
 from pinnkit.discover.alternatives import (
     ALTERNATIVE_DELTA,
     ALTERNATIVES,
@@ -357,7 +359,8 @@ class _Judge:
         n = self.reference.observations
 
         def rtol(f, errors=None) -> float:
-            wide = ROUND_SIGMAS * (errors or {}).get(f, 0.0) / abs(float(f)) if float(f) else 0.0
+            sigma = ties.lookup(errors or {}, f, 0.0)
+            wide = ROUND_SIGMAS * sigma / abs(float(f)) if float(f) else 0.0
             return max(ROUND_RTOL, wide)
 
         if self.ode is None or self.traced_fit(fitted) is None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from pinnkit.discover.ties import constants, templated
 from pinnkit.problem import Parameter, Problem, is_hidden
 
 __all__ = ["Formula", "substitute", "parametrize"]
@@ -34,17 +35,17 @@ class Formula:
 
 
 def parametrize(name: str, expr: sp.Expr) -> tuple[sp.Expr, tuple[Parameter, ...]]:
-    """`expr` with each distinct float replaced by `pk.Parameter(f"{name}_c{k}", init=value)`.
+    """`expr` with each distinct fitted constant replaced by `pk.Parameter(f"{name}_c{k}",
+    init=value)`; floats of equal magnitude are one constant (`pinnkit.discover.ties`: in
+    `0.43*x - 0.43*x**3` both are `f_c0`, the second as `-f_c0`).
 
     Constants are numbered in the order SymPy's pre-order traversal meets them; integers,
     rationals and `pi` stay exact (exponents, the structure of the formula).
     """
-    floats: dict[sp.Float, None] = {}
-    for node in sp.preorder_traversal(expr):
-        if isinstance(node, sp.Float):
-            floats.setdefault(node, None)
-    parameters = {f: Parameter(f"{name}_c{k}", init=float(f)) for k, f in enumerate(floats)}
-    return expr.xreplace(parameters), tuple(parameters.values())
+    parameters = {
+        f: Parameter(f"{name}_c{k}", init=float(f)) for k, f in enumerate(constants(expr))
+    }
+    return templated(expr, parameters), tuple(parameters.values())
 
 
 def substitute(

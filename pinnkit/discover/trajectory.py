@@ -40,6 +40,7 @@ from typing import NamedTuple
 import numpy as np
 import sympy as sp
 
+from pinnkit.discover import ties
 from pinnkit.problem import is_hidden
 
 __all__ = [
@@ -230,11 +231,13 @@ def fit_formula(
     guess: Mapping[int, float],
     scales: Mapping[tuple[str, str], float],
 ) -> Fitted | None:
-    """`fit_trajectory` of `formula` (a `Formula` of the Hidden term) with each of its floats a
-    constant started at its value, as a `Fitted`; None when it fails."""
-    numbers = list(dict.fromkeys(n for n in sp.preorder_traversal(formula.expr) if n.is_Float))
+    """`fit_trajectory` of `formula` (a `Formula` of the Hidden term) with each of its
+    constants (`pinnkit.discover.ties.constants`: floats of equal magnitude are one) started
+    at its value, as a `Fitted`, its errors and information keyed by each constant's fitted
+    float (read them with `ties.lookup`); None when it fails."""
+    numbers = ties.constants(formula.expr)
     constants = sp.symbols(f"_k0:{len(numbers)}")
-    template = formula.expr.xreplace(dict(zip(numbers, constants)))
+    template = ties.templated(formula.expr, dict(zip(numbers, constants)))
     start = {c: float(n) for c, n in zip(constants, numbers)}
     result = fit_trajectory(ode, formula.symbols, template, start, parameters, guess, scales)
     if result is None:

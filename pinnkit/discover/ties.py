@@ -1,0 +1,84 @@
+"""The fitted constants of a formula, and constants tied across its terms.
+
+A formula's fitted constants are its floats, and floats of equal magnitude are **one**
+constant: in `0.43*x_1 - 0.43*x_0**2*x_1` (the van der Pol damping, -0.43 x_1 (x_0^2 - 1))
+one number is fitted, twice written, once with its sign flipped. SymPy distributes a number
+over a sum (`0.43*(x_1 - x_0**2*x_1)` is stored as the two terms), so a tie cannot be kept as
+a factor; it is kept as the magnitude instead. Every step that fits, counts, prices or
+rounds constants reads them through this module: `constants` lists them (the first float
+met of each magnitude, in SymPy's pre-order), `templated` writes each as a symbol with the
+tie's sign, `replace` sets one (all of its occurrences) and `lookup` reads a value keyed by a
+constant whatever its sign. Floats of equal magnitude by chance are as unlikely after a fit
+as any two equal doubles; a tie is made on purpose by `ties`, which proposes which constants
+the data may not tell apart (`pinnkit.discover.rounding.round_stepwise` then refits and
+judges each).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+
+import sympy as sp
+
+__all__ = ["constants", "templated", "replace", "lookup", "ties"]
+
+
+def constants(expr: sp.Expr) -> list[sp.Float]:
+    """The distinct fitted constants of `expr`: for each magnitude among its floats, the
+    first float of it in SymPy's pre-order traversal (with its sign)."""
+    seen: dict[sp.Float, sp.Float] = {}
+    for node in sp.preorder_traversal(expr):
+        if isinstance(node, sp.Float):
+            seen.setdefault(abs(node), node)
+    return list(seen.values())
+
+
+def templated(expr: sp.Expr, marks: Mapping[sp.Float, sp.Expr]) -> sp.Expr:
+    """`expr` with each float written as the symbol (or value) `marks` gives its constant
+    (keyed as `constants` lists them), its sign flipped where the float's is."""
+    signs = {abs(f): (f, mark) for f, mark in marks.items()}
+    swap = {}
+    for node in expr.atoms(sp.Float):
+        if abs(node) in signs:
+            key, mark = signs[abs(node)]
+            swap[node] = mark if node == key else -mark
+    return expr.xreplace(swap)
+
+
+def replace(expr: sp.Expr, constant: sp.Float, value: sp.Expr) -> sp.Expr:
+    """`expr` with the constant `constant` set to `value` wherever it is written (the float
+    of the opposite sign to `-value`)."""
+    return templated(expr, {constant: value})
+
+
+def lookup(mapping: Mapping[sp.Float, float], constant: sp.Float, default=None):
+    """`mapping[constant]`, or its value under the float of the opposite sign (a refit may
+    meet the tie's other float first); `default` where neither is there."""
+    if constant in mapping:
+        return mapping[constant]
+    return mapping.get(-constant, default)
+
+
+def ties(
+    expr: sp.Expr, tolerance: Callable[[sp.Float], float]
+) -> Iterator[tuple[sp.Expr, sp.Float, sp.Float]]:
+    """The ties to try in `expr`: each pair of its constants (`constants`) whose magnitudes
+    differ by at most the sum of their `tolerance(constant)` (an absolute width: a few
+    standard errors), as (`expr` with both set to their mean magnitude, each keeping its
+    sign; the two constants). Constants in an exponent are not tied (a power's exponent is
+    the formula's structure once fitted near a round one)."""
+    coefficients = [c for c in constants(expr) if not _in_exponent(expr, c)]
+    for i, a in enumerate(coefficients):
+        for b in coefficients[i + 1 :]:
+            if abs(abs(a) - abs(b)) <= tolerance(a) + tolerance(b):
+                mean = sp.Float((abs(float(a)) + abs(float(b))) / 2)
+                tied = templated(expr, {a: mean if a > 0 else -mean, b: mean if b > 0 else -mean})
+                yield tied, a, b
+
+
+def _in_exponent(expr: sp.Expr, constant: sp.Float) -> bool:
+    """Whether `constant` (either sign) is written in an exponent of `expr`."""
+    return any(
+        isinstance(node, sp.Pow) and node.exp.has(constant, -constant)
+        for node in sp.preorder_traversal(expr)
+    )
