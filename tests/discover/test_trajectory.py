@@ -442,3 +442,31 @@ def test_the_settle_step_takes_an_extension_only_on_very_strong_evidence():
     best, rest = settle_by_trajectory(truth, (), judge, table)
     assert best.candidate is truth.candidate and rest == ()
     assert table[1].criterion > best.criterion - EXTENSION_MARGIN
+
+
+def test_with_nothing_admitted_the_settle_step_judges_every_refit_form_near_the_least():
+    # No PINN refit met the equations as well as the network (loss 5 against 1: none
+    # admitted), so `pick` took the best fit, a look-alike. The settle step then judges every
+    # refit form within SETTLE_DELTA of the least criterion by its trajectory: the truth,
+    # not admitted either, is chosen. A form far behind the least criterion and one that was
+    # never refit (inf) are not judged.
+    from pinnkit.discover.alternatives import SETTLE_DELTA, settle_by_trajectory
+    from pinnkit.discover.base import Candidate
+    from pinnkit.discover.criteria import Scored
+
+    ode, _, own = _glycolysis_ode()
+    judge = _glycolysis_judge(ode, own)
+
+    def scored(expr, criterion, loss=5.0):
+        return Scored(Candidate(expr, 9, loss, 0.0), loss, 9, expr, 0.0, None, criterion)
+
+    lookalike = scored(1.1 * VA**2 * VB - VA + 2.3 * sp.sin(VB), 0.0, loss=4.0)
+    truth = scored(1.1 * VA**2 * VB - VA + 2.3 * VB, -6.5)
+    far = scored(sp.Float(0.5) * VA, -6.5 + SETTLE_DELTA + 1.0)
+    never = scored(sp.Float(0.7) * VB, math.inf)
+    assert not any(judge.admits(s) for s in (lookalike, truth, far, never))
+    table = [far, lookalike, truth, never]
+    best, _ = settle_by_trajectory(lookalike, (), judge, table)
+    assert best.candidate is truth.candidate
+    assert table[0] is far and table[3] is never
+    assert far.expr not in judge._fits and never.expr not in judge._fits
