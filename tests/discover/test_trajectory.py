@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import warnings
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -444,6 +445,26 @@ def test_the_settle_step_takes_an_extension_only_on_very_strong_evidence():
     assert table[1].criterion > best.criterion - EXTENSION_MARGIN
 
 
+def _unadmitted_judge(ode, own):
+    """`_glycolysis_judge` whose PINN refit is stood in for: a candidate comes back as it
+    is, its loss 5 against the network's 1 (not admitted), for the settle step's round
+    forms; samples of the inputs for their loss."""
+    from pinnkit.discover.criteria import Scored
+    from pinnkit.discover.select import _Judge
+
+    class Judge(_Judge):
+        def __call__(self, candidate):
+            return Scored(candidate, 5.0, 9, candidate.expr, 0.0, None, 0.0)
+
+    base = _glycolysis_judge(ode, own)
+    grid = np.linspace(0.1, 1.0, 5)
+    samples = SimpleNamespace(symbols=(VA, VB), inputs={VA: grid, VB: grid}, target=grid)
+    fields = {f.name: getattr(base, f.name) for f in dataclasses.fields(base)}
+    judge = Judge(**{**fields, "samples": samples})
+    judge.__dict__["trace"] = base.trace
+    return judge
+
+
 def test_with_nothing_admitted_the_settle_step_judges_every_refit_form_near_the_least():
     # No PINN refit met the equations as well as the network (loss 5 against 1: none
     # admitted), so `pick` took the best fit, a look-alike. The settle step then judges every
@@ -451,11 +472,11 @@ def test_with_nothing_admitted_the_settle_step_judges_every_refit_form_near_the_
     # not admitted either, is chosen. A form far behind the least criterion and one that was
     # never refit (inf) are not judged.
     from pinnkit.discover.alternatives import SETTLE_DELTA, settle_by_trajectory
-    from pinnkit.discover.base import Candidate
+    from pinnkit.discover.base import Candidate, is_same_form
     from pinnkit.discover.criteria import Scored
 
     ode, _, own = _glycolysis_ode()
-    judge = _glycolysis_judge(ode, own)
+    judge = _unadmitted_judge(ode, own)
 
     def scored(expr, criterion, loss=5.0):
         return Scored(Candidate(expr, 9, loss, 0.0), loss, 9, expr, 0.0, None, criterion)
@@ -467,6 +488,51 @@ def test_with_nothing_admitted_the_settle_step_judges_every_refit_form_near_the_
     assert not any(judge.admits(s) for s in (lookalike, truth, far, never))
     table = [far, lookalike, truth, never]
     best, _ = settle_by_trajectory(lookalike, (), judge, table)
-    assert best.candidate is truth.candidate
-    assert table[0] is far and table[3] is never
+    # Chosen: the truth's round form (step 3 rounds only admitted candidates; the settle
+    # step does it here), the glycolytic rate x_A^2 x_B - x_A + 2.4 x_B itself.
+    assert best.fitted == truth.expr and best.expr.coeff(VA**2 * VB) == 1
+    assert is_same_form(best.expr, VA**2 * VB - VA + sp.Float(2.4) * VB)
+    assert table[0] is far and table[3] is never and best in table
     assert far.expr not in judge._fits and never.expr not in judge._fits
+
+
+def test_with_nothing_admitted_a_best_fit_that_cannot_be_integrated_is_left_out():
+    # The best fit of the PINN refits blows up when integrated: where something was
+    # admitted that keeps the choice as it is, but with nothing admitted it is left out and
+    # the truth, within reach, chosen.
+    from pinnkit.discover.alternatives import settle_by_trajectory
+    from pinnkit.discover.base import Candidate
+    from pinnkit.discover.criteria import Scored
+
+    ode, _, own = _glycolysis_ode()
+    judge = _unadmitted_judge(ode, own)
+
+    def scored(expr, criterion, loss=5.0):
+        return Scored(Candidate(expr, 9, loss, 0.0), loss, 9, expr, 0.0, None, criterion)
+
+    blows_up = scored(sp.Float(50.0) * VA**3 + VB, 0.0, loss=4.0)
+    truth = scored(1.1 * VA**2 * VB - VA + 2.3 * VB, 3.0)
+    assert judge.traced_fit(blows_up.expr) is None
+    best, _ = settle_by_trajectory(blows_up, (), judge, [blows_up, truth])
+    assert best.fitted == truth.expr and best.expr.coeff(VA**2 * VB) == 1
+
+
+def test_the_settle_step_judges_forms_the_pinn_refits_did_not_admit():
+    # The chosen look-alike was admitted (loss 1.5 against the network's 1, factor 2), the
+    # truth was not (5): integrated, a formula meets the equations exactly, so the truth's
+    # trajectory refit is judged all the same, and wins (ODEBench 52:x_1 at 5% noise).
+    from pinnkit.discover.alternatives import settle_by_trajectory
+    from pinnkit.discover.base import Candidate, form
+    from pinnkit.discover.criteria import Scored
+
+    ode, _, own = _glycolysis_ode()
+    judge = _unadmitted_judge(ode, own)
+
+    def scored(expr, criterion, loss):
+        return Scored(Candidate(expr, 9, loss, 0.0), loss, 9, expr, 0.0, None, criterion)
+
+    lookalike = scored(1.1 * VA**2 * VB - VA + 2.3 * sp.sin(VB), 0.0, 1.5)
+    truth = scored(VA**2 * VB - VA + 2.3 * VB, 6.5, 5.0)
+    assert judge.admits(lookalike) and not judge.admits(truth)
+    best, _ = settle_by_trajectory(lookalike, (), judge, [lookalike, truth])
+    assert form(best.expr) == form(truth.expr)
