@@ -121,8 +121,8 @@ def _round_forms(contenders, criteria, handicaps, judge, scored: list) -> list:
 
 
 def _finite(s: Scored) -> bool:
-    """Whether `s` was refit (its criterion is finite): the pool of the settle step when
-    nothing was admitted."""
+    """Whether `s` was refit (its criterion is finite): who may enter the settle step's
+    pool, admitted or not."""
     return math.isfinite(s.criterion)
 
 
@@ -182,11 +182,10 @@ def settle_by_trajectory(chosen: Scored, found: tuple, judge, scored: list) -> t
         criteria.append(evidence(judge.deviance(traced.misfit), traced.expr, n, traced.information))
         extension = s is not chosen and extends(form(s.expr), mine)
         handicaps.append(EXTENSION_MARGIN if extension else 0.0)
-    if any(not judge.admits(s) for s in contenders):
-        for s, c in _round_forms(contenders, criteria, handicaps, judge, scored):
-            contenders.append(s)
-            criteria.append(c)
-            handicaps.append(0.0)
+    for s, c in _round_forms(contenders, criteria, handicaps, judge, scored):
+        contenders.append(s)
+        criteria.append(c)
+        handicaps.append(0.0)
     if not contenders:
         return chosen, found
     order = min(

@@ -62,12 +62,14 @@ def lookup(mapping: Mapping[sp.Float, float], constant: sp.Float, default=None):
 def ties(
     expr: sp.Expr, tolerance: Callable[[sp.Float], float]
 ) -> Iterator[tuple[sp.Expr, sp.Float, sp.Float]]:
-    """The ties to try in `expr`: each pair of its constants (`constants`) whose magnitudes
-    differ by at most the sum of their `tolerance(constant)` (an absolute width: a few
-    standard errors), as (`expr` with both set to their mean magnitude, each keeping its
-    sign; the two constants). Constants in an exponent are not tied (a power's exponent is
-    the formula's structure once fitted near a round one)."""
-    coefficients = [c for c in constants(expr) if not _in_exponent(expr, c)]
+    """The ties to try in `expr`: each pair of its coefficients (`coefficients`) whose
+    magnitudes differ by at most the sum of their `tolerance(constant)` (an absolute width:
+    a few standard errors), as (`expr` with both set to their mean magnitude, each keeping
+    its sign; the two constants). Only coefficients are tied: a frequency, a rate inside a
+    function or a denominator's constant is not the same kind of number as a term's
+    coefficient (on ODEBench's 39:x_1 a coefficient of x_0 was tied to the frequency of a
+    cosine of x_0)."""
+    coefficients = _coefficients(expr)
     for i, a in enumerate(coefficients):
         for b in coefficients[i + 1 :]:
             if abs(abs(a) - abs(b)) <= tolerance(a) + tolerance(b):
@@ -76,9 +78,16 @@ def ties(
                 yield tied, a, b
 
 
-def _in_exponent(expr: sp.Expr, constant: sp.Float) -> bool:
-    """Whether `constant` (either sign) is written in an exponent of `expr`."""
-    return any(
-        isinstance(node, sp.Pow) and node.exp.has(constant, -constant)
-        for node in sp.preorder_traversal(expr)
-    )
+def _coefficients(expr: sp.Expr) -> list[sp.Float]:
+    """The constants (`constants`) that are only ever the numeric coefficient of an additive
+    term of `expr` (the constant term included), nowhere else."""
+    leading = {}
+    for term in sp.Add.make_args(expr):
+        number, _ = term.as_coeff_Mul()
+        if isinstance(number, sp.Float):
+            leading[abs(number)] = leading.get(abs(number), 0) + 1
+    written = {}
+    for node in sp.preorder_traversal(expr):
+        if isinstance(node, sp.Float):
+            written[abs(node)] = written.get(abs(node), 0) + 1
+    return [c for c in constants(expr) if leading.get(abs(c), 0) == written[abs(c)]]

@@ -83,3 +83,12 @@ def test_round_stepwise_ties_two_constants_the_data_cannot_tell_apart():
         UNTIED, lambda e: fit(e, True), deviance, lambda f, errors: 0.02, 100
     )
     assert separated == UNTIED
+
+
+def test_only_coefficients_of_terms_are_tied_not_a_frequency():
+    # ODEBench 39:x_1 (5% noise): -2.368 x + 0.073 cos(2.37 x) had its coefficient of x tied
+    # to the cosine's frequency.
+    wave = -sp.Float(2.368) * X + sp.Float(0.073) * sp.cos(sp.Float(2.37) * X)
+    assert not list(ties.ties(wave, lambda c: 0.1 * abs(c)))
+    both = sp.Float(2.368) * X * Y - sp.Float(2.37) * sp.cos(sp.Float(2.37) * X)
+    assert not list(ties.ties(both, lambda c: 0.1 * abs(c)))  # 2.37 is a frequency too
