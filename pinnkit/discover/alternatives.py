@@ -91,33 +91,40 @@ def best_forms(
 
 
 def _round_forms(contenders, criteria, handicaps, judge, scored: list) -> list:
-    """The settle step's round forms of the contenders not admitted (step 3 rounds admitted
-    candidates only): of each that could come within reach of the best contender, every
-    constant made exact at no price (its trajectory refit's `constants_price`), the round
-    form (`judge.round_form`: rounded and tied one step at a time on the trajectory
-    refits), refit (`judge`, added to `scored`) and its trajectory criterion, as (Scored,
-    criterion) pairs."""
+    """The settle step's round form of the best contender not admitted (step 3 rounds
+    admitted candidates only), where it could come within reach of the best contender with
+    every constant made exact at no price (its trajectory refit's `constants_price`): the
+    round form (`judge.round_form`: rounded and tied one step at a time on the trajectory
+    refits), refit (`judge`, added to `scored`), with its trajectory criterion, as a list
+    of (Scored, criterion) pairs. One only: a round form costs a trajectory refit per
+    step tried, and the best of the others rarely wins (on ODEBench's 40:x_1 at 5% noise
+    rounding every one in reach took 20 s)."""
     n = judge.reference.observations
     best = min((c + h for c, h in zip(criteria, handicaps)), default=math.inf)
-    out = []
-    for s, c, h in zip(list(contenders), list(criteria), handicaps):
-        traced = judge.traced_fit(s.expr)
-        reach = c - constants_price(traced.expr, n, traced.information)
-        if h or judge.admits(s) or reach > best:
-            continue
-        rounded = judge.round_form(s.expr)
-        if rounded == s.expr:
-            continue
-        loss = mean_squared_error(rounded, judge.samples.inputs, judge.samples.target)
-        tried = dataclasses.replace(
-            judge(Candidate(rounded, complexity(rounded), loss, 0.0)), fitted=s.expr
-        )
-        scored.append(tried)
-        held = judge.traced_fit(tried.expr)
-        if held is not None:
-            deviance = judge.deviance(held.misfit)
-            out.append((tried, evidence(deviance, held.expr, n, held.information)))
-    return out
+    unadmitted = [
+        (c, i)
+        for i, (s, c, h) in enumerate(zip(contenders, criteria, handicaps))
+        if not h and not judge.admits(s)
+    ]
+    if not unadmitted:
+        return []
+    criterion, i = min(unadmitted)
+    s = contenders[i]
+    traced = judge.traced_fit(s.expr)
+    if criterion - constants_price(traced.expr, n, traced.information) > best:
+        return []
+    rounded = judge.round_form(s.expr)
+    if rounded == s.expr:
+        return []
+    loss = mean_squared_error(rounded, judge.samples.inputs, judge.samples.target)
+    tried = dataclasses.replace(
+        judge(Candidate(rounded, complexity(rounded), loss, 0.0)), fitted=s.expr
+    )
+    scored.append(tried)
+    held = judge.traced_fit(tried.expr)
+    if held is None:
+        return []
+    return [(tried, evidence(judge.deviance(held.misfit), held.expr, n, held.information))]
 
 
 def _finite(s: Scored) -> bool:
