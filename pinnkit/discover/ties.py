@@ -16,6 +16,7 @@ judges each).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 
 import sympy as sp
@@ -62,14 +63,14 @@ def lookup(mapping: Mapping[sp.Float, float], constant: sp.Float, default=None):
 def ties(
     expr: sp.Expr, tolerance: Callable[[sp.Float], float]
 ) -> Iterator[tuple[sp.Expr, sp.Float, sp.Float]]:
-    """The ties to try in `expr`: each pair of its coefficients (`coefficients`) whose
+    """The ties to try in `expr`: each pair of its term coefficients (`_term_coefficients`) whose
     magnitudes differ by at most the sum of their `tolerance(constant)` (an absolute width:
     a few standard errors), as (`expr` with both set to their mean magnitude, each keeping
     its sign; the two constants). Only coefficients are tied: a frequency, a rate inside a
     function or a denominator's constant is not the same kind of number as a term's
     coefficient (on ODEBench's 39:x_1 a coefficient of x_0 was tied to the frequency of a
     cosine of x_0)."""
-    coefficients = _coefficients(expr)
+    coefficients = _term_coefficients(expr)
     for i, a in enumerate(coefficients):
         for b in coefficients[i + 1 :]:
             if abs(abs(a) - abs(b)) <= tolerance(a) + tolerance(b):
@@ -78,16 +79,15 @@ def ties(
                 yield tied, a, b
 
 
-def _coefficients(expr: sp.Expr) -> list[sp.Float]:
+def _term_coefficients(expr: sp.Expr) -> list[sp.Float]:
     """The constants (`constants`) that are only ever the numeric coefficient of an additive
     term of `expr` (the constant term included), nowhere else."""
-    leading = {}
-    for term in sp.Add.make_args(expr):
-        number, _ = term.as_coeff_Mul()
-        if isinstance(number, sp.Float):
-            leading[abs(number)] = leading.get(abs(number), 0) + 1
-    written = {}
-    for node in sp.preorder_traversal(expr):
-        if isinstance(node, sp.Float):
-            written[abs(node)] = written.get(abs(node), 0) + 1
-    return [c for c in constants(expr) if leading.get(abs(c), 0) == written[abs(c)]]
+    leading = Counter(
+        abs(number)
+        for number, _ in (term.as_coeff_Mul() for term in sp.Add.make_args(expr))
+        if isinstance(number, sp.Float)
+    )
+    written = Counter(
+        abs(node) for node in sp.preorder_traversal(expr) if isinstance(node, sp.Float)
+    )
+    return [c for c in constants(expr) if leading[abs(c)] == written[abs(c)]]
