@@ -118,7 +118,18 @@ _POSITIVE_ONLY = ("power", "log")
 #: s the input's largest magnitude, so 1 + a*v >= 1/2).
 NEGATIVE_SLACK = 0.01
 #: Factors without an inner constant (`Term.second`): SymPy and NumPy forms.
-_FACTORS = {"sin": (sp.sin, np.sin), "cos": (sp.cos, np.cos), "abs": (sp.Abs, np.abs)}
+_FACTORS = {
+    "sin": (sp.sin, np.sin),
+    "cos": (sp.cos, np.cos),
+    "abs": (sp.Abs, np.abs),
+    "inv": (lambda v: 1 / v, lambda v: 1 / v),
+    "cot": (sp.cot, lambda v: np.cos(v) / np.sin(v)),
+}
+#: `Library(reciprocal=True)` divides by an input (1/v) only where the input keeps its sign and
+#: its smallest magnitude over the samples is at least this times its largest, and by tan(v)
+#: (cot(v)) only where sin(v) does: the column then stays within 1/this of its smallest value,
+#: away from the pole (ODEBench's x_0 - cos(x_1)/x_0 has x_0 in [0.26, 5], ratio 0.052).
+RECIPROCAL_FLOOR = 0.05
 
 
 @dataclass(frozen=True)
@@ -132,7 +143,8 @@ class Term:
     - `inner`: index of the input the family is applied to.
     - `a`: the family's inner constant.
     - `second`: `(factor, input)` of a factor without an inner constant (`_FACTORS`): `sin`
-      or `cos` at unit frequency (`sin(v_i)*cos(v_j)`), or `abs` (`v*|v|`, a quadratic drag).
+      or `cos` at unit frequency (`sin(v_i)*cos(v_j)`), `abs` (`v*|v|`, a quadratic drag),
+      `inv` (`cos(v_i)/v_j`) or `cot` (`cos(v_i)*cot(v_j)`).
     """
 
     powers: tuple[int, ...]
@@ -178,7 +190,11 @@ class Library:
     `trig_products` the products sin/cos(v_i) times sin/cos(v_j) of two different inputs at
     unit frequency (angles: sin(y)*cos(x)) and sin(v)*cos(v) of each input (= sin(2*v)/2,
     beside sin(v) in a bead on a rotating hoop), and with `signed` v*|v| for each input that
-    changes sign (a quadratic drag; where v keeps its sign it is +-v**2, already there). With
+    changes sign (a quadratic drag; where v keeps its sign it is +-v**2, already there), and
+    with `reciprocal` (and `trig_products`) sin/cos(v_i)/v_j and sin/cos(v_i)*cot(v_j) of two
+    different inputs, where v_j (for the quotient) or sin(v_j) (for the cotangent) stays
+    away from 0 over the samples (`RECIPROCAL_FLOOR`; ODEBench's x_0 - cos(x_1)/x_0 and
+    cos(x_0)*cot(x_1), rotations in a shear flow). With
     the defaults that is 13 columns for one nonnegative input, 80 for two and 227 for three
     (12, 42 and 92 before the cross terms of degree 2, the products of angles and the drag,
     which were added for ODEBench: `benchmarks/discovery/odebench.md` has what they did;
@@ -197,6 +213,7 @@ class Library:
     cross_degree: int = 2
     trig_products: bool = True
     signed: bool = True
+    reciprocal: bool = True
 
     def __post_init__(self):
         if isinstance(self.families, str):
@@ -212,7 +229,7 @@ class Library:
             )
         check_counts("Library", {"degree": (self.degree, 1), "powers": (self.powers, 0)})
         check_counts("Library", {"cross_degree": (self.cross_degree, 1)})
-        for name in ("cross", "trig_products", "signed"):
+        for name in ("cross", "trig_products", "signed", "reciprocal"):
             if not isinstance(getattr(self, name), bool):
                 raise DiscoveryInputError(
                     f"Library({name}={getattr(self, name)!r}): expected True or False."
@@ -259,7 +276,33 @@ class Library:
                 terms += [Term(zero, f, i, 1.0, (g, j)) for f in trig for g in trig]
             if len(trig) == 2:  # sin(v)*cos(v) = sin(2*v)/2 beside sin(v): a bead on a hoop
                 terms += [Term(zero, "sin", i, 1.0, ("cos", i)) for i in range(n_inputs)]
+            if self.reciprocal:
+                terms += _reciprocal_terms(arrays, trig)
         return terms
+
+
+def _away_from_zero(values: np.ndarray) -> bool:
+    """Whether `values` keep one sign with their smallest magnitude at least
+    `RECIPROCAL_FLOOR` times their largest (`Library(reciprocal=True)`)."""
+    magnitude = np.abs(values)
+    one_sign = bool(np.all(values > 0) or np.all(values < 0))
+    return one_sign and float(np.min(magnitude)) >= RECIPROCAL_FLOOR * float(np.max(magnitude))
+
+
+def _reciprocal_terms(arrays: list[np.ndarray], trig: list[str]) -> list[Term]:
+    """sin/cos(v_i)/v_j and sin/cos(v_i)*cot(v_j), i != j, where v_j (sin(v_j)) stays away
+    from 0 (`_away_from_zero`)."""
+    zero = (0,) * len(arrays)
+    terms = []
+    for j, values in enumerate(arrays):
+        with np.errstate(all="ignore"):
+            factors = [
+                k for k, v in (("inv", values), ("cot", np.sin(values))) if _away_from_zero(v)
+            ]
+        for i, f, k in itertools.product(range(len(arrays)), trig, factors):
+            if i != j:
+                terms.append(Term(zero, f, i, 1.0, (k, j)))
+    return terms
 
 
 def inner_grid(term: Term, arrays: list[np.ndarray]) -> list[float]:

@@ -114,6 +114,46 @@ def test_default_library_has_the_odebench_forms(truth, low, high, request):
     assert not Offline(library=before).fit(inputs, values, seed=0).contains(truth, rtol=FORM_RTOL)
 
 
+@pytest.mark.parametrize(
+    "truth, low, high",
+    [
+        (_x - sp.cos(_y) / _x, 0.3, 5.0),  # ODEBench 33: a rotation over a distance
+        (sp.cos(_x) * sp.cot(_y), 0.3, 2.8),  # ODEBench 35: a rod in a shear flow
+    ],
+    ids=["quotient", "cotangent"],
+)
+def test_reciprocal_angle_terms_are_in_the_default_library(truth, low, high):
+    """sin/cos(v_i)/v_j and sin/cos(v_i)*cot(v_j) put these forms on the front from samples
+    with 0.1% noise where v_j (sin(v_j)) stays away from 0; without them (the library before
+    `reciprocal`) the best fits are sums of angle products that miss the form."""
+    rng = np.random.default_rng(0)
+    inputs = {_x: rng.uniform(low, high, 500), _y: rng.uniform(low, high, 500)}
+    values = sp.lambdify([_x, _y], truth)(*inputs.values())
+    values = values + 1e-3 * np.std(values) * rng.standard_normal(values.size)
+    front = Offline().fit(inputs, values, seed=0)
+    assert front.contains(truth, rtol=FORM_RTOL), str(front)
+    before = Library(reciprocal=False)
+    assert not Offline(library=before).fit(inputs, values, seed=0).contains(truth, rtol=FORM_RTOL)
+
+
+def test_reciprocal_terms_skip_inputs_near_zero():
+    """No 1/v where v reaches 0 or changes sign, no cot(v) where sin(v) does: the column would
+    have a pole among the samples."""
+    library = Library()
+    away, through = np.linspace(0.3, 2.8, 50), np.linspace(-1.0, 1.0, 50)
+    near = np.linspace(0.01, 2.8, 50)  # keeps its sign, smallest 0.4% of the largest
+    beyond_pi = np.linspace(0.3, 4.0, 50)  # sin(v) changes sign at pi
+
+    def seconds(arrays):
+        return {t.second[0] for t in library.terms(arrays) if t.second}
+
+    assert {"inv", "cot"} <= seconds([through, away])
+    for arrays in ([through, through], [through, near]):
+        assert not {"inv", "cot"} & seconds(arrays)
+    assert "cot" not in seconds([through, beyond_pi]) and "inv" in seconds([through, beyond_pi])
+    assert not {"inv", "cot"} & {t.second[0] for t in library.terms([away]) if t.second}
+
+
 def test_positive_families_skip_inputs_that_reach_zero():
     library = Library(families=(*Library().families, "power", "log"))
     positive, nonnegative = np.linspace(0.1, 1, 10), np.linspace(0.0, 1, 10)
