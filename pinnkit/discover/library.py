@@ -182,28 +182,28 @@ class Term:
 class Library:
     """The candidate terms: what the offline backend can express.
 
-    For inputs v_1..v_n: the constant 1, every monomial of total degree 1..`degree`, each
-    input alone to the powers above that up to `powers` (none by default; `powers=5` gives
-    x**4, x**5, the Landau equation's quintic), each family of `families` applied to each
-    input, with `cross` each monomial of degree 1..`cross_degree` that involves another input
-    times a family (u*exp(-x**2), x*sin(t), x*y/(1 + a*x**2): a saturating interaction), with
-    `trig_products` the products sin/cos(v_i) times sin/cos(v_j) of two different inputs at
-    unit frequency (angles: sin(y)*cos(x)) and sin(v)*cos(v) of each input (= sin(2*v)/2,
-    beside sin(v) in a bead on a rotating hoop), and with `signed` v*|v| for each input that
-    changes sign (a quadratic drag; where v keeps its sign it is +-v**2, already there), and
-    with `reciprocal` (and `trig_products`) sin/cos(v_i)/v_j and sin/cos(v_i)*cot(v_j) of two
-    different inputs, where v_j (for the quotient) or sin(v_j) (for the cotangent) stays
-    away from 0 over the samples (`RECIPROCAL_FLOOR`; ODEBench's x_0 - cos(x_1)/x_0 and
-    cos(x_0)*cot(x_1), rotations in a shear flow). With
-    the defaults that is 13 columns for one nonnegative input, 80 for two and 227 for three
+    For inputs v_1..v_n: the constant 1, every monomial of total degree 1..`degree`, each input
+    alone to the powers above that up to `powers` (none by default; `powers=5` gives x**4, x**5,
+    the Landau equation's quintic), each family of `families` applied to each input, with
+    `cross` each monomial of degree 1..`cross_degree` that involves another input times a family
+    (u*exp(-x**2), x*sin(t), x*y/(1 + a*x**2): a saturating interaction), with `trig_products`
+    the products sin/cos(v_i) times sin/cos(v_j) of two different inputs at unit frequency
+    (angles: sin(y)*cos(x)) and sin(v)*cos(v) of each input (= sin(2*v)/2, beside sin(v) in a
+    bead on a rotating hoop), and with `signed` v*|v| for each input that changes sign (a
+    quadratic drag; where v keeps its sign it is +-v**2, already there), and with `reciprocal`
+    (and `trig_products`) sin/cos(v_i)/v_j and sin/cos(v_i)*cot(v_j) of two different inputs,
+    where v_j (for the quotient) or sin(v_j) (for the cotangent) stays away from 0 over the
+    samples (`RECIPROCAL_FLOOR`; ODEBench's x_0 - cos(x_1)/x_0 and cos(x_0)*cot(x_1), rotations
+    in a shear flow). With the defaults that is 13 columns for one nonnegative input, 80 for two
+    and 227 for three, and up to 8 and 24 more reciprocal ones where inputs stay away from 0
     (12, 42 and 92 before the cross terms of degree 2, the products of angles and the drag,
     which were added for ODEBench: `benchmarks/discovery/odebench.md` has what they did;
-    `Library(cross_degree=1, trig_products=False, signed=False)` is the library before
-    them). The powers to 5 are not in the defaults: measured, they gained no ODEBench term
-    (the Landau term stays off the front) and cost the suite's `lotka_volterra_other` at 1%
-    noise, where a -3.4e-5*v**4 term joined u*v/2. `power` (v**a) and `log` (log(a*v)) are
-    available but not in the defaults either. Sums of up to `Offline.max_terms` of them, with
-    fitted coefficients, are the expressions searched.
+    `Library(cross_degree=1, trig_products=False, signed=False, reciprocal=False)` is the
+    library before them). The powers to 5 are not in the defaults: measured, they gained no
+    ODEBench term (the Landau term stays off the front) and cost the suite's
+    `lotka_volterra_other` at 1% noise, where a -3.4e-5*v**4 term joined u*v/2. `power` (v**a)
+    and `log` (log(a*v)) are available but not in the defaults either. Sums of up to
+    `Offline.max_terms` of them, with fitted coefficients, are the expressions searched.
     """
 
     degree: int = 3
@@ -295,10 +295,8 @@ def _reciprocal_terms(arrays: list[np.ndarray], trig: list[str]) -> list[Term]:
     zero = (0,) * len(arrays)
     terms = []
     for j, values in enumerate(arrays):
-        with np.errstate(all="ignore"):
-            factors = [
-                k for k, v in (("inv", values), ("cot", np.sin(values))) if _away_from_zero(v)
-            ]
+        pairs = (("inv", values), ("cot", np.sin(values)))
+        factors = [k for k, v in pairs if _away_from_zero(v)]
         for i, f, k in itertools.product(range(len(arrays)), trig, factors):
             if i != j:
                 terms.append(Term(zero, f, i, 1.0, (k, j)))
