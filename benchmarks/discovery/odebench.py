@@ -111,7 +111,21 @@ OBSERVATIONS = 50
 #: Printed under the summary: which rows come from which version of discovery, while a
 #: re-run is partial.
 RUN_NOTE = (
-    "Which code made which rows. 2026-12-06 (second session), constants tied across terms "
+    "Which code made which rows. 2026-12-06 (third session), sin/cos(v_i)/v_j and "
+    "sin/cos(v_i)*cot(v_j) columns in the offline library (`Library(reciprocal=True)`, "
+    "47d9f74; where v_j, or sin(v_j), keeps its sign with its smallest magnitude at least 5% "
+    "of its largest): every row of the systems where such a column can appear (checked along "
+    "the reference trajectory with a margin, 2%: ids 26, 29-31, 33, 35, 41-54, 57) that is "
+    "exact or whose class depends on discovery (not 'PINN fit failed' or 'constants beyond "
+    "the data'), 63 cells, two at a time, on a slower machine than the earlier rows' (the "
+    "unchanged PINN fit took a median 24 s on these cells against 15 s in their earlier "
+    "runs; discovery 115 s against 81 s at 1%, 145 s against 97 s at 5%, so no slower "
+    "relative to the machine); 42:x_0 and 42:x_1 at 1% ran beside the test suite for 4 "
+    "minutes. Gained 35:x_0 at 1% and 5% (cos(x_0)*cot(x_1), off every front before); lost "
+    "none; 33:x_1 at 1% now has the truth's form with 1.057 for its 1 (2.8 standard errors "
+    "off, 'evidence prefers the chosen'), and at 5% its network fit is too far off for the "
+    "form to reach the front. Before that, 2026-12-06 (second session), constants tied "
+    "across terms "
     "(`pinnkit.discover.ties`: floats of equal magnitude are one constant, and the stepwise "
     "rounding ties two coefficients its widths cannot tell apart; 07924d7, coefficients only "
     "from 6829cea) and the settle step judging the forms the PINN refits did not admit "
