@@ -339,17 +339,28 @@ def display(expr: sp.Expr, digits: int = DISPLAY_DIGITS) -> sp.Expr:
     return expr.xreplace({f: sp.Float(f"{float(f):.{digits}g}") for f in expr.atoms(sp.Float)})
 
 
-def nice_number(value: float, rtol: float, closest: bool = False) -> sp.Expr | None:
+def nice_number(
+    value: float, rtol: float, closest: bool = False, of_value: bool = False
+) -> sp.Expr | None:
     """The simplest number p/q (q <= 10) or p*pi/q (q <= 4) within `rtol` of `value` (with
-    `closest`, the nearest p/q with q <= 5)."""
+    `closest`, the nearest p/q with q <= 5). The tolerance is relative to the number p/q
+    (|value - p/q| <= rtol |p/q|: `snap_constants`, the scorer's rule), or with `of_value` to
+    the larger of |value| and |p/q|: a width about a fitted constant (a multiple of its
+    standard error) that reaches as far above the constant as below it, and never excludes a
+    number the first rule admits."""
     options: list[tuple[int, float, sp.Expr]] = []
+
+    def near(number: float) -> bool:
+        scale = max(abs(value), abs(number)) if of_value else abs(number)
+        return abs(value - number) <= rtol * scale
+
     for q in range(1, 6 if closest else 11):
         p = round(value * q)
-        if p != 0 and abs(value - p / q) <= rtol * abs(p / q):
+        if p != 0 and near(p / q):
             options.append((q, abs(value - p / q), sp.Rational(p, q)))
     for q in range(1, 1 if closest else 5):
         p = round(value * q / math.pi)
-        if p != 0 and abs(value - p * math.pi / q) <= rtol * abs(p * math.pi / q):
+        if p != 0 and near(p * math.pi / q):
             options.append((q + 1, abs(value - p * math.pi / q), sp.Rational(p, q) * sp.pi))
     key = (lambda o: (o[1], o[0])) if closest else (lambda o: o[0])
     return min(options, key=key)[2] if options else None

@@ -74,6 +74,15 @@ RTOL = 1e-8
 ATOL = 1e-10
 #: A state this many times the observations' largest magnitude counts as blown up.
 BLOW_UP = 1e3
+#: Further passes of the trajectory refit with each field's noise scale re-estimated from
+#: the last pass's misfit (`_reweighted_fit`), and the relative change of a field's weight
+#: below which they stop: measured on ODEBench's 43:x_1 (two fields, 5% noise), the weights
+#: moved 16% in the first pass, 1.5% in the second, 0.1% in the third.
+REWEIGHT_PASSES = 3
+REWEIGHT_TOLERANCE = 0.02
+#: A field's re-estimated noise scale is at least this fraction of the one given (a formula
+#: that fits one field to round-off does not weigh it without bound).
+SCALE_FLOOR = 1e-3
 
 
 @dataclass(frozen=True)
@@ -305,27 +314,10 @@ def fit_trajectory(
         y = path(theta)
         return [y[index, row] - values for (_, index, _, values), row in zip(ode.observed, rows)]
 
-    weights = [1.0 / max(float(scales[key]), 1e-300) for key, *_ in ode.observed]
-    size = sum(len(v) for *_, v in ode.observed)
-
-    def residuals(theta: np.ndarray) -> np.ndarray:
-        try:
-            parts = misfits(theta)
-        except _Failed:
-            return np.full(size, 1e6)
-        return np.concatenate([w * m for w, m in zip(weights, parts)])
-
+    scale = np.array([max(float(scales[key]), 1e-300) for key, *_ in ode.observed])
     try:
         misfits(initial)
-    except _Failed:
-        return None
-    from scipy.optimize import least_squares
-
-    try:
-        result = least_squares(
-            residuals, initial, x_scale="jac", diff_step=DIFF_STEP, max_nfev=FIT_EVALUATIONS
-        )
-        parts = misfits(result.x)
+        result, parts = _reweighted_fit(misfits, initial, scale)
     except (_Failed, ValueError, np.linalg.LinAlgError):
         return None
     misfit = {
@@ -341,6 +333,46 @@ def fit_trajectory(
         {n: float(e) for n, e in zip(names, errors[:width])},
         {n: float(i) for n, i in zip(names, information[:width])},
     )
+
+
+def _reweighted_fit(misfits, initial: np.ndarray, scale: np.ndarray):
+    """The least-squares fit of `fit_trajectory` (each field's misfit divided by its noise
+    scale, `scale` at first) and the fitted misfits, field by field. With more than one
+    observed field, the fit is repeated from its last values with each field's scale its own
+    root mean square misfit (at least `SCALE_FLOOR` of the scale given), up to
+    `REWEIGHT_PASSES` more times, until no field's relative weight moves by more than
+    `REWEIGHT_TOLERANCE`: the maximum-likelihood fit when each field's noise variance is
+    unknown, the likelihood the criterion scores (sum of n_k ln D_k). The scales given (the
+    trained network's misfits) weigh the fields as the network overfits them, field by
+    field: on ODEBench's 43:x_1 (5% noise) they left the coefficient of x_1 3.4% off, the
+    reweighted fit 1.6%. Raises `_Failed`, `ValueError` or `LinAlgError` when the fit does."""
+    from scipy.optimize import least_squares
+
+    size = sum(len(m) for m in misfits(initial))
+    floor = SCALE_FLOOR * scale
+    theta = initial
+    for _ in range(1 + REWEIGHT_PASSES):
+        weights = 1.0 / scale
+
+        def residuals(theta: np.ndarray) -> np.ndarray:
+            try:
+                parts = misfits(theta)
+            except _Failed:
+                return np.full(size, 1e6)
+            return np.concatenate([w * m for w, m in zip(weights, parts)])
+
+        result = least_squares(
+            residuals, theta, x_scale="jac", diff_step=DIFF_STEP, max_nfev=FIT_EVALUATIONS
+        )
+        parts = misfits(result.x)
+        theta = result.x
+        own = np.array([math.sqrt(float(np.mean(np.square(m)))) for m in parts])
+        own = np.maximum(np.where(np.isfinite(own), own, scale), floor)
+        moved = (own / own[0]) / (scale / scale[0])
+        if len(parts) == 1 or np.max(np.abs(moved - 1.0)) <= REWEIGHT_TOLERANCE:
+            break
+        scale = own
+    return result, parts
 
 
 def fit_precision(jacobian: np.ndarray, residuals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from pinnkit.discover.base import nice_number
 from pinnkit.discover.rounding import nice_values, round_all, round_stepwise
 
 X, Y = sp.symbols("x y")
@@ -16,6 +17,19 @@ def test_nice_values_are_the_nearest_and_the_simplest_that_cost_less_than_a_fit(
     assert nice_values(sp.Float(2.394), 0.05, 100) == []  # 12/5 costs as much as 2.394
     assert nice_values(sp.Float(-0.49), 0.05, 100) == [sp.Rational(-1, 2)]
     assert nice_values(sp.Float(0.8701), 1.0, 10**6) == [sp.Rational(4, 5), 1]
+
+
+def test_nice_values_measure_the_width_from_the_fitted_constant():
+    """A width of two standard errors about 1.448 +- 0.324 (ODEBench 39:x_1 at 5% noise:
+    rtol 2 x 0.324 / 1.448 = 0.4475) reaches 1, 0.448 below it; measured from 1 it reached
+    only 0.4475. Below the constant the width relative to p/q stays as it was, so no number
+    it admitted before is lost."""
+    rtol = 2 * 0.324 / 1.448
+    assert nice_values(sp.Float(1.448), rtol, 50) == [1]
+    assert nice_number(1.448, rtol, of_value=True) == 1
+    assert nice_number(1.448, rtol) == sp.Rational(3, 2)  # the scorer's rule: 1 out of reach
+    assert nice_values(sp.Float(0.6), 0.6, 50) == [1]  # 1 is 0.4 above: 0.6 x 1 reaches it
+    assert nice_values(sp.Float(1.1), 0.05, 50) == []
 
 
 def test_round_all_rounds_every_constant_with_a_neighbour():
