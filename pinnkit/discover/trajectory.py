@@ -4,7 +4,8 @@ In an ODE problem the likelihood of a candidate formula needs no network. Writte
 Hidden term, the formula makes the equations an initial-value problem; integrated
 (`scipy.integrate.solve_ivp`, LSODA) and compared with the observations, its constants, the
 problem's Parameters and the start values no condition fixes are fitted by least squares
-(`scipy.optimize.least_squares`), each field's misfit in units of its noise. That is the
+(`scipy.optimize.least_squares`), each field's misfit in units of its noise (re-estimated
+from the refit's own misfits, field by field, until the weights settle). That is the
 maximum-likelihood fit the PINN refit only approaches: on ODEBench's logistic growth
 x' = 2.1 x - 0.5 x^2 (1% noise, 50 observations) the PINN refit gave 2.042 and the trajectory
 refit the maximum-likelihood 2.084 (see `pinnkit.discover.refit`).
@@ -287,8 +288,10 @@ def fit_trajectory(
     fitted: each observed field's mean square misfit and number of observations, and every
     fitted value by name (the constants and the Problem's Parameters). The Parameters start
     from `parameters` (by name) and the start values no condition fixes from `guess` (by
-    field index); `scales` are the observed fields' noise scales (each misfit is divided by
-    its). None when the ODE cannot be integrated from the starting values."""
+    field index); `scales` are the observed fields' noise scales to start from (each misfit
+    is divided by its; with two or more fields they are then re-estimated from the refit's
+    own misfits: `_reweighted_fit`). None when the ODE cannot be integrated from the
+    starting values."""
     term = sp.Lambda(symbols, template)
     rates = [r.xreplace({s: term(*args) for s, args in ode.slots.items()}) for r in ode.rates]
     open_starts = [i for i, s in enumerate(ode.start) if s is None]
