@@ -319,7 +319,6 @@ def fit_trajectory(
 
     scale = np.array([max(float(scales[key]), 1e-300) for key, *_ in ode.observed])
     try:
-        misfits(initial)
         result, parts = _reweighted_fit(misfits, initial, scale)
     except (_Failed, ValueError, np.linalg.LinAlgError):
         return None
