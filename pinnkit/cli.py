@@ -293,7 +293,8 @@ def _discover_parser(disc: argparse.ArgumentParser) -> None:
         "--refit",
         type=int,
         default=None,
-        help="L-BFGS iterations per candidate (0: none; default: pk.discover's, 500)",
+        help="L-BFGS iterations per candidate (0: none; default: pk.discover's, 200 in an "
+        "ODE problem, else 500)",
     )
     disc.add_argument(
         "--constraint",

@@ -300,6 +300,16 @@ def _polynomial_supports(gram, moments, plain: np.ndarray, options: Offline, siz
     return out, [s for s in further if s not in out]
 
 
+def least_squares_solution(columns: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The least-squares coefficients of `columns` for `y` (`numpy.linalg.lstsq`). Raises
+    LinAlgError where a column is not finite (an inner constant overflowing its family),
+    as lstsq does, but before LAPACK prints "On entry to DLASCL parameter number 4 had an
+    illegal value" to the console, which Python cannot silence."""
+    if not np.all(np.isfinite(columns)):
+        raise np.linalg.LinAlgError("a column is not finite at these inner constants")
+    return np.linalg.lstsq(columns, y, rcond=None)[0]
+
+
 def _combine(terms, symbols, coefficients, inner=None) -> sp.Expr:
     inner = inner or [None] * len(terms)
     return sp.Add(
@@ -310,7 +320,7 @@ def _combine(terms, symbols, coefficients, inner=None) -> sp.Expr:
 def _refit(terms, symbols, data: _Data):
     """Plain least squares on the raw columns of `terms`: (expr, mean squared error)."""
     columns = data.project(np.stack([t.values(data.arrays) for t in terms], axis=1))
-    coefficients = np.linalg.lstsq(columns, data.y, rcond=None)[0]
+    coefficients = least_squares_solution(columns, data.y)
     loss = float(np.mean((columns @ coefficients - data.y) ** 2))
     return _combine(terms, symbols, coefficients), loss
 
@@ -337,7 +347,7 @@ def _refine(terms, symbols, data: _Data):
             axis=1,
         )
         columns = data.project(columns)
-        coefficients = np.linalg.lstsq(columns, data.y, rcond=None)[0]
+        coefficients = least_squares_solution(columns, data.y)
         return columns @ coefficients - data.y, coefficients
 
     def residual(inner_values, data=data):

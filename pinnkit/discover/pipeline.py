@@ -21,7 +21,13 @@ from pinnkit.discover.criteria import DATA_THRESHOLD, PHYSICS_FACTOR
 from pinnkit.discover.discovery import Discovery, Found
 from pinnkit.discover.integral import with_integral
 from pinnkit.discover.losses import physics_batches
-from pinnkit.discover.refit import POLISH, REFIT, constrained, fill_constants, write_in
+from pinnkit.discover.refit import (
+    POLISH,
+    constrained,
+    default_refit,
+    fill_constants,
+    write_in,
+)
 from pinnkit.discover.registry import backend as make_backend
 from pinnkit.discover.sample import SAMPLES, TRIM, check_terms, sample_hidden
 from pinnkit.discover.select import choose
@@ -44,7 +50,7 @@ def discover(
     trim: float = TRIM,
     factor: float = PHYSICS_FACTOR,
     threshold: float = DATA_THRESHOLD,
-    refit: int = REFIT,
+    refit: int | None = None,
     polish: int = POLISH,
     constraint: float = 1.0,
     trajectory: bool = False,
@@ -77,7 +83,8 @@ def discover(
     - `factor`: the loss factor that admits a formula to the choice.
     - `threshold`: the confirmation's threshold, in noise units.
     - `refit`: L-BFGS iterations of each candidate's refit (0: hold the solution fixed; fast
-      but lenient).
+      but lenient; default 200 in an ODE problem, one coordinate, else 500:
+      `pinnkit.discover.refit.default_refit`).
     - `polish`: L-BFGS iterations of the chosen formula's last refit, whose constants are
       reported (used when `refit > 0` and `polish > refit`).
     - `constraint`: weight of the equations and conditions in every refit, relative to the
@@ -109,6 +116,7 @@ def discover(
     the backend cannot run. ConfigError: an unknown backend or option.
     """
     _check_run(run)
+    refit = default_refit(run.problem) if refit is None else refit
     method = _method(backend, options)
     names = check_terms(run.problem, terms)
     offered = _offered(candidates, names)

@@ -12,7 +12,7 @@ import pytest
 import sympy as sp
 
 from pinnkit.discover import Offline, is_same_form
-from pinnkit.discover.offline import Library
+from pinnkit.discover.offline import Library, least_squares_solution
 from tests.discover.terms import FORM_RTOL, NOISE, hidden_terms, samples
 
 
@@ -266,3 +266,13 @@ def test_a_refined_family_that_degenerates_to_its_taylor_line_is_dropped():
     for candidate in (*front.candidates, *front.near):
         for sine in candidate.expr.atoms(sp.sin):
             assert abs(float(sine.args[0].as_coeff_Mul()[0])) * 8.0 >= 0.08, str(front)
+
+
+@pytest.mark.parametrize("bad", [np.inf, np.nan])
+def test_a_column_that_is_not_finite_is_refused_without_lapack_printing(bad, capfd):
+    columns = np.ones((6, 2))
+    columns[2, 1] = bad  # exp(a*v) of an inner constant the fit pushed too far
+    with pytest.raises(np.linalg.LinAlgError):
+        least_squares_solution(columns, np.ones(6))
+    assert capfd.readouterr() == ("", "")
+    np.testing.assert_allclose(least_squares_solution(np.eye(3), np.arange(3.0)), [0, 1, 2])

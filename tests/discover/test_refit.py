@@ -4,6 +4,7 @@ constants, checked against a direct fit of the ODE (SciPy) on a logistic-growth 
 
 from __future__ import annotations
 
+import importlib
 import math
 
 import numpy as np
@@ -16,8 +17,11 @@ from pinnkit.build import loss_weights
 from pinnkit.discover.losses import physics_batches
 from pinnkit.discover.refit import (
     CONSTRAINT,
+    ODE_REFIT,
+    REFIT,
     REFIT_TOLERANCE,
     constrained,
+    default_refit,
     profile_errors,
     refit_constants,
 )
@@ -38,6 +42,26 @@ def test_by_default_the_run_itself_is_refit(planted, logistic_run):
     held = constrained(run, CONSTRAINT)
     assert held is not run and held.config.weights["growth"] == CONSTRAINT
     assert held.config.lbfgs.tolerance == REFIT_TOLERANCE and run.config.lbfgs.tolerance == 0
+
+
+class _Judged(Exception):
+    """Raised by a stand-in for `choose` with the refit it was given."""
+
+
+def test_an_ode_is_refit_for_fewer_iterations_unless_told(planted, logistic_run, monkeypatch):
+    run, _ = logistic_run
+    assert len(run.problem.coords) == 1 and len(planted.problem.coords) == 2
+    assert default_refit(run.problem) == ODE_REFIT < REFIT == default_refit(planted.problem)
+
+    def judged(*args, refit, **kwargs):
+        raise _Judged(refit)
+
+    # By the module (`pinnkit.discover` the name is the function `pk.discover`).
+    monkeypatch.setattr(importlib.import_module("pinnkit.discover.pipeline"), "choose", judged)
+    for told, used in ((None, ODE_REFIT), (700, 700), (0, 0)):
+        with pytest.raises(_Judged) as caught:
+            pk.discover(run, refit=told)
+        assert caught.value.args == (used,)
 
 
 def test_copy_in_float64_with_the_physics_weighted():

@@ -115,6 +115,24 @@ def test_the_trajectory_refit_is_the_maximum_likelihood_fit():
     assert 0.5 < np.sqrt(mean) / (0.01 * rms) < 1.5
 
 
+def test_observations_that_begin_after_the_start_are_integrated_to():
+    # Observed over the second half only: the ODE is still integrated from its start (t = 0),
+    # and the fit is the direct fit of those observations.
+    from tests.discover.logistic import direct_fit
+
+    times, noisy = observations()
+    late = times > T_END / 2
+    problem = _problem(
+        {"growth": sp.Eq(X.diff(t), f(X))}, data=pk.Data({t: times[late]}, {X: noisy[late]})
+    )
+    ode = ode_of(problem, "f")
+    start = Formula((V,), 1.1 * RATE * V - 0.9 * RATE / CAPACITY * V**2)
+    misfit, expr, _, _ = fit_formula(ode, start, {}, {}, _scales(ode))
+    fitted = np.array([float(expr.coeff(V, 1)), -float(expr.coeff(V, 2))])
+    assert np.max(np.abs(fitted / direct_fit(times[late], noisy[late]) - 1)) < 1e-4
+    assert misfit[("data", "x")][1] == int(late.sum())
+
+
 def test_a_start_value_no_condition_fixes_is_fitted_with_the_parameters():
     k = pk.Parameter("k", init=1.0)
     times, noisy = observations()
