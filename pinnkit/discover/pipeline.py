@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
+import numbers
 import warnings
 from collections.abc import Mapping, Sequence
 
@@ -22,7 +24,9 @@ from pinnkit.discover.discovery import Discovery, Found
 from pinnkit.discover.integral import with_integral
 from pinnkit.discover.losses import physics_batches
 from pinnkit.discover.refit import (
+    ODE_REFIT,
     POLISH,
+    REFIT,
     constrained,
     default_refit,
     fill_constants,
@@ -113,10 +117,15 @@ def discover(
     **Raises**
 
     - `DiscoveryError`: the run has no Hidden term, an unknown term, too few samples, or
-    the backend cannot run. ConfigError: an unknown backend or option.
+    the backend cannot run; `DiscoveryInputError` (one) where `refit`, `polish`, `samples`
+    or `seed` is not a whole number >= 0 (`samples` >= 1), or `factor` (> 0) or
+    `threshold` (>= 0) is not a finite number. ConfigError: an unknown backend or option.
     """
     _check_run(run)
-    refit = default_refit(run.problem) if refit is None else refit
+    _check_numbers(
+        refit=refit, polish=polish, samples=samples, seed=seed, factor=factor, threshold=threshold
+    )
+    refit = default_refit(run.problem) if refit is None else int(refit)
     method = _method(backend, options)
     names = check_terms(run.problem, terms)
     offered = _offered(candidates, names)
@@ -160,6 +169,41 @@ def discover(
         config=run.config,
         run_directory=run.directory,
     )
+
+
+def _check_numbers(**given) -> None:
+    """Refuse a count or a threshold of `discover` that is not one, before any work: the
+    iterations (`refit`, `polish`; `refit=None`, the default by problem, passes), the
+    points (`samples`), the `seed`, and the admission `factor` and confirmation
+    `threshold`."""
+    whole = {  # name -> (least value, the default as the message names it)
+        "refit": (0, f"None: {ODE_REFIT} in an ODE problem, else {REFIT}"),
+        "polish": (0, POLISH),
+        "samples": (1, SAMPLES),
+        "seed": (0, 0),
+    }
+    for name, (least, default) in whole.items():
+        value = given[name]
+        if name == "refit" and value is None:
+            continue
+        integral = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+        if not (integral and value >= least):
+            raise DiscoveryInputError(
+                f"discover: {name}={value!r} must be a whole number >= {least} (the default "
+                f"is {default}). Fix: pass such a number, or leave {name} out."
+            )
+    for name, default, positive in (
+        ("factor", PHYSICS_FACTOR, True),
+        ("threshold", DATA_THRESHOLD, False),
+    ):
+        value = given[name]
+        real = isinstance(value, numbers.Real) and not isinstance(value, bool)
+        if not (real and math.isfinite(value) and (value > 0 if positive else value >= 0)):
+            raise DiscoveryInputError(
+                f"discover: {name}={value!r} must be a finite number {'>' if positive else '>='}"
+                f" 0 (the default is {default:g}). Fix: `pk.discover(run, {name}={default:g})`, "
+                "or leave it out."
+            )
 
 
 def _check_run(run) -> None:

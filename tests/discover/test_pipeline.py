@@ -105,6 +105,28 @@ def test_discover_needs_a_run():
         pk.discover(None)
 
 
+@pytest.mark.parametrize(
+    "given, says",
+    [
+        ({"refit": -5}, "refit=-5 must be a whole number >= 0 (the default is None: 200 in an ODE"),
+        ({"refit": 2.5}, "refit=2.5 must be a whole number"),
+        ({"refit": True}, "refit=True must be a whole number"),
+        ({"polish": "2000"}, "polish='2000' must be a whole number >= 0 (the default is 2000)"),
+        ({"samples": 0}, "samples=0 must be a whole number >= 1 (the default is 4000)"),
+        ({"seed": -1}, "seed=-1 must be a whole number >= 0"),
+        ({"factor": 0}, "factor=0 must be a finite number > 0 (the default is 2)"),
+        ({"factor": float("inf")}, "factor=inf must be a finite number"),
+        ({"threshold": -1.0}, "threshold=-1.0 must be a finite number >= 0 (the default is 12)"),
+    ],
+)
+def test_a_count_or_threshold_that_is_not_one_is_refused_first(planted, given, says):
+    from pinnkit.errors import DiscoveryInputError
+
+    with pytest.raises(DiscoveryInputError) as caught:
+        pk.discover(planted, **given)
+    assert str(caught.value).startswith(f"discover: {says}")
+
+
 def test_cli_discover_errors(tmp_path, capsys):
     assert main(["discover", str(tmp_path / "missing")]) == 2
     assert "not a pinnkit run directory" in capsys.readouterr().err
