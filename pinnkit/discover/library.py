@@ -15,9 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
+from pinnkit.discover.checks import check_counts
 from pinnkit.errors import DiscoveryInputError
 
-__all__ = ["Library", "Term", "FAMILIES", "inner_grid", "argument_span", "check_counts"]
+__all__ = ["Library", "Term", "FAMILIES", "inner_grid", "argument_span"]
 
 # Each family is a function g(a*v) of one input v with one inner constant a: its SymPy form,
 # its NumPy form, the default values of a (one library column each), the bounds of a when it
@@ -334,13 +335,3 @@ def argument_span(term: Term, arrays: list[np.ndarray], a: float) -> float:
         else:
             argument = a * v
     return float(np.max(np.abs(argument)))
-
-
-def check_counts(owner: str, values: dict[str, tuple[object, int]]) -> None:
-    """Raise `DiscoveryInputError` unless each value is an int at least its minimum
-    (`{name: (value, minimum)}`); `owner` names the class in the message."""
-    for name, (value, least) in values.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < least:
-            raise DiscoveryInputError(
-                f"{owner}({name}={value!r}): expected a whole number >= {least}."
-            )

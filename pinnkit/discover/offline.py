@@ -18,14 +18,8 @@ import sympy as sp
 from scipy.optimize import least_squares
 
 from pinnkit.discover.base import AbstractBackend, Front, complexity, make_front
-from pinnkit.discover.library import (
-    FAMILIES,
-    Library,
-    Term,
-    argument_span,
-    check_counts,
-    inner_grid,
-)
+from pinnkit.discover.checks import check_counts
+from pinnkit.discover.library import FAMILIES, Library, Term, argument_span, inner_grid
 from pinnkit.errors import DiscoveryError, DiscoveryInputError
 
 __all__ = ["Library", "Term", "Offline", "FAMILIES"]

@@ -19,6 +19,7 @@ from pinnkit.discover.base import (
     display,
     mean_squared_error,
 )
+from pinnkit.discover.checks import check_counts
 from pinnkit.discover.criteria import DATA_THRESHOLD, PHYSICS_FACTOR
 from pinnkit.discover.discovery import Discovery, Found
 from pinnkit.discover.integral import with_integral
@@ -176,22 +177,16 @@ def _check_numbers(**given) -> None:
     iterations (`refit`, `polish`; `refit=None`, the default by problem, passes), the
     points (`samples`), the `seed`, and the admission `factor` and confirmation
     `threshold`."""
-    whole = {  # name -> (least value, the default as the message names it)
-        "refit": (0, f"None: {ODE_REFIT} in an ODE problem, else {REFIT}"),
-        "polish": (0, POLISH),
-        "samples": (1, SAMPLES),
-        "seed": (0, 0),
+    counts = {"refit": 0, "polish": 0, "samples": 1, "seed": 0}
+    defaults = {
+        "refit": f"None ({ODE_REFIT} in an ODE problem, else {REFIT})",
+        "polish": POLISH,
+        "samples": SAMPLES,
+        "seed": 0,
     }
-    for name, (least, default) in whole.items():
-        value = given[name]
-        if name == "refit" and value is None:
-            continue
-        integral = isinstance(value, numbers.Integral) and not isinstance(value, bool)
-        if not (integral and value >= least):
-            raise DiscoveryInputError(
-                f"discover: {name}={value!r} must be a whole number >= {least} (the default "
-                f"is {default}). Fix: pass such a number, or leave {name} out."
-            )
+    if given["refit"] is None:  # the default by problem
+        del counts["refit"]
+    check_counts("discover", {k: (given[k], least) for k, least in counts.items()}, defaults)
     for name, default, positive in (
         ("factor", PHYSICS_FACTOR, True),
         ("threshold", DATA_THRESHOLD, False),
@@ -200,9 +195,8 @@ def _check_numbers(**given) -> None:
         real = isinstance(value, numbers.Real) and not isinstance(value, bool)
         if not (real and math.isfinite(value) and (value > 0 if positive else value >= 0)):
             raise DiscoveryInputError(
-                f"discover: {name}={value!r} must be a finite number {'>' if positive else '>='}"
-                f" 0 (the default is {default:g}). Fix: `pk.discover(run, {name}={default:g})`, "
-                "or leave it out."
+                f"discover({name}={value!r}): expected a finite number {'>' if positive else '>='}"
+                f" 0. The default is {default:g}: leave {name} out to use it."
             )
 
 

@@ -69,10 +69,19 @@ def ties(
     its sign; the two constants). Only coefficients are tied: a frequency, a rate inside a
     function or a denominator's constant is not the same kind of number as a term's
     coefficient (on ODEBench's 39:x_1 a coefficient of x_0 was tied to the frequency of a
-    cosine of x_0)."""
+    cosine of x_0). And only coefficients of terms of one kind (`_kind`): both algebraic
+    (products and powers of the inputs, rational terms like x y/(x^2 + 1) included) or both
+    with a function of the inputs (sin, exp, Abs, ...). A tie across kinds made look-alikes
+    cheap: on ODEBench's logistic growth (3:x_0, 1% noise) `0.79 x - 0.0106 x^2 + 0.79
+    cos(0.15 x)`, the cosine standing in for a constant at one constant's price, and on a
+    FitzHugh-Nagumo recovery (truth 0.3 x - 0.24 y + 0.21) `0.2997 x - 0.1952 y + 0.1952
+    exp(-0.14 y^2)`; no ODEBench truth has such a tie."""
     coefficients = _term_coefficients(expr)
+    kinds = _kinds(expr)
     for i, a in enumerate(coefficients):
         for b in coefficients[i + 1 :]:
+            if len(kinds[abs(a)] | kinds[abs(b)]) > 1:
+                continue
             if abs(abs(a) - abs(b)) <= tolerance(a) + tolerance(b):
                 mean = sp.Float((abs(float(a)) + abs(float(b))) / 2)
                 tied = templated(expr, {a: mean if a > 0 else -mean, b: mean if b > 0 else -mean})
@@ -91,3 +100,15 @@ def _term_coefficients(expr: sp.Expr) -> list[sp.Float]:
         abs(node) for node in sp.preorder_traversal(expr) if isinstance(node, sp.Float)
     )
     return [c for c in constants(expr) if leading[abs(c)] == written[abs(c)]]
+
+
+def _kinds(expr: sp.Expr) -> dict[sp.Float, set[bool]]:
+    """For each magnitude of a float that leads an additive term of `expr`, the kinds of the
+    terms it leads: True for a term with a function of the inputs in it (sin, exp, Abs, ...),
+    False for an algebraic one."""
+    found: dict[sp.Float, set[bool]] = {}
+    for term in sp.Add.make_args(expr):
+        number, rest = term.as_coeff_Mul()
+        if isinstance(number, sp.Float):
+            found.setdefault(abs(number), set()).add(bool(rest.atoms(sp.Function)))
+    return found

@@ -92,3 +92,20 @@ def test_only_coefficients_of_terms_are_tied_not_a_frequency():
     assert not list(ties.ties(wave, lambda c: 0.1 * abs(c)))
     both = sp.Float(2.368) * X * Y - sp.Float(2.37) * sp.cos(sp.Float(2.37) * X)
     assert not list(ties.ties(both, lambda c: 0.1 * abs(c)))  # 2.37 is a frequency too
+
+
+def test_coefficients_of_terms_of_different_kinds_are_not_tied():
+    # ODEBench 3:x_0 (logistic growth, 1% noise): the coefficient of x tied to that of a
+    # cosine standing in for a constant made the look-alike as cheap as the logistic.
+    logistic = (
+        sp.Float(0.7944) * X
+        - sp.Float(0.0106) * X**2
+        + sp.Float(0.7941) * sp.cos(sp.Float(0.15) * X)
+    )
+    assert not list(ties.ties(logistic, lambda c: 0.01))
+    # Two algebraic terms (a rational one included) and two with functions are tied.
+    rational = sp.Float(1.4) * X - sp.Float(1.402) * X * Y / (X**2 + 1)
+    assert len(list(ties.ties(rational, lambda c: 0.01))) == 1
+    waves = sp.Float(0.33) * sp.sin(X) * sp.cos(Y) - sp.Float(0.331) * sp.cos(X) * sp.sin(Y)
+    assert len(list(ties.ties(waves, lambda c: 0.01))) == 1
+    assert not list(ties.ties(sp.Float(0.2) * X * sp.Abs(X) + sp.Float(0.2001) * X, lambda c: 0.01))
