@@ -640,7 +640,7 @@ def evidence_gap(entry: dict, component: int, level: float, chosen: str) -> floa
     floats fitted, its exact numbers held. >= 0: the evidence itself prefers the chosen form
     (or ties), so no chooser by that evidence takes the truth over it. None when the chosen
     formula cannot be read or the fit fails."""
-    from pinnkit.discover.base import nice_number
+    from pinnkit.discover.exact import nice_number
 
     truth = right_hand_sides(entry)[1][component]
     try:

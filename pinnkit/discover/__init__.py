@@ -15,12 +15,11 @@ from pinnkit.discover.base import (
     Candidate,
     Front,
     complexity,
-    is_same_form,
     make_front,
     mean_squared_error,
-    snap_constants,
 )
 from pinnkit.discover.discovery import Discovery
+from pinnkit.discover.exact import is_same_form, snap_constants
 from pinnkit.discover.julia import JuliaStatus, julia_status
 from pinnkit.discover.offline import Library, Offline
 from pinnkit.discover.pipeline import discover

@@ -40,7 +40,8 @@ from dataclasses import dataclass
 import sympy as sp
 
 from pinnkit.discover import ties
-from pinnkit.discover.base import Candidate, charged_number, complexity, form
+from pinnkit.discover.base import Candidate, complexity, form
+from pinnkit.discover.exact import charged_number
 
 __all__ = [
     "Scored",

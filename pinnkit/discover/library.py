@@ -34,8 +34,9 @@ __all__ = ["Library", "Term", "FAMILIES", "inner_grid", "argument_span"]
 # hill is in the default library, power and log are not: in the ODEBench pilot a fitted
 # exponent stood in for linear terms (0.2258*x**1.008 chosen for 0.23*x) and sqrt(v) columns
 # entered overfits, while no ODEBench term within reach needs them (x**1.2 appears only next
-# to (1 - x)**1.2, Gompertz's x*log(x) needs a product the library does not form). Pass
-# `Library(families=(..., "power", "log"))` to use them.
+# to (1 - x)**1.2, and ODEBench's Gompertz growth, 7, has constants beyond its data). Pass
+# `Library(families=(..., "power", "log"))` to use them; with `log` the library also has
+# v*log(a*v), Gompertz's r x log(K/x) = -r x log(x/K), the one family term times its own input.
 _ANY = (-np.inf, np.inf)
 _POSITIVE = (1e-3, 1e3)
 _FREQUENCIES = tuple(np.geomspace(0.1, 40.0, 48))  # a*s: up to ~6 periods over the range
@@ -261,10 +262,14 @@ class Library:
                     continue
                 if family in _POSITIVE_ONLY and np.min(arrays[j]) <= 0:
                     continue
+                own = tuple(int(k == j) for k in range(n_inputs))
                 for a in FAMILIES[family][2]:
                     terms.append(Term(zero, family, j, a))
-                    # A factor in the family's own input alone (x*sin(x)) is left out.
+                    # A factor in the family's own input alone (x*sin(x)) is left out, but
+                    # for x*log(a*x): Gompertz growth, r x log(K/x) = -r x log(x/K).
                     terms += [Term(m, family, j, a) for m in factors if sum(m) > m[j]]
+                    if family == "log":
+                        terms.append(Term(own, family, j, a))
         if self.signed:
             for j in range(n_inputs):
                 if np.min(arrays[j]) < 0 < np.max(arrays[j]):

@@ -10,8 +10,9 @@ import sympy as sp
 from scipy.optimize import least_squares
 
 from pinnkit.discover import ties
-from pinnkit.discover.base import Candidate, complexity, freed, mean_squared_error
+from pinnkit.discover.base import Candidate, complexity, mean_squared_error
 from pinnkit.discover.criteria import Scored
+from pinnkit.discover.exact import freed
 from pinnkit.discover.shortlist import rms
 
 __all__ = ["prune", "fit_constants"]

@@ -21,8 +21,8 @@ from collections.abc import Callable, Mapping
 import sympy as sp
 
 from pinnkit.discover import ties
-from pinnkit.discover.base import nice_number
 from pinnkit.discover.criteria import constants_price
+from pinnkit.discover.exact import nice_number
 
 __all__ = ["round_all", "round_stepwise", "nice_values"]
 

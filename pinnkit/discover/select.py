@@ -117,7 +117,6 @@ from pinnkit.discover.base import (
     complexity,
     form,
     mean_squared_error,
-    snap_constants,
 )
 from pinnkit.discover.criteria import (
     DATA_THRESHOLD,
@@ -132,6 +131,7 @@ from pinnkit.discover.criteria import (
     pick,
     rank,
 )
+from pinnkit.discover.exact import snap_constants
 from pinnkit.discover.losses import Losses, measure, noise_floors
 from pinnkit.discover.prune import prune
 from pinnkit.discover.refit import (

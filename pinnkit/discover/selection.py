@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from pinnkit.discover.base import NEAR_EXPLAINED, NEAR_FACTOR, Candidate, display, snap_constants
+from pinnkit.discover.base import NEAR_EXPLAINED, NEAR_FACTOR, Candidate, display
 from pinnkit.discover.criteria import DATA_THRESHOLD, PHYSICS_FACTOR, Scored, weights
+from pinnkit.discover.exact import snap_constants
 from pinnkit.discover.refit import REFIT
 from pinnkit.problem import Parameter
 

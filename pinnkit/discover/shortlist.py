@@ -8,7 +8,8 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from pinnkit.discover.base import Candidate, Front, complexity, snap_constants
+from pinnkit.discover.base import Candidate, Front, complexity
+from pinnkit.discover.exact import snap_constants
 
 __all__ = [
     "shortlist",

@@ -62,6 +62,14 @@ def test_snap_constants_and_same_form():
     assert is_same_form(sp.Float(1.1) - sp.Float(0.551) * x - 1 / (1 + x**2), truth)
     assert not is_same_form(sp.Float(1.2) - sp.Float(0.55) * x - 1 / (1 + x**2), truth)
     assert not is_same_form(sp.Float(0.525) * sp.sin(u), sp.sin(u) / 2)
+    # A logarithm's constant split off: Gompertz growth x log(10/x)/2 = 1.1513 x - x log(x)/2,
+    # and ODEBench 7's x log(2.29 x) = x log(x) + 0.8286 x.
+    gompertz = x * sp.log(10 / x) / 2
+    assert is_same_form(sp.Float(1.151) * x - sp.Float(0.5) * x * sp.log(x), gompertz)
+    assert not is_same_form(sp.Float(1.2) * x - sp.Float(0.5) * x * sp.log(x), gompertz)
+    ode7 = sp.Float(0.032) * x * sp.log(sp.Float(2.29) * x)
+    assert is_same_form(sp.Float(0.0321) * x * sp.log(x) + sp.Float(0.02652) * x, ode7)
+    assert not is_same_form(sp.Float(0.0321) * x * sp.log(x) + sp.Float(0.028) * x, ode7)
 
 
 def test_make_front_floors_round_off_and_keeps_best_rule():

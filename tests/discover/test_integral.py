@@ -9,7 +9,8 @@ import pytest
 import sympy as sp
 
 import pinnkit as pk
-from pinnkit.discover.base import form, is_same_form
+from pinnkit.discover.base import form
+from pinnkit.discover.exact import is_same_form
 from pinnkit.discover.integral import integral_front, trapezoid_operator
 from pinnkit.discover.offline import Offline
 from pinnkit.errors import DiscoveryError

@@ -74,8 +74,10 @@ _x, _y = sp.symbols("x_0 x_1")
         (-sp.Rational(9, 10) * _x**2 / (_x**2 + sp.Rational(44944, 100)), 3.0, 80.0),
         (sp.Rational(1, 5) * _x ** sp.Rational(6, 5), 0.3, 3.0),  # a fitted exponent
         (_y * sp.log(_x), 0.3, 3.0),  # a logarithm times another input
+        # Gompertz growth r x log(K/x), r = 1/2, K = 10: a logarithm times its own input.
+        (_x * sp.log(10 / _x) / 2, 0.5, 9.8),
     ],
-    ids=["hill", "power", "log"],
+    ids=["hill", "power", "log", "gompertz"],
 )
 def test_offline_recovers_rates_from_clean_samples(truth, low, high):
     rng = np.random.default_rng(0)

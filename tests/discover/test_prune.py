@@ -57,7 +57,7 @@ def test_pruning_keeps_a_term_only_when_it_buys_its_price():
 def test_an_exact_number_kept_beside_a_dropped_term_is_judged_free_again():
     """A round form keeps `1/4` beside a small term; once that term is dropped, `1/4` is
     judged against a fitted constant again and kept only when the criterion says so."""
-    from pinnkit.discover.base import freed
+    from pinnkit.discover.exact import freed
     from pinnkit.discover.prune import prune
 
     samples = sample_hidden(planted_run(), samples=200)["f"]

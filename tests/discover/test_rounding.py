@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from pinnkit.discover.base import nice_number
+from pinnkit.discover.exact import nice_number
 from pinnkit.discover.rounding import nice_values, round_all, round_stepwise
 
 X, Y = sp.symbols("x y")

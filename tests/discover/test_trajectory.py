@@ -496,8 +496,9 @@ def test_with_nothing_admitted_the_settle_step_judges_every_refit_form_near_the_
     # not admitted either, is chosen. A form far behind the least criterion and one that was
     # never refit (inf) are not judged.
     from pinnkit.discover.alternatives import SETTLE_DELTA, settle_by_trajectory
-    from pinnkit.discover.base import Candidate, is_same_form
+    from pinnkit.discover.base import Candidate
     from pinnkit.discover.criteria import Scored
+    from pinnkit.discover.exact import is_same_form
 
     ode, _, own = _glycolysis_ode()
     judge = _unadmitted_judge(ode, own)
