@@ -111,7 +111,16 @@ OBSERVATIONS = 50
 #: Printed under the summary: which rows come from which version of discovery, while a
 #: re-run is partial.
 RUN_NOTE = (
-    "Which code made which rows. 2026-12-06 (fifth session), each candidate's PINN refit "
+    "Which code made which rows. 2026-12-06 (sixth session), ties only between coefficients "
+    "of terms of one kind, both algebraic or both with a function of the inputs "
+    "(`pinnkit.discover.ties`, 66b815b): the two rows whose chosen formula had a tie across "
+    "kinds, 3:x_0 at 1% (gained: -0.01049 x_0^2 + 0.7836 x_0, where 0.7944 had been tied "
+    "across x_0 and cos(0.15 x_0)) and 34:x_1 at 5% (still 'evidence prefers the chosen', "
+    "now 0.09805 x_0^3 - x_0 |x_0|/2), and as a check the nine exact rows whose formula has "
+    "terms of both kinds (21:x_0, 23:x_0, 33:x_0, 43:x_1, 51:x_0, 51:x_1 at 1%; 33:x_0, "
+    "43:x_1, 51:x_0 at 5%), each the same formula to the digit as before; no other recorded "
+    "formula has a tie across kinds, so no other row's choice can change. "
+    "Before that, 2026-12-06 (fifth session), each candidate's PINN refit "
     "in an ODE problem 200 L-BFGS iterations instead of 500 (`ODE_REFIT`) and the "
     "trajectory refits integrated by `odeint` (LSODA stepping in Fortran, not from Python "
     "as `solve_ivp` does; same method and tolerances) (04095c4): the same 57 rows at 5% "
