@@ -18,7 +18,14 @@ import sys
 import warnings
 from pathlib import Path
 
-from pinnkit.errors import ConfigError, PinnkitError, ProblemError, RunError, did_you_mean
+from pinnkit.errors import (
+    ConfigError,
+    DiscoveryInputError,
+    PinnkitError,
+    ProblemError,
+    RunError,
+    did_you_mean,
+)
 
 __all__ = ["main", "bundled_problems", "resolve_problem_path"]
 
@@ -183,6 +190,7 @@ def _cmd_discover(args) -> int:
             f"{directory}` first, or add --allow-unfinished to discover from its last "
             "checkpoint anyway."
         )
+    options = _library_option(args.families, args.backend)
     run = Run.load(directory, trust=args.trust)
     found = discover(
         run,
@@ -191,6 +199,7 @@ def _cmd_discover(args) -> int:
         samples=args.samples,
         **({} if args.refit is None else {"refit": args.refit}),
         **({} if args.constraint is None else {"constraint": args.constraint}),
+        **options,
     )
     paths = found.save(Path(args.run_dir) / "discovered")
     print(found)
@@ -198,6 +207,23 @@ def _cmd_discover(args) -> int:
         print(f"wrote {paths[name]}")
     print(f"refit the constants: pinnkit fit {paths['problem.py']}")
     return 0
+
+
+def _library_option(families: str | None, backend: str) -> dict:
+    """`--families log,power`: the offline backend's library with those families added to
+    its defaults (`pinnkit.discover.Library`), as `pk.discover`'s `library` option."""
+    if not families:
+        return {}
+    from pinnkit.discover import Library
+
+    if backend != "offline":
+        raise DiscoveryInputError(
+            f"--families {families}: the library's families are the offline backend's; "
+            f"--backend {backend} has none. Fix: drop --families, or use --backend offline."
+        )
+    extra = tuple(name.strip() for name in families.split(",") if name.strip())
+    defaults = Library().families
+    return {"library": Library(families=(*defaults, *(f for f in extra if f not in defaults)))}
 
 
 def _cmd_problems(args) -> int:
@@ -302,6 +328,12 @@ def _discover_parser(disc: argparse.ArgumentParser) -> None:
         default=None,
         help="weight of the equations and conditions in the refits, relative to the run's "
         "(default 1; 100 holds the physics as a constraint, see docs/discovery.md)",
+    )
+    disc.add_argument(
+        "--families",
+        default=None,
+        help="families the offline library adds to its defaults, comma-separated: power "
+        "(v**a), log (log(a*v) and Gompertz's v*log(a*v)); see docs/discovery.md",
     )
     disc.add_argument("--trust", action="store_true", help=TRUST)
     disc.add_argument(

@@ -112,9 +112,9 @@ def constrained(run, weight: float = 1.0):
     number = isinstance(weight, (int, float)) and not isinstance(weight, bool)
     if not (number and math.isfinite(weight) and weight >= 1):
         raise DiscoveryInputError(
-            f"discover: constraint={weight!r} must be a finite number >= 1 (1, the default: "
-            f"refit with the run's own weights; {CONSTRAINT:g}: hold the physics as a "
-            "constraint)."
+            f"discover(constraint={weight!r}): expected a finite number >= 1. The default is "
+            f"1 (refit with the run's own weights; {CONSTRAINT:g} holds the physics as a "
+            "constraint): leave constraint out to use it."
         )
     if weight == 1:
         return run

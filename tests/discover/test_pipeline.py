@@ -136,7 +136,35 @@ def test_cli_discover_errors(tmp_path, capsys):
     assert "Did you mean `offline`" in capsys.readouterr().err
     assert main(["discover", str(run_dir), "--constraint", "0.5"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("DiscoveryInputError: discover: constraint=0.5 must be")
+    assert err.startswith("DiscoveryInputError: discover(constraint=0.5): expected a finite")
+    # Families for the offline library: an unknown one, and another backend, say so.
+    assert main(["discover", str(run_dir), "--families", "log,tanh"]) == 2
+    assert "unknown family `tanh`" in capsys.readouterr().err
+    assert main(["discover", str(run_dir), "--families", "log", "--backend", "pysr"]) == 2
+    assert "--backend pysr has none" in capsys.readouterr().err
+
+
+# A two-step run: the data cannot single out a form, and discovery says so in a warning.
+@pytest.mark.filterwarnings("ignore:Hidden .* the data and equations do not single out")
+def test_cli_discover_adds_families_to_the_offline_library(tmp_path, capsys, monkeypatch):
+    import importlib
+
+    from pinnkit.discover import Library
+
+    pipeline = importlib.import_module("pinnkit.discover.pipeline")
+    given = {}
+    real = pipeline._method
+
+    def spy(backend, options):
+        given.update(options)
+        return real(backend, options)
+
+    monkeypatch.setattr(pipeline, "_method", spy)
+    run_dir = _cli_run(tmp_path, "fisher_hidden.py", capsys)
+    argv = ["discover", str(run_dir), "--samples", "300", "--refit", "0", "--families", "log"]
+    assert main(argv) == 0
+    families = given["library"].families
+    assert families[-1] == "log" and families[:-1] == Library().families
 
 
 # -- slow: fit + discover on the bundled Fisher-KPP problem ----------------------------------
