@@ -546,12 +546,27 @@ def direct_fit(entry: dict, component: int, level: float) -> float | None:
 
 
 def _free_numbers(expr: sp.Expr, exact: bool) -> list[sp.Expr]:
-    """The numbers of `expr` a fit frees: its floats, and with `exact` its non-integer
-    rationals too (the truth's 1/3 is a constant of the system, not of its form)."""
-    return list(dict.fromkeys(
-        a for a in sp.preorder_traversal(expr)
-        if a.is_Float or (exact and a.is_Rational and not a.is_Integer)
-    ))  # fmt: skip
+    """The numbers of `expr` a fit frees: its floats, those of equal magnitude one constant
+    as discovery counts them (`pinnkit.discover.ties`: the truth's 0.21 x_0 x_2 - 0.21 x_1
+    has one), and with `exact` its non-integer rationals too (the truth's 1/3 is a constant
+    of the system, not of its form)."""
+    from pinnkit.discover import ties
+
+    rationals = (
+        a for a in sp.preorder_traversal(expr) if exact and a.is_Rational and not a.is_Integer
+    )
+    return [*ties.constants(expr), *dict.fromkeys(rationals)]
+
+
+def _with_numbers(expr: sp.Expr, numbers: list[sp.Expr], values) -> sp.Expr:
+    """`expr` with each of its free `numbers` (`_free_numbers`) set to the value (a symbol or
+    a number) at its place in `values`: a float wherever its magnitude is written, its sign
+    kept (`pinnkit.discover.ties.templated`), a rational where it is."""
+    from pinnkit.discover import ties
+
+    pairs = list(zip(numbers, values))
+    floats = {n: v for n, v in pairs if n.is_Float}
+    return ties.templated(expr, floats).xreplace({n: v for n, v in pairs if not n.is_Float})
 
 
 def trajectory_fit(
@@ -574,7 +589,7 @@ def trajectory_fit(
 
     symbols, rhs = right_hand_sides(entry)
     constants = sp.symbols(f"c:{len(numbers)}")
-    template = formula.xreplace(dict(zip(numbers, constants)))
+    template = _with_numbers(formula, numbers, constants)
     f = sp.lambdify([*symbols, *constants], [*rhs[:component], template, *rhs[component + 1 :]])
     sol, T, _ = solve(entry)
     times = np.linspace(0.0, T, OBSERVATIONS)
@@ -635,7 +650,7 @@ def _traced_evidence(entry: dict, component: int, level: float, formula: sp.Expr
         return float("inf")
     values, misfits, information = fitted
     floats = [sp.Float(v) for v in values]
-    filled = formula.xreplace(dict(zip(numbers, floats)))
+    filled = _with_numbers(formula, numbers, floats)
     deviance = float(OBSERVATIONS * np.sum(np.log(np.maximum(misfits, 1e-300))))
     return evidence(deviance, filled, OBSERVATIONS * entry["dim"], dict(zip(floats, information)))
 
@@ -664,7 +679,13 @@ def evidence_gap(entry: dict, component: int, level: float, chosen: str) -> floa
     options = [_traced_evidence(entry, component, level, truth, exact=True)]
     if simple:
         options.append(
-            _traced_evidence(entry, component, level, truth.xreplace(simple), exact=False)
+            _traced_evidence(
+                entry,
+                component,
+                level,
+                _with_numbers(truth, [*simple], [*simple.values()]),
+                exact=False,
+            )
         )
     mine = _traced_evidence(entry, component, level, formula, exact=False)
     if not np.isfinite(mine):
