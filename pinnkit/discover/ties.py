@@ -69,7 +69,7 @@ def ties(
     its sign; the two constants). Only coefficients are tied: a frequency, a rate inside a
     function or a denominator's constant is not the same kind of number as a term's
     coefficient (on ODEBench's 39:x_1 a coefficient of x_0 was tied to the frequency of a
-    cosine of x_0). And only coefficients of terms of one kind (`_kind`): both algebraic
+    cosine of x_0). And only coefficients of terms of one kind (`_kinds`): both algebraic
     (products and powers of the inputs, rational terms like x y/(x^2 + 1) included) or both
     with a function of the inputs (sin, exp, Abs, ...). A tie across kinds made look-alikes
     cheap: on ODEBench's logistic growth (3:x_0, 1% noise) `0.79 x - 0.0106 x^2 + 0.79
