@@ -221,8 +221,17 @@ def _library_option(families: str | None, backend: str) -> dict:
             f"--families {families}: the library's families are the offline backend's; "
             f"--backend {backend} has none. Fix: drop --families, or use --backend offline."
         )
+    from pinnkit.discover.library import FAMILIES
+
     extra = tuple(name.strip() for name in families.split(",") if name.strip())
     defaults = Library().families
+    for name in extra:
+        if name not in FAMILIES:
+            raise DiscoveryInputError(
+                f"--families {families}: unknown family `{name}`."
+                f"{did_you_mean(name, FAMILIES)} The offline library has {', '.join(FAMILIES)}"
+                f" ({', '.join(defaults)} by default). Fix: name some of those."
+            )
     return {"library": Library(families=(*defaults, *(f for f in extra if f not in defaults)))}
 
 

@@ -139,7 +139,9 @@ def test_cli_discover_errors(tmp_path, capsys):
     assert err.startswith("DiscoveryInputError: discover(constraint=0.5): expected a finite")
     # Families for the offline library: an unknown one, and another backend, say so.
     assert main(["discover", str(run_dir), "--families", "log,tanh"]) == 2
-    assert "unknown family `tanh`" in capsys.readouterr().err
+    assert "--families log,tanh: unknown family `tanh`. The offline" in capsys.readouterr().err
+    assert main(["discover", str(run_dir), "--families", "powr"]) == 2
+    assert "Did you mean `power`?" in capsys.readouterr().err
     assert main(["discover", str(run_dir), "--families", "log", "--backend", "pysr"]) == 2
     assert "--backend pysr has none" in capsys.readouterr().err
 
