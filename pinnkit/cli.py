@@ -214,15 +214,13 @@ def _library_option(families: str | None, backend: str) -> dict:
     its defaults (`pinnkit.discover.Library`), as `pk.discover`'s `library` option."""
     if not families:
         return {}
-    from pinnkit.discover import Library
+    from pinnkit.discover.library import FAMILIES, Library
 
     if backend != "offline":
         raise DiscoveryInputError(
             f"--families {families}: the library's families are the offline backend's; "
             f"--backend {backend} has none. Fix: drop --families, or use --backend offline."
         )
-    from pinnkit.discover.library import FAMILIES
-
     extra = tuple(name.strip() for name in families.split(",") if name.strip())
     defaults = Library().families
     for name in extra:

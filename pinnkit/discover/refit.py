@@ -78,7 +78,9 @@ REFIT = 500
 #: miss discovery could change, with the trajectory refits through `odeint`) discovery took
 #: 47% (5%) and 62% (1%) of its time with 500, each row within 180 s; 115 kept their
 #: outcome and two coin flips were lost (23:x_0 at 5%, 3:x_0 at 1%: the truth and the
-#: chosen look-alike within 0.5 of each other refit by maximum likelihood).
+#: chosen look-alike within 0.5 of each other refit by maximum likelihood). Neither was the
+#: iterations': 23:x_0 chose the same look-alike at 300 and 500 too, and 3:x_0 came back
+#: when ties across kinds of term were dropped (`pinnkit.discover.ties`).
 ODE_REFIT = 200
 #: A held refit (`constrained`) stops early once an L-BFGS iteration lowers the loss by less
 #: than this fraction of it (`LBFGS.tolerance`): in float64 it would otherwise run every
