@@ -33,6 +33,7 @@ chose worse; docs/discovery.md).
 
 from __future__ import annotations
 
+import builtins
 import math
 import warnings
 from collections.abc import Mapping
@@ -185,6 +186,23 @@ def _start(problem, to_state) -> tuple[float | None, ...] | None:
     return tuple(start)
 
 
+def _scalar_function(arguments: list[sp.Symbol], expressions: list[sp.Expr]):
+    """`sympy.lambdify` for the integrator's one-point calls: Python's `math` functions on
+    floats, 2.3x faster per call than NumPy's ufuncs on scalars (measured on a three-state
+    right-hand side; these calls are most of a trajectory refit's time), NumPy's where `math`
+    lacks a function of the formula (`arg`). A math domain error, a division by zero or a
+    complex power raises where NumPy would return nan or inf; either way the integration
+    counts as failed. NameError where neither has the function (LambertW, Bessel functions)."""
+    for module in ("math", "numpy"):
+        try:
+            f = sp.lambdify(arguments, expressions, module, cse=True)
+        except NotImplementedError:  # SymPy's printer has no such function for `module`
+            continue
+        if all(n in f.__globals__ or hasattr(builtins, n) for n in f.__code__.co_names):
+            return f
+    raise NameError("no numerical module has every function of the formula")
+
+
 class _Failed(Exception):
     """One integration blew up, stalled or produced non-finite values."""
 
@@ -215,9 +233,10 @@ def _integrator(ode: Ode, f, start: np.ndarray, open_starts: list[int], width: i
 
         def rhs(t, y):
             calls[0] += 1
-            if calls[0] > STEP_LIMIT or not np.all(np.abs(y) < limit):
+            state = y.tolist()
+            if calls[0] > STEP_LIMIT or not all(abs(v) < limit for v in state):
                 raise _Failed
-            return np.asarray(f(t, *y, *values), dtype=float) * shape
+            return np.asarray(f(t, *state, *values), dtype=float) * shape
 
         try:
             with np.errstate(all="ignore"), warnings.catch_warnings():
@@ -315,7 +334,7 @@ def fit_trajectory(
     open_starts = [i for i, s in enumerate(ode.start) if s is None]
     free = [*constants, *ode.parameters]
     try:
-        f = sp.lambdify([ode.time, *ode.states, *free], rates, "numpy", cse=True)
+        f = _scalar_function([ode.time, *ode.states, *free], rates)
     except (TypeError, ValueError, SyntaxError, NameError):
         return None
     start = np.array([0.0 if s is None else s for s in ode.start])

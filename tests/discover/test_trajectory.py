@@ -146,6 +146,31 @@ def test_a_start_value_no_condition_fixes_is_fitted_with_the_parameters():
     assert np.sqrt(misfit[("data", "x")][0]) < 0.02 * np.sqrt(np.mean(noisy**2))
 
 
+def test_the_right_hand_side_is_evaluated_with_math_and_numpy_where_math_lacks_it(monkeypatch):
+    # Python's math evaluates the right-hand side point by point (faster than NumPy on
+    # scalars), NumPy where math has no such function; a function neither has (LambertW)
+    # leaves the formula without a trajectory refit rather than failing discovery.
+    from pinnkit.discover import trajectory
+
+    z = sp.Symbol("z")
+    assert trajectory._scalar_function([z], [sp.sin(z)]).__globals__["sin"] is math.sin
+    assert trajectory._scalar_function([z], [sp.arg(z)])(-1.0)[0] == pytest.approx(math.pi)
+    with pytest.raises(NameError):
+        trajectory._scalar_function([z], [sp.LambertW(z)])
+    ode = ode_of(_problem({"growth": sp.Eq(X.diff(t), f(X))}), "f")
+    logistic = Formula((V,), 1.1 * RATE * V - 0.9 * RATE / CAPACITY * V**2)
+    fitted = fit_formula(ode, logistic, {}, {}, _scales(ode))
+    assert fit_formula(ode, Formula((V,), sp.LambertW(V)), {}, {}, _scales(ode)) is None
+
+    def numpy_only(arguments, expressions):
+        return sp.lambdify(arguments, expressions, "numpy", cse=True)
+
+    monkeypatch.setattr(trajectory, "_scalar_function", numpy_only)
+    with_numpy = fit_formula(ode, logistic, {}, {}, _scales(ode))
+    for a, b in zip(sorted(fitted.expr.atoms(sp.Float)), sorted(with_numpy.expr.atoms(sp.Float))):
+        assert float(a) == pytest.approx(float(b), rel=1e-9)
+
+
 def test_a_formula_that_blows_up_has_no_trajectory_refit():
     ode = ode_of(_problem({"growth": sp.Eq(X.diff(t), f(X))}), "f")
     assert fit_formula(ode, Formula((V,), 3.0 * V**3), {}, {}, _scales(ode)) is None
