@@ -111,7 +111,21 @@ OBSERVATIONS = 50
 #: Printed under the summary: which rows come from which version of discovery, while a
 #: re-run is partial.
 RUN_NOTE = (
-    "Which code made which rows. 2026-12-06 (sixth session), ties only between coefficients "
+    "Which code made which rows. 2026-12-06 (seventh session), the trajectory refits "
+    "evaluate the right-hand side with Python's math functions instead of NumPy's ufuncs on "
+    "scalars (414b880): nothing else changes, and 48:x_0 at 1%, run with the code before and "
+    "after on one machine, chose the same formula to all 15 digits in 142 s of discovery "
+    "against 222 s. Re-run with it, two at a time: the 33 rows that had taken 125 s or more "
+    "(every row over 180 s among them) and, as a check, 8 exact rows (3:x_0, 6:x_0, 21:x_0 "
+    "and 23:x_0 at 1%; 35:x_0, 37:x_1, 43:x_1 and 45:x_1 at 5%). No row changed its class "
+    "and the 8 exact rows gave the same formulas; misses last run with older code have new "
+    "formulas (48:x_1 at 1% now the truth's form, -x_0 x_1/(0.4584 x_0^2 + 1) + 11.52, "
+    "4.5% and 2.6% off: 'constants beyond the data', as its direct fit, 3.7%). These 41 "
+    "cells took a median 105 s at 1% and 106 s at 5% (143 s and 139 s before); every one "
+    "within 180 s but 55:x_1 at 5%, 184 s (a failed fit of the Lorenz system at rho = 100; "
+    "its discovery judges some 97 PINN refits). The other rows' times are from the code "
+    "before, which did the same work with slower calls. Before that, 2026-12-06 (sixth "
+    "session), ties only between coefficients "
     "of terms of one kind, both algebraic or both with a function of the inputs "
     "(`pinnkit.discover.ties`, 66b815b): the two rows whose chosen formula had a tie across "
     "kinds, 3:x_0 at 1% (gained: -0.01049 x_0^2 + 0.7836 x_0, where 0.7944 had been tied "
