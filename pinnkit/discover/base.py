@@ -83,14 +83,18 @@ def complexity(expr: sp.Expr) -> int:
 def mean_squared_error(
     expr: sp.Expr, inputs: Mapping[sp.Symbol, np.ndarray], target: np.ndarray
 ) -> float:
-    """Mean squared error of `expr` evaluated (NumPy) at `inputs` against `target`.
+    """Mean squared error of `expr` evaluated (NumPy; SciPy's special functions, erf or
+    gamma, where NumPy has none) at `inputs` against `target`.
 
     Returns `inf` where the expression is not finite at some sample.
     """
     symbols = list(inputs)
-    function = sp.lambdify(symbols, expr, modules="numpy")
+    function = sp.lambdify(symbols, expr, modules=["scipy", "numpy"])
     with np.errstate(all="ignore"):
-        values = np.broadcast_to(function(*(inputs[s] for s in symbols)), target.shape)
+        values = np.real_if_close(function(*(inputs[s] for s in symbols)))  # scipy's lambertw
+        if np.iscomplexobj(values):
+            return math.inf
+        values = np.broadcast_to(values, target.shape)
         error = float(np.mean((values - target) ** 2))
     return error if math.isfinite(error) else math.inf
 

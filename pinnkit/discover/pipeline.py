@@ -259,7 +259,17 @@ def _candidate(expr, samples, name: str) -> Candidate:
             f"inputs of Hidden {name!r}. Fix: write it in {sorted(by_name)}."
         )
     parsed = parsed.xreplace({n: sp.Float(n) for n in parsed.atoms(sp.Float)})
-    loss = mean_squared_error(parsed, samples.inputs, samples.target)
+    try:
+        loss = mean_squared_error(parsed, samples.inputs, samples.target)
+    except (NameError, NotImplementedError) as err:  # no NumPy function, or no printer
+        missing = getattr(err, "name", None) or ", ".join(
+            sorted({type(f).__name__ for f in parsed.atoms(sp.Function)})
+        )
+        raise DiscoveryInputError(
+            f"discover: candidates[{name!r}] has {expr!r}, which uses {missing}: NumPy and "
+            "SciPy cannot evaluate it, so the formula cannot be compared with the term. Fix: "
+            "write it with functions they have (sin, exp, log, sqrt, tanh, erf, Abs, ...)."
+        ) from None
     return Candidate(parsed, complexity(parsed), loss, 0.0)
 
 

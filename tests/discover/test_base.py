@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+import pytest
 import sympy as sp
 
 from pinnkit.discover import complexity, is_same_form, make_front, snap_constants
@@ -119,3 +122,17 @@ def test_make_front_judges_the_front_of_a_sub_library_too():
     assert front.subfront[0].score == 0.0
     assert cubic not in {c.expr for c in front.near} and worse in {c.expr for c in front.near}
     assert make_front(pool, target, inputs=(u,), backend="test").subfront == ()
+
+
+def test_a_formula_is_evaluated_with_scipy_where_numpy_has_no_such_function():
+    # erf and gamma come from SciPy (vectorised; NumPy has neither), LambertW's real values
+    # are real, and a formula whose values are complex at the samples fits nothing.
+    from pinnkit.discover.base import mean_squared_error
+
+    z = sp.Symbol("z")
+    values = np.linspace(0.1, 2.0, 50)
+    assert mean_squared_error(sp.erf(z), {z: values}, np.zeros(50)) == pytest.approx(
+        np.mean([math.erf(v) ** 2 for v in values])
+    )
+    assert mean_squared_error(sp.LambertW(z * sp.exp(z)), {z: values}, values) < 1e-20
+    assert mean_squared_error(sp.LambertW(z), {z: -values}, np.zeros(50)) == math.inf

@@ -214,7 +214,7 @@ def test_offered_candidates_are_judged_beside_the_backend(planted):
     wrong formulas, and the offered u (1 - u), written in the term's input symbol by name,
     is chosen; unknown names and stray symbols are one clear error each."""
     from pinnkit.discover.base import AbstractBackend
-    from pinnkit.errors import DiscoveryInputError
+    from pinnkit.errors import DiscoveryInputError, PinnkitWarning
 
     front = _front([(sp.Float(0.23), 1, 1e-3, 0.0), (sp.Float(0.9) * U**3, 5, 1e-3, 0.0)])
 
@@ -232,6 +232,15 @@ def test_offered_candidates_are_judged_beside_the_backend(planted):
         pk.discover(planted, backend=Fixed(), samples=500, refit=0, candidates={"g": [mine]})
     with pytest.raises(DiscoveryInputError, match=r"whose symbols \['w'\] are not inputs"):
         pk.discover(planted, backend=Fixed(), samples=500, refit=0, candidates={"f": "u*w"})
+    # A function NumPy and SciPy cannot evaluate is named (it was a NameError out of the code
+    # SymPy generated); SciPy's special functions (erf) are judged like any other.
+    with pytest.raises(DiscoveryInputError, match=r"uses li: NumPy and SciPy cannot"):
+        pk.discover(planted, backend=Fixed(), samples=500, refit=0, candidates={"f": "li(u)"})
+    with pytest.warns(PinnkitWarning, match="not a confirmed form"):  # erf(u) is not f
+        found = pk.discover(
+            planted, backend=Fixed(), samples=500, refit=0, candidates={"f": "erf(u)"}
+        )
+    assert any(s.candidate.expr.has(sp.erf) for s in found.found["f"].selection.scored)
 
 
 def test_snap_rounds_a_constant_only_within_two_standard_errors():
