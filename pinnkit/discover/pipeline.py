@@ -261,7 +261,7 @@ def _candidate(expr, samples, name: str) -> Candidate:
     parsed = parsed.xreplace({n: sp.Float(n) for n in parsed.atoms(sp.Float)})
     try:
         loss = mean_squared_error(parsed, samples.inputs, samples.target)
-    except (NameError, NotImplementedError) as err:  # no NumPy function, or no printer
+    except (NameError, NotImplementedError) as err:  # no such function, or no printer
         missing = getattr(err, "name", None) or ", ".join(
             sorted({type(f).__name__ for f in parsed.atoms(sp.Function)})
         )
