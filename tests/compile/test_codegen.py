@@ -164,3 +164,15 @@ def test_min_and_max_take_numbers():
     assert torch.equal(low, torch.tensor([-1.0, 0.0, 0.0], dtype=torch.float64))
     assert torch.equal(high, torch.tensor([3.0, 1.0, 2.0], dtype=torch.float64))
     assert torch.equal(both, torch.minimum(x, y))
+
+
+def test_heaviside_has_the_derivative_zero_so_a_field_can_pass_through_it():
+    # torch.heaviside has no derivative: training with H of a field (a switch in a reaction
+    # term, or a formula offered to discovery) raised in the backward pass.
+    from pinnkit.compile.codegen import _heaviside
+
+    x = torch.tensor([-1.0, 0.0, 2.0], requires_grad=True)
+    step = _heaviside(x)
+    assert step.tolist() == [0.0, 0.5, 1.0]
+    (step * x).sum().backward()
+    assert x.grad.tolist() == [0.0, 0.5, 1.0]  # H(x) + x H'(x), H' = 0
