@@ -336,8 +336,12 @@ class AbstractBackend(abc.ABC):
 
 
 def display(expr: sp.Expr, digits: int = DISPLAY_DIGITS) -> sp.Expr:
-    """`expr` with every float rounded to `digits` significant digits (for tables only)."""
-    return expr.xreplace({f: sp.Float(f"{float(f):.{digits}g}") for f in expr.atoms(sp.Float)})
+    """`expr` with every float rounded to `digits` significant digits (for tables only). The
+    floats carry that precision too: SymPy prints a lone Float to its full precision, so a
+    formula that is one constant printed as `0.0226100000000000`."""
+    return expr.xreplace(
+        {f: sp.Float(f"{float(f):.{digits}g}", digits) for f in expr.atoms(sp.Float)}
+    )
 
 
 def form(expr: sp.Expr) -> sp.Expr:

@@ -1,14 +1,16 @@
 """Samples of each Hidden term of a trained run: its inputs where the solution puts them, and
 its network's values there (what a symbolic-regression backend fits).
 
-Points are collocation points drawn uniformly in the domain's interior plus the observation
-points of every data set. At each, the term's inputs $a_i(p)$ come from the trained solution
-network and the target is the hidden network $f_\\theta(a(p))$
+Points are where the term acts: collocation points drawn uniformly in the domain's interior
+plus the observation points of every data set when an equation applies it; for a term that
+only conditions apply (an unknown flux law, `pk.Boundary(u.diff(x) + g(u), on="x = 1")`),
+points drawn on those conditions' regions, since elsewhere its network was never trained and
+its values there are extrapolation. At each, the term's inputs $a_i(p)$ come from the
+trained solution network and the target is the hidden network $f_\\theta(a(p))$
 (`CompiledProblem.hidden_values`). The samples are then restricted to the region the inputs
 cover: for each input, the interval between its `trim` and `1 - trim` quantiles over those
 points. The network was trained only where the solution's inputs went, and the thin edges of
-that range (an initial peak that lasts a moment) are where it is least constrained.
-"""
+that range (an initial peak that lasts a moment) are where it is least constrained."""
 
 from __future__ import annotations
 
@@ -22,8 +24,9 @@ import torch
 from pinnkit.compile import CompiledProblem
 from pinnkit.errors import DiscoveryError, DiscoveryInputError, did_you_mean
 from pinnkit.problem import Problem
+from pinnkit.problem.symbols import is_hidden
 
-__all__ = ["HiddenSamples", "sample_hidden", "input_symbols", "run_dtype"]
+__all__ = ["HiddenSamples", "sample_hidden", "term_points", "input_symbols", "run_dtype"]
 
 #: Default number of interior collocation points drawn for sampling.
 SAMPLES = 4000
@@ -64,6 +67,27 @@ def input_symbols(compiled: CompiledProblem, name: str) -> tuple[sp.Symbol, ...]
     return tuple(sp.Symbol(label) for label in compiled.hidden_terms[name].labels)
 
 
+def term_points(problem: Problem, name: str, samples: int, seed: int) -> np.ndarray:
+    """The points Hidden `name` is sampled at (module docstring): `collocation_points` when an
+    equation applies it (or nothing does), else `samples` points drawn on each region of
+    the conditions that apply it, in order of appearance."""
+
+    def applies(expr: sp.Expr) -> bool:
+        return any(is_hidden(a) and a.func.name == name for a in expr.atoms(sp.Function))
+
+    if any(applies(eq.residual) for eq in problem.equations):
+        return collocation_points(problem, samples, seed)
+    regions = list(
+        dict.fromkeys(c.on for c in problem.conditions if c.periodic is None and applies(c.expr))
+    )
+    if not regions:
+        return collocation_points(problem, samples, seed)
+    rng = np.random.default_rng(seed)
+    return np.concatenate(
+        [problem.domain.sample(region, int(samples), rng).points for region in regions], axis=0
+    )
+
+
 def run_dtype(model: torch.nn.Module, compiled: CompiledProblem) -> tuple[torch.dtype, object]:
     """The dtype and device of a run's tensors (model first, then the compiled problem)."""
     for tensor in itertools.chain(model.parameters(), compiled.parameters(), compiled.buffers()):
@@ -89,7 +113,8 @@ def sample_hidden(
 
     - `run`: a `pk.Run` (uses `problem`, `model` and `compiled`).
     - `terms`: Hidden names to sample (default: all of them).
-    - `samples`: interior collocation points to draw (data points are added).
+    - `samples`: interior collocation points to draw (data points are added); for a term
+      only conditions apply, points drawn on each of their regions (`term_points`).
     - `seed`: seeds the point draw.
     - `trim`: fraction cut off at each end of each input's range (0 keeps everything).
 
@@ -107,11 +132,13 @@ def sample_hidden(
     if not 0 <= trim < 0.5:
         raise DiscoveryError(f"discover: trim={trim} must be in [0, 0.5); the default is {TRIM}.")
     dtype, device = run_dtype(run.model, compiled)
-    points = torch.as_tensor(collocation_points(problem, samples, seed), dtype=dtype, device=device)
-    with torch.no_grad():
-        values = compiled.hidden_values(run.model, points)
     out = {}
     for name in names:
+        points = term_points(problem, name, samples, seed)
+        with torch.no_grad():
+            values = compiled.hidden_values(
+                run.model, torch.as_tensor(points, dtype=dtype, device=device)
+            )
         labelled, output = values[name]
         symbols = input_symbols(compiled, name)
         arrays = [labelled[label].detach().double().cpu().numpy() for label in labelled]

@@ -9,7 +9,7 @@ import pytest
 import sympy as sp
 
 from pinnkit.discover import complexity, is_same_form, make_front, snap_constants
-from pinnkit.discover.base import NEAR_FACTOR
+from pinnkit.discover.base import NEAR_FACTOR, display
 from tests.discover.terms import u, u_x, x, y
 
 
@@ -136,3 +136,11 @@ def test_a_formula_is_evaluated_with_scipy_where_numpy_has_no_such_function():
     )
     assert mean_squared_error(sp.LambertW(z * sp.exp(z)), {z: values}, values) < 1e-20
     assert mean_squared_error(sp.LambertW(z), {z: -values}, np.zeros(50)) == math.inf
+
+
+def test_display_rounds_a_formula_that_is_one_constant_too():
+    # SymPy prints a lone Float to its full precision: `0.0226100000000000`.
+    assert str(display(sp.Float(0.022610000001))) == "0.02261"
+    assert str(display(sp.Float(-8.575e-6))) == "-8.575e-6"
+    assert str(display(0.054641 - 0.0959912 * u)) == "0.05464 - 0.09599*u"
+    assert sp.latex(display(sp.Float(1234567.0))) == r"1.235 \cdot 10^{6}"
