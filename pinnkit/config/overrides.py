@@ -52,6 +52,13 @@ def _coerce(value: Any, current: Any, key: str) -> Any:
     )
 
 
+def _takes_text(spec: Any, name: str) -> bool:
+    """Whether field `name` of the dataclass `spec` is annotated to take a string too
+    (`scale: float | str`), whatever its current value."""
+    annotation = next(f.type for f in dataclasses.fields(spec) if f.name == name)
+    return "str" in str(annotation).replace(" ", "").split("|")
+
+
 def apply_overrides(config: Config, overrides: list[str] | dict[str, Any]) -> Config:
     """Apply `dotted.key=value` overrides (or a dict of them) to a config.
 
@@ -108,6 +115,8 @@ def _set(obj: Any, path: list[str], value: Any, full: str) -> Any:
                 f"--set {full}={value!r}: {head!r} is a group of settings; set one of its keys "
                 f"(e.g. `--set {head}.<key>=...`) or give a JSON object."
             )
+    elif isinstance(value, str) and _takes_text(obj, head):
+        new = value  # a field that takes a number or a word (`model.scale=data`): its check
     else:
         new = _coerce(value, current, full)
     try:

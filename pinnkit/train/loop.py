@@ -42,7 +42,7 @@ from pinnkit.train.optim.stages import (
     segment_end,
     stage_phase,
 )
-from pinnkit.train.report import Reporter, large_hidden_notes
+from pinnkit.train.report import Reporter, large_field_notes, large_hidden_notes
 from pinnkit.train.sampling import Sampler, given_points
 from pinnkit.train.terms import LossTerms
 
@@ -162,7 +162,7 @@ class Trainer:
         finally:
             self.reporter.close()
         self.elapsed = base + time.perf_counter() - start
-        self._note_large_hidden_terms()
+        self._note_scales()
         return self._finish()
 
     def use_points(self, points: Mapping[str, np.ndarray | torch.Tensor | Batch]) -> None:
@@ -442,17 +442,17 @@ class Trainer:
         if note and not self.reporter.has_note("causal:"):
             self.reporter.note(note, stacklevel=4)
 
-    def _note_large_hidden_terms(self) -> None:
-        """A note per Hidden term that came out large for its network's scale
-        (`report.large_hidden_notes`). Runs without Adam steps (L-BFGS only, as discovery's
-        refits of a trained run are) get no note: the note is about Adam, and the run they
-        start from had its own."""
-        if self.config.steps == 0 or self.points is None or "interior" not in self.points:
+    def _note_scales(self) -> None:
+        """Notes on fields and Hidden terms large for their networks' scales (`report`); none
+        without Adam steps (discovery's L-BFGS refits): their runs had their own."""
+        if self.config.steps == 0:
             return
-        notes = large_hidden_notes(self.compiled, self.model, self.points["interior"].points)
-        for name, note in notes.items():
-            # A trainer run again (more steps) keeps one note per term, the newest.
-            self.reporter.note(note, replace=f'hidden: "{name}"', stacklevel=4)
+        notes = large_field_notes(self.problem, self.config.model)
+        if self.points is not None and "interior" in self.points:
+            points = self.points["interior"].points
+            notes.update(large_hidden_notes(self.compiled, self.model, points))
+        for topic, note in notes.items():  # a trainer run again keeps the newest per topic
+            self.reporter.note(note, replace=topic, stacklevel=4)
 
     def _predict(self, points: np.ndarray) -> dict[str, np.ndarray]:
         return predict_points(self.model, self.problem, points)

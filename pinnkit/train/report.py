@@ -14,6 +14,7 @@ import warnings
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -27,8 +28,10 @@ __all__ = [
     "Reporter",
     "TENSORBOARD",
     "LARGE_HIDDEN_OUTPUT",
+    "LARGE_FIELD",
     "require_tensorboard",
     "large_hidden_notes",
+    "large_field_notes",
 ]
 
 #: The run directory's folder of TensorBoard event files.
@@ -37,6 +40,9 @@ TENSORBOARD = "tensorboard"
 #: A Hidden term whose output at the end of training is this many times its network's
 #: `HiddenNet.scale` (RMS over the interior points) gets a note suggesting a scale.
 LARGE_HIDDEN_OUTPUT = 4.0
+#: An observed field whose observations (RMS) are this many times the field model's fixed
+#: output scale (`MLP.scale`, a number) gets a note suggesting `MLP(scale="data")`.
+LARGE_FIELD = 10.0
 
 
 def require_tensorboard(config: Config) -> None:
@@ -154,7 +160,7 @@ def large_hidden_notes(
 
     Adam moves each weight by about the learning rate per step, so such a term grows slowly
     and can stop on a plateau (`HiddenNet.scale`). Measured at `points` (the last interior
-    points); the note names the scale to refit with. Returns Hidden name -> note.
+    points); the note names the scale to refit with. Returns `hidden: "<name>"` -> note.
     """
     if not residuals.hidden:
         return {}
@@ -167,7 +173,7 @@ def large_hidden_notes(
         if not size > LARGE_HIDDEN_OUTPUT * scale:
             continue
         suggest = f"{float(f'{size:.2g}'):g}"  # two significant digits, no exponent
-        notes[name] = (
+        notes[f'hidden: "{name}"'] = (
             f'hidden: "{name}" came out {size:.3g} in size (RMS over the interior points), '
             f"{size / scale:.3g}x its network's scale {scale:g}. Adam moves each weight by "
             "about the learning rate per step, so a term this large trains slowly and can "
@@ -175,6 +181,33 @@ def large_hidden_notes(
             f"(`--set hidden_terms.{name}='{{\"scale\": {suggest}}}'`)."
         )
     return notes
+
+
+def large_field_notes(problem, model) -> dict[str, str]:
+    """A note for each observed field whose observations are large for the field model's
+    fixed output scale (`model.scale`, a number; none for `scale="data"` or a model without
+    one): its network's O(1) output must grow to them, which takes Adam thousands of steps
+    (a logistic population observed up to 170 came out 107 after 2,000 steps, the data's
+    loss 870). Returns `scale: "<field>"` -> note."""
+    scale = getattr(model, "scale", None)
+    if isinstance(scale, str) or not isinstance(scale, (int, float)):
+        return {}
+    sizes: dict[str, float] = {}
+    for data in problem.data:
+        for field, values in data.values.items():
+            size = float(np.sqrt(np.mean(np.square(np.asarray(values, dtype=float)))))
+            sizes[str(field)] = max(sizes.get(str(field), 0.0), size)
+    return {
+        f'scale: "{field}"': (
+            f'scale: "{field}" is observed at {size:.3g} (RMS of its observations), '
+            f"{size / scale:.3g}x the field model's output scale {scale:g}. Its network's "
+            "O(1) output must grow to that, which takes Adam thousands of steps; refit with "
+            'pk.MLP(scale="data") (`--set model.scale=data`), which scales each observed '
+            "field by its observations' mean and spread."
+        )
+        for field, size in sizes.items()
+        if size > LARGE_FIELD * scale
+    }
 
 
 def _board_row(board, row: dict) -> None:

@@ -8,6 +8,7 @@ import pytest
 
 import pinnkit as pk
 from pinnkit.config import apply_overrides, parse_value
+from pinnkit.errors import ConfigError
 
 
 def test_overrides_set_nested_values_with_types():
@@ -59,3 +60,13 @@ def test_values_are_parsed_as_data_never_evaluated():
     assert parse_value("[1, 2]") == [1, 2]
     assert parse_value("True") is True
     assert parse_value("1e-3") == 1e-3
+
+
+def test_a_field_that_takes_a_number_or_a_word_takes_the_word():
+    # MLP.scale is `float | str`: 1.0 by default, or "data" (the note on large fields says so).
+    assert apply_overrides(pk.Config(), ["model.scale=data"]).model.scale == "data"
+    assert apply_overrides(pk.Config(), ["model.scale=50"]).model.scale == 50.0
+    with pytest.raises(ConfigError, match=r"model.scale='date' must be a finite number > 0"):
+        apply_overrides(pk.Config(), ["model.scale=date"])
+    with pytest.raises(ConfigError, match=r"expected a value like 64 \(int\), found str"):
+        apply_overrides(pk.Config(), ["model.width=wide"])

@@ -5,7 +5,9 @@ from __future__ import annotations
 import importlib.util
 import warnings
 
+import numpy as np
 import pytest
+import sympy as sp
 
 import pinnkit as pk
 from pinnkit.errors import PinnkitWarning
@@ -26,29 +28,51 @@ def test_a_large_hidden_output_gets_a_note_naming_a_scale():
 
     plain = trainer(pk.HiddenNet(width=4, depth=1))
     with pytest.warns(PinnkitWarning, match=r'"f" came out 30 in size.*HiddenNet\(scale=30\)'):
-        plain._note_large_hidden_terms()
+        plain._note_scales()
     assert plain.notes and "hidden_terms.f=" in plain.notes[0]
     with pytest.warns(PinnkitWarning):
-        plain._note_large_hidden_terms()  # again (trained further): one note per term
+        plain._note_scales()  # again (trained further): one note per term
     assert len(plain.notes) == 1
     scaled = trainer(pk.HiddenNet(width=4, depth=1, scale=8.0))  # output 240, 30x its scale
     with pytest.warns(
         PinnkitWarning, match=r"came out 240 in size .*, 30x its network's scale 8.*scale=240\)"
     ):
-        scaled._note_large_hidden_terms()
+        scaled._note_scales()
     fine = trainer(pk.HiddenNet(width=4, depth=1, scale=8.0))
     fine.compiled.hidden["f"].body[-1].bias.data.fill_(1.0)  # output 8: its scale
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        fine._note_large_hidden_terms()
+        fine._note_scales()
     assert fine.notes == []
     polish_only = Trainer(small_fisher(), TINY_HIDDEN.replace(steps=0))  # as discovery's refits
     polish_only._batches()
     polish_only.compiled.hidden["f"].body[-1].bias.data.fill_(30.0)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        polish_only._note_large_hidden_terms()
+        polish_only._note_scales()
     assert polish_only.notes == []
+
+
+def test_a_field_observed_large_for_the_model_scale_gets_a_note_naming_scale_data():
+    t = sp.Symbol("t")
+    n = sp.Function("N")(t)
+    times = np.linspace(0.0, 10.0, 11)
+    problem = pk.Problem(
+        name="logistic",
+        domain=pk.TimeInterval(t, 0, 10),
+        fields=[n],
+        equations={"growth": sp.Eq(n.diff(t), n * (1 - n / 170) / 2)},
+        conditions=[pk.Initial(n, 10)],
+        data=pk.Data({t: times}, {n: 170 / (1 + 16 * np.exp(-times / 2))}),
+    )
+    small = pk.Config(steps=2, model=pk.MLP(width=4, depth=1), progress=False)
+    with pytest.warns(PinnkitWarning, match=r'"N" is observed at 92.6 .*92.6x .*scale="data"'):
+        run = pk.fit(problem, small, out=None)
+    assert run.summary["notes"][0].startswith('scale: "N" is observed at')
+    for model in (pk.MLP(width=4, depth=1, scale="data"), pk.MLP(width=4, depth=1, scale=50.0)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            pk.fit(problem, small.replace(model=model), out=None)
 
 
 def test_tensorboard_event_files_hold_every_logged_step(tmp_path):
