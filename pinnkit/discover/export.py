@@ -6,7 +6,10 @@ file's text), so runs started from a notebook export too: coordinates, fields, P
 (the formulas' constants among them) and normals are declared, then the equations and
 conditions are printed by SymPy's `sstr` (exact rationals kept as `S(1)/10`), the data sets
 are written as CSV files beside it, and `config.json` beside it holds the run's config.
-The original problem's reference solution is not carried over (it is code, not data).
+The original problem's reference comes along where it is data: a `Grid` or `Points`
+reference's arrays are written to `reference.npz` beside the file, an `Exact` one is printed
+as SymPy; a reference that is code (a solver called in the original file, a sum of terms) is
+not carried over, and the file's docstring says so.
 """
 
 from __future__ import annotations
@@ -19,14 +22,19 @@ import math
 import re
 from pathlib import Path
 
+import numpy as np
 import sympy as sp
 from sympy.printing.str import StrPrinter
 
 from pinnkit.discover.base import display
 from pinnkit.errors import DiscoveryError
 from pinnkit.problem import Normal, Parameter, Problem, is_hidden
+from pinnkit.reference import Exact, Grid, Points
 
 __all__ = ["discovery_json", "save_discovery", "discovery_html", "problem_source"]
+
+#: The file beside an exported problem that holds a `Grid` or `Points` reference's arrays.
+REFERENCE_FILE = "reference.npz"
 
 CSV_COLUMNS = (
     "term",
@@ -119,7 +127,7 @@ def save_discovery(found, directory: Path) -> dict[str, Path]:
     directory.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
 
-    def write(name: str, text: str) -> None:
+    def write(name: str, text: str | bytes) -> None:
         atomic_write(directory / name, text)
         paths[name] = directory / name
 
@@ -136,6 +144,11 @@ def save_discovery(found, directory: Path) -> dict[str, Path]:
             }
         )
         write("config.json", json.dumps(config.to_dict(), indent=2) + "\n")
+    arrays = reference_arrays(problem.reference)
+    if arrays:
+        buffer = io.BytesIO()
+        np.savez(buffer, **arrays)
+        write(REFERENCE_FILE, buffer.getvalue())
     header = "\n".join(
         f"    {sp.sstr(f.hidden(*f.samples.symbols))} = {display(f.expr)}"
         for f in found.found.values()
@@ -147,7 +160,8 @@ def save_discovery(found, directory: Path) -> dict[str, Path]:
             problem,
             doc=f"{problem.name} with the discovered term(s) written in (pinnkit discover, "
             f"backend {found.backend}{origin}):\n\n{header}\n\nConstants are Parameters "
-            "initialised at the discovered values, so `pinnkit fit` on this file refits them.",
+            "initialised at the discovered values, so `pinnkit fit` on this file refits them."
+            + _reference_note(problem.reference),
             config=found.config is not None,
         ),
     )
@@ -185,7 +199,8 @@ def problem_source(problem: Problem, *, doc: str, config: bool) -> str:
     `config = pk.Config.from_json(...)` reading `config.json` beside it.
     """
     exprs = [e.source for e in problem.equations] + [c.expr for c in problem.conditions]
-    allowed = _sympy_names(exprs)
+    solution = problem.reference.solution if isinstance(problem.reference, Exact) else {}
+    allowed = _sympy_names(exprs + list(solution.values()))
     coords = ", ".join(c.name for c in problem.coords)
     symbols = sorted(
         {s for e in exprs for s in e.free_symbols if isinstance(s, (Parameter, Normal))},
@@ -205,6 +220,7 @@ def problem_source(problem: Problem, *, doc: str, config: bool) -> str:
         "",
         "from pathlib import Path",
         "",
+        *(["import numpy as np", ""] if isinstance(problem.reference, Points) else []),
         "import sympy as sp",
         f"from sympy import {', '.join(sorted(allowed))}",
         "",
@@ -243,6 +259,8 @@ def problem_source(problem: Problem, *, doc: str, config: bool) -> str:
         f"weight={d.weight!r}),"
         for d in problem.data
     ]
+    if isinstance(problem.reference, Points):
+        lines += _points_prelude(problem.reference)
     lines += [
         "",
         "problem = pk.Problem(",
@@ -258,10 +276,77 @@ def problem_source(problem: Problem, *, doc: str, config: bool) -> str:
     ]
     if data:
         lines += ["    data=[", *data, "    ],"]
+    reference = reference_code(problem.reference)
+    if reference is not None:
+        lines.append(f"    reference={reference},")
     lines.append(")")
     if config:
         lines += ["", 'config = pk.Config.from_json((HERE / "config.json").read_text())']
     return "\n".join(lines) + "\n"
+
+
+def reference_arrays(reference) -> dict[str, np.ndarray]:
+    """The arrays of a `Grid` (`axis_<coord>`, `field_<field>`) or `Points` reference
+    (`coord_<coord>`, `field_<field>`, at its own points) for `REFERENCE_FILE`; empty for
+    any other reference (or none)."""
+    if isinstance(reference, Grid):
+        return {
+            **{f"axis_{c}": a for c, a in reference.axes.items()},
+            **{f"field_{f}": v for f, v in reference.values.items()},
+        }
+    if isinstance(reference, Points):
+        points = reference.points()
+        values = reference.evaluate(points)
+        return {
+            **{f"coord_{c}": a for c, a in points.items()},
+            **{f"field_{f}": values[f] for f in reference.fields},
+        }
+    return {}
+
+
+def reference_code(reference) -> str | None:
+    """The expression that rebuilds `reference` in the exported file (reading
+    `REFERENCE_FILE` beside it for a `Grid` or `Points`), or None for a reference that is code
+    or none."""
+    path = f"HERE / {REFERENCE_FILE!r}"
+    if isinstance(reference, Grid):
+        axes = {c: f"axis_{c}" for c in reference.coords}
+        values = {f: f"field_{f}" for f in reference.fields}
+        return (
+            f"pk.reference.Grid.from_npz({path}, axes={axes!r}, values={values!r}, "
+            f"layout={reference.coords!r}, periodic={reference.periodic!r}, "
+            f"method={reference.method!r})"
+        )
+    if isinstance(reference, Points):
+        return "reference"  # read before the problem (`_points_prelude`)
+    if isinstance(reference, Exact):
+        items = ", ".join(
+            f"{k!r}: {_code(v)}" if isinstance(k, str) else f"{_code(k)}: {_code(v)}"
+            for k, v in reference.solution.items()
+        )
+        return f"pk.reference.Exact({{{items}}})"
+    return None
+
+
+def _points_prelude(reference: Points) -> list[str]:
+    """The lines that read a `Points` reference from `REFERENCE_FILE` into `reference`."""
+    coords = ", ".join(f"{c!r}: saved['coord_{c}']" for c in reference.coords)
+    values = ", ".join(f"{f!r}: saved['field_{f}']" for f in reference.fields)
+    return [
+        "",
+        f"with np.load(HERE / {REFERENCE_FILE!r}) as saved:",
+        f"    reference = pk.reference.Points({{{coords}}}, {{{values}}})",
+    ]
+
+
+def _reference_note(reference) -> str:
+    """A sentence for the file's docstring where the original reference is not carried over."""
+    if reference is None or reference_code(reference) is not None:
+        return ""
+    return (
+        f"\n\nThe original reference ({type(reference).__name__}) is code, not data, and is "
+        "not carried over: add `reference=` to compare the refit with it."
+    )
 
 
 def _docstring(text: str) -> str:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import json
 
+import numpy as np
 import pytest
 import sympy as sp
 import torch
@@ -122,3 +124,70 @@ def test_generated_problem_files_escape_what_they_quote(tmp_path):
     )
     with pytest.raises(pk.DiscoveryError, match="'t;x' is not a Python identifier"):
         problem_source(weird, doc="", config=False)
+
+
+@pytest.mark.parametrize("kind", ["Exact", "Grid", "Points"])
+def test_the_exported_problem_carries_a_reference_that_is_data(found, tmp_path, kind):
+    x = sp.Symbol("x")
+    u = sp.Function("u")(x, t)
+    exact = sp.lambdify((x, t), SOLUTION, "numpy")
+    xs, ts = np.linspace(0, 1, 11), np.linspace(0, 1, 6)
+    rng = np.random.default_rng(0)
+    px, pt = rng.uniform(0, 1, 60), rng.uniform(0, 1, 60)
+    reference = {
+        "Exact": lambda: pk.reference.Exact({u: SOLUTION}),
+        "Grid": lambda: pk.reference.Grid(
+            {"x": xs, "t": ts}, {"u": exact(*np.meshgrid(xs, ts, indexing="ij"))}
+        ),
+        "Points": lambda: pk.reference.Points({"x": px, "t": pt}, {"u": exact(px, pt)}),
+    }[kind]()
+    original = found.original
+    with_reference = pk.Problem(
+        name=original.name,
+        domain=original.domain,
+        fields=original.fields,
+        equations={e.name: e.source for e in original.equations},
+        conditions=original.conditions,
+        data=original.data,
+        reference=reference,
+    )
+    paths = _with_problem(found, with_reference).save(tmp_path / "discovered")
+    assert ("reference.npz" in paths) == (kind != "Exact")
+    problem, _, _ = load_problem_file(paths["problem.py"])
+    assert type(problem.reference).__name__ == kind
+    probe = {"x": np.array([0.25, 0.5, 0.7]), "t": np.array([0.3, 0.5, 0.6])}
+    np.testing.assert_allclose(
+        problem.reference.evaluate(probe)["u"], reference.evaluate(probe)["u"], rtol=1e-12
+    )
+
+
+def test_a_reference_that_is_code_is_named_as_not_carried_over(found, tmp_path):
+    class Solver(pk.reference.AbstractReference):
+        fields, coords = ("u",), ("x", "t")
+
+        def evaluate(self, coords):
+            return {"u": np.zeros(np.broadcast(*coords.values()).shape)}
+
+    original = found.original
+    with_solver = pk.Problem(
+        name=original.name,
+        domain=original.domain,
+        fields=original.fields,
+        equations={e.name: e.source for e in original.equations},
+        conditions=original.conditions,
+        data=original.data,
+        reference=Solver(),
+    )
+    paths = _with_problem(found, with_solver).save(tmp_path / "discovered")
+    text = paths["problem.py"].read_text()
+    assert "The original reference (Solver) is code, not data" in text
+    assert (
+        "reference.npz" not in paths and load_problem_file(paths["problem.py"])[0].reference is None
+    )
+
+
+def _with_problem(found, problem):
+    """`found` (a Discovery) as if discovered on `problem`."""
+    out = copy.copy(found)
+    out.original = problem
+    return out
