@@ -141,17 +141,7 @@ def test_the_exported_problem_carries_a_reference_that_is_data(found, tmp_path, 
         ),
         "Points": lambda: pk.reference.Points({"x": px, "t": pt}, {"u": exact(px, pt)}),
     }[kind]()
-    original = found.original
-    with_reference = pk.Problem(
-        name=original.name,
-        domain=original.domain,
-        fields=original.fields,
-        equations={e.name: e.source for e in original.equations},
-        conditions=original.conditions,
-        data=original.data,
-        reference=reference,
-    )
-    paths = _with_problem(found, with_reference).save(tmp_path / "discovered")
+    paths = _with_reference(found, reference).save(tmp_path / "discovered")
     assert ("reference.npz" in paths) == (kind != "Exact")
     problem, _, _ = load_problem_file(paths["problem.py"])
     assert type(problem.reference).__name__ == kind
@@ -168,17 +158,7 @@ def test_a_reference_that_is_code_is_named_as_not_carried_over(found, tmp_path):
         def evaluate(self, coords):
             return {"u": np.zeros(np.broadcast(*coords.values()).shape)}
 
-    original = found.original
-    with_solver = pk.Problem(
-        name=original.name,
-        domain=original.domain,
-        fields=original.fields,
-        equations={e.name: e.source for e in original.equations},
-        conditions=original.conditions,
-        data=original.data,
-        reference=Solver(),
-    )
-    paths = _with_problem(found, with_solver).save(tmp_path / "discovered")
+    paths = _with_reference(found, Solver()).save(tmp_path / "discovered")
     text = paths["problem.py"].read_text()
     assert "The original reference (Solver) is code, not data" in text
     assert (
@@ -186,8 +166,17 @@ def test_a_reference_that_is_code_is_named_as_not_carried_over(found, tmp_path):
     )
 
 
-def _with_problem(found, problem):
-    """`found` (a Discovery) as if discovered on `problem`."""
+def _with_reference(found, reference):
+    """`found` (a Discovery) as if discovered on its problem with `reference`."""
+    original = found.original
     out = copy.copy(found)
-    out.original = problem
+    out.original = pk.Problem(
+        name=original.name,
+        domain=original.domain,
+        fields=original.fields,
+        equations={e.name: e.source for e in original.equations},
+        conditions=original.conditions,
+        data=original.data,
+        reference=reference,
+    )
     return out
