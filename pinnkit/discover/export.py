@@ -233,26 +233,9 @@ def problem_source(problem: Problem, *, doc: str, config: bool) -> str:
             else f'{coords} = sp.symbols("{coords}")'
         ),
     ]
-    for f in problem.fields:
-        lines.append(f'{f.func} = sp.Function("{f.func}")')
-    for s in symbols:
-        if isinstance(s, Parameter):
-            log = ", log=True" if s.log else ""
-            lines.append(f'{s.name} = pk.Parameter("{s.name}", init={s.init!r}{log})')
-        else:
-            lines.append(f"{s.name} = pk.Normal({s.coord})")
-    for h in hidden:
-        lines.append(f'{h} = pk.Hidden("{h}")  # bounds of the original are not carried over')
+    lines += _declarations(problem, symbols, hidden)
     domain = _DOMAIN_CLASSES.sub(r"pk.\1(", repr(problem.domain)).replace(" × ", " * ")
-    equations = []
-    for e in problem.equations:
-        src = e.source
-        text = (
-            f"sp.Eq({_code(src.lhs)}, {_code(src.rhs)})"
-            if isinstance(src, sp.Equality)
-            else _code(src)
-        )
-        equations.append(f"        {e.name!r}: {text},")
+    equations = [f"        {e.name!r}: {_equation(e.source)}," for e in problem.equations]
     conditions = [f"        {_condition(c)}," for c in problem.conditions]
     data = [
         f"        pk.Data.from_file(HERE / {_data_file(d.name)!r}, name={d.name!r}, "
@@ -283,6 +266,27 @@ def problem_source(problem: Problem, *, doc: str, config: bool) -> str:
     if config:
         lines += ["", 'config = pk.Config.from_json((HERE / "config.json").read_text())']
     return "\n".join(lines) + "\n"
+
+
+def _declarations(problem: Problem, symbols, hidden) -> list[str]:
+    """The file's lines that declare the fields, Parameters, normals and Hidden terms."""
+    lines = [f'{f.func} = sp.Function("{f.func}")' for f in problem.fields]
+    for s in symbols:
+        if isinstance(s, Parameter):
+            log = ", log=True" if s.log else ""
+            lines.append(f'{s.name} = pk.Parameter("{s.name}", init={s.init!r}{log})')
+        else:
+            lines.append(f"{s.name} = pk.Normal({s.coord})")
+    for h in hidden:
+        lines.append(f'{h} = pk.Hidden("{h}")  # bounds of the original are not carried over')
+    return lines
+
+
+def _equation(source) -> str:
+    """An equation as the file writes it: `sp.Eq(lhs, rhs)` or its residual expression."""
+    if isinstance(source, sp.Equality):
+        return f"sp.Eq({_code(source.lhs)}, {_code(source.rhs)})"
+    return _code(source)
 
 
 def reference_arrays(reference) -> dict[str, np.ndarray]:
