@@ -8,8 +8,9 @@ conditions are printed by SymPy's `sstr` (exact rationals kept as `S(1)/10`), th
 are written as CSV files beside it, and `config.json` beside it holds the run's config.
 The original problem's reference comes along where it is data: a `Grid` or `Points`
 reference's arrays are written to `reference.npz` beside the file, an `Exact` one is printed
-as SymPy; a reference that is code (a solver called in the original file, a sum of terms) is
-not carried over, and the file's docstring says so.
+as SymPy; a reference that is code (a solver called in the original file) or an exact
+solution with sums over a vector coordinate is not carried over, and the file's docstring
+says so.
 """
 
 from __future__ import annotations
@@ -323,7 +324,9 @@ def reference_code(reference) -> str | None:
         )
     if isinstance(reference, Points):
         return "reference"  # read before the problem (`_points_prelude`)
-    if isinstance(reference, Exact):
+    if isinstance(reference, Exact) and not any(
+        e.has(sp.Sum, sp.Indexed, sp.IndexedBase) for e in reference.solution.values()
+    ):  # sums over a vector coordinate hold arrays (`pk.Coefficients`) the file lacks
         items = ", ".join(
             f"{k!r}: {_code(v)}" if isinstance(k, str) else f"{_code(k)}: {_code(v)}"
             for k, v in reference.solution.items()
@@ -348,8 +351,9 @@ def _reference_note(reference) -> str:
     if reference is None or reference_code(reference) is not None:
         return ""
     return (
-        f"\n\nThe original reference ({type(reference).__name__}) is code, not data, and is "
-        "not carried over: add `reference=` to compare the refit with it."
+        f"\n\nThe original reference ({type(reference).__name__}) is not carried over: it is "
+        "code, not data (or an exact solution with sums over a vector coordinate). Add "
+        "`reference=` to compare the refit with it."
     )
 
 

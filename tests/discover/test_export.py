@@ -13,6 +13,7 @@ import torch
 import pinnkit as pk
 from pinnkit.compile import compile_problem
 from pinnkit.discover import Formula, is_same_form, substitute
+from pinnkit.discover.export import reference_arrays, reference_code
 from pinnkit.discover.losses import physics_batches
 from pinnkit.problem.file import load_problem_file
 from tests.discover.planted import SOLUTION, U, t
@@ -160,7 +161,7 @@ def test_a_reference_that_is_code_is_named_as_not_carried_over(found, tmp_path):
 
     paths = _with_reference(found, Solver()).save(tmp_path / "discovered")
     text = paths["problem.py"].read_text()
-    assert "The original reference (Solver) is code, not data" in text
+    assert "The original reference (Solver) is not carried over: it is code" in text
     assert (
         "reference.npz" not in paths and load_problem_file(paths["problem.py"])[0].reference is None
     )
@@ -180,3 +181,12 @@ def _with_reference(found, reference):
         reference=reference,
     )
     return out
+
+
+def test_an_exact_solution_with_sums_over_a_vector_coordinate_is_not_written_out():
+    # Its `pk.Coefficients` hold arrays the generated file would not have.
+    from problems.semilinear_heat_ball import make
+
+    reference = make(dim=5).reference
+    assert reference_code(reference) is None
+    assert reference_arrays(reference) == {}
