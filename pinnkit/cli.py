@@ -191,6 +191,7 @@ def _cmd_discover(args) -> int:
             "checkpoint anyway."
         )
     options = _library_option(args.families, args.backend)
+    offered = _candidates_option(args.candidate)
     run = Run.load(directory, trust=args.trust)
     found = discover(
         run,
@@ -199,6 +200,7 @@ def _cmd_discover(args) -> int:
         samples=args.samples,
         **({} if args.refit is None else {"refit": args.refit}),
         **({} if args.constraint is None else {"constraint": args.constraint}),
+        **({"candidates": offered} if offered else {}),
         **options,
     )
     paths = found.save(Path(args.run_dir) / "discovered")
@@ -231,6 +233,21 @@ def _library_option(families: str | None, backend: str) -> dict:
                 f" ({', '.join(defaults)} by default). Fix: name some of those."
             )
     return {"library": Library(families=(*defaults, *(f for f in extra if f not in defaults)))}
+
+
+def _candidates_option(given: list[str] | None) -> dict[str, list[str]]:
+    """`--candidate "f=0.5*u*(1 - u)"` (repeatable): Hidden name -> the formulas offered,
+    as `pk.discover`'s `candidates` (which parses them in the term's input symbols)."""
+    offered: dict[str, list[str]] = {}
+    for text in given or []:
+        name, sep, formula = text.partition("=")
+        if not sep or not name.strip() or not formula.strip():
+            raise DiscoveryInputError(
+                f"--candidate {text!r}: expected NAME=FORMULA, a Hidden term's name and a "
+                "formula in its inputs. Fix: e.g. `--candidate 'f=0.5*u*(1 - u)'`."
+            )
+        offered.setdefault(name.strip(), []).append(formula.strip())
+    return offered
 
 
 def _cmd_problems(args) -> int:
@@ -341,6 +358,14 @@ def _discover_parser(disc: argparse.ArgumentParser) -> None:
         default=None,
         help="families the offline library adds to its defaults, comma-separated: power "
         "(v**a), log (log(a*v) and Gompertz's v*log(a*v)); see docs/discovery.md",
+    )
+    disc.add_argument(
+        "--candidate",
+        action="append",
+        default=None,
+        metavar="NAME=FORMULA",
+        help="a formula of your own for Hidden NAME, in its inputs (`f=0.5*u*(1 - u)`), "
+        "refit and judged beside the backend's and always listed (repeatable)",
     )
     disc.add_argument("--trust", action="store_true", help=TRUST)
     disc.add_argument(

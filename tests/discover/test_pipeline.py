@@ -169,6 +169,27 @@ def test_cli_discover_adds_families_to_the_offline_library(tmp_path, capsys, mon
     assert families[-1] == "log" and families[:-1] == Library().families
 
 
+# A two-step run: the data cannot single out a form, and discovery says so in a warning.
+@pytest.mark.filterwarnings("ignore:Hidden .* the data and equations do not single out")
+def test_cli_discover_judges_the_candidates_a_user_offers(tmp_path, capsys):
+    run_dir = _cli_run(tmp_path, "fisher_hidden.py", capsys)
+    base = ["discover", str(run_dir), "--samples", "300", "--refit", "2"]
+    assert main([*base, "--candidate", "f=0.7*u*(1 - u)", "--candidate", "f = u/(1 + u)"]) == 0
+    record = json.loads((run_dir / "discovered" / "discovered.json").read_text())
+    listed = [sp.sympify(row["expression"]) for row in record["terms"]["f"]["pareto"]]
+    u = sp.Symbol("u")
+    assert any(is_same_form(e, 0.7 * u * (1 - u), rtol=0.5) for e in listed)
+    assert any(is_same_form(e, u / (1 + u), rtol=0.5) for e in listed)
+    capsys.readouterr()
+    assert main([*base, "--candidate", "0.7*u*(1 - u)"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("DiscoveryInputError: --candidate '0.7*u*(1 - u)': expected NAME=")
+    assert main([*base, "--candidate", "g=u"]) == 2
+    assert "candidates for ['g'], which are not Hidden terms" in capsys.readouterr().err
+    assert main([*base, "--candidate", "f=u*v"]) == 2
+    assert "whose symbols ['v'] are not inputs of Hidden 'f'" in capsys.readouterr().err
+
+
 # -- slow: fit + discover on the bundled Fisher-KPP problem ----------------------------------
 
 # problems/fisher_hidden.py with its own config (3000 Adam steps + 500 L-BFGS, ~30 s on a
