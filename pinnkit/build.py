@@ -25,6 +25,7 @@ from pinnkit.models.boundary import ExactBoundary, domain_size
 from pinnkit.models.constraints import ExactInitial, exact_initial_values
 from pinnkit.models.lagrangian import LagrangianModel
 from pinnkit.problem import Problem
+from pinnkit.problem.data import observed_values
 from pinnkit.problem.exact import warn_if_solution
 
 __all__ = [
@@ -253,13 +254,10 @@ def output_affine(problem: Problem, spec) -> dict:
     fields = [f.name for f in problem.fields]
     if spec.scale != "data":
         return {"offset": [0.0] * len(fields), "scale": [float(spec.scale)] * len(fields)}
-    observed: dict[str, list[np.ndarray]] = {}
-    for data in problem.data:
-        for field, values in data.values.items():
-            observed.setdefault(field, []).append(np.asarray(values, dtype=float).ravel())
+    observed = observed_values(problem.data)
     offset, scale = [], []
     for name in fields:
-        values = np.concatenate(observed[name]) if name in observed else np.zeros(0)
+        values = observed.get(name, np.zeros(0))
         values = values[np.isfinite(values)]
         mean = float(values.mean()) if values.size else 0.0
         spread = float(values.std()) if values.size > 1 else 0.0

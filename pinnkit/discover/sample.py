@@ -26,7 +26,14 @@ from pinnkit.errors import DiscoveryError, DiscoveryInputError, did_you_mean
 from pinnkit.problem import Problem
 from pinnkit.problem.symbols import is_hidden
 
-__all__ = ["HiddenSamples", "sample_hidden", "term_points", "input_symbols", "run_dtype"]
+__all__ = [
+    "HiddenSamples",
+    "sample_hidden",
+    "acting_regions",
+    "term_points",
+    "input_symbols",
+    "run_dtype",
+]
 
 #: Default number of interior collocation points drawn for sampling.
 SAMPLES = 4000
@@ -67,19 +74,23 @@ def input_symbols(compiled: CompiledProblem, name: str) -> tuple[sp.Symbol, ...]
     return tuple(sp.Symbol(label) for label in compiled.hidden_terms[name].labels)
 
 
-def term_points(problem: Problem, name: str, samples: int, seed: int) -> np.ndarray:
-    """The points Hidden `name` is sampled at (module docstring): `collocation_points` when an
-    equation applies it (or nothing does), else `samples` points drawn on each region of
-    the conditions that apply it, in order of appearance."""
+def acting_regions(problem: Problem, name: str) -> tuple[str, ...]:
+    """Where Hidden `name` acts (module docstring): `()` when an equation applies it (or
+    nothing does), else the regions of the conditions that apply it, in order of appearance."""
 
     def applies(expr: sp.Expr) -> bool:
         return any(is_hidden(a) and a.func.name == name for a in expr.atoms(sp.Function))
 
     if any(applies(eq.residual) for eq in problem.equations):
-        return collocation_points(problem, samples, seed)
-    regions = list(
+        return ()
+    return tuple(
         dict.fromkeys(c.on for c in problem.conditions if c.periodic is None and applies(c.expr))
     )
+
+
+def term_points(problem: Problem, regions: tuple[str, ...], samples: int, seed: int) -> np.ndarray:
+    """The points a Hidden term acting on `regions` (`acting_regions`) is sampled at:
+    `collocation_points` for `()`, else `samples` points drawn on each region."""
     if not regions:
         return collocation_points(problem, samples, seed)
     rng = np.random.default_rng(seed)
@@ -114,7 +125,7 @@ def sample_hidden(
     - `run`: a `pk.Run` (uses `problem`, `model` and `compiled`).
     - `terms`: Hidden names to sample (default: all of them).
     - `samples`: interior collocation points to draw (data points are added); for a term
-      only conditions apply, points drawn on each of their regions (`term_points`).
+      only conditions apply, points drawn on each of their regions (`acting_regions`).
     - `seed`: seeds the point draw.
     - `trim`: fraction cut off at each end of each input's range (0 keeps everything).
 
@@ -133,13 +144,16 @@ def sample_hidden(
         raise DiscoveryError(f"discover: trim={trim} must be in [0, 0.5); the default is {TRIM}.")
     dtype, device = run_dtype(run.model, compiled)
     out = {}
+    evaluated: dict[tuple[str, ...], dict] = {}  # every term's values, by point set
     for name in names:
-        points = term_points(problem, name, samples, seed)
-        with torch.no_grad():
-            values = compiled.hidden_values(
-                run.model, torch.as_tensor(points, dtype=dtype, device=device)
-            )
-        labelled, output = values[name]
+        regions = acting_regions(problem, name)
+        if regions not in evaluated:
+            points = term_points(problem, regions, samples, seed)
+            with torch.no_grad():
+                evaluated[regions] = compiled.hidden_values(
+                    run.model, torch.as_tensor(points, dtype=dtype, device=device)
+                )
+        labelled, output = evaluated[regions][name]
         symbols = input_symbols(compiled, name)
         arrays = [labelled[label].detach().double().cpu().numpy() for label in labelled]
         target = output.detach().double().cpu().numpy()

@@ -17,7 +17,7 @@ import sympy as sp
 from pinnkit.errors import ProblemError, did_you_mean
 from pinnkit.problem.symbols import _is_field_like, field_name
 
-__all__ = ["Data"]
+__all__ = ["Data", "observed_values"]
 
 
 class Data:
@@ -222,3 +222,13 @@ def check_data(data, domain, coords, field_names) -> tuple[Data, ...]:
     if len(set(names)) != len(names):
         raise ProblemError(f"Problem: data sets share a name: {names}. Fix: pass `name=`.")
     return tuple(items)
+
+
+def observed_values(data_sets: Sequence[Data]) -> dict[str, np.ndarray]:
+    """Every observation of each field over `data_sets` (a problem's `data`), field name ->
+    1-D float array, data sets in order."""
+    observed: dict[str, list[np.ndarray]] = {}
+    for data in data_sets:
+        for field, values in data.values.items():
+            observed.setdefault(str(field), []).append(np.asarray(values, dtype=float).ravel())
+    return {field: np.concatenate(parts) for field, parts in observed.items()}

@@ -21,6 +21,7 @@ from torch import nn
 from pinnkit.compile import AbstractResiduals
 from pinnkit.config import Config
 from pinnkit.errors import ConfigError, PinnkitWarning
+from pinnkit.problem.data import observed_values
 from pinnkit.runs import METRICS, SUMMARY, write_json
 from pinnkit.train.distributed import World
 
@@ -190,13 +191,10 @@ def large_field_notes(problem, model) -> dict[str, str]:
     (a logistic population observed up to 170 came out 107 after 2,000 steps, the data's
     loss 870). Returns `scale: "<field>"` -> note."""
     scale = getattr(model, "scale", None)
-    if isinstance(scale, str) or not isinstance(scale, (int, float)):
+    if not isinstance(scale, (int, float)):  # "data", or a model without a scale
         return {}
-    sizes: dict[str, float] = {}
-    for data in problem.data:
-        for field, values in data.values.items():
-            size = float(np.sqrt(np.mean(np.square(np.asarray(values, dtype=float)))))
-            sizes[str(field)] = max(sizes.get(str(field), 0.0), size)
+    observed = observed_values(problem.data)
+    sizes = {field: float(np.sqrt(np.mean(np.square(v)))) for field, v in observed.items()}
     return {
         f'scale: "{field}"': (
             f'scale: "{field}" is observed at {size:.3g} (RMS of its observations), '
