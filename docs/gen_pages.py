@@ -24,6 +24,8 @@ BENCHMARK_PAGES = {
     "benchmarks/discovery/suite.md": "Hidden-term discovery suite",
     "benchmarks/discovery/backends.md": "Discovery backends",
     "benchmarks/discovery/ceiling.md": "Lotka-Volterra: what the observations alone tell",
+    "benchmarks/discovery/reaction_ceiling.md": "Reaction-diffusion: what the observations "
+    "alone tell",
     "benchmarks/discovery/odebench.md": "ODEBench: hidden-term discovery",
     "benchmarks/speed/versus_deepxde.md": "Speed next to DeepXDE",
     "benchmarks/speed/host_memory.md": "Host memory kept in the process",

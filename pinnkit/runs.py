@@ -361,16 +361,30 @@ def _read_summary(path: Path) -> dict:
 def read_config(directory: Path) -> Config:
     path = Path(directory) / CONFIG
     if not path.exists():
-        raise ConfigError(
-            f"{directory}: no {CONFIG}; this is not a pinnkit run directory (or it was killed "
-            "before it was set up). Fix: start a new run with `pinnkit fit FILE`."
-        )
+        raise ConfigError(f"{directory}: no {CONFIG}; {_not_a_run(Path(directory))}")
     try:
         return Config.from_json(path.read_text())
     except UnicodeDecodeError:
         raise ConfigError(f"{path} is not text. Fix: restore it from a copy.") from None
     except ConfigError as err:
         raise ConfigError(f"{path}: {err}") from None
+
+
+def _not_a_run(directory: Path) -> str:
+    """What to do with a folder that is not a run directory: the runs inside it (a
+    problem's folder under `pinnkit fit --out`, up to two levels down), newest last."""
+    marks = [*directory.glob("*/" + METRICS), *directory.glob("*/*/" + METRICS)]
+    runs = sorted(mark.parent for mark in marks if (mark.parent / CONFIG).exists())
+    if not runs:
+        return (
+            "this is not a pinnkit run directory (or it was killed before it was set up). "
+            "Fix: start a new run with `pinnkit fit FILE`."
+        )
+    shown = ", ".join(str(run.relative_to(directory)) for run in runs[-3:])
+    return (
+        f"it holds {len(runs)} run director{'y' if len(runs) == 1 else 'ies'} ({shown}"
+        f"{', ...' if len(runs) > 3 else ''}). Fix: name one, e.g. the last: {runs[-1]}"
+    )
 
 
 def load_run_problem(directory: Path) -> tuple[Problem, Config]:

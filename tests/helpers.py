@@ -21,6 +21,10 @@ from pinnkit.compile import Batch, CompiledProblem, compile_problem
 from pinnkit.config import Config, Lagrangian
 from pinnkit.problem import Normal, Parameter, Problem, field_name
 
+#: A warnings filter for tests that fit a few steps to data on purpose: the end-of-run note
+#: that the fit has not followed the observations (`pinnkit.train.report.missed_data_notes`).
+UNFOLLOWED = "ignore:data:pinnkit.errors.PinnkitWarning"
+
 # Manufactured-solution exactness in float64 (DESIGN.md, CompiledProblem contract). The
 # residuals are sums of terms of order 1-100 (a fourth derivative of sin(2x) is 16 sin(2x));
 # their round-off is ~1e-14 of the largest term, so 1e-10 of the residual's own scale is

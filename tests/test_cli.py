@@ -128,6 +128,10 @@ def test_fit_resume_plot_and_check(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "derivatives: u_t, u_xx" in out
     assert "intermediate: u, u_x" in out
+    assert main(["plot", str(run_dir.parent)]) == 2  # the problem's folder: names the run
+    assert f"it holds 1 run directory ({run_dir.name}). Fix: name one, e.g. the last: " in (
+        capsys.readouterr().err
+    )
     assert main(["plot", str(run_dir)]) == 0
     assert (run_dir / "figures" / "solution.png").stat().st_size > 0
 

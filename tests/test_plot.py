@@ -11,6 +11,7 @@ import sympy as sp
 
 import pinnkit as pk
 from pinnkit.plot import DPI, Figures, plot_losses, plot_solution
+from tests.helpers import UNFOLLOWED
 
 x, y, t = sp.symbols("x y t")
 
@@ -125,6 +126,7 @@ def test_space_time_with_reference(heat_run):
     assert labels == ["total (weighted)", "eq0", "initial_u", "bc_u", "L-BFGS"]
 
 
+@pytest.mark.filterwarnings(UNFOLLOWED)  # a few steps: the fit follows no data
 def test_ode_with_parameter_and_data(tmp_path):
     run = pk.fit(decay_problem(), tiny_config(), out=tmp_path)
     figures = run.plot()
@@ -186,6 +188,7 @@ def test_import_pinnkit_does_not_import_matplotlib():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+@pytest.mark.filterwarnings(UNFOLLOWED)
 @pytest.mark.parametrize("which", ["heat_run", "disk_run", "ode"])
 def test_saved_figure_data_draws_the_same_figures(which, request, tmp_path):
     """`plot.npz`, written at the end of a run, holds exactly what the figures show: the

@@ -417,6 +417,9 @@ def markdown(rows: list[dict]) -> str:
         "Chosen or alternative: the exact form is the chosen formula or one of the other",
         "admitted forms within 2 ln 20 of its evidence criterion (`Selection.alternatives`,",
         "reported with their weights: the data do not single out one form).",
+        "What the observations of the reaction-diffusion cases allow (the truth's form fit",
+        "by maximum likelihood through the solver that made them, no PINN):",
+        "[reaction_ceiling.md](reaction_ceiling.md).",
         "",
         "| case | noise | seeds run | exact form | chosen or alternative "
         "| same, backend constants | on front | backend best | median s | max s |",

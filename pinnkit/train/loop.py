@@ -42,7 +42,7 @@ from pinnkit.train.optim.stages import (
     segment_end,
     stage_phase,
 )
-from pinnkit.train.report import Reporter, large_field_notes, large_hidden_notes
+from pinnkit.train.report import Reporter, end_notes, large_hidden_notes
 from pinnkit.train.sampling import Sampler, given_points
 from pinnkit.train.terms import LossTerms
 
@@ -443,14 +443,14 @@ class Trainer:
             self.reporter.note(note, stacklevel=4)
 
     def _note_scales(self) -> None:
-        """Notes on fields and Hidden terms large for their networks' scales (`report`); none
-        without Adam steps (discovery's L-BFGS refits): their runs had their own."""
+        """The end-of-training notes (`report.end_notes`); none without Adam steps
+        (discovery's L-BFGS refits): their runs had their own."""
         if self.config.steps == 0:
             return
-        notes = large_field_notes(self.problem, self.config.model)
-        if self.points is not None and "interior" in self.points:
-            points = self.points["interior"].points
-            notes.update(large_hidden_notes(self.compiled, self.model, points))
+        interior = (self.points or {}).get("interior")
+        notes = end_notes(self.problem, self.config.model, self._predict)
+        if interior is not None:
+            notes.update(large_hidden_notes(self.compiled, self.model, interior.points))
         for topic, note in notes.items():  # a trainer run again keeps the newest per topic
             self.reporter.note(note, replace=topic, stacklevel=4)
 

@@ -33,6 +33,9 @@ __all__ = [
     "require_tensorboard",
     "large_hidden_notes",
     "large_field_notes",
+    "UNEXPLAINED",
+    "missed_data_notes",
+    "end_notes",
 ]
 
 #: The run directory's folder of TensorBoard event files.
@@ -44,6 +47,13 @@ LARGE_HIDDEN_OUTPUT = 4.0
 #: An observed field whose observations (RMS) are this many times the field model's fixed
 #: output scale (`MLP.scale`, a number) gets a note suggesting `MLP(scale="data")`.
 LARGE_FIELD = 10.0
+#: An observed field whose fit leaves more than this fraction of its observations' variance
+#: unexplained (mean square misfit over variance) gets a note: a fit that followed the
+#: observations leaves only their noise, which is below half their variance wherever the
+#: signal varies more than the noise (ODEBench at 5% noise: at most 0.36).
+UNEXPLAINED = 0.5
+#: Fields with fewer observations than this get no such note (a pinned value, p(0, 0) = 0).
+MIN_OBSERVATIONS = 10
 
 
 def require_tensorboard(config: Config) -> None:
@@ -206,6 +216,49 @@ def large_field_notes(problem, model) -> dict[str, str]:
         for field, size in sizes.items()
         if size > LARGE_FIELD * scale
     }
+
+
+def missed_data_notes(problem, predict) -> dict[str, str]:
+    """A note for each observed field the trained solution has not followed: its mean
+    square misfit is more than `UNEXPLAINED` of its observations' variance. `predict` maps
+    (n, n_coords) points to field values (`runs.predict_points`). A Hidden term can hold
+    the equations while the solution stays nearly flat (a pendulum whose damping was hidden,
+    observed at 60 times over three swings: the angle came out a slow drift, relative L2
+    1.0, and the damping network absorbed the swing). Returns `data: "<field>"` -> note."""
+    names = [c.name for c in problem.coords]
+    misfit: dict[str, list[np.ndarray]] = {}
+    observed: dict[str, list[np.ndarray]] = {}
+    for data in problem.data:
+        if any(name not in data.coords for name in names):  # vector coordinates
+            continue
+        values = predict(np.stack([data.coords[name] for name in names], axis=1))
+        for field, seen in data.values.items():
+            misfit.setdefault(field, []).append(values[field] - seen)
+            observed.setdefault(field, []).append(seen)
+    notes = {}
+    for field, parts in misfit.items():
+        seen, missed = np.concatenate(observed[field]), np.concatenate(parts)
+        spread = float(np.var(seen))
+        if len(seen) < MIN_OBSERVATIONS or not spread > 0:
+            continue
+        share = float(np.mean(missed**2)) / spread
+        if share > UNEXPLAINED:
+            notes[f'data: "{field}"'] = (
+                f'data: "{field}": the trained solution leaves {min(share, 1):.0%}'
+                f"{'+' if share > 1 else ''} of the spread of its {len(seen)} observations "
+                f"unexplained (mean square misfit {share * spread:.3g}, their variance "
+                f"{spread:.3g}): it has not followed them, or they are mostly noise. Look at "
+                "the solution figure. A solution that oscillates more than a plain network "
+                "follows needs Fourier features (pk.Fourier(features=32, sigma=2)); a Hidden "
+                "term can hold the equations while the solution stays flat."
+            )
+    return notes
+
+
+def end_notes(problem, model, predict) -> dict[str, str]:
+    """The notes on a trained run's fields: observed far above the field model's scale
+    (`large_field_notes`), or not followed (`missed_data_notes`); topic -> note."""
+    return {**large_field_notes(problem, model), **missed_data_notes(problem, predict)}
 
 
 def _board_row(board, row: dict) -> None:

@@ -20,6 +20,10 @@ from pinnkit.discover.sample import sample_hidden
 from pinnkit.discover.select import choose
 from pinnkit.problem.file import load_problem_file
 from tests.discover.planted import PROBLEMS_DIR, U, _front
+from tests.helpers import UNFOLLOWED
+
+# The command-line tests fit a planted problem a few steps: the fit follows no data.
+pytestmark = pytest.mark.filterwarnings(UNFOLLOWED)
 
 
 def test_planted_formula_is_found_exactly(found):

@@ -20,7 +20,15 @@ import torch
 import pinnkit as pk
 from pinnkit.compile import compile_problem
 from pinnkit.runs import load_checkpoint, read_metrics
-from tests.helpers import TINY, TINY_HIDDEN, Crash, crash_at, heat_problem, small_fisher
+from tests.helpers import (
+    TINY,
+    TINY_HIDDEN,
+    UNFOLLOWED,
+    Crash,
+    crash_at,
+    heat_problem,
+    small_fisher,
+)
 
 x, t = sp.symbols("x t")
 u = sp.Function("u")(x, t)
@@ -78,6 +86,7 @@ def test_fit_refuses_a_used_directory(tmp_path):
         pk.fit(heat_problem(), TINY, directory=tmp_path / "r")
 
 
+@pytest.mark.filterwarnings(UNFOLLOWED)  # trained briefly: the note on unfollowed data
 def test_inverse_parameter_is_learned_and_reported():
     D = pk.Parameter("D", init=0.5, log=True)
     exact = sp.exp(-(sp.pi**2) * t / 10) * sp.sin(sp.pi * x)

@@ -11,8 +11,8 @@ import sympy as sp
 
 import pinnkit as pk
 from pinnkit.errors import PinnkitWarning
-from pinnkit.train.report import TENSORBOARD
-from tests.helpers import TINY, TINY_HIDDEN, heat_problem, small_fisher
+from pinnkit.train.report import TENSORBOARD, missed_data_notes
+from tests.helpers import TINY, TINY_HIDDEN, UNFOLLOWED, heat_problem, small_fisher
 
 
 def test_a_large_hidden_output_gets_a_note_naming_a_scale():
@@ -53,11 +53,10 @@ def test_a_large_hidden_output_gets_a_note_naming_a_scale():
     assert polish_only.notes == []
 
 
-def test_a_field_observed_large_for_the_model_scale_gets_a_note_naming_scale_data():
+def _logistic(times=np.linspace(0.0, 10.0, 11)) -> pk.Problem:
     t = sp.Symbol("t")
     n = sp.Function("N")(t)
-    times = np.linspace(0.0, 10.0, 11)
-    problem = pk.Problem(
+    return pk.Problem(
         name="logistic",
         domain=pk.TimeInterval(t, 0, 10),
         fields=[n],
@@ -65,6 +64,11 @@ def test_a_field_observed_large_for_the_model_scale_gets_a_note_naming_scale_dat
         conditions=[pk.Initial(n, 10)],
         data=pk.Data({t: times}, {n: 170 / (1 + 16 * np.exp(-times / 2))}),
     )
+
+
+@pytest.mark.filterwarnings(UNFOLLOWED)  # two steps: the fit follows no data
+def test_a_field_observed_large_for_the_model_scale_gets_a_note_naming_scale_data():
+    problem = _logistic()
     small = pk.Config(steps=2, model=pk.MLP(width=4, depth=1), progress=False)
     with pytest.warns(PinnkitWarning, match=r'"N" is observed at 92.6 .*92.6x .*scale="data"'):
         run = pk.fit(problem, small, out=None)
@@ -72,7 +76,25 @@ def test_a_field_observed_large_for_the_model_scale_gets_a_note_naming_scale_dat
     for model in (pk.MLP(width=4, depth=1, scale="data"), pk.MLP(width=4, depth=1, scale=50.0)):
         with warnings.catch_warnings():
             warnings.simplefilter("error")
+            warnings.filterwarnings("ignore", "data", PinnkitWarning)
             pk.fit(problem, small.replace(model=model), out=None)
+
+
+def test_observations_the_fit_has_not_followed_get_a_note():
+    problem = _logistic()
+    seen = problem.data[0].values["N"]
+    offset = np.sqrt(0.6 * np.var(seen))  # leaves 60% of the variance unexplained
+
+    def predict(shift: float):
+        return lambda points: {"N": seen[: len(points)] + shift}
+
+    notes = missed_data_notes(problem, predict(offset))
+    assert list(notes) == ['data: "N"']
+    assert "leaves 60% of the spread of its 11 observations" in notes['data: "N"']
+    assert "pk.Fourier" in notes['data: "N"']
+    assert missed_data_notes(problem, predict(0.5 * offset)) == {}  # 15%: followed
+    pinned = _logistic(times=np.array([0.0]))
+    assert missed_data_notes(pinned, predict(100.0)) == {}  # one value: no spread to judge
 
 
 def test_tensorboard_event_files_hold_every_logged_step(tmp_path):
