@@ -91,6 +91,7 @@ class Discovery:
     - `sympy()`: `{f: expr}` keyed by the `pk.Hidden` objects, in the input symbols.
     - `latex()`: the formulas as LaTeX equations.
     - `table`: every term's Pareto front as rows, the chosen candidate marked.
+    - `parameters`: the problem's own `pk.Parameter`s as refit with the chosen formulas.
     - `problem(parameters=True)`: the Problem with the formulas written in.
     - `save(directory)`: `discovered.json`, `pareto_<name>.csv` and `problem.py` there.
 
@@ -126,6 +127,19 @@ class Discovery:
             name: Formula(f.samples.symbols, f.selection.snapped() if snap else f.expr)
             for name, f in self.found.items()
         }
+
+    @property
+    def parameters(self) -> dict[str, float]:
+        """The problem's own `pk.Parameter`s, by name, as refit with every chosen formula
+        written in (the last term's final polish, `Selection.constants`): the values that
+        go with the formulas, where the trained run's went with the Hidden networks. Empty
+        when the problem has none or no polish ran."""
+        for f in reversed(list(self.found.values())):
+            if f.selection.constants:
+                final = f.selection.constants
+                params = self.original.parameters
+                return {p.name: float(final[p.name]) for p in params if p.name in final}
+        return {}
 
     def latex(self) -> str:
         """One LaTeX equation per term, `f{\\left(u \\right)} = ...` (constants to 4 digits)."""
@@ -184,6 +198,9 @@ class Discovery:
             head = sp.sstr(f.hidden(*f.samples.symbols))
             lines.append(f"{head} = {display(f.expr)}")
             lines.append("  " + f.selection.describe().replace("\n", "\n  "))
+        if self.parameters:
+            learned = ", ".join(f"{k} = {v:.6g}" for k, v in self.parameters.items())
+            lines.append(f"Parameters refit with the chosen formulas: {learned}")
         return "\n".join(lines)
 
     def __repr__(self) -> str:

@@ -21,6 +21,7 @@ import io
 import json
 import math
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -102,6 +103,7 @@ def discovery_json(found) -> dict:
         "run": None if found.run_directory is None else str(found.run_directory),
         "rule": terms and next(iter(found.found.values())).selection.rule,
         "physics_factor": next(iter(found.found.values())).selection.factor,
+        "parameters": found.parameters,
         "terms": terms,
     }
 
@@ -161,9 +163,11 @@ def save_discovery(found, directory: Path) -> dict[str, Path]:
             problem,
             doc=f"{problem.name} with the discovered term(s) written in (pinnkit discover, "
             f"backend {found.backend}{origin}):\n\n{header}\n\nConstants are Parameters "
-            "initialised at the discovered values, so `pinnkit fit` on this file refits them."
+            "initialised at the discovered values (the problem's own at their values refit "
+            "with the formulas), so `pinnkit fit` on this file refits them."
             + _reference_note(problem.reference),
             config=found.config is not None,
+            starts=found.parameters,
         ),
     )
     return paths
@@ -193,11 +197,14 @@ def _code(expr) -> str:
     return _Printer().doprint(expr)
 
 
-def problem_source(problem: Problem, *, doc: str, config: bool) -> str:
+def problem_source(
+    problem: Problem, *, doc: str, config: bool, starts: Mapping[str, float] | None = None
+) -> str:
     """A problem file (in the style of `problems/*.py`) that rebuilds `problem`.
 
     Data sets are read from `data_<name>.csv` beside the file; `config` adds
-    `config = pk.Config.from_json(...)` reading `config.json` beside it.
+    `config = pk.Config.from_json(...)` reading `config.json` beside it; `starts` gives
+    Parameters (by name) another `init` (the values discovery refit them to).
     """
     exprs = [e.source for e in problem.equations] + [c.expr for c in problem.conditions]
     solution = problem.reference.solution if isinstance(problem.reference, Exact) else {}
@@ -234,7 +241,7 @@ def problem_source(problem: Problem, *, doc: str, config: bool) -> str:
             else f'{coords} = sp.symbols("{coords}")'
         ),
     ]
-    lines += _declarations(problem, symbols, hidden)
+    lines += _declarations(problem, symbols, hidden, starts or {})
     domain = _DOMAIN_CLASSES.sub(r"pk.\1(", repr(problem.domain)).replace(" × ", " * ")
     equations = [f"        {e.name!r}: {_equation(e.source)}," for e in problem.equations]
     conditions = [f"        {_condition(c)}," for c in problem.conditions]
@@ -269,13 +276,15 @@ def problem_source(problem: Problem, *, doc: str, config: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _declarations(problem: Problem, symbols, hidden) -> list[str]:
-    """The file's lines that declare the fields, Parameters, normals and Hidden terms."""
+def _declarations(problem: Problem, symbols, hidden, starts: Mapping[str, float]) -> list[str]:
+    """The file's lines that declare the fields, Parameters (from `starts` where it names
+    them), normals and Hidden terms."""
     lines = [f'{f.func} = sp.Function("{f.func}")' for f in problem.fields]
     for s in symbols:
         if isinstance(s, Parameter):
             log = ", log=True" if s.log else ""
-            lines.append(f'{s.name} = pk.Parameter("{s.name}", init={s.init!r}{log})')
+            init = float(starts.get(s.name, s.init))
+            lines.append(f'{s.name} = pk.Parameter("{s.name}", init={init!r}{log})')
         else:
             lines.append(f"{s.name} = pk.Normal({s.coord})")
     for h in hidden:
