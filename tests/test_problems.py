@@ -16,6 +16,7 @@ import pytest
 from pinnkit.cli import bundled_problems, main
 from pinnkit.problem import Problem
 from pinnkit.problem.file import load_problem_file
+from tests.helpers import UNFOLLOWED
 
 PROBLEMS_DIR = Path(__file__).resolve().parent.parent / "problems"
 PROBLEM_FILES = sorted(p for p in PROBLEMS_DIR.glob("*.py") if not p.name.startswith("_"))
@@ -74,6 +75,7 @@ def test_problems_lists_every_file_with_its_summary(capsys):
 
 
 @pytest.mark.slow
+@pytest.mark.filterwarnings(UNFOLLOWED)  # two steps follow no observations
 @pytest.mark.parametrize("path", PROBLEM_FILES, ids=IDS)
 def test_fit_two_steps(path, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
