@@ -201,6 +201,7 @@ def _cmd_discover(args) -> int:
         **({} if args.refit is None else {"refit": args.refit}),
         **({} if args.constraint is None else {"constraint": args.constraint}),
         **({"candidates": offered} if offered else {}),
+        progress=True,
         **options,
     )
     paths = found.save(Path(args.run_dir) / "discovered")

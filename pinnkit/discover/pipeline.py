@@ -7,6 +7,8 @@ import dataclasses
 import functools
 import math
 import numbers
+import sys
+import time
 import warnings
 from collections.abc import Mapping, Sequence
 
@@ -61,6 +63,7 @@ def discover(
     trajectory: bool = False,
     integral: bool = True,
     candidates: Mapping[str, Sequence] | None = None,
+    progress: bool = False,
     **options,
 ) -> Discovery:
     """Find a closed form for every Hidden term of a trained run.
@@ -109,6 +112,8 @@ def discover(
       `u_x`, `x_0`, ...) judged beside the backend's: a hypothesis of your own is refit and
       weighed like the rest (`{"f": [a * u * (1 - u)]}` with `a` a float), always refit
       and listed, even where its form's price alone puts it out of reach.
+    - `progress`: print a line to stderr at each step and after each refit (`pinnkit
+      discover` does: in a PDE problem discovery takes minutes).
     - `**options`: options of the backend named by `backend` (`niterations=100`).
 
     **Returns**
@@ -143,12 +148,19 @@ def discover(
         refit=refit,
         held=current is not run,
         trajectory=trajectory,
+        report=_say if progress else None,
     )
     for k, name in enumerate(names):
+        start = time.perf_counter()
         (s,) = sample_hidden(current, terms=[name], samples=samples, seed=seed, trim=trim).values()
         front = method.fit(s.inputs, s.target, seed=seed)
         if integral:
             front = with_integral(front, current, name, s, method)
+        if progress:
+            _say(
+                f"{name}: {s.size:,} samples, {len(front.candidates)} formulas on the front "
+                f"({time.perf_counter() - start:.0f} s); refitting candidates with the solution"
+            )
         last = k + 1 == len(names) or not refit
         own = [_candidate(expr, s, name) for expr in offered.get(name, ())]
         selection = judge(current, name, front, s, polish=polish if last else 0, offered=own)
@@ -160,6 +172,10 @@ def discover(
             )
             selection = dataclasses.replace(selection, polished=fitted.expr, template=written[name])
         found[name] = Found(hidden[name], s, front, selection)
+        if progress:
+            _say(
+                f"{name}: chose {display(selection.formula)} ({time.perf_counter() - start:.0f} s)"
+            )
         _warn(name, selection)
     _report_joint_constants(found, written, last=names[-1])
     return Discovery(
@@ -170,6 +186,11 @@ def discover(
         config=run.config,
         run_directory=run.directory,
     )
+
+
+def _say(line: str) -> None:
+    """A progress line of `discover(progress=True)`, to stderr."""
+    print(line, file=sys.stderr, flush=True)
 
 
 def _check_numbers(**given) -> None:

@@ -97,7 +97,8 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -115,6 +116,7 @@ from pinnkit.discover.base import (
     Candidate,
     Front,
     complexity,
+    display,
     form,
     mean_squared_error,
 )
@@ -184,6 +186,7 @@ def choose(
     offered: Sequence[Candidate] = (),
     held: bool = False,
     trajectory: bool = False,
+    report: Callable[[str], None] | None = None,
 ) -> Selection:
     """Apply the rule (module docstring) to `front`, the candidates for Hidden `name`
     fitted to `samples` (its `HiddenSamples`), with the candidates `offered` judged too; look
@@ -198,6 +201,7 @@ def choose(
     judge = _Judge.of(
         run, name, samples, batches, factor=factor, refit=refit, held=held, traced=trajectory
     )
+    judge = dataclasses.replace(judge, report=report)
     candidates = sorted(
         [*shortlist(front, samples, size=size), *offered],
         key=lambda c: (judge.bound(c.expr), c.loss),
@@ -255,6 +259,7 @@ class _Judge:
     held: bool = False
     ode: Ode | None = None
     traced: bool = False
+    report: Callable[[str], None] | None = None  # `choose(report=)`: a line after each refit
 
     @classmethod
     def of(
@@ -316,6 +321,13 @@ class _Judge:
         )
 
     def __call__(self, candidate: Candidate) -> Scored:
+        start, scored = time.perf_counter(), self._judged(candidate)
+        took = f"{self.refit} iterations, {time.perf_counter() - start:.1f} s"
+        if self.report is not None:
+            self.report(f"{self.name}: refit {display(candidate.expr)} ({took})")
+        return scored
+
+    def _judged(self, candidate: Candidate) -> Scored:
         formula = Formula(self.samples.symbols, candidate.expr)
         losses, refit_expr = refit_loss(
             self.run, self.name, formula, self.batches, refit=self.refit

@@ -80,8 +80,12 @@ def test_cli_discover_writes_the_exports_into_the_run_directory(tmp_path, capsys
     run_dir = _cli_run(tmp_path, "fisher_hidden.py", capsys)
     argv = ["discover", str(run_dir), "--samples", "300", "--seed", "1", "--refit", "2"]
     assert main(argv) == 0
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
     assert out.startswith("f(u) = ") and "wrote" in out and "pinnkit fit" in out
+    progress = err.splitlines()  # stderr says what it is doing, step by step
+    assert progress[0].startswith("f: ") and " formulas on the front " in progress[0]
+    assert "f: refit " in progress[1] and "(2 iterations, " in progress[1]
+    assert any(line.startswith("f: chose ") for line in progress)
     folder = run_dir / "discovered"
     assert {"discovered.json", "pareto_f.csv", "problem.py"} <= {p.name for p in folder.iterdir()}
     record = json.loads((folder / "discovered.json").read_text())
