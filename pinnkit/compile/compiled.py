@@ -123,7 +123,7 @@ class CompiledProblem(AbstractResiduals):
         for g in self.groups:
             if g.kind == "data":
                 data = next(d for d in self.problem.data if d.name == g.terms[0])
-                pts = np.stack([data.coords[c.name] for c in self.problem.coords], axis=1)
+                pts = data.points([c.name for c in self.problem.coords])
                 ref = next(iter(self.buffers()), None)
                 dtype = self._dtype()
                 device = ref.device if ref is not None else None

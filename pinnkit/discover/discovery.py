@@ -198,8 +198,8 @@ class Discovery:
             head = sp.sstr(f.hidden(*f.samples.symbols))
             lines.append(f"{head} = {display(f.expr)}")
             lines.append("  " + f.selection.describe().replace("\n", "\n  "))
-        if self.parameters:
-            learned = ", ".join(f"{k} = {v:.6g}" for k, v in self.parameters.items())
+        if parameters := self.parameters:
+            learned = ", ".join(f"{k} = {v:.6g}" for k, v in parameters.items())
             lines.append(f"Parameters refit with the chosen formulas: {learned}")
         return "\n".join(lines)
 

@@ -111,7 +111,7 @@ def collocation_points(problem: Problem, samples: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     blocks = [problem.domain.sample("interior", int(samples), rng).points]
     for data in problem.data:
-        blocks.append(np.stack([data.coords[c.name] for c in problem.coords], axis=1))
+        blocks.append(data.points([c.name for c in problem.coords]))
     return np.concatenate(blocks, axis=0)
 
 

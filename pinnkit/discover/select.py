@@ -322,8 +322,8 @@ class _Judge:
 
     def __call__(self, candidate: Candidate) -> Scored:
         start, scored = time.perf_counter(), self._judged(candidate)
-        took = f"{self.refit} iterations, {time.perf_counter() - start:.1f} s"
         if self.report is not None:
+            took = f"{self.refit} iterations, {time.perf_counter() - start:.1f} s"
             self.report(f"{self.name}: refit {display(candidate.expr)} ({took})")
         return scored
 

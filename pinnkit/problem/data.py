@@ -124,6 +124,10 @@ class Data:
         data.where = where
         return data
 
+    def points(self, coord_names: Sequence[str]) -> np.ndarray:
+        """The observation points, shape (n, len(coord_names)), columns in that order."""
+        return np.stack([self.coords[c] for c in coord_names], axis=1)
+
     def _split(self, coord_names: Sequence[str], field_names: Sequence[str]) -> None:
         """Assign file columns to coordinates and fields once the problem is known."""
         pending = getattr(self, "_pending", None)
@@ -208,7 +212,7 @@ def check_data(data, domain, coords, field_names) -> tuple[Data, ...]:
                     f'Data "{d.name}": `{f}` is not a field {list(field_names)}.'
                     f"{did_you_mean(f, field_names)}"
                 )
-        points = np.stack([d.coords[c] for c in coord_names], axis=1)
+        points = d.points(coord_names)
         inside = domain.contains(points, "interior", tol=1e-6)
         if not np.all(inside):
             bad = int(np.flatnonzero(~inside)[0])

@@ -229,9 +229,7 @@ def missed_data_notes(problem, predict) -> dict[str, str]:
     misfit: dict[str, list[np.ndarray]] = {}
     observed: dict[str, list[np.ndarray]] = {}
     for data in problem.data:
-        if any(name not in data.coords for name in names):  # vector coordinates
-            continue
-        values = predict(np.stack([data.coords[name] for name in names], axis=1))
+        values = predict(data.points(names))
         for field, seen in data.values.items():
             misfit.setdefault(field, []).append(values[field] - seen)
             observed.setdefault(field, []).append(seen)
