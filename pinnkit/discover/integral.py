@@ -18,7 +18,8 @@ McCalla, Phys. Rev. E 96, 023302, 2017) on the PINN's states. The `INTEGRAL_SIZE
 members of that front whose forms the other candidates lack are judged with the rest
 (`Front.integral`; `pinnkit.discover.select`, step 1). A term in several rates (S' = -f,
 I' = f - g I) gives rows from each observed field. `integral_front` is None where this does
-not apply: no ODE (`pinnkit.discover.trajectory.ode_of`), the term applied more than once
+not apply: no first-order initial-value ODE (`pinnkit.discover.trajectory.ode_of`; the others
+go to `pinnkit.discover.line_integral`), the term applied more than once
 or not additively with a numeric coefficient, or no field whose rate holds it observed.
 """
 
@@ -30,6 +31,7 @@ import numpy as np
 import sympy as sp
 
 from pinnkit.discover.base import Candidate, Front, complexity, form, mean_squared_error
+from pinnkit.discover.line_integral import GRID, line_front, trapezoid_operator
 from pinnkit.discover.offline import Offline
 from pinnkit.discover.shortlist import shortlist
 from pinnkit.discover.trajectory import Ode, ode_of
@@ -44,28 +46,9 @@ __all__ = [
     "INTEGRAL_SIZE",
 ]
 
-#: Points of the time grid the integrals are taken on (the trapezoid rule).
-GRID = 2001
 #: At most this many members of the integral front (the simplest, forms not yet among the
 #: candidates) are judged.
 INTEGRAL_SIZE = 12
-
-
-def trapezoid_operator(grid: np.ndarray, times: np.ndarray) -> np.ndarray:
-    """The `(len(times), len(grid))` matrix of the trapezoid rule from `grid[0]` to each of
-    `times` (within the grid) for a function known at `grid` points, linear between them."""
-    grid = np.asarray(grid, dtype=float)
-    operator = np.zeros((len(times), len(grid)))
-    steps = np.diff(grid)
-    for row, t in zip(operator, times):
-        k = int(np.clip(np.searchsorted(grid, t, side="right") - 1, 0, len(grid) - 2))
-        row[:k] += steps[:k] / 2
-        row[1 : k + 1] += steps[:k] / 2
-        part = t - grid[k]  # the last cell's share, [grid[k], t]
-        fraction = part / steps[k]
-        row[k] += part * (1 - fraction / 2)
-        row[k + 1] += part * fraction / 2
-    return operator
 
 
 def integral_front(run, name: str, symbols, backend=None) -> Front | None:
@@ -76,7 +59,8 @@ def integral_front(run, name: str, symbols, backend=None) -> Front | None:
     observations' RMS (noise in proportion to a field's size). None where it does not
     apply."""
     ode = ode_of(run.problem, name)
-    opened = None if ode is None else _opened_rates(ode)
+    first_order = ode is not None and not ode.ends and not ode.lifted
+    opened = _opened_rates(ode) if first_order else None
     if not opened:
         return None
     slot, rates = opened
@@ -156,9 +140,13 @@ def integral_candidates(front: Front | None, samples, taken) -> tuple[Candidate,
 
 def with_integral(front: Front, run, name: str, samples, backend=None) -> Front:
     """`front` with the integral regression's candidates for Hidden `name` of `run`
-    (`Front.integral`; `integral_candidates` of `integral_front`), forms already shortlisted
-    left out; `front` itself where there are none."""
+    (`Front.integral`; `integral_candidates` of `integral_front`, or of
+    `pinnkit.discover.line_integral.line_front` where the problem has one coordinate but is
+    not an initial-value ODE), forms already shortlisted left out; `front` itself where
+    there are none."""
     taken = {form(c.expr) for c in shortlist(front, samples)}
     found = integral_front(run, name, samples.symbols, backend)
+    if found is None:
+        found = line_front(run, name, samples.symbols, backend)
     extra = integral_candidates(found, samples, taken)
     return dataclasses.replace(front, integral=extra) if extra else front

@@ -150,6 +150,7 @@ from pinnkit.discover.selection import Selection
 from pinnkit.discover.shortlist import SHORTLIST_SIZE, shortlist
 from pinnkit.discover.substitute import Formula, parametrize
 from pinnkit.discover.trajectory import Ode, fit_formula, fit_trajectory, ode_of
+from pinnkit.discover.two_point import guess_of
 
 __all__ = ["choose", "ROUND_RTOL", "ROUND_SIGMAS", "BOUND_RATIO", "PROFILE_STEP"]
 
@@ -491,10 +492,6 @@ def _trace(run, ode: Ode, reference: Losses, floors) -> tuple[dict, dict, dict]:
     """`fit_trajectory`'s starting Parameters (the run's), start-value guesses (the run's
     network at the start, for fields no condition fixes) and noise scales (each observed
     field's misfit by the network, raised to its floor)."""
-    guess = {}
-    if any(s is None for s in ode.start):
-        values = run.predict(**{ode.time.name: np.array([ode.span[0]])})
-        names = run.problem.field_names
-        guess = {i: float(values[names[i]][0]) for i, s in enumerate(ode.start) if s is None}
+    guess = guess_of(ode, run)
     scales = {k: math.sqrt(max(m, floors[k])) for k, (m, _) in reference.misfit.items()}
     return run.parameters, guess, scales

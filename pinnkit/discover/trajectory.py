@@ -13,11 +13,17 @@ refit the maximum-likelihood 2.084 (see `pinnkit.discover.refit`).
 `ode_of(problem, name)` recognises the problems this applies to and returns None for the
 rest, which keep the PINN refit alone:
 
-- one coordinate (time, or a space coordinate integrated from its lower end);
-- every equation solvable (`sympy.solve`) for the first derivatives of the fields, the
-  derivatives appearing nowhere else (not inside the Hidden term's arguments);
+- one coordinate (time, or a space coordinate);
+- every equation solvable (`sympy.solve`) for the highest derivative of each field, first or
+  second; a field of second order is lifted to two states, its value and its first
+  derivative (`Ode.lifted`), which may then appear in the Hidden term's arguments (a
+  damping d(x')); other derivatives appear nowhere else;
 - no Hidden term other than `name` (a term already written in as a formula is fine);
-- conditions only `pk.Initial(field, number)` (other conditions: None);
+- conditions all `pk.Initial(field, number)` (or `pk.Initial(field.diff(t), number)` for a
+  field of second order): an initial-value problem, integrated from there; or else one
+  condition per state at the interval's ends (Dirichlet, Neumann, Robin, `pk.Boundary` of
+  the states): a boundary-value problem, solved by collocation
+  (`pinnkit.discover.two_point`);
 - at least one observed field.
 
 `fit_formula(ode, formula, ...)` returns each observed field's mean square misfit, the
@@ -43,7 +49,7 @@ from typing import NamedTuple
 import numpy as np
 import sympy as sp
 
-from pinnkit.discover import ties
+from pinnkit.discover import ties, two_point
 from pinnkit.problem import is_hidden
 
 __all__ = [
@@ -93,12 +99,16 @@ SCALE_FLOOR = 1e-3
 
 @dataclass(frozen=True)
 class Ode:
-    """An ODE problem as `ode_of` found it: `rates[i]` is the derivative of field `i`, in the
+    """An ODE problem as `ode_of` found it: `rates[i]` is the derivative of state `i`, in the
     state symbols `states`, the coordinate `time`, the Problem's Parameters and one symbol
     per application of the Hidden term (`slots`: symbol -> the application's arguments, in
-    the state symbols); `start[i]` is field `i`'s value at `span[0]` (None: fitted);
-    `observed`: per observed field, its key `(data name, field name)`, the field's index, the
-    observation times and values."""
+    the state symbols). The states are the fields, in order, then the first derivatives of
+    the fields of second order (`lifted`: those fields' indices). `start[i]` is state `i`'s
+    value at `span[0]` (None: fitted), or, for a boundary-value problem, `ends`: each
+    condition at each end where it holds, `(0 or 1, residual in the states)`
+    (`pinnkit.discover.two_point`; then every start is None). `observed`: per observed
+    field, its key `(data name, field name)`, the field's index, the observation times and
+    values."""
 
     time: sp.Symbol
     span: tuple[float, float]
@@ -108,6 +118,8 @@ class Ode:
     start: tuple[float | None, ...]
     parameters: tuple[sp.Symbol, ...]
     observed: tuple[tuple[tuple[str, str], int, np.ndarray, np.ndarray], ...]
+    lifted: tuple[int, ...] = ()
+    ends: tuple[tuple[int, sp.Expr], ...] = ()
 
 
 def ode_of(problem, name: str) -> Ode | None:
@@ -120,8 +132,19 @@ def ode_of(problem, name: str) -> Ode | None:
     (time,) = problem.coords
     lows, highs = problem.domain.bounds
     span = (float(np.ravel(lows)[0]), float(np.ravel(highs)[0]))
-    states = tuple(sp.Symbol(f"_state{i}") for i in range(len(problem.fields)))
-    rates_of = tuple(sp.Symbol(f"_rate{i}") for i in range(len(problem.fields)))
+    lifted = _second_order(problem, time)
+    if lifted is None:
+        return None
+    n = len(problem.fields)
+    states = tuple(sp.Symbol(f"_state{i}") for i in range(n + len(lifted)))
+    velocity = {problem.fields[i]: states[n + k] for k, i in enumerate(lifted)}
+    unknowns = {
+        f: sp.Symbol(f"_rate{i}") for i, f in enumerate(problem.fields) if f not in velocity
+    }
+    unknowns.update({f: sp.Symbol(f"_acceleration{i}") for f, i in zip(velocity, lifted)})
+    derivatives = {f.diff(time): v for f, v in velocity.items()}
+    derivatives.update({f.diff(time, 1 + (f in velocity)): r for f, r in unknowns.items()})
+    lifts = {d: v for d, v in derivatives.items() if v in states}
     to_state = dict(zip(problem.fields, states))
     slots: dict[sp.Symbol, tuple[sp.Expr, ...]] = {}
     applications: dict[sp.Expr, sp.Symbol] = {}
@@ -129,34 +152,66 @@ def ode_of(problem, name: str) -> Ode | None:
     def open_term(node: sp.Expr) -> sp.Symbol:
         if node not in applications:
             applications[node] = sp.Symbol(f"_slot{len(applications)}")
-            slots[applications[node]] = tuple(a.xreplace(to_state) for a in node.args)
+            slots[applications[node]] = tuple(
+                a.xreplace(lifts).xreplace(to_state) for a in node.args
+            )
         return applications[node]
 
-    residuals = []
-    for equation in problem.equations:
-        expr = equation.residual.replace(
-            lambda n: is_hidden(n) and n.func.name == name, lambda n: open_term(n)
-        )
-        derivatives = {}
-        for d in expr.atoms(sp.Derivative):
-            if d.expr not in to_state or d.variable_count != ((time, 1),):
-                return None
-            derivatives[d] = rates_of[problem.fields.index(d.expr)]
-        residuals.append(expr.xreplace(derivatives).xreplace(to_state))
+    residuals = [
+        e.residual.replace(lambda n: is_hidden(n) and n.func.name == name, open_term)
+        .xreplace(derivatives)
+        .xreplace(to_state)
+        for e in problem.equations
+    ]
     if any(arg.has(sp.Derivative) for args in slots.values() for arg in args):
         return None
+    if any(r.has(sp.Derivative) for r in residuals):
+        return None
+    rates_of = tuple(unknowns.values())
     try:
         solutions = sp.solve(residuals, rates_of, dict=True)
     except (NotImplementedError, ValueError, TypeError):
         return None
     if len(solutions) != 1 or set(solutions[0]) != set(rates_of):
         return None
-    rates = tuple(solutions[0][r] for r in rates_of)
-    if any(r.has(*rates_of) or r.has(sp.Derivative) for r in rates):
+    solved = solutions[0]
+    if any(r.has(*rates_of) or r.has(sp.Derivative) for r in solved.values()):
         return None
-    start = _start(problem, to_state)
+    rates = tuple(velocity.get(f, solved.get(unknowns[f])) for f in problem.fields)
+    rates += tuple(solved[unknowns[f]] for f in velocity)
+    start, ends = _start(problem, to_state, lifts, states), ()
     if start is None:
+        ends = two_point.ends_of(problem, to_state, lifts)
+        if len(ends) != len(states):
+            return None
+        start = (None,) * len(states)
+    observed = _observed(problem, time)
+    if observed is None:
         return None
+    return Ode(
+        time, span, states, rates, slots, start, tuple(problem.parameters), observed,
+        tuple(lifted), ends,
+    )  # fmt: skip
+
+
+def _second_order(problem, time) -> list[int] | None:
+    """The indices of the fields whose second derivative appears in an equation; None where
+    an equation holds a derivative other than a field's first or second in `time`."""
+    lifted = set()
+    for equation in problem.equations:
+        for d in equation.residual.atoms(sp.Derivative):
+            if d.expr not in problem.fields or len(d.variable_count) != 1:
+                return None
+            variable, count = d.variable_count[0]
+            if variable != time or count not in (1, 2):
+                return None
+            if count == 2:
+                lifted.add(problem.fields.index(d.expr))
+    return sorted(lifted)
+
+
+def _observed(problem, time) -> tuple | None:
+    """`Ode.observed` of `problem`; None where a data set has other coordinates."""
     observed = []
     for data in problem.data:
         if set(data.coords) != {time.name}:
@@ -165,24 +220,25 @@ def ode_of(problem, name: str) -> Ode | None:
         for field, values in data.values.items():
             index = problem.field_names.index(field)
             observed.append(((data.name, field), index, times, np.asarray(values, dtype=float)))
-    return Ode(time, span, states, rates, slots, start, tuple(problem.parameters), tuple(observed))
+    return tuple(observed)
 
 
-def _start(problem, to_state) -> tuple[float | None, ...] | None:
-    """Each field's start value from `pk.Initial(field, number)` conditions (None: none given);
-    None when any condition is of another kind."""
-    start: list[float | None] = [None] * len(problem.fields)
+def _start(problem, to_state, lifts, states) -> tuple[float | None, ...] | None:
+    """Each state's start value from `pk.Initial(field, number)` conditions (for a field of
+    second order also `pk.Initial(field.diff(t), number)`, through `lifts`: derivative ->
+    velocity state; None: none given); None when any condition is of another kind."""
+    start: list[float | None] = [None] * len(states)
     for cond in problem.conditions:
-        if cond.on != "initial" or cond.periodic is not None or cond.expr.has(sp.Derivative):
+        if cond.on != "initial" or cond.periodic is not None:
             return None
-        fields = [f for f in problem.fields if cond.expr.has(f)]
-        if len(fields) != 1:
+        expr = cond.expr.xreplace(lifts).xreplace(to_state)
+        held = [s for s in states if expr.has(s)]
+        if expr.has(sp.Derivative) or len(held) != 1:
             return None
-        state = to_state[fields[0]]
-        values = sp.solve(cond.expr.xreplace(to_state), state)
+        values = sp.solve(expr, held[0])
         if len(values) != 1 or not values[0].is_number or not values[0].is_real:
             return None
-        start[problem.fields.index(fields[0])] = float(values[0])
+        start[states.index(held[0])] = float(values[0])
     return tuple(start)
 
 
@@ -203,8 +259,7 @@ def _scalar_function(arguments: list[sp.Symbol], expressions: list[sp.Expr]):
     raise NameError("no numerical module has every function of the formula")
 
 
-class _Failed(Exception):
-    """One integration blew up, stalled or produced non-finite values."""
+_Failed = two_point.Failed
 
 
 def _integrator(ode: Ode, f, start: np.ndarray, open_starts: list[int], width: int, times):
@@ -331,13 +386,8 @@ def fit_trajectory(
     starting values."""
     term = sp.Lambda(symbols, template)
     rates = [r.xreplace({s: term(*args) for s, args in ode.slots.items()}) for r in ode.rates]
-    open_starts = [i for i, s in enumerate(ode.start) if s is None]
+    open_starts = [i for i, s in enumerate(ode.start) if s is None and not ode.ends]
     free = [*constants, *ode.parameters]
-    try:
-        f = _scalar_function([ode.time, *ode.states, *free], rates)
-    except (TypeError, ValueError, SyntaxError, NameError):
-        return None
-    start = np.array([0.0 if s is None else s for s in ode.start])
     initial = np.array(
         [
             *(float(v) for v in constants.values()),
@@ -348,7 +398,15 @@ def fit_trajectory(
     times = np.unique(np.concatenate([t for _, _, t, _ in ode.observed]))
     rows = [np.searchsorted(times, t) for _, _, t, _ in ode.observed]
     width = len(free)
-    path = _integrator(ode, f, start, open_starts, width, times)
+    try:
+        if ode.ends:
+            path = two_point.solver(ode, rates, free, times, guess)
+        else:
+            f = _scalar_function([ode.time, *ode.states, *free], rates)
+            start = np.array([0.0 if s is None else s for s in ode.start])
+            path = _integrator(ode, f, start, open_starts, width, times)
+    except (_Failed, TypeError, ValueError, SyntaxError, NameError):
+        return None
 
     def misfits(theta: np.ndarray) -> list[np.ndarray]:
         y = path(theta)

@@ -66,9 +66,26 @@ def test_equations_are_solved_for_the_rates():
     assert ode.start == (START, 1.0) and ode.parameters == (k,)
 
 
+def test_a_final_time_condition_or_a_second_derivative_still_makes_an_ode():
+    """A condition at the final time makes a two-point problem (`Ode.ends`: one residual at
+    the upper end); a second derivative lifts its field to two states, the velocity's start
+    fitted where no condition gives it, and the velocity may be the term's argument."""
+    ode = ode_of(
+        _problem({"e": sp.Eq(X.diff(t), f(X))}, conditions=[pk.Condition(X - 1, on="final")]),
+        "f",
+    )
+    assert ode.ends == ((1, ode.states[0] - 1),) and ode.start == (None,)
+    ode = ode_of(_problem({"e": sp.Eq(X.diff(t, 2), f(X.diff(t)) - X)}), "f")
+    position, velocity = ode.states
+    assert ode.lifted == (0,) and ode.start == (START, None) and ode.ends == ()
+    (slot,) = ode.slots
+    assert ode.slots[slot] == (velocity,)
+    assert ode.rates == (velocity, slot - position)
+
+
 @pytest.mark.parametrize(
     "case",
-    ["pde", "final-time condition", "second order", "derivative argument", "other hidden"],
+    ["pde", "third order", "derivative argument", "other hidden", "interior condition"],
 )
 def test_what_is_not_an_ode_it_can_integrate(case):
     x = sp.Symbol("x")
@@ -80,12 +97,12 @@ def test_what_is_not_an_ode_it_can_integrate(case):
             equations={"e": sp.Eq(u.diff(t), f(u))},
             data=pk.Data({x: [0.5], t: [0.5]}, {u: [1.0]}),
         )
-    elif case == "final-time condition":
+    elif case == "interior condition":
         problem = _problem(
-            {"e": sp.Eq(X.diff(t), f(X))}, conditions=[pk.Condition(X - 1, on="final")]
+            {"e": sp.Eq(X.diff(t), f(X))}, conditions=[pk.Condition(X - 1, on="interior")]
         )
-    elif case == "second order":
-        problem = _problem({"e": sp.Eq(X.diff(t, 2), f(X))})
+    elif case == "third order":
+        problem = _problem({"e": sp.Eq(X.diff(t, 3), f(X))})
     elif case == "derivative argument":
         problem = _problem({"e": sp.Eq(X.diff(t), f(X.diff(t)) + X)})
     else:
