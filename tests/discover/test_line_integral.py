@@ -4,7 +4,10 @@ exact solution standing in for a trained run; and where it does not apply."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pytest
 import sympy as sp
 
 import pinnkit as pk
@@ -98,3 +101,19 @@ def test_the_line_candidates_join_the_front_of_a_steady_problem():
     extended = with_integral(front, run, "g", samples)
     assert any(form(c.expr) == form(US**3) for c in extended.integral)
     assert len({form(c.expr) for c in extended.integral}) == len(extended.integral)
+
+
+# benchmarks/discovery/unseen/steady_cubic.py with its own config (4000 Adam steps + 500
+# L-BFGS, float32): ~25 s of fit and ~13 s of discovery on the 2-core CPU; before the line
+# regression and the two-point refit it chose `8.407*u - 4.857`.
+@pytest.mark.slow
+def test_a_steady_reaction_is_discovered_from_a_trained_run():
+    from pinnkit.discover.exact import is_same_form
+    from pinnkit.problem.file import load_problem_file
+
+    path = Path(__file__).parents[2] / "benchmarks" / "discovery" / "unseen" / "steady_cubic.py"
+    problem, config, _ = load_problem_file(path)
+    run = pk.fit(problem, config.replace(progress=False, device="cpu"), out=None)
+    found = pk.discover(run)
+    formula = found.sympy()[problem.hidden[0]]
+    assert is_same_form(formula, 3 * US**3, rtol=0.02), str(found)
