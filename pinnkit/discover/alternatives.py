@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
 
 import sympy as sp
 
@@ -131,6 +132,33 @@ def _round_forms(contenders, criteria, handicaps, judge, scored: list) -> list:
     return out
 
 
+def _skipped_forms(contenders, criteria, judge, scored: list, skipped) -> list:
+    """The settle step's candidates of forms never refit (`skipped`: the bound of step 3
+    passed them over, on the PINN refits' misfits) whose trajectory refit comes within
+    `ALTERNATIVE_DELTA` of the best contender: refit (`judge`, from the trajectory's
+    constants; added to `scored`), with their trajectory criterion, as (Scored, criterion)
+    pairs."""
+    n = judge.reference.observations
+    best = min(criteria, default=math.inf)
+    taken = {form(s.expr) for s in scored if _finite(s)}
+    out = []
+    for candidate in skipped:
+        if form(candidate.expr) in taken:
+            continue
+        taken.add(form(candidate.expr))
+        traced = judge.traced_fit(candidate.expr)
+        if traced is None:
+            continue
+        criterion = evidence(judge.deviance(traced.misfit), traced.expr, n, traced.information)
+        if criterion > best + ALTERNATIVE_DELTA:
+            continue
+        loss = mean_squared_error(traced.expr, judge.samples.inputs, judge.samples.target)
+        tried = judge(Candidate(traced.expr, complexity(traced.expr), loss, 0.0))
+        scored.append(tried)
+        out.append((tried, criterion))
+    return out
+
+
 def _finite(s: Scored) -> bool:
     """Whether `s` was refit (its criterion is finite): who may enter the settle step's
     pool, admitted or not."""
@@ -142,7 +170,9 @@ def extends(key: sp.Expr, mine: sp.Expr) -> bool:
     return set(sp.Add.make_args(mine)) <= set(sp.Add.make_args(key))
 
 
-def settle_by_trajectory(chosen: Scored, found: tuple, judge, scored: list) -> tuple:
+def settle_by_trajectory(
+    chosen: Scored, found: tuple, judge, scored: list, skipped: Sequence = ()
+) -> tuple:
     """In an ODE problem (`judge.ode`), the `chosen` formula and the other forms whose
     criterion by the PINN refits is within `SETTLE_DELTA` of it (`best_forms`; they include
     its alternatives `found`) judged again by their trajectory refits (`judge.traced_fit`:
@@ -167,7 +197,10 @@ def settle_by_trajectory(chosen: Scored, found: tuple, judge, scored: list) -> t
     chosen -0.027 x_1^3 was admitted by a hair and no other refit was, while the truth's
     form, 0.232 x_0 x_2 - 0.229 x_1, stood 6.5 below it in the PINN refits' criterion and 178
     below in the trajectories'. Their round forms (step 3 rounds admitted candidates only)
-    are judged here (`_round_forms`). When nothing was admitted (`pick` took the best fit),
+    are judged here (`_round_forms`), and so are the `skipped` candidates, never refit (the
+    bound of step 3 passed them over on the PINN refits' misfits), whose trajectory refit
+    comes within `ALTERNATIVE_DELTA` of the best (`_skipped_forms`). When nothing was
+    admitted (`pick` took the best fit),
     the window is measured from the least criterion instead of the chosen formula's, and a
     chosen formula whose trajectory cannot be integrated is left out rather than kept."""
     if judge.ode is None or judge.traced:
@@ -178,7 +211,7 @@ def settle_by_trajectory(chosen: Scored, found: tuple, judge, scored: list) -> t
     least = min((s.criterion for s in scored), default=math.inf)
     ceiling = (chosen.criterion if admitted else least) + SETTLE_DELTA
     pool = best_forms(chosen, scored, _finite, ceiling, extensions=True)
-    if not pool:
+    if not pool and not skipped:
         return chosen, found
     n = judge.reference.observations
     mine = form(chosen.expr)
@@ -193,7 +226,10 @@ def settle_by_trajectory(chosen: Scored, found: tuple, judge, scored: list) -> t
         criteria.append(evidence(judge.deviance(traced.misfit), traced.expr, n, traced.information))
         extension = s is not chosen and extends(form(s.expr), mine)
         handicaps.append(EXTENSION_MARGIN if extension else 0.0)
-    for s, c in _round_forms(contenders, criteria, handicaps, judge, scored):
+    for s, c in [
+        *_round_forms(contenders, criteria, handicaps, judge, scored),
+        *_skipped_forms(contenders, criteria, judge, scored, skipped),
+    ]:
         contenders.append(s)
         criteria.append(c)
         handicaps.append(0.0)

@@ -216,7 +216,12 @@ def choose(
     current = next(s for s in scored if s.candidate is chosen)
     current = prune(current, samples, judge, scored, judge.admits)
     found = find_alternatives(current, candidates, scored, judge, judge.admits, alternatives)
-    current, found = settle_by_trajectory(current, found, judge, scored)
+    # Candidates the bound passed over are judged by their trajectory refits where the
+    # problem is a boundary-value or second-order one; first-order initial-value problems
+    # keep the path ODEBench measured (docs/discovery.md).
+    ode = judge.ode
+    skipped = candidates if ode is not None and (ode.ends or ode.lifted) else ()
+    current, found = settle_by_trajectory(current, found, judge, scored, skipped)
     polished, constants, template, errors = _polish(
         run, name, current.candidate, samples, batches, refit=refit, polish=polish, judge=judge
     )

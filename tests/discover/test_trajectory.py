@@ -605,3 +605,35 @@ def test_the_settle_step_judges_forms_the_pinn_refits_did_not_admit():
     assert judge.admits(lookalike) and not judge.admits(truth)
     best, _ = settle_by_trajectory(lookalike, (), judge, [lookalike, truth])
     assert form(best.expr) == form(truth.expr)
+
+
+def test_the_settle_step_judges_candidates_the_bound_passed_over():
+    # The truth was never refit (the bound of step 3 skipped it: criterion inf), the chosen
+    # look-alike was: passed to the settle step as skipped, the truth's trajectory refit
+    # comes within reach, so it is refit from the trajectory's constants and chosen; a skipped
+    # form far behind on its trajectory is not refit (its trajectory refit is made, once),
+    # and one already refit is not refit twice.
+    from pinnkit.discover.alternatives import settle_by_trajectory
+    from pinnkit.discover.base import Candidate, form
+    from pinnkit.discover.criteria import Scored
+
+    ode, _, own = _glycolysis_ode()
+    judge = _unadmitted_judge(ode, own)
+
+    def scored(expr, criterion, loss):
+        return Scored(Candidate(expr, 9, loss, 0.0), loss, 9, expr, 0.0, None, criterion)
+
+    lookalike = scored(1.1 * VA**2 * VB - VA + 2.3 * sp.sin(VB), 0.0, loss=1.5)
+    truth = Candidate(1.1 * VA**2 * VB - VA + 2.3 * VB, 9, 1e-3, 0.0)
+    far = Candidate(sp.Float(0.5) * VA, 3, 1e-3, 0.0)
+    table = [lookalike, scored(truth.expr, math.inf, loss=1.0)]
+    best, _ = settle_by_trajectory(
+        lookalike, (), judge, table, skipped=[lookalike.candidate, truth, far]
+    )
+    assert form(best.expr) == form(truth.expr) and best.expr != truth.expr
+    assert far.expr in judge._fits and all(form(s.expr) != form(far.expr) for s in table)
+    assert sum(form(s.expr) == form(lookalike.expr) for s in table) == 1
+    # Without skipped candidates the truth stays unjudged and the look-alike stays chosen.
+    judge = _unadmitted_judge(ode, own)
+    best, _ = settle_by_trajectory(lookalike, (), judge, [lookalike])
+    assert best is lookalike
