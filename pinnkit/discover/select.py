@@ -216,9 +216,7 @@ def choose(
     current = next(s for s in scored if s.candidate is chosen)
     current = prune(current, samples, judge, scored, judge.admits)
     found = find_alternatives(current, candidates, scored, judge, judge.admits, alternatives)
-    # Candidates the bound passed over are judged by their trajectory refits where the
-    # problem is a boundary-value or second-order one; first-order initial-value problems
-    # keep the path ODEBench measured (docs/discovery.md).
+    # Only boundary-value or second-order ODEs: first-order ones keep ODEBench's measured path.
     ode = judge.ode
     skipped = candidates if ode is not None and (ode.ends or ode.lifted) else ()
     current, found = settle_by_trajectory(current, found, judge, scored, skipped)

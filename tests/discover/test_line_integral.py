@@ -104,7 +104,7 @@ def test_the_line_candidates_join_the_front_of_a_steady_problem():
 
 
 # benchmarks/discovery/unseen/steady_cubic.py with its own config (4000 Adam steps + 500
-# L-BFGS, float32): ~25 s of fit and ~13 s of discovery on the 2-core CPU; before the line
+# L-BFGS, float32): ~25 s of fit and ~37 s of discovery on the 2-core CPU; before the line
 # regression and the two-point refit it chose `8.407*u - 4.857`. The file keeps the default
 # hidden-network scale, about which the fit warns (g comes out 4.4 in size).
 @pytest.mark.slow

@@ -4,7 +4,7 @@
 
 Measured 2026-12-07 (1% noise, 60 observations, float32, one thread of the 2-core CPU): with
 this config (32 Fourier features of t) fit 49 s, 4,225 solution-network parameters, relative
-L2 1.2e-2; discovery 75 s chose `0.4961*x_t**3 + 0.3031*x_t` (standard errors 0.0027 and
+L2 1.2e-2; discovery 65 s chose `0.4961*x_t**3 + 0.3031*x_t` (standard errors 0.0027 and
 0.0035 from the trajectory refit of the second-order ODE, its velocity a state). Without the
 Fourier features the fit stopped at relative L2 1.7e-1 (2,209 parameters, 72 s) and
 discovery chose `1.038*x_t*Abs(x_t)`.

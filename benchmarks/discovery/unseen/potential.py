@@ -3,7 +3,7 @@
     -u'' + q(x) u = 10,  u(0) = u(1) = 0,  q = 2 + 8 x^2
 
 Measured 2026-12-07 (1% noise, 40 observations, float32, 2,209 solution-network parameters,
-one thread of the 2-core CPU): fit 34 s, relative L2 6.5e-3; discovery 16 s chose `8.582*x`,
+one thread of the 2-core CPU): fit 34 s, relative L2 6.5e-3; discovery 32 s chose `8.582*x`,
 a miss (before the boundary-value refit, `pinnkit.discover.two_point`: `8.532*x`): the hidden
 network's q is biased where u is small, and 2 + 8 x^2 is on no front, not even that of the
 integral regression through the repeated integral (`pinnkit.discover.line_integral`), which

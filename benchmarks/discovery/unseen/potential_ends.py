@@ -3,7 +3,7 @@
     -u'' + q(x) u = 10,  u(0) = u(1) = 1,  q = 2 + 8 x^2
 
 Measured 2026-12-07 (1% noise, 40 observations, float32, 2,209 solution-network parameters,
-one thread of the 2-core CPU): fit 36 s, relative L2 4.8e-3; discovery 23 s chose `8.736*x`
+one thread of the 2-core CPU): fit 36 s, relative L2 4.8e-3; discovery 26 s chose `8.736*x`
 (weight 0.55; `10.23*x**3 + 2.432` 0.38), a miss: 2 + 8 x^2 is on no front, though fitted by
 maximum likelihood through the boundary-value solver (`pinnkit.discover.two_point`) it fits
 the observations 15.9 better in deviance than the line and is 3.2 ahead in the criterion.

@@ -3,7 +3,7 @@
     -u'' + 2 u = s(x),  u(0) = u(1) = 0,  s = 5 cos(2 x)
 
 Measured 2026-12-07 (1% noise, 40 observations, float32, 2,209 solution-network parameters,
-one thread of the 2-core CPU): fit 31 s, relative L2 3.6e-3; discovery 26 s chose
+one thread of the 2-core CPU): fit 31 s, relative L2 3.6e-3; discovery 32 s chose
 `5.007*cos(2.003*x)` (standard errors 0.021 and 0.0047 from the boundary-value refit,
 `pinnkit.discover.two_point`; before it, `4.997*cos(2*x)`).
 """
