@@ -200,9 +200,9 @@ def settle_by_trajectory(
     are judged here (`_round_forms`), and so are the `skipped` candidates, never refit (the
     bound of step 3 passed them over on the PINN refits' misfits), whose trajectory refit
     comes within `ALTERNATIVE_DELTA` of the best (`_skipped_forms`). When nothing was
-    admitted (`pick` took the best fit),
-    the window is measured from the least criterion instead of the chosen formula's, and a
-    chosen formula whose trajectory cannot be integrated is left out rather than kept."""
+    admitted (`pick` took the best fit), the window is measured from the least criterion
+    instead of the chosen formula's, and a chosen formula whose trajectory cannot be
+    integrated is left out rather than kept."""
     if judge.ode is None or judge.traced:
         return chosen, found
     admitted = judge.admits(chosen)

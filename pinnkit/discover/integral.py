@@ -18,9 +18,9 @@ McCalla, Phys. Rev. E 96, 023302, 2017) on the PINN's states. The `INTEGRAL_SIZE
 members of that front whose forms the other candidates lack are judged with the rest
 (`Front.integral`; `pinnkit.discover.select`, step 1). A term in several rates (S' = -f,
 I' = f - g I) gives rows from each observed field. `integral_front` is None where this does
-not apply: no first-order initial-value ODE (`pinnkit.discover.trajectory.ode_of`; the others
-go to `pinnkit.discover.line_integral`), the term applied more than once
-or not additively with a numeric coefficient, or no field whose rate holds it observed.
+not apply: no first-order initial-value ODE (`pinnkit.discover.trajectory.ode_of`; the
+others go to `pinnkit.discover.line_integral`), the term applied more than once or not
+additively with a numeric coefficient, or no field whose rate holds it observed.
 """
 
 from __future__ import annotations
