@@ -18,10 +18,11 @@ $$y_j - \\int_{x_0}^{x_j} \\frac{(x_j - s)^{k-1}}{(k-1)!}\\, g\\, ds
 with $c_m$ the unknown start values ($u(x_0)$, $u'(x_0)$): whatever conditions fix them
 (Dirichlet, Neumann, Robin, at either end), they enter linearly, so the rows of the target
 and of the operator are projected onto the complement of those columns, field by field
-(least squares with the start values free). The trained solution's states and first
-derivatives (central differences on `GRID` points of the network's values) fill the
-integrals; the noisy observations stand only on the left. The members of that front are
-judged with the other candidates (`Front.integral`), as for an ODE.
+(least squares with the start values free). The trained solution's states and the first
+derivatives of the fields of second order (central differences on `GRID` points of the
+network's values) fill the integrals; the noisy observations stand only on the left. The
+members of that front are judged with the other candidates (`Front.integral`), as for an
+ODE.
 
 Measured on five steady problems with a Hidden term (`benchmarks/discovery/unseen/`, 40
 observations at 1% noise; docs/discovery.md, "Steady problems and second-order ODEs"): on
@@ -29,127 +30,55 @@ observations at 1% noise; docs/discovery.md, "Steady problems and second-order O
 holds `2.932*u**3`, refit to the truth's `3*u**3`.
 
 `line_front` is None where this does not apply: more than one coordinate, no observations,
-another Hidden term open, a first-order initial-value ODE (`pinnkit.discover.trajectory.ode_of`: the
-integral regression with its starts serves there), a derivative above the second or inside
-the term's arguments, equations that do not solve for the top derivatives, the term applied
-more than once or not linearly, or no observed field whose top rate holds it.
+another Hidden term open, a first-order initial-value ODE (`pinnkit.discover.trajectory.ode_of`:
+the integral regression with its starts serves there), equations that are not a system of
+first or second order in the coordinate (`ode_of` with the conditions not read), the term
+applied more than once or not linearly, or no observed field whose top rate holds it.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 import sympy as sp
 
 from pinnkit.discover.base import Front
 from pinnkit.discover.offline import Offline
-from pinnkit.discover.trajectory import ode_of
+from pinnkit.discover.trajectory import Ode, ode_of
 from pinnkit.errors import DiscoveryError
-from pinnkit.problem import is_hidden
 
 __all__ = [
-    "Line",
     "line_of",
+    "tops",
     "line_front",
     "repeated_integral",
     "trapezoid_operator",
     "GRID",
-    "MAX_ORDER",
 ]
 
 #: Points of the grid the integrals are taken on (the trapezoid rule).
 GRID = 2001
-#: The highest derivative the regression integrates away.
-MAX_ORDER = 2
 
 
-@dataclass(frozen=True)
-class Line:
-    """A one-coordinate problem as `line_of` found it: field `i` has order `orders[i]` and
-    its top derivative is `tops[i]`, in the coordinate `coord`, the state symbols `states`,
-    their first derivatives `slopes`, the Problem's Parameters and the Hidden term's symbol
-    `slot` (its arguments: `args`); `observed`: per observed field its index, the
-    observation coordinates and values."""
-
-    coord: sp.Symbol
-    span: tuple[float, float]
-    states: tuple[sp.Symbol, ...]
-    slopes: tuple[sp.Symbol, ...]
-    orders: tuple[int, ...]
-    tops: tuple[sp.Expr, ...]
-    slot: sp.Symbol
-    args: tuple[sp.Expr, ...]
-    parameters: tuple[sp.Symbol, ...]
-    observed: tuple[tuple[int, np.ndarray, np.ndarray], ...]
-
-
-def line_of(problem, name: str) -> Line | None:
-    """The problem of one coordinate with Hidden `name` left open, or None where the
-    regression does not apply (module docstring)."""
+def line_of(problem, name: str) -> Ode | None:
+    """The equations of a one-coordinate problem with Hidden `name` left open, as a
+    first-order system (`pinnkit.discover.trajectory.ode_of` with the conditions not read),
+    or None where the regression does not apply (module docstring)."""
     if len(problem.coords) != 1 or not problem.data:
         return None
     ode = ode_of(problem, name)
     if ode is not None and not ode.ends and not ode.lifted:
         return None  # a first-order initial-value ODE: `pinnkit.discover.integral`
-    if any(h.name != name for h in problem.hidden):
-        return None
-    (coord,) = problem.coords
-    n = len(problem.fields)
-    states = tuple(sp.Symbol(f"_state{i}") for i in range(n))
-    slopes = tuple(sp.Symbol(f"_slope{i}") for i in range(n))
-    curvatures = tuple(sp.Symbol(f"_curvature{i}") for i in range(n))
-    slot = sp.Symbol("_slot")
-    to_state = dict(zip(problem.fields, states))
-    orders = [0] * n
-    applications, residuals = set(), []
-    for equation in problem.equations:
-        residual = equation.residual
-        for node in residual.atoms(sp.Function):
-            if is_hidden(node) and node.func.name == name:
-                applications.add(node)
-        derivatives = {}
-        for d in residual.atoms(sp.Derivative):
-            if d.expr not in to_state or len(d.variable_count) != 1:
-                return None
-            variable, count = d.variable_count[0][0], int(d.variable_count[0][1])
-            if variable != coord or not 1 <= count <= MAX_ORDER:
-                return None
-            i = problem.fields.index(d.expr)
-            orders[i] = max(orders[i], count)
-            derivatives[d] = (slopes if count == 1 else curvatures)[i]
-        residuals.append(residual.xreplace(derivatives))
-    if len(applications) != 1 or min(orders) == 0:
-        return None
-    (application,) = applications
-    args = tuple(a.xreplace(to_state) for a in application.args)
-    residuals = [r.xreplace({application: slot}).xreplace(to_state) for r in residuals]
-    top_symbols = [(slopes if k == 1 else curvatures)[i] for i, k in enumerate(orders)]
-    if any(a.has(sp.Derivative, *top_symbols, *curvatures) for a in args):
-        return None
-    try:
-        solutions = sp.solve(residuals, top_symbols, dict=True)
-    except (NotImplementedError, ValueError, TypeError):
-        return None
-    if len(solutions) != 1 or set(solutions[0]) != set(top_symbols):
-        return None
-    tops = tuple(solutions[0][s] for s in top_symbols)
-    if any(t.has(*top_symbols, *curvatures, sp.Derivative) for t in tops):
-        return None
-    lows, highs = problem.domain.bounds
-    span = (float(np.ravel(lows)[0]), float(np.ravel(highs)[0]))
-    observed = []
-    for data in problem.data:
-        if set(data.coords) != {coord.name}:
-            return None
-        where = np.asarray(data.coords[coord.name], dtype=float)
-        for field, values in data.values.items():
-            index = problem.field_names.index(field)
-            observed.append((index, where, np.asarray(values, dtype=float)))
-    return Line(
-        coord, span, states, slopes, tuple(orders), tops, slot, args,
-        tuple(problem.parameters), tuple(observed),
-    )  # fmt: skip
+    return ode_of(problem, name, conditions=False)
+
+
+def tops(ode: Ode) -> list[tuple[int, sp.Expr]]:
+    """Each field's order and top rate (its first derivative's, or for a field of second
+    order, the rate of its velocity state)."""
+    n = len(ode.states) - len(ode.lifted)
+    out = [(1, rate) for rate in ode.rates[:n]]
+    for k, i in enumerate(ode.lifted):
+        out[i] = (2, ode.rates[n + k])
+    return out
 
 
 def trapezoid_operator(grid: np.ndarray, times: np.ndarray) -> np.ndarray:
@@ -190,30 +119,29 @@ def line_front(run, name: str, symbols, backend=None) -> Front | None:
     rates = None if line is None else _opened_tops(line)
     if not rates:
         return None
-    rows = [(i, w, v) for i, w, v in line.observed if i in rates]
+    rows = [(i, w, v) for _, i, w, v in line.observed if i in rates]
     if not rows:
         return None
     grid = np.linspace(*line.span, GRID)
-    predicted = run.predict(**{line.coord.name: grid})
-    states = [np.asarray(predicted[n], dtype=float) for n in run.problem.field_names]
-    slopes = [np.gradient(s, grid, edge_order=2) for s in states]
+    predicted = run.predict(**{line.time.name: grid})
+    paths = [np.asarray(predicted[n], dtype=float) for n in run.problem.field_names]
+    paths += [np.gradient(paths[i], grid, edge_order=2) for i in line.lifted]
     parameters = [float(run.parameters[p.name]) for p in line.parameters]
-    variables = [line.coord, *line.states, *line.slopes, *line.parameters]
+    variables = [line.time, *line.states, *line.parameters]
 
     def along(expr: sp.Expr) -> np.ndarray:
         function = sp.lambdify(variables, expr, "numpy")
         with np.errstate(all="ignore"):
-            values = function(grid, *states, *slopes, *parameters)
+            values = function(grid, *paths, *parameters)
         return np.broadcast_to(values, grid.shape).astype(float)
 
     operators, targets = [], []
     for index, where, values in rows:
         keep = (where >= line.span[0]) & (where <= line.span[1])
         where, values = where[keep], values[keep]
-        order = line.orders[index]
+        order, coefficient, known = rates[index]
         if len(where) <= order:
             continue
-        coefficient, known = rates[index]
         # The term's coefficient along the path goes inside the integral.
         operator = repeated_integral(grid, where, order)
         # The start values' columns, projected out of the rows.
@@ -226,7 +154,8 @@ def line_front(run, name: str, symbols, backend=None) -> Front | None:
         targets.append(weight * (target - basis @ (basis.T @ target)))
     if not operators:
         return None
-    inputs = {s: along(arg) for s, arg in zip(symbols, line.args)}
+    ((_, args),) = line.slots.items()
+    inputs = {s: along(arg) for s, arg in zip(symbols, args)}
     method = backend if isinstance(backend, Offline) else Offline()
     try:
         return method.fit(inputs, np.concatenate(targets), operator=np.vstack(operators))
@@ -234,18 +163,22 @@ def line_front(run, name: str, symbols, backend=None) -> Front | None:
         return None  # non-finite states or inputs: no candidates
 
 
-def _opened_tops(line: Line) -> dict[int, tuple[sp.Expr, sp.Expr]] | None:
-    """For each field whose top rate holds the Hidden term, the term's coefficient there (a
-    number or a known function of the coordinate, the states and their slopes: `q(x) u`) and
-    the rest of the rate; None where the term enters a top rate otherwise than linearly."""
+def _opened_tops(line: Ode) -> dict[int, tuple[int, sp.Expr, sp.Expr]] | None:
+    """For each field whose top rate holds the Hidden term (applied once), its order, the
+    term's coefficient there (a number or a known function of the coordinate and the states:
+    `q(x) u`) and the rest of the rate; None where the term is applied more than once or
+    enters a top rate otherwise than linearly."""
+    if len(line.slots) != 1:
+        return None
+    (slot,) = line.slots
     rates = {}
-    for i, top in enumerate(line.tops):
-        if not top.has(line.slot):
+    for i, (order, top) in enumerate(tops(line)):
+        if not top.has(slot):
             continue
         top = sp.expand(top)
-        coefficient = sp.diff(top, line.slot)
-        known = sp.expand(top - coefficient * line.slot)
-        if coefficient == 0 or coefficient.has(line.slot) or known.has(line.slot):
+        coefficient = sp.diff(top, slot)
+        known = sp.expand(top - coefficient * slot)
+        if coefficient == 0 or coefficient.has(slot) or known.has(slot):
             return None
-        rates[i] = (coefficient, known)
+        rates[i] = (order, coefficient, known)
     return rates or None

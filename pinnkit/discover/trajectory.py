@@ -122,9 +122,10 @@ class Ode:
     ends: tuple[tuple[int, sp.Expr], ...] = ()
 
 
-def ode_of(problem, name: str) -> Ode | None:
+def ode_of(problem, name: str, conditions: bool = True) -> Ode | None:
     """The ODE of `problem` with Hidden `name` left open, or None where the trajectory refit
-    does not apply (module docstring)."""
+    does not apply (module docstring). With `conditions=False` the conditions are not read
+    (every start None, no `ends`): the equations alone, as a first-order system."""
     if len(problem.coords) != 1 or not problem.data:
         return None
     if any(h.name != name for h in problem.hidden):
@@ -179,12 +180,12 @@ def ode_of(problem, name: str) -> Ode | None:
         return None
     rates = tuple(velocity.get(f, solved.get(unknowns[f])) for f in problem.fields)
     rates += tuple(solved[unknowns[f]] for f in velocity)
-    start, ends = _start(problem, to_state, lifts, states), ()
-    if start is None:
+    start, ends = (_start(problem, to_state, lifts, states) if conditions else None), ()
+    if start is None and conditions:
         ends = two_point.ends_of(problem, to_state, lifts)
         if len(ends) != len(states):
             return None
-        start = (None,) * len(states)
+    start = start or (None,) * len(states)
     observed = _observed(problem, time)
     if observed is None:
         return None
