@@ -86,10 +86,9 @@ def ends_of(problem, states: Mapping, derivatives: Mapping) -> tuple[tuple[int, 
 
 def guess_of(ode, run) -> dict[int, float | np.ndarray]:
     """The trained `run`'s values for what `fit_trajectory` (`pinnkit.discover.trajectory`)
-    starts from and no condition
-    fixes, by state index: each open start value (a field's at `span[0]`; a velocity's, the
-    central difference on `mesh`), or, for a boundary-value problem, every state's
-    values on that mesh (the solver's first guess)."""
+    starts from and no condition fixes, by state index: each open start value (a field's at
+    `span[0]`; a velocity's, the central difference on `mesh`), or, for a boundary-value
+    problem, every state's values on that mesh (the solver's first guess)."""
     names = run.problem.field_names
     open_starts = [i for i, s in enumerate(ode.start) if s is None]
     if not open_starts:
