@@ -44,6 +44,7 @@ import sympy as sp
 from pinnkit.discover.base import Front
 from pinnkit.discover.offline import Offline
 from pinnkit.discover.trajectory import Ode, ode_of
+from pinnkit.discover.two_point import state_paths
 from pinnkit.errors import DiscoveryError
 
 __all__ = [
@@ -123,9 +124,7 @@ def line_front(run, name: str, symbols, backend=None) -> Front | None:
     if not rows:
         return None
     grid = np.linspace(*line.span, GRID)
-    predicted = run.predict(**{line.time.name: grid})
-    paths = [np.asarray(predicted[n], dtype=float) for n in run.problem.field_names]
-    paths += [np.gradient(paths[i], grid, edge_order=2) for i in line.lifted]
+    paths = state_paths(line, run, grid)
     parameters = [float(run.parameters[p.name]) for p in line.parameters]
     variables = [line.time, *line.states, *line.parameters]
 
@@ -142,13 +141,13 @@ def line_front(run, name: str, symbols, backend=None) -> Front | None:
         order, coefficient, known = rates[index]
         if len(where) <= order:
             continue
-        # The term's coefficient along the path goes inside the integral.
         operator = repeated_integral(grid, where, order)
         # The start values' columns, projected out of the rows.
         nuisance = np.stack([(where - line.span[0]) ** m for m in range(order)], axis=1)
         basis, _ = np.linalg.qr(nuisance)
         weight = 1.0 / max(float(np.sqrt(np.mean(values**2))), 1e-300)
         target = values - operator @ along(known)
+        # The term's coefficient along the path goes inside the integral.
         operator = operator * along(coefficient)[None, :]
         operators.append(weight * (operator - basis @ (basis.T @ operator)))
         targets.append(weight * (target - basis @ (basis.T @ target)))

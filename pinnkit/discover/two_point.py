@@ -34,7 +34,17 @@ from sympy.core.function import AppliedUndef
 from pinnkit.errors import ProblemError
 from pinnkit.problem.symbols import Normal
 
-__all__ = ["Failed", "ends_of", "solver", "guess_of", "mesh", "MESH", "TOLERANCE", "MAX_NODES"]
+__all__ = [
+    "Failed",
+    "ends_of",
+    "solver",
+    "guess_of",
+    "state_paths",
+    "mesh",
+    "MESH",
+    "TOLERANCE",
+    "MAX_NODES",
+]
 
 #: Points of the starting mesh (and of the trained network's values that start the solver).
 MESH = 101
@@ -98,14 +108,19 @@ def guess_of(ode, run) -> dict[int, float | np.ndarray]:
         values = run.predict(**{ode.time.name: np.array([ode.span[0]])})
         guess = {i: float(values[names[i]][0]) for i in open_starts if i < len(names)}
     if ode.ends or len(open_starts) > len(guess):
-        grid = mesh(ode.span)
-        predicted = run.predict(**{ode.time.name: grid})
-        paths = [np.asarray(predicted[n], dtype=float) for n in names]
-        paths += [np.gradient(paths[i], grid, edge_order=2) for i in ode.lifted]
+        paths = state_paths(ode, run, mesh(ode.span))
         if ode.ends:
             return dict(enumerate(paths))
         guess.update({i: float(paths[i][0]) for i in open_starts if i >= len(names)})
     return guess
+
+
+def state_paths(ode, run, grid: np.ndarray) -> list[np.ndarray]:
+    """Every state of `ode` along `grid` by the trained `run`: the fields' values, then the
+    first derivatives of the fields of second order (`Ode.lifted`; central differences)."""
+    predicted = run.predict(**{ode.time.name: grid})
+    paths = [np.asarray(predicted[n], dtype=float) for n in run.problem.field_names]
+    return paths + [np.gradient(paths[i], grid, edge_order=2) for i in ode.lifted]
 
 
 def _normals(expr: sp.Expr) -> set:
