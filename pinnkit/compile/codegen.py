@@ -17,6 +17,7 @@ import torch
 
 from pinnkit.errors import CompileError
 from pinnkit.problem import is_hidden
+from pinnkit.problem.hidden_partials import is_hidden_partial, uses_hidden_terms
 
 __all__ = ["OP_TABLE", "generate", "uses_hidden"]
 
@@ -155,7 +156,7 @@ class _Printer:
             return "(" + " * ".join(rest) + ")"
         if isinstance(e, sp.Pow):
             return self._pow(e)
-        if is_hidden(e):
+        if is_hidden(e) or is_hidden_partial(e):
             return f"_hidden[{e.func.name!r}](" + ", ".join(self(a) for a in e.args) + ")"
         fn = self.table.get(type(e))
         if fn is None:
@@ -206,8 +207,9 @@ def _readable_names(inputs: Sequence[sp.Symbol], labels: Sequence[str] | None) -
 
 
 def uses_hidden(expr: sp.Expr) -> bool:
-    """Whether `expr` applies a `Hidden` term (so its generated function takes `_hidden`)."""
-    return any(is_hidden(a) for a in expr.atoms(sp.Function))
+    """Whether `expr` applies a `Hidden` term or one of its partial derivatives (so its
+    generated function takes `_hidden`)."""
+    return uses_hidden_terms(expr)
 
 
 def generate(

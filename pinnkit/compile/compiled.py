@@ -28,6 +28,7 @@ from pinnkit.config import HiddenNet
 from pinnkit.domain.vector import signature_text
 from pinnkit.errors import ConfigError
 from pinnkit.problem import Condition, Problem
+from pinnkit.problem.hidden_partials import hidden_partials
 
 __all__ = ["CompiledProblem", "Group", "COMPILE_NEEDS_TAYLOR", "NO_CXX"]
 
@@ -296,8 +297,13 @@ class CompiledProblem(AbstractResiduals):
     # -- helpers ----------------------------------------------------------------------------
 
     def _hidden_callables(self) -> dict[str, Callable]:
-        """Name -> callable on a Hidden term's argument tensors (what generated code calls)."""
-        return {name: _stacked_call(module) for name, module in self.hidden.items()}
+        """Name -> callable on a Hidden term's argument tensors (what generated code calls),
+        and for each partial derivative the problem applies (`D_d0`) one that differentiates
+        the network in its inputs (`_partial_call`)."""
+        calls = {name: _stacked_call(module) for name, module in self.hidden.items()}
+        for partial in hidden_partials(self.problem):
+            calls[partial.name] = _partial_call(calls[partial.hidden.name], partial.orders)
+        return calls
 
     def _input(self, kind, batch: Batch, values, params):
         what, key = kind
@@ -373,6 +379,28 @@ def _stacked_call(module: nn.Module) -> Callable:
         return module(torch.stack(torch.broadcast_tensors(*columns), dim=-1))
 
     return call
+
+
+def _partial_call(call: Callable, orders: tuple[int, ...]) -> Callable:
+    """`call`'s partial derivative in argument positions `orders` (with repetition), at each
+    row: the network is evaluated at its arguments plus a zero it is then differentiated in,
+    so the result keeps its graph to the arguments and to the network's weights (training
+    differentiates it again), whether or not an argument itself requires grad."""
+
+    def partial(*columns: Tensor) -> Tensor:
+        columns = torch.broadcast_tensors(*columns)
+        with torch.enable_grad():
+            zeros = {i: torch.zeros_like(columns[i], requires_grad=True) for i in set(orders)}
+            out = call(*(c + zeros[i] if i in zeros else c for i, c in enumerate(columns)))
+            for i in orders:
+                (out,) = torch.autograd.grad(
+                    out.sum(), zeros[i], create_graph=True, allow_unused=True
+                )
+                if out is None:  # the network ignores that input: its derivative is 0
+                    return torch.zeros_like(columns[i])
+        return out
+
+    return partial
 
 
 def _periodic_faces(problem: Problem, cond: Condition, batch: Batch) -> tuple[Tensor, Tensor]:

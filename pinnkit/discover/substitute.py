@@ -18,6 +18,7 @@ import sympy as sp
 
 from pinnkit.discover.ties import constants, templated
 from pinnkit.problem import Parameter, Problem, is_hidden
+from pinnkit.problem.hidden_partials import as_hidden_application, chain_rule, is_hidden_partial
 
 __all__ = ["Formula", "substitute", "parametrize"]
 
@@ -32,6 +33,11 @@ class Formula:
     def apply(self, *args: sp.Expr) -> sp.Expr:
         """The formula at the arguments of one application (`f(u(x, t))` -> its expression)."""
         return sp.Lambda(self.symbols, self.expr)(*args)
+
+    def partial(self, orders: tuple[int, ...]) -> Formula:
+        """The formula's partial derivative in input positions `orders` (with repetition,
+        as `HiddenPartial.orders`): what `f_d0(u)` becomes once `f` has a formula."""
+        return Formula(self.symbols, sp.diff(self.expr, *(self.symbols[i] for i in orders)))
 
 
 def parametrize(name: str, expr: sp.Expr) -> tuple[sp.Expr, tuple[Parameter, ...]]:
@@ -64,6 +70,12 @@ def substitute(
     """
 
     def put(expr: sp.Expr) -> sp.Expr:
+        expr = chain_rule(expr).replace(
+            lambda node: is_hidden_partial(node) and node.func.hidden.name in formulas,
+            lambda node: (
+                formulas[node.func.hidden.name].partial(node.func.orders).apply(*node.args)
+            ),
+        )
         return expr.replace(
             lambda node: is_hidden(node) and node.func.name in formulas,
             lambda node: formulas[node.func.name].apply(*node.args),
@@ -92,4 +104,7 @@ def substitute(
 
 
 def _uses(expr: sp.Expr, formulas: Mapping[str, Formula]) -> bool:
-    return any(is_hidden(a) and a.func.name in formulas for a in expr.atoms(sp.Function))
+    return any(
+        (app := as_hidden_application(a)) is not None and app.func.name in formulas
+        for a in expr.atoms(sp.Function)
+    )

@@ -6,8 +6,9 @@ This package never imports torch. Its parts: `symbols` (`Parameter`, `Normal`, `
 names), `conditions` (`Equation`, `Condition` and its helpers), `data` (`Data`) and `problem`
 (`Problem`), `operators` (`laplacian`, `grad`, ... over a `Vector`), all importable from
 `pinnkit.problem`; `checks` (expression checks), `exact` (exact Dirichlet parts),
-`error_points` (where errors are measured), `highdim` (the STDE test solutions) and `file`,
-which loads a problem file.
+`error_points` (where errors are measured), `highdim` (the STDE test solutions), `noise` (the
+noise in observations, from the observations alone), `hidden_partials` (derivatives of Hidden
+terms by the chain rule) and `file`, which loads a problem file.
 """
 
 from pinnkit.problem.conditions import (

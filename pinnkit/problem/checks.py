@@ -8,8 +8,9 @@ import sympy as sp
 
 from pinnkit.domain.vector import Vector, signature_text
 from pinnkit.errors import ProblemError
+from pinnkit.problem.hidden_partials import as_hidden_application, chain_rule
 from pinnkit.problem.operators import VectorOperator
-from pinnkit.problem.symbols import Normal, _has_hidden, is_hidden
+from pinnkit.problem.symbols import Normal, _has_hidden
 from pinnkit.reference.sums import lower_sums
 
 __all__ = [
@@ -38,18 +39,11 @@ def check_nonempty(domain) -> None:
 
 
 def check_hidden_uses(expr: sp.Expr, where: str, coords, field_names) -> None:
-    """Hidden terms only as plain applications to values the compiler can evaluate."""
-    for node in sp.preorder_traversal(expr):
-        if isinstance(node, (sp.Derivative, sp.Subs)) and _has_hidden(node):
-            name = next(a.func.name for a in node.atoms(sp.Function) if is_hidden(a))
-            raise ProblemError(
-                f"{where}: the Hidden term `{name}` appears inside a derivative: `{node}`. "
-                "pinnkit evaluates a Hidden network on its arguments but does not "
-                f"differentiate it in the coordinates. Fix: give `{name}` the derivative "
-                f"values it needs as arguments (e.g. `{name}(u, u.diff(x))`), or introduce "
-                "a field for the differentiated quantity with its own equation."
-            )
-        if not is_hidden(node):
+    """Hidden terms only as plain applications to values the compiler can evaluate, or
+    differentiated in the coordinates (`hidden_partials.chain_rule`)."""
+    for node in sp.preorder_traversal(chain_rule(expr, where)):
+        node = as_hidden_application(node)
+        if node is None:
             continue
         for arg in node.args:
             if _has_hidden(arg):

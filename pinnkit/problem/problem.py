@@ -28,13 +28,13 @@ from pinnkit.problem.corners import warn_if_incompatible
 from pinnkit.problem.data import Data, check_data
 from pinnkit.problem.display import describe, latex
 from pinnkit.problem.exact import exact_dirichlet
+from pinnkit.problem.hidden_partials import as_hidden_application, chain_rule
 from pinnkit.problem.symbols import (
     Hidden,
     Normal,
     Parameter,
     _is_field_like,
     field_name,
-    is_hidden,
     short_form,
 )
 from pinnkit.reference import AbstractReference
@@ -144,6 +144,7 @@ class Problem:
         """Check symbols, functions and derivatives of one residual; return it with derivatives
         of non-field expressions expanded."""
         check_hidden_uses(expr, where, (*self.coords, *self.signature), self.field_names)
+        expr = chain_rule(expr, where)
         expr = expr.replace(
             lambda e: isinstance(e, sp.Derivative) and not _is_field_like(e.expr),
             lambda e: e.doit(),
@@ -160,7 +161,7 @@ class Problem:
                             f"{did_you_mean(str(var), map(str, self.coords))} "
                             "Fix: differentiate only in the domain's coordinates."
                         )
-            elif is_hidden(node):
+            elif as_hidden_application(node) is not None:
                 continue  # its arguments are checked like the rest of the expression
             elif isinstance(getattr(node, "func", None), sp.core.function.UndefinedFunction):
                 if node.func not in field_funcs:
@@ -364,12 +365,14 @@ class Problem:
         return tuple(found[k] for k in sorted(found))
 
     def hidden_applications(self, hidden: Hidden) -> tuple[sp.Expr, ...]:
-        """Every distinct application of `hidden` (`f(u)`, ...), in order of appearance."""
+        """Every distinct application of `hidden` (`f(u)`, ...), in order of appearance; where
+        only a partial derivative of it is applied (`f_d0(u**2)`), `hidden` on its arguments."""
         found: dict[sp.Expr, None] = {}
         for expr in self._residual_exprs():
             for node in sp.preorder_traversal(expr):
-                if is_hidden(node) and node.func == hidden:
-                    found.setdefault(node, None)
+                app = as_hidden_application(node)
+                if app is not None and app.func == hidden:
+                    found.setdefault(app, None)
         return tuple(found)
 
     def _residual_exprs(self) -> list[sp.Expr]:
@@ -381,7 +384,8 @@ class Problem:
             expr = item.residual if isinstance(item, Equation) else item.expr
             kind = "equation" if isinstance(item, Equation) else "condition"
             for node in sp.preorder_traversal(expr):
-                if not is_hidden(node):
+                node = as_hidden_application(node)
+                if node is None:
                     continue
                 name = node.func.name
                 if name not in found:

@@ -122,12 +122,14 @@ class Hidden(UndefinedFunction):
     **Raises**
 
     `ProblemError` for a bad name or bounds, or for a call without arguments. `Problem`
-    rejects the rest: a Hidden inside a derivative, nested in another Hidden's arguments, an
-    argument with no field or coordinate, one name used with different numbers of arguments,
-    or a name that clashes with a field, coordinate or Parameter.
+    rejects the rest: a Hidden nested in another Hidden's arguments, an argument with no field
+    or coordinate, one name used with different numbers of arguments, or a name that clashes
+    with a field, coordinate or Parameter.
 
-    Does not yet support: derivatives of a Hidden term (`f(u).diff(x)`) or Hidden terms whose
-    output is a vector.
+    A Hidden term may be differentiated in the coordinates: `(D(u) * u.diff(x)).diff(x)`, a
+    nonlinear diffusion, is written by the chain rule with `D'(u)`, the derivative of the
+    network in its input (`pinnkit.problem.hidden_partials`). Does not yet support Hidden
+    terms whose output is a vector.
     """
 
     def __new__(cls, name: str, *, bounds: Any = None):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 import warnings
 
 import numpy as np
@@ -95,6 +96,27 @@ def test_observations_the_fit_has_not_followed_get_a_note():
     assert missed_data_notes(problem, predict(0.5 * offset)) == {}  # 15%: followed
     pinned = _logistic(times=np.array([0.0]))
     assert missed_data_notes(pinned, predict(100.0)) == {}  # one value: no spread to judge
+
+
+def test_a_fit_that_misses_many_times_the_noise_the_observations_show_gets_a_note():
+    problem = _logistic(times=np.linspace(0.0, 10.0, 60))
+    truth = problem.data[0].values["N"].copy()
+    noise = 0.01 * np.sqrt(np.mean(truth**2)) * np.random.default_rng(0).standard_normal(60)
+    problem.data[0].values["N"] = truth + noise
+    offset = np.sqrt(0.03 * np.var(truth))  # 3% of the spread: hundreds of noise variances
+
+    def predict(shift: float):
+        return lambda points: {"N": truth[: len(points)] + shift}
+
+    notes = missed_data_notes(problem, predict(offset))
+    assert list(notes) == ['data: "N"']
+    assert re.search(
+        r"misses by \d+ times the noise variance .*leaves 3.\d% of", notes['data: "N"']
+    )
+    assert "mostly noise" not in notes['data: "N"']
+    assert missed_data_notes(problem, predict(0.0)) == {}  # the truth: its misfit is the noise
+    problem.data[0].values["N"] = truth  # clean: a 0.5% share is below MISSED_SHARE
+    assert missed_data_notes(problem, predict(np.sqrt(0.005 * np.var(truth)))) == {}
 
 
 def test_tensorboard_event_files_hold_every_logged_step(tmp_path):
