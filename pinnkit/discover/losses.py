@@ -15,8 +15,16 @@ import torch
 from pinnkit.build import default_weights
 from pinnkit.compile import Batch
 from pinnkit.discover.sample import collocation_points, run_dtype
+from pinnkit.train import report
 
-__all__ = ["Losses", "physics_batches", "measure", "noise_floors", "NOISE_FLOOR"]
+__all__ = [
+    "Losses",
+    "physics_batches",
+    "measure",
+    "noise_floors",
+    "unheld_notes",
+    "NOISE_FLOOR",
+]
 
 #: The noise estimate of a field is at least this fraction of its observations' RMS, squared,
 #: so that noiseless (synthetic) observations do not make the data test demand round-off.
@@ -81,6 +89,28 @@ def physics_batches(run, *, samples: int, seed: int) -> dict[str, Batch]:
             None if normals is None else torch.as_tensor(normals, dtype=dtype, device=device),
         )
     return batches
+
+
+def unheld_notes(run, batches: dict[str, Batch], summary: Mapping | None) -> list[str]:
+    """`pinnkit.train.report.unheld_notes` on discovery's fresh points: a note for each
+    equation of `run` met more than `UNHELD` times worse on `batches` than in its last
+    logged training step (`summary["loss_terms"]`, the run's summary; none without it, or
+    under causal weighting, whose logged terms are weighted). Every candidate's refit then
+    starts by repairing the solution there, and the choice can rest on that repair."""
+    trained = (summary or {}).get("loss_terms") or {}
+    if not trained or run.config.causal is not None or "interior" not in batches:
+        return []
+    residuals = run.compiled.residuals(run.model, batches)
+    fix = (
+        "Each candidate's refit starts by repairing it there, and the choice can rest on "
+        "that repair. Fix: train so that the solution holds the equations everywhere (more "
+        "interior points, causal weighting, a fresh draw of points in the last stages), or "
+        "give the refits more iterations (`refit=2000`)."
+    )
+    notes = report.unheld_notes(
+        run.problem, residuals, batches["interior"].points, trained, fix=fix
+    )
+    return [f"discovery: {note}" for note in notes.values()]
 
 
 def measure(compiled, model, batches: dict[str, Batch]) -> Losses:

@@ -25,7 +25,7 @@ from pinnkit.discover.checks import check_counts
 from pinnkit.discover.criteria import DATA_THRESHOLD, PHYSICS_FACTOR
 from pinnkit.discover.discovery import Discovery, Found
 from pinnkit.discover.integral import with_integral
-from pinnkit.discover.losses import physics_batches
+from pinnkit.discover.losses import physics_batches, unheld_notes
 from pinnkit.discover.refit import (
     ODE_REFIT,
     POLISH,
@@ -137,6 +137,8 @@ def discover(
     offered = _offered(candidates, names)
     current = constrained(run, constraint)
     batches = physics_batches(current, samples=samples, seed=seed)
+    for note in unheld_notes(current, batches, run.summary):
+        warnings.warn(note, PinnkitWarning, stacklevel=2)
     hidden = {h.name: h for h in run.problem.hidden}
     found = {}
     written: dict[str, sp.Expr] = {}  # the terms written in, constants as Parameters

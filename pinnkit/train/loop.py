@@ -3,11 +3,10 @@ step), then the optional L-BFGS polish, then the further stages of `Config.stage
 (SSBroyden, Levenberg-Marquardt; each may switch the run to float64), from the start or
 from a checkpoint, and ends in a `Run`.
 
-What it builds comes from `pinnkit.build`; the loss with its strategies is
-`pinnkit.train.loss`; the NaN guard `pinnkit.train.guard`; reporting
-`pinnkit.train.report`; checkpoint state `pinnkit.train.state`. None of them calls back
-into the loop. Under torchrun the same loop trains data-parallel
-(`pinnkit.train.distributed`): rank 0 alone writes the run directory.
+What it builds comes from `pinnkit.build`; the loss with its strategies is `pinnkit.train.loss`;
+the NaN guard `pinnkit.train.guard`; reporting `pinnkit.train.report`; checkpoint state
+`pinnkit.train.state`. None of them calls back into the loop. Under torchrun the same loop
+trains data-parallel (`pinnkit.train.distributed`): rank 0 alone writes the run directory.
 """
 
 from __future__ import annotations
@@ -42,7 +41,7 @@ from pinnkit.train.optim.stages import (
     segment_end,
     stage_phase,
 )
-from pinnkit.train.report import Reporter, end_notes, large_hidden_notes
+from pinnkit.train.report import Reporter, end_notes, fresh_point_notes, large_hidden_notes
 from pinnkit.train.sampling import Sampler, given_points
 from pinnkit.train.terms import LossTerms
 
@@ -131,13 +130,11 @@ class Trainer:
         self.stage = -1  # the index in `config.stages` of the stage running (-1: none yet)
         self.stage_optimizer: SelfScaledQuasiNewton | LevenbergMarquardt | None = None
         self.error_grid = ErrorGrid.build(problem)
-        self.step = 0
         self.first_phase = first.phase_name(config.optimizer)  # "adam" or "soap"
         self.phase = self.first_phase
-        self.lr_scale, self.elapsed, self.given = 1.0, 0.0, False  # given: use_points
+        self.step, self.lr_scale, self.elapsed, self.given = 0, 1.0, 0.0, False  # given: use_points
         self.points: dict[str, Batch] | None = None  # the sampled regions' current points
-        self.last_terms: dict[str, float] = {}
-        self.last_rel_l2: dict[str, float] = {}
+        self.last_terms, self.last_rel_l2 = {}, {}  # term or field -> the last logged value
 
     # -- public -------------------------------------------------------------------------------
 
@@ -451,6 +448,9 @@ class Trainer:
         notes = end_notes(self.problem, self.config.model, self._predict)
         if interior is not None:
             notes.update(large_hidden_notes(self.compiled, self.model, interior.points))
+            if self.config.lagrangian is None:  # Lagrangian points move with the flow
+                args = (self.compiled, self.model, self.sampler, self.points, self.config.seed)
+                notes.update(fresh_point_notes(*args))
         for topic, note in notes.items():  # a trainer run again keeps the newest per topic
             self.reporter.note(note, replace=topic, stacklevel=4)
 

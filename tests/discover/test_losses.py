@@ -4,10 +4,12 @@ estimated from the candidate's own misfit."""
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 
-from pinnkit.discover.losses import Losses
+from pinnkit.discover.losses import Losses, physics_batches, unheld_notes
+from tests.discover.planted import _planted_run
 
 
 def test_deviance_and_excess_estimate_the_noise_from_the_candidate():
@@ -23,3 +25,18 @@ def test_deviance_and_excess_estimate_the_noise_from_the_candidate():
     assert tiny.deviance(floors) == pytest.approx(150 * math.log(1e-6))
     failed = Losses(float("inf"), {})
     assert failed.excess(network, floors) == failed.deviance(floors) == float("inf")
+
+
+def test_an_equation_held_only_at_the_training_points_gets_a_note():
+    run = _planted_run(lambda p: p * (1 - p) + 0.01)  # residual 0.01 everywhere
+    batches = physics_batches(run, samples=500, seed=0)
+    notes = unheld_notes(run, batches, {"loss_terms": {"reaction": 1e-7, "initial": 1e-30}})
+    assert len(notes) == 1  # the conditions, met exactly, and the data are not judged
+    assert re.match(
+        r'discovery: equation "reaction" is met 1e\+03x worse on 5\d\d fresh points '
+        r"\(mean square 0.0001\) than where the solution was trained \(1e-07\); 1% of it at "
+        r"1% of the points: .* the choice can rest on that repair\. Fix: .*`refit=2000`\)\.$",
+        notes[0],
+    )
+    assert unheld_notes(run, batches, {"loss_terms": {"reaction": 2e-5}}) == []  # 5x: held
+    assert unheld_notes(run, batches, {}) == []  # nothing logged: nothing to compare

@@ -9,10 +9,11 @@ import warnings
 import numpy as np
 import pytest
 import sympy as sp
+import torch
 
 import pinnkit as pk
 from pinnkit.errors import PinnkitWarning
-from pinnkit.train.report import TENSORBOARD, missed_data_notes
+from pinnkit.train.report import TENSORBOARD, missed_data_notes, unheld_notes
 from tests.helpers import TINY, TINY_HIDDEN, UNFOLLOWED, heat_problem, small_fisher
 
 
@@ -117,6 +118,22 @@ def test_a_fit_that_misses_many_times_the_noise_the_observations_show_gets_a_not
     assert missed_data_notes(problem, predict(0.0)) == {}  # the truth: its misfit is the noise
     problem.data[0].values["N"] = truth  # clean: a 0.5% share is below MISSED_SHARE
     assert missed_data_notes(problem, predict(np.sqrt(0.005 * np.var(truth)))) == {}
+
+
+def test_an_equation_met_far_worse_on_fresh_points_gets_a_note_saying_where():
+    problem = _logistic()
+    points = torch.linspace(0.0, 10.0, 1000, dtype=torch.float64)[:, None]
+    layer = torch.where(points[:, 0] < 0.1, 1.0, 1e-3)  # a jump just after the start: 10 points
+    notes = unheld_notes(problem, {"growth": layer}, points, {"growth": 1e-6}, fix="Fix: look.")
+    assert list(notes) == ['unheld: "growth"']
+    assert re.match(
+        r'equation "growth" is met 1e\+04x worse on 1,000 fresh points \(mean square '
+        r"0.01\) than where the solution was trained \(1e-06\); 100% of it at 1% of the "
+        r"points, where t in \[0, 0.09\d*\]: .* Fix: look\.$",
+        notes['unheld: "growth"'],
+    )
+    held = {"growth": torch.full((1000,), 1e-3, dtype=torch.float64)}
+    assert unheld_notes(problem, held, points, {"growth": 2e-7}, fix="") == {}  # 5x: held
 
 
 def test_tensorboard_event_files_hold_every_logged_step(tmp_path):
