@@ -173,8 +173,16 @@ def _trainer(run, name: str, formula, iterations: int):
     Parameters), warm-started from the run: its solution network, its other Hidden networks
     and its learned constants; trained by `iterations` L-BFGS iterations when `.run()` is
     called (in the run's precision: a run a float64 stage ended is refit in float64). Also
-    returns the written expression and its Parameters."""
+    returns the written expression and its Parameters; a constant no equation or condition
+    then holds (one differentiated away: `F(u).diff(x)` sees no constant of F) is written in
+    as 0 and is not among them."""
     expr, constants = parametrize(name, formula.expr)
+    problem = substitute(run.problem, {name: Formula(formula.symbols, expr)})
+    unseen = [c for c in constants if c not in problem.parameters]
+    if unseen:  # no equation sees them (an additive constant of F in F(u)_x): they are 0
+        expr = expr.xreplace({c: 0 for c in unseen})
+        constants = tuple(c for c in constants if c not in unseen)
+        problem = substitute(run.problem, {name: Formula(formula.symbols, expr)})
     dtype, device = run_dtype(run.model, run.compiled)
     config = run.config.replace(
         steps=0,
@@ -191,7 +199,7 @@ def _trainer(run, name: str, formula, iterations: int):
         hidden_terms={k: v for k, v in run.config.hidden_terms.items() if k != name},
         log_every=max(1, int(iterations)),
     )
-    trainer = Trainer(substitute(run.problem, {name: Formula(formula.symbols, expr)}), config)
+    trainer = Trainer(problem, config)
     try:
         trainer.model.load_state_dict(run.model.state_dict())
     except RuntimeError as err:

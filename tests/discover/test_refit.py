@@ -139,3 +139,33 @@ def test_the_profile_errors_are_bounded_and_no_sharper_than_the_maximum_likeliho
         assert math.isfinite(errors[name])
         assert 1 <= errors[name] / traced.errors[name] < 10
     assert profile_errors(run, "f", Formula((V,), V - V**2 / 2), batches, refit=100) == {}
+
+
+def test_a_constant_no_equation_sees_is_written_in_as_zero():
+    """In u_t + F(u)_x = 0 only F' is seen: the constant of a candidate F is not identified,
+    so its refit writes it in as 0 (it neither fails nor counts as a fitted constant)."""
+    x, t = sp.symbols("x t")
+    u = sp.Function("u")(x, t)
+    F = pk.Hidden("F")
+    problem = pk.Problem(
+        domain=pk.Interval(x, 0, 1) * pk.TimeInterval(t, 0, 1),
+        fields=[u],
+        equations={"law": sp.Eq(u.diff(t) + F(u).diff(x), 0)},
+        conditions=[pk.Initial(u, sp.sin(sp.pi * x) / 2)],
+    )
+    config = pk.Config(
+        steps=5,
+        model=pk.MLP(width=8, depth=1),
+        hidden=pk.HiddenNet(width=4, depth=1),
+        sampling=pk.Sampling(interior=64, initial=16),
+        lbfgs=pk.LBFGS(steps=0),
+        progress=False,
+    )
+    run = pk.fit(problem, config, out=None)
+    s = sp.Symbol("u")
+    formula = Formula((s,), sp.Float(0.5) * s**2 + sp.Float(0.3))
+    batches = physics_batches(run, samples=64, seed=0)
+    losses, expr, values = refit_constants(run, "F", formula, batches, refit=3)
+    assert math.isfinite(losses.total)
+    assert expr.free_symbols == {s} and not expr.has(sp.Float(0.3)) and expr.has(s**2)
+    assert set(values) == {"F_c1"}  # the coefficient of u**2; F_c0, the constant, is gone
