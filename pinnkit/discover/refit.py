@@ -180,7 +180,7 @@ def _trainer(run, name: str, formula, iterations: int):
     problem = substitute(run.problem, {name: Formula(formula.symbols, expr)})
     unseen = [c for c in constants if c not in problem.parameters]
     if unseen:  # no equation sees them (an additive constant of F in F(u)_x): they are 0
-        expr = expr.xreplace({c: 0 for c in unseen})
+        expr = sp.sympify(expr).xreplace({c: sp.S.Zero for c in unseen})
         constants = tuple(c for c in constants if c not in unseen)
         problem = substitute(run.problem, {name: Formula(formula.symbols, expr)})
     dtype, device = run_dtype(run.model, run.compiled)
