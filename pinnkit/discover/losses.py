@@ -93,7 +93,7 @@ def physics_batches(run, *, samples: int, seed: int) -> dict[str, Batch]:
 
 def unheld_notes(run, batches: dict[str, Batch], summary: Mapping | None) -> list[str]:
     """`pinnkit.train.report.unheld_notes` on discovery's fresh points: a note for each
-    equation of `run` met more than `UNHELD` times worse on `batches` than in its last
+    equation of `run` met more than `report.UNHELD` times worse on `batches` than in its last
     logged training step (`summary["loss_terms"]`, the run's summary; none without it, or
     under causal weighting, whose logged terms are weighted). Every candidate's refit then
     starts by repairing the solution there, and the choice can rest on that repair."""
