@@ -25,6 +25,7 @@ from pinnkit.domain.vector import Vector
 from pinnkit.errors import CompileError, ConfigError, did_you_mean
 from pinnkit.models.hidden import hidden_module
 from pinnkit.problem import Normal, Parameter, Problem
+from pinnkit.problem.hidden_partials import hidden_partials
 from pinnkit.reference.sums import lower_sums
 
 __all__ = ["compile_problem"]
@@ -68,10 +69,19 @@ def compile_problem(
 
     `CompileError` for an expression with no torch mapping (it names the node and this hook)
     or a Hidden name torch cannot use as a submodule name; `ConfigError` for a name in
-    `hidden_terms` that is not a Hidden term of the problem.
+    `hidden_terms` that is not a Hidden term of the problem, or `compile=True` where the
+    problem differentiates a Hidden term.
     """
     if not isinstance(problem, Problem):
         raise CompileError(f"compile_problem: expected a Problem, found {type(problem).__name__}.")
+    partials = hidden_partials(problem)
+    if compile and partials:
+        raise ConfigError(
+            f"compile=True cannot train through `{partials[0].name}`, a derivative of a Hidden "
+            "term: its network is differentiated in its inputs by autograd, and "
+            "torch.compile cannot differentiate that again (a double backward). Fix: "
+            "`--set compile=false`."
+        )
     engine_impl = make_engine(engine, compile=compile)
     if compile and engine not in ("auto", "taylor"):
         raise ConfigError(f"{COMPILE_NEEDS_TAYLOR} Found engine={engine!r}.")

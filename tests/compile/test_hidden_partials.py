@@ -14,7 +14,7 @@ import pinnkit as pk
 from pinnkit.build import build_model
 from pinnkit.compile import compile_problem
 from pinnkit.discover.substitute import Formula, substitute
-from pinnkit.errors import ProblemError
+from pinnkit.errors import ConfigError, ProblemError
 from pinnkit.problem.hidden_partials import HiddenPartial, chain_rule, hidden_partials
 from tests.helpers import (
     EXACT_RTOL,
@@ -129,3 +129,11 @@ def test_a_differentiated_composition_of_hidden_terms_is_still_refused():
             equations={"e": sp.Eq(u.diff(t), f(g(u)).diff(x))},
             conditions=[pk.Initial(u, 0)],
         )
+
+
+def test_torch_compile_is_refused_with_a_clear_error_before_any_work():
+    problem = _diffusion(pk.Hidden("D"), pk.Hidden("g"))
+    with pytest.raises(
+        ConfigError, match=r"compile=True cannot train through `D_d0`.*compile=false"
+    ):
+        compile_problem(problem, compile=True)
