@@ -84,6 +84,7 @@ class CompiledProblem(AbstractResiduals):
         self._compiled: dict[str, Callable] = {}  # method name -> its torch.compile
         self._hidden_specs = dict(hidden_specs or {})
         self._hidden_inputs = hidden_inputs
+        self._partials = hidden_partials(problem)  # found once: `_hidden_callables` runs every step
         for g in groups:
             if g.kind == "data":
                 for f, values in g.targets.items():
@@ -301,7 +302,7 @@ class CompiledProblem(AbstractResiduals):
         and for each partial derivative the problem applies (`D_d0`) one that differentiates
         the network in its inputs (`_partial_call`)."""
         calls = {name: _stacked_call(module) for name, module in self.hidden.items()}
-        for partial in hidden_partials(self.problem):
+        for partial in self._partials:
             calls[partial.name] = _partial_call(calls[partial.hidden.name], partial.orders)
         return calls
 

@@ -8,7 +8,7 @@ import sympy as sp
 
 from pinnkit.domain.vector import Vector, signature_text
 from pinnkit.errors import ProblemError
-from pinnkit.problem.hidden_partials import as_hidden_application, chain_rule
+from pinnkit.problem.hidden_partials import as_hidden_application
 from pinnkit.problem.operators import VectorOperator
 from pinnkit.problem.symbols import Normal, _has_hidden
 from pinnkit.reference.sums import lower_sums
@@ -39,9 +39,9 @@ def check_nonempty(domain) -> None:
 
 
 def check_hidden_uses(expr: sp.Expr, where: str, coords, field_names) -> None:
-    """Hidden terms only as plain applications to values the compiler can evaluate, or
-    differentiated in the coordinates (`hidden_partials.chain_rule`)."""
-    for node in sp.preorder_traversal(chain_rule(expr, where)):
+    """Hidden terms (and their partial derivatives, `expr` having been through
+    `hidden_partials.chain_rule`) only as applications to values the compiler can evaluate."""
+    for node in sp.preorder_traversal(expr):
         node = as_hidden_application(node)
         if node is None:
             continue

@@ -143,8 +143,8 @@ class Problem:
     def _check_expr(self, expr: sp.Expr, where: str, *, allow_normals: bool) -> sp.Expr:
         """Check symbols, functions and derivatives of one residual; return it with derivatives
         of non-field expressions expanded."""
-        check_hidden_uses(expr, where, (*self.coords, *self.signature), self.field_names)
         expr = chain_rule(expr, where)
+        check_hidden_uses(expr, where, (*self.coords, *self.signature), self.field_names)
         expr = expr.replace(
             lambda e: isinstance(e, sp.Derivative) and not _is_field_like(e.expr),
             lambda e: e.doit(),
