@@ -417,7 +417,7 @@ def config(scale: float):
         hidden=pk.HiddenNet(width=16, depth=2, scale=float(f"{scale:.3g}")),
         optimizer=pk.Adam(learning_rate=2e-3, decay_rate=0.9, decay_steps=500),
         sampling=pk.Sampling(interior=500, initial=1),
-        lbfgs=pk.LBFGS(steps=500),
+        lbfgs=pk.LBFGS(steps=500, points=4),
         eval_every=1000,
     )
 

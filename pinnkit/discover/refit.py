@@ -172,10 +172,11 @@ def _trainer(run, name: str, formula, iterations: int):
     """A Trainer for `run.problem` with Hidden `name` written in as `formula` (its floats
     Parameters), warm-started from the run: its solution network, its other Hidden networks
     and its learned constants; trained by `iterations` L-BFGS iterations when `.run()` is
-    called (in the run's precision: a run a float64 stage ended is refit in float64). Also
-    returns the written expression and its Parameters; a constant no equation or condition
-    then holds (one differentiated away: `F(u).diff(x)` sees no constant of F) is written in
-    as 0 and is not among them."""
+    called, on a point set as large as the run's own polish (`LBFGS.points`: a network held
+    only at fewer points can bend between them), in the run's precision (a run a float64
+    stage ended is refit in float64). Also returns the written expression and its
+    Parameters; a constant no equation or condition then holds (one differentiated away:
+    `F(u).diff(x)` sees no constant of F) is written in as 0 and is not among them."""
     expr, constants = parametrize(name, formula.expr)
     problem = substitute(run.problem, {name: Formula(formula.symbols, expr)})
     unseen = [c for c in constants if c not in problem.parameters]
@@ -189,6 +190,7 @@ def _trainer(run, name: str, formula, iterations: int):
         lbfgs=LBFGS(
             steps=int(iterations),
             history=run.config.lbfgs.history,
+            points=run.config.lbfgs.points,
             tolerance=run.config.lbfgs.tolerance,
         ),
         stages=(),

@@ -449,7 +449,7 @@ class Trainer:
         if interior is not None:
             notes.update(large_hidden_notes(self.compiled, self.model, interior.points))
             if self.config.lagrangian is None:  # Lagrangian points move with the flow
-                args = (self.compiled, self.model, self.sampler, self.points, self.config.seed)
+                args = (self.compiled, self.model, self.sampler, self.points, self.config)
                 notes.update(fresh_point_notes(*args))
         for topic, note in notes.items():  # a trainer run again keeps the newest per topic
             self.reporter.note(note, replace=topic, stacklevel=4)

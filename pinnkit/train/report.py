@@ -345,22 +345,31 @@ def _place(share: float, worst: np.ndarray, names, extent: np.ndarray) -> str:
     return ", the worst at " + ", ".join(f"{n} = {v:.3g}" for n, v in zip(names, worst[0]))
 
 
-def fresh_point_notes(compiled, model, sampler, points, seed: int) -> dict[str, str]:
+def fresh_point_notes(compiled, model, sampler, points, config) -> dict[str, str]:
     """`unheld_notes` at the end of training: the equations' residuals on a fresh draw of
-    the training counts (`sampler`, seeded by `seed`) against those on `points`, the last
-    point set the solution was trained on."""
+    the training counts (`sampler`, seeded by `config.seed`) against those on `points`, the
+    last point set the solution was trained on (by the last of `config`'s stages, whose
+    remedy the note names)."""
     if "interior" not in (points or {}):
         return {}
-    fresh = sampler.sample(np.random.default_rng(seed + 1))
+    fresh = sampler.sample(np.random.default_rng(config.seed + 1))
     before = compiled.residuals(model, points)
     trained = {k: float(r.detach().double().square().mean()) for k, r in before.items()}
+    remedy = ""
+    if config.stages:
+        remedy = "a fresh draw of points in the last stages (`resample_every`), "
+    elif config.lbfgs.steps:
+        remedy = "more points for the L-BFGS polish, which trains on one fixed set "
+        remedy += "(`pk.LBFGS(points=4)`), "
+    elif config.sampling.resample_every != 1:
+        remedy = "a fresh draw of points every step (`pk.Sampling(resample_every=1)`), "
     return unheld_notes(
         compiled.problem,
         compiled.residuals(model, fresh),
         fresh["interior"].points,
         trained,
-        fix="Look at the solution figure; more interior points, causal weighting "
-        "(pk.Causal) or a fresh draw of points in the last stages (`resample_every`) help.",
+        fix=f"Look at the solution figure; {remedy}more interior points or causal weighting "
+        "(pk.Causal) help.",
     )
 
 
