@@ -13,7 +13,7 @@ import torch
 
 import pinnkit as pk
 from pinnkit.errors import PinnkitWarning
-from pinnkit.train.report import TENSORBOARD, missed_data_notes, unheld_notes
+from pinnkit.train.report import TENSORBOARD, fresh_point_notes, missed_data_notes, unheld_notes
 from tests.helpers import TINY, TINY_HIDDEN, UNFOLLOWED, heat_problem, small_fisher
 
 
@@ -134,6 +134,51 @@ def test_an_equation_met_far_worse_on_fresh_points_gets_a_note_saying_where():
     )
     held = {"growth": torch.full((1000,), 1e-3, dtype=torch.float64)}
     assert unheld_notes(problem, held, points, {"growth": 2e-7}, fix="") == {}  # 5x: held
+
+
+class _Interior:
+    def __init__(self, points):
+        self.points = points
+
+
+class _HeldOnlyAtItsPoints:
+    """A compiled problem whose residual is 1e-6 at the points trained on and 1e-2 elsewhere."""
+
+    def __init__(self, problem, trained):
+        self.problem, self.trained = problem, trained
+
+    def residuals(self, _model, points):
+        at = points["interior"].points
+        size = 1e-6 if at is self.trained else 1e-2
+        return {"growth": torch.full((len(at),), size, dtype=torch.float64)}
+
+
+@pytest.mark.parametrize(
+    "config, remedy",
+    [
+        (pk.Config(lbfgs=pk.LBFGS(steps=10)), r"L-BFGS polish.*\(`pk.LBFGS\(points=4\)`\)"),
+        (
+            pk.Config(stages=(pk.SSBroyden(steps=10),)),
+            r"fresh draw of points in the last stages \(`resample_every`\)",
+        ),
+        (pk.Config(sampling=pk.Sampling(resample_every=0)), r"Sampling\(resample_every=1\)"),
+        (pk.Config(), r"solution figure; more interior points"),
+    ],
+)
+def test_the_fresh_point_note_names_the_remedy_of_the_stage_that_trained_last(config, remedy):
+    problem = _logistic()
+    trained = torch.linspace(0.0, 10.0, 200, dtype=torch.float64)[:, None]
+
+    class Sampler:
+        def sample(self, rng):
+            return {"interior": _Interior(torch.as_tensor(rng.uniform(0, 10, (200, 1))))}
+
+    compiled = _HeldOnlyAtItsPoints(problem, trained)
+    notes = fresh_point_notes(compiled, None, Sampler(), {"interior": _Interior(trained)}, config)
+    assert list(notes) == ['unheld: "growth"']
+    note = notes['unheld: "growth"']
+    assert re.search(r"is met 1e\+08x worse on 200 fresh points.*" + remedy, note)
+    assert fresh_point_notes(compiled, None, Sampler(), {}, config) == {}  # no interior points
 
 
 def test_tensorboard_event_files_hold_every_logged_step(tmp_path):
