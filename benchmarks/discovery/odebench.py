@@ -127,7 +127,17 @@ OBSERVATIONS = 50
 #: Printed under the summary: which rows come from which version of discovery, while a
 #: re-run is partial.
 RUN_NOTE = (
-    "Which code made which rows. 2026-12-06 (seventh session), the trajectory refits "
+    "Which code made which rows. 2026-12-07, the fit's L-BFGS polish on one set of 2,000 "
+    "points instead of 500 (`pk.LBFGS(points=4)`), discovery's refits on as many (17306db; "
+    "on 500 the polish held the equations at its points only: 30-1,570x worse between them "
+    "in 14 of 25 cells surveyed at 5%): every 5% row re-run with it, two at a time; the 1% "
+    "rows are from the code and config before, not yet re-run. At 5%: 47 exact as before, "
+    "51:x_1 gained (sin(x_1) cos(x_0) + 0.9623; not on the front before) and 42:x_1 lost "
+    "(1.777 x_0 + 0.06442 x_1^2 - x_1, 'on front, not chosen': the truth's form was the 13th "
+    "of 61 near candidates in the order they are judged, and 12 are; offered, it is chosen); "
+    "every other row kept its class; median 74 s a case against 94 s before (fit 14 s); "
+    "over 180 s: 57:x_2 (196 s, a failed fit of the Rossler system). Before that, "
+    "2026-12-06 (seventh session), the trajectory refits "
     "evaluate the right-hand side with Python's math functions instead of NumPy's ufuncs on "
     "scalars (414b880): nothing else changes, and 48:x_0 at 1%, run with the code before and "
     "after on one machine, chose the same formula to all 15 digits in 142 s of discovery "
