@@ -360,7 +360,7 @@ def fresh_point_notes(compiled, model, sampler, points, config) -> dict[str, str
         remedy = "a fresh draw of points in the last stages (`resample_every`), "
     elif config.lbfgs.steps:
         remedy = "more points for the L-BFGS polish, which trains on one fixed set "
-        remedy += "(`pk.LBFGS(points=4)`), "
+        remedy += f"(`pk.LBFGS(points={4 * config.lbfgs.points:g})`), "
     elif config.sampling.resample_every != 1:
         remedy = "a fresh draw of points every step (`pk.Sampling(resample_every=1)`), "
     return unheld_notes(

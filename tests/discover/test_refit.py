@@ -141,9 +141,8 @@ def test_the_profile_errors_are_bounded_and_no_sharper_than_the_maximum_likeliho
     assert profile_errors(run, "f", Formula((V,), V - V**2 / 2), batches, refit=100) == {}
 
 
-def test_a_constant_no_equation_sees_is_written_in_as_zero():
-    """In u_t + F(u)_x = 0 only F' is seen: the constant of a candidate F is not identified,
-    so its refit writes it in as 0 (it neither fails nor counts as a fitted constant)."""
+def _flux_run(lbfgs: pk.LBFGS):
+    """A few steps of u_t + F(u)_x = 0 with a hidden flux F (64 interior points)."""
     x, t = sp.symbols("x t")
     u = sp.Function("u")(x, t)
     F = pk.Hidden("F")
@@ -158,10 +157,16 @@ def test_a_constant_no_equation_sees_is_written_in_as_zero():
         model=pk.MLP(width=8, depth=1),
         hidden=pk.HiddenNet(width=4, depth=1),
         sampling=pk.Sampling(interior=64, initial=16),
-        lbfgs=pk.LBFGS(steps=0),
+        lbfgs=lbfgs,
         progress=False,
     )
-    run = pk.fit(problem, config, out=None)
+    return pk.fit(problem, config, out=None)
+
+
+def test_a_constant_no_equation_sees_is_written_in_as_zero():
+    """In u_t + F(u)_x = 0 only F' is seen: the constant of a candidate F is not identified,
+    so its refit writes it in as 0 (it neither fails nor counts as a fitted constant)."""
+    run = _flux_run(pk.LBFGS(steps=0))
     s = sp.Symbol("u")
     formula = Formula((s,), sp.Float(0.5) * s**2 + sp.Float(0.3))
     batches = physics_batches(run, samples=64, seed=0)
@@ -169,3 +174,15 @@ def test_a_constant_no_equation_sees_is_written_in_as_zero():
     assert math.isfinite(losses.total)
     assert expr.free_symbols == {s} and not expr.has(sp.Float(0.3)) and expr.has(s**2)
     assert set(values) == {"F_c1"}  # the coefficient of u**2; F_c0, the constant, is gone
+
+
+def test_a_refit_polishes_on_as_many_points_as_the_run_did():
+    """A network polished on few fixed points can bend between them; a refit polishes on
+    the run's own count (`LBFGS.points`), not the sampling's."""
+    refit = importlib.import_module("pinnkit.discover.refit")
+    run = _flux_run(pk.LBFGS(steps=2, points=4))
+    formula = Formula((sp.Symbol("u"),), sp.Float(0.5) * sp.Symbol("u") ** 2)
+    trainer, _, _ = refit._trainer(run, "F", formula, iterations=2)
+    assert trainer.config.lbfgs.points == 4 and trainer.config.lbfgs.steps == 2
+    trainer.run()
+    assert len(trainer.points["interior"].points) == 4 * 64

@@ -157,6 +157,7 @@ class _HeldOnlyAtItsPoints:
     "config, remedy",
     [
         (pk.Config(lbfgs=pk.LBFGS(steps=10)), r"L-BFGS polish.*\(`pk.LBFGS\(points=4\)`\)"),
+        (pk.Config(lbfgs=pk.LBFGS(steps=10, points=4)), r"`pk.LBFGS\(points=16\)`"),
         (
             pk.Config(stages=(pk.SSBroyden(steps=10),)),
             r"fresh draw of points in the last stages \(`resample_every`\)",
