@@ -52,6 +52,7 @@ The rule (also in docs/discovery.md, "How a formula is chosen"):
 4. **Pruning.** From the chosen formula, additive terms are dropped one at a time (the
    smallest over the samples first, the rest refit to the samples) while that lowers the
    criterion: a term stays only when the fit it buys is worth its constants and structure.
+   Up to 6 admitted rivals within 4 ln 20 lose their terms the samples hardly see too.
 5. **Confirmation.** The chosen formula *passed* (`Selection.passed`) when it is admitted
    and its misfit grew by at most `DATA_THRESHOLD` (12) noise units against the trained
    run, the noise variance of each field from the formula's own refit.
@@ -135,7 +136,7 @@ from pinnkit.discover.criteria import (
 )
 from pinnkit.discover.exact import snap_constants
 from pinnkit.discover.losses import Losses, measure, noise_floors
-from pinnkit.discover.prune import prune
+from pinnkit.discover.prune import prune, prune_rivals
 from pinnkit.discover.refit import (
     POLISH,
     PROFILE_STEP,
@@ -158,12 +159,10 @@ __all__ = ["choose", "ROUND_RTOL", "ROUND_SIGMAS", "BOUND_RATIO", "PROFILE_STEP"
 #: tolerance (`snap_constants(closest=True)`) and the round formula is judged too; the
 #: criterion then decides whether the data can tell the round numbers from the fitted ones.
 ROUND_RTOL = 0.05
-#: In an ODE problem the constants rounded are the maximum-likelihood ones (the trajectory
-#: refit), each to the nearest p/q (q <= 5) within `ROUND_RTOL` or this many of its standard
-#: errors, whichever is wider: on ODEBench's glycolytic oscillator (id 39, 1% noise) the data
-#: fix the coefficient of x0^2 x1 only to 1.056 +- 0.093, which the PINN refit had put at
-#: 1.197 and 5% would not round to 1. Whether the round form is then judged is
-#: `_Judge.keeps_round`'s to say.
+#: In an ODE problem the constants rounded are the trajectory refit's (maximum likelihood),
+#: each to the nearest p/q (q <= 5) within `ROUND_RTOL` or this many standard errors, the
+#: wider: on ODEBench 39 (1% noise) the data fix x0^2 x1's coefficient only to 1.056 +- 0.093,
+#: which the PINN refit put at 1.197 (5% would not round it to 1); `_Judge.keeps_round`.
 ROUND_SIGMAS = 2.0
 #: The skip bound of step 3 assumes no refit formula fits a field's observations better than
 #: this fraction of the trained network's misfit (the network, free, overfits the noise: on
@@ -215,6 +214,7 @@ def choose(
     chosen = pick(scored, judge.network, factor, judge.floor)
     current = next(s for s in scored if s.candidate is chosen)
     current = prune(current, samples, judge, scored, judge.admits)
+    current = prune_rivals(current, samples, judge, scored, judge.admits)
     found = find_alternatives(current, candidates, scored, judge, judge.admits, alternatives)
     # Only boundary-value or second-order ODEs: first-order ones keep ODEBench's measured path.
     ode = judge.ode

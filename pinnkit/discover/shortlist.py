@@ -13,12 +13,14 @@ from pinnkit.discover.exact import snap_constants
 
 __all__ = [
     "shortlist",
+    "simplest",
     "cancels",
     "snapped_complexity",
     "least_complexity",
     "rms",
     "SHORTLIST_SIZE",
     "CANCEL_FACTOR",
+    "TIE_LIMIT",
 ]
 
 #: At most this many members of the front are tried (the simplest), plus the backend's
@@ -30,6 +32,9 @@ SHORTLIST_SIZE = 12
 #: - 3e4*exp(1.0002e-4*u) - 1.6*u**3 on Fisher-KPP, which float32 Parameters then collapse
 #: to -1.6*u**3); u - u**3 on [-1, 1] adds up to about 4.
 CANCEL_FACTOR = 10.0
+#: `simplest` keeps the candidates tied in complexity with the last of its `size`, up to
+#: this many times `size` in all.
+TIE_LIMIT = 2
 
 
 def snapped_complexity(candidate: Candidate) -> int:
@@ -44,8 +49,9 @@ def least_complexity(expr: sp.Expr) -> int:
 
 
 def shortlist(front: Front, samples=None, *, size: int = SHORTLIST_SIZE) -> list[Candidate]:
-    """Step 1 of the rule: the simplest `size` members of the front, the backend's choice,
-    the simplest `size` near candidates (`Front.near`) whose terms do not cancel over
+    """Step 1 of the rule: the simplest `size` members of the front (`simplest`: with those
+    tied in complexity with the last), the backend's choice, the simplest `size` near
+    candidates (`Front.near`) whose terms do not cancel over
     `samples` (`cancels`; all of them without samples), the sub-library's front
     (`Front.subfront`) and the integral regression's (`Front.integral`), in order of rounded
     complexity (then sample loss)."""
@@ -53,12 +59,26 @@ def shortlist(front: Front, samples=None, *, size: int = SHORTLIST_SIZE) -> list
     def order(c: Candidate) -> tuple[int, float]:
         return (snapped_complexity(c), c.loss)
 
-    chosen = sorted(front.candidates, key=order)[:size]
+    chosen = simplest(front.candidates, size, order)
     if all(c is not front.best for c in chosen):
         chosen.append(front.best)
     near = [c for c in front.near if samples is None or not cancels(c.expr, samples)]
-    near = sorted(near, key=order)[:size]
+    near = simplest(near, size, order)
     return sorted([*chosen, *near, *front.subfront, *front.integral], key=order)
+
+
+def simplest(candidates, size: int, order) -> list[Candidate]:
+    """The first `size` of `candidates` by `order` (rounded complexity, then sample loss),
+    and those tied with the last of them in rounded complexity, up to `TIE_LIMIT` times
+    `size` in all: a cut inside a tie would split forms of equal price by their loss on the
+    network's samples, which the choice does not trust (ODEBench 42:x_1 at 5% noise: the
+    truth's form was 13th of 61 near candidates, tied in complexity with the 12th)."""
+    ranked = sorted(candidates, key=order)
+    if len(ranked) <= size:
+        return ranked
+    last = order(ranked[size - 1])[0]
+    tied = [c for c in ranked[size:] if order(c)[0] == last]
+    return [*ranked[:size], *tied][: TIE_LIMIT * size]
 
 
 def cancels(expr: sp.Expr, samples) -> bool:

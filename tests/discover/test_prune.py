@@ -89,3 +89,44 @@ def test_an_exact_number_kept_beside_a_dropped_term_is_judged_free_again():
     assert freed(U**2 * U - U + quarter) == U**3 - U + sp.Float(0.25)
     assert freed(sp.sqrt(U) / 2) == sp.Float(0.5) * sp.sqrt(U)  # the exponent stays exact
     assert freed(U - U**2) == U - U**2
+
+
+def test_an_admitted_rival_within_reach_loses_its_negligible_terms_and_wins_when_better():
+    """The chosen look-alike has no term to drop, but a rival within `RIVAL_REACH` carries a
+    constant term the samples do not see (`NEGLIGIBLE`); without it, the rival's form is
+    judged (added to `scored`) and replaces the choice when better. Rivals not admitted or
+    beyond reach are left alone, and terms the samples see are not dropped."""
+    from pinnkit.discover.base import form
+    from pinnkit.discover.prune import RIVAL_REACH, prune_rivals
+
+    samples = sample_hidden(planted_run(), samples=200)["f"]
+    look_alike = sp.Float(0.39) * sp.sin(sp.Float(3.02) * U)
+    rival = sp.Float(1.0) * U - sp.Float(1.0) * U**2 + sp.Float(1e-5)
+    seen = sp.Float(1.0) * U - sp.Float(1.0) * U**3 + sp.Float(0.1) * sp.cos(U)
+
+    def run(rival_criterion, truth_criterion, admitted=True):
+        criteria = {
+            form(look_alike): 10.0,
+            form(rival): rival_criterion,
+            form(U - U**2): truth_criterion,
+            form(seen): 10.5,
+        }
+
+        def judge(c):
+            key = form(c.expr)
+            physics = 1.0 if admitted or key != form(rival) else 5.0
+            return Scored(c, physics, complexity(c.expr), c.expr, criterion=criteria.get(key, 1e3))
+
+        pool = (look_alike, seen, rival)
+        scored = [judge(Candidate(e, complexity(e), 1e-6, 0.0)) for e in pool]
+        kept = prune_rivals(scored[0], samples, judge, scored, lambda s: s.physics <= 2.0)
+        return kept.expr, scored
+
+    expr, scored = run(12.0, 8.0)
+    assert form(expr) == form(U - U**2)
+    assert len(scored) == 4  # only the rival's bare form was judged: `seen` keeps its terms
+    assert run(12.0, 11.0)[0] == look_alike  # bare, the rival is still behind ...
+    assert any(form(s.expr) == form(U - U**2) for s in run(12.0, 11.0)[1])  # ... but judged
+    assert run(10.0 + RIVAL_REACH + 0.5, 8.0)[0] == look_alike  # beyond reach
+    assert len(run(10.0 + RIVAL_REACH + 0.5, 8.0)[1]) == 3
+    assert run(12.0, 8.0, admitted=False)[0] == look_alike

@@ -65,3 +65,28 @@ def test_the_sub_library_front_is_judged_beyond_the_near_quota():
         subfront=(Candidate(quartic, complexity(quartic), 3e-4, 0.0),),
     )
     assert [c.expr for c in shortlist(front, size=1)] == [sp.Float(0.1), cubic, quartic]
+
+
+def test_a_cut_inside_a_complexity_tie_keeps_the_whole_tie():
+    """The near candidates are cut after `size`, but not between forms of equal complexity:
+    those are told apart only by their loss on the network's samples, which the choice does
+    not trust (ODEBench 42:x_1: the truth was 13th of 61, tied with the 12th)."""
+    from pinnkit.discover.shortlist import TIE_LIMIT, simplest, snapped_complexity
+
+    line = sp.Float(0.7) * U  # complexity 3
+    tied = [sp.Float(0.5 + 0.1 * k) * U**2 + sp.Float(0.3) * sp.sin(U * (k + 2)) for k in range(4)]
+    longer = sp.Float(0.4) * U**3 + sp.Float(0.2) * sp.exp(U) + sp.Float(0.3) * sp.cos(U)
+    pool = [Candidate(e, complexity(e), 1e-3 * (i + 1), 0.0) for i, e in enumerate(tied)]
+    pool += [Candidate(line, 3, 1.0, 0.0), Candidate(longer, complexity(longer), 1e-6, 0.0)]
+
+    def order(c):
+        return (snapped_complexity(c), c.loss)
+
+    assert len({snapped_complexity(c) for c in pool[:4]}) == 1
+    kept = simplest(pool, 3, order)
+    assert [c.expr for c in kept] == [line, *tied]  # not cut after tied[1]; `longer` left out
+    assert [c.expr for c in simplest(pool, 1, order)] == [line]
+    assert TIE_LIMIT == 2 and [c.expr for c in simplest(pool, 2, order)] == [line, *tied[:3]]
+    assert [c.expr for c in simplest(pool, 10, order)] == [line, *tied, longer]
+    front = dataclasses.replace(_front([(line, 3, 1.0, 0.0)]), near=tuple(pool[:4]))
+    assert [c.expr for c in shortlist(front, size=2)] == [line, *tied]
