@@ -6,13 +6,12 @@ are dropped while that lowers the evidence criterion (`prune`), the rest refit t
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import sympy as sp
 from scipy.optimize import least_squares
 
 from pinnkit.discover import ties
+from pinnkit.discover.alternatives import SETTLE_DELTA
 from pinnkit.discover.base import Candidate, complexity, form, mean_squared_error
 from pinnkit.discover.criteria import Scored, rank
 from pinnkit.discover.exact import freed
@@ -23,10 +22,10 @@ __all__ = ["prune", "prune_rivals", "fit_constants", "RIVALS", "RIVAL_REACH", "N
 #: `prune_rivals` looks at most this many admitted rivals of the chosen formula, the best
 #: first ...
 RIVALS = 6
-#: ... those whose criterion is at most this much above the chosen formula's (4 ln 20: in an
-#: ODE problem the forms within it are judged again by their trajectory refits,
-#: `pinnkit.discover.alternatives.SETTLE_DELTA`) ...
-RIVAL_REACH = 4 * math.log(20)
+#: ... those whose criterion is at most this much above the chosen formula's (4 ln 20, the
+#: window in which an ODE problem's settle step judges forms again by their trajectory
+#: refits) ...
+RIVAL_REACH = SETTLE_DELTA
 #: ... and drops their additive terms whose RMS over the samples is at most this fraction of
 #: the term's RMS: terms the samples do not see.
 NEGLIGIBLE = 0.01
