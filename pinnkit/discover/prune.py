@@ -93,19 +93,20 @@ def prune_rivals(current: Scored, samples, judge, scored: list, admits) -> Score
         return current
     scale = float(np.sqrt(np.mean(np.square(samples.target))))
     seen = {_shape(s.candidate.expr) for s in scored}
+    chosen_form = form(current.candidate.expr)
     best, looked = current, 0
     for rival in sorted(scored, key=rank):
         if looked == RIVALS or rival.criterion > current.criterion + RIVAL_REACH:
             break
-        expr = rival.candidate.expr
-        if rival is current or form(expr) == form(current.candidate.expr) or not admits(rival):
+        terms = sp.Add.make_args(rival.candidate.expr)
+        if form(rival.candidate.expr) == chosen_form or not admits(rival):
             continue
         looked += 1
-        kept = [t for t in sp.Add.make_args(expr) if rms(t, samples) > NEGLIGIBLE * scale]
-        if not kept or len(kept) == len(sp.Add.make_args(expr)) or _shape(sp.Add(*kept)) in seen:
+        bare = sp.Add(*(t for t in terms if rms(t, samples) > NEGLIGIBLE * scale))
+        if len(sp.Add.make_args(bare)) == len(terms) or bare == 0 or _shape(bare) in seen:
             continue
-        seen.add(_shape(sp.Add(*kept)))
-        tried = judge(fit_constants(sp.Add(*kept), samples))
+        seen.add(_shape(bare))
+        tried = judge(fit_constants(bare, samples))
         scored.append(tried)
         if admits(tried) and rank(tried) < rank(best):
             best = tried

@@ -73,12 +73,10 @@ def simplest(candidates, size: int, order) -> list[Candidate]:
     `size` in all: a cut inside a tie would split forms of equal price by their loss on the
     network's samples, which the choice does not trust (ODEBench 42:x_1 at 5% noise: the
     truth's form was 13th of 61 near candidates, tied in complexity with the 12th)."""
-    ranked = sorted(candidates, key=order)
-    if len(ranked) <= size:
-        return ranked
-    last = order(ranked[size - 1])[0]
-    tied = [c for c in ranked[size:] if order(c)[0] == last]
-    return [*ranked[:size], *tied][: TIE_LIMIT * size]
+    keyed = sorted(((order(c), c) for c in candidates), key=lambda pair: pair[0])
+    last = keyed[size - 1][0][0] if len(keyed) > size else None
+    tied = [c for key, c in keyed[size:] if key[0] == last]
+    return [*(c for _, c in keyed[:size]), *tied][: TIE_LIMIT * size]
 
 
 def cancels(expr: sp.Expr, samples) -> bool:
