@@ -63,9 +63,9 @@ The rule (also in docs/discovery.md, "How a formula is chosen"):
    alternatives (`Selection.alternatives`, `Selection.weights`): "the data cannot decide" as
    a number. In an ODE problem the chosen formula and every refit form within
    `SETTLE_DELTA` (twice `ALTERNATIVE_DELTA`) of it, admitted or not (integrated, a formula
-   meets the equations exactly), are then judged again by their trajectory refits, the
-   best of them chosen (`settle_by_trajectory`; the chosen form with terms added only when
-   better by `EXTENSION_MARGIN`).
+   meets the equations exactly), and the chosen form's round form, are then judged again by
+   their trajectory refits, the best of them chosen (`settle_by_trajectory`; the chosen
+   form with terms added only when better by `EXTENSION_MARGIN`).
 7. **Constants and their uncertainty.** The chosen formula's constants are refit once more,
    longer (`polish`, 2000 iterations), and those are reported (in an ODE problem, as the
    trajectory refit then fits them, with its standard errors). Elsewhere each constant's

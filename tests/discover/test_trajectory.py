@@ -513,6 +513,31 @@ def test_the_settle_step_takes_an_extension_only_on_very_strong_evidence():
     assert table[1].criterion > best.criterion - EXTENSION_MARGIN
 
 
+def test_the_settle_step_judges_the_chosen_forms_round_form_by_its_trajectory():
+    # The PINN refits put the fitted formula 1 ahead of its round form (the truth's 1 and
+    # -1 exact), which has the same form: the trajectory refits, where the two exact numbers
+    # save their price and cost the data nothing, choose the round form. It is never the
+    # fitted formula's alternative, nor the other way round; chosen, the round form stays.
+    from pinnkit.discover.alternatives import settle_by_trajectory
+    from pinnkit.discover.base import Candidate
+    from pinnkit.discover.criteria import Scored
+
+    ode, _, own = _glycolysis_ode()
+    judge = _glycolysis_judge(ode, own)
+
+    def scored(expr, criterion, fitted=None):
+        return Scored(Candidate(expr, 9, 1e-3, 0.0), 1e-3, 9, expr, 0.0, fitted, criterion)
+
+    fitted = scored(1.04 * VA**2 * VB - 0.97 * VA + 2.39 * VB, 0.0)
+    rounded = scored(VA**2 * VB - VA + 2.39 * VB, 1.0, fitted.expr)
+    best, rest = settle_by_trajectory(fitted, (), judge, [fitted, rounded])
+    assert best.candidate is rounded.candidate and best.criterion == 0.0 and rest == ()
+    assert best.fitted == fitted.expr
+    fitted, rounded = scored(fitted.expr, 1.0), scored(rounded.expr, 0.0, fitted.expr)
+    best, rest = settle_by_trajectory(rounded, (), judge, [fitted, rounded])
+    assert best.candidate is rounded.candidate and rest == ()
+
+
 def _unadmitted_judge(ode, own):
     """`_glycolysis_judge` whose PINN refit is stood in for: a candidate comes back as it
     is, its loss 5 against the network's 1 (not admitted), for the settle step's round
