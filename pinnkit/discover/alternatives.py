@@ -97,14 +97,15 @@ def best_forms(
     return tuple(sorted(best.values(), key=rank))
 
 
+#: The one symbol every fitted constant becomes in a formula's skeleton (`_skeleton`).
+_FITTED = sp.Symbol("C")
+
+
 def _skeleton(expr: sp.Expr) -> sp.Expr:
     """`expr` with each fitted constant (float) the one symbol `C` and its exact numbers kept:
     `0.2124 - sin(x)` -> `C - sin(x)`, `0.2221 - 0.9667*sin(x)` -> `C - C*sin(x)`. Two
     formulas of one `form` with different skeletons differ in which numbers are fitted."""
     return expr.xreplace({f: _FITTED for f in expr.atoms(sp.Float)})
-
-
-_FITTED = sp.Symbol("C")
 
 
 def _siblings(chosen: Scored, scored: list, ceiling: float) -> tuple:
@@ -213,8 +214,8 @@ def settle_by_trajectory(
     chosen form's other refit formulas (`_siblings`: its round form, whose exact numbers the
     PINN refits judged) contend too, never as alternatives. Their criteria become the
     trajectory refits', shifted so that the best one keeps the chosen formula's, and their
-    entries in `scored` are replaced; a form whose
-    trajectory refit fails keeps its entry and is not a contender. On ODEBench's logistic
+    entries in `scored` are replaced; a form whose trajectory refit fails keeps its entry
+    and is not a contender. On ODEBench's logistic
     growth x' = 0.79 x (1 - x/74.3) (1% noise) the PINN refits put 15.6*sin(0.0419*x) 6 ahead
     of 0.78*x - 0.0105*x**2, while the trajectories' deviance puts the logistic 13 ahead.
     The chosen form with terms added (an extension, which pruning took off) is a contender
