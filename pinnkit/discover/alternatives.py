@@ -259,7 +259,8 @@ def settle_by_trajectory(
             continue
         contenders.append(s)
         criteria.append(evidence(judge.deviance(traced.misfit), traced.expr, n, traced.information))
-        extension = form(s.expr) != mine and extends(form(s.expr), mine)
+        key = form(s.expr)
+        extension = key != mine and extends(key, mine)
         handicaps.append(EXTENSION_MARGIN if extension else 0.0)
     for s, c in [
         *_round_forms(contenders, criteria, handicaps, judge, scored),
@@ -280,10 +281,10 @@ def settle_by_trajectory(
     scored[:] = [by_id.get(id(s), s) for s in scored]
     best = rescored[order]
     ceiling = best.criterion + ALTERNATIVE_DELTA
-    mine = form(best.expr)
+    chosen_form = form(best.expr)
     rest = [
         r
         for r, h in zip(rescored, handicaps)
-        if form(r.expr) != mine and not h and r.criterion <= ceiling
+        if form(r.expr) != chosen_form and not h and r.criterion <= ceiling
     ]
     return best, tuple(sorted(rest, key=rank))
