@@ -76,8 +76,9 @@ these data. Every miss gets a class (`classify`):
 - "evidence prefers the chosen" (p): the truth and the chosen formula, both refit straight to
   the observations by maximum likelihood (`evidence_gap`: the ODE integrated, no PINN), at
   the price of constants and structure discovery charges, and the chosen one scores as well
-  or better (the truth at its best: its simple constants held exact or all fitted): no
-  chooser by this evidence takes the truth over it, whatever the PINN did;
+  or better (each at its best: its simple constants held exact or all fitted, the truth's
+  as written, the chosen one's floats within 2% of p/q, q <= 5): no chooser by this
+  evidence takes the truth over it, whatever the PINN did;
 - "data cannot decide" (u): the truth, offered to the choice directly (`pk.discover(run,
   candidates={"f": [truth]})`), is not chosen, but its criterion is within `UNDECIDED`
   (2 ln 20) of the chosen's (`truth_delta`): the data give it at least 1/20 of the chosen
@@ -558,39 +559,44 @@ def _traced_evidence(entry: dict, component: int, level: float, formula: sp.Expr
 def evidence_gap(entry: dict, component: int, level: float, chosen: str) -> float | None:
     """The truth's evidence criterion less the chosen formula's, both refit by maximum
     likelihood with the ODE integrated (`trajectory_fit`; no PINN), at the same price of
-    constants and structure that discovery charges. The truth at its best: every constant
-    fitted, or those that are simple numbers (p/q, q <= 5, as discovery's rounding would
-    make them) held exact and the rest fitted, whichever scores better; the chosen formula's
-    floats fitted, its exact numbers held. >= 0: the evidence itself prefers the chosen form
-    (or ties), so no chooser by that evidence takes the truth over it. None when the chosen
-    formula cannot be read or the fit fails."""
-    from pinnkit.discover.exact import nice_number
-
+    constants and structure that discovery charges, each at its best (`_at_best`): every
+    number fitted, or its simple numbers (p/q, q <= 5, as discovery's rounding would make
+    them) held exact and the rest fitted, whichever scores better. The truth's simple
+    numbers are those it is written with; the chosen formula's, its fitted floats within 2%
+    of one (so the chosen 2.403 x_1 is judged as 12 x_1/5 too, as the truth's 12/5 is).
+    >= 0: the evidence itself prefers the chosen form (or ties), so no chooser by that
+    evidence takes the truth over it. None when the chosen formula cannot be read or the fit
+    fails."""
     truth = right_hand_sides(entry)[1][component]
     try:
         formula = sp.sympify(chosen)
     except (sp.SympifyError, SyntaxError, TypeError):
         return None
-    simple = {}
-    for n in _free_numbers(truth, exact=True):
-        value = nice_number(float(n), 1e-9, closest=True)
-        if value is not None:
-            simple[n] = value
-    options = [_traced_evidence(entry, component, level, truth, exact=True)]
-    if simple:
-        options.append(
-            _traced_evidence(
-                entry,
-                component,
-                level,
-                _with_numbers(truth, [*simple], [*simple.values()]),
-                exact=False,
-            )
-        )
-    mine = _traced_evidence(entry, component, level, formula, exact=False)
+    mine = _at_best(entry, component, level, formula, exact=False, rtol=FORM_RTOL)
     if not np.isfinite(mine):
         return None
-    return float(min(options) - mine)
+    return float(_at_best(entry, component, level, truth, exact=True, rtol=1e-9) - mine)
+
+
+def _at_best(
+    entry: dict, component: int, level: float, formula: sp.Expr, exact: bool, rtol: float
+) -> float:
+    """The better evidence criterion (`_traced_evidence`) of `formula` with its free numbers
+    (`_free_numbers`, with `exact` its rationals too) fitted, or with those within `rtol` of a
+    simple number (`nice_number`, the nearest p/q with q <= 5) held at it and the rest
+    fitted."""
+    from pinnkit.discover.exact import nice_number
+
+    simple = {}
+    for n in _free_numbers(formula, exact):
+        value = nice_number(float(n), rtol, closest=True)
+        if value is not None:
+            simple[n] = value
+    options = [_traced_evidence(entry, component, level, formula, exact)]
+    if simple:
+        rounded = _with_numbers(formula, [*simple], [*simple.values()])
+        options.append(_traced_evidence(entry, component, level, rounded, exact=False))
+    return min(options)
 
 
 def data_misfit(run, entry: dict, level: float, sol, end: float) -> float:
