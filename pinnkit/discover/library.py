@@ -37,6 +37,8 @@ __all__ = ["Library", "Term", "FAMILIES", "inner_grid", "argument_span"]
 # to (1 - x)**1.2, and ODEBench's Gompertz growth, 7, has constants beyond its data). Pass
 # `Library(families=(..., "power", "log"))` to use them; with `log` the library also has
 # v*log(a*v), Gompertz's r x log(K/x) = -r x log(x/K), the one family term times its own input.
+# Without `log`, the default `Library(log_growth=True)` has that term's shape v*log(v) (no inner
+# constant; r log(K) v is a monomial) for each input > 0.
 _ANY = (-np.inf, np.inf)
 _POSITIVE = (1e-3, 1e3)
 _FREQUENCIES = tuple(np.geomspace(0.1, 40.0, 48))  # a*s: up to ~6 periods over the range
@@ -126,6 +128,7 @@ _FACTORS = {
     "abs": (sp.Abs, np.abs),
     "inv": (lambda v: 1 / v, lambda v: 1 / v),
     "cot": (sp.cot, lambda v: np.cos(v) / np.sin(v)),
+    "log": (sp.log, np.log),
 }
 #: `Library(reciprocal=True)` divides by an input (1/v) only where the input keeps its sign and
 #: its smallest magnitude over the samples is at least this times its largest, and by tan(v)
@@ -146,7 +149,7 @@ class Term:
     - `a`: the family's inner constant.
     - `second`: `(factor, input)` of a factor without an inner constant (`_FACTORS`): `sin`
       or `cos` at unit frequency (`sin(v_i)*cos(v_j)`), `abs` (`v*|v|`, a quadratic drag),
-      `inv` (`cos(v_i)/v_j`) or `cot` (`cos(v_i)*cot(v_j)`).
+      `inv` (`cos(v_i)/v_j`), `cot` (`cos(v_i)*cot(v_j)`) or `log` (`v*log(v)`).
     """
 
     powers: tuple[int, ...]
@@ -196,12 +199,15 @@ class Library:
     (and `trig_products`) sin/cos(v_i)/v_j and sin/cos(v_i)*cot(v_j) of two different inputs,
     where v_j (for the quotient) or sin(v_j) (for the cotangent) stays away from 0 over the
     samples (`RECIPROCAL_FLOOR`; ODEBench's x_0 - cos(x_1)/x_0 and cos(x_0)*cot(x_1), rotations
-    in a shear flow). With the defaults that is 13 columns for one nonnegative input, 80 for two
-    and 227 for three, and up to 8 and 24 more reciprocal ones where inputs stay away from 0
+    in a shear flow), and with `log_growth` v*log(v) for each input > 0 over the samples
+    (Gompertz growth, r v log(K/v) = r log(K) v - r v log(v), with no inner constant: the
+    `log` family's v*log(a*v) does the same where it is asked for). With the defaults that
+    is 13 columns for one nonnegative input, 80 for two and 227 for three, one v*log(v) more
+    for each input > 0, and up to 8 and 24 more reciprocal ones where inputs stay away from 0
     (12, 42 and 92 before the cross terms of degree 2, the products of angles and the drag,
     which were added for ODEBench: `benchmarks/discovery/odebench.md` has what they did;
-    `Library(cross_degree=1, trig_products=False, signed=False, reciprocal=False)` is the
-    library before them). The powers to 5 are not in the defaults: measured, they gained no
+    `Library(cross_degree=1, trig_products=False, signed=False, reciprocal=False,
+    log_growth=False)` is the library before them). The powers to 5 are not in the defaults: measured, they gained no
     ODEBench term (the Landau term stays off the front) and cost the suite's
     `lotka_volterra_other` at 1% noise, where a -3.4e-5*v**4 term joined u*v/2. `power` (v**a)
     and `log` (log(a*v)) are available but not in the defaults either. Sums of up to
@@ -216,6 +222,7 @@ class Library:
     trig_products: bool = True
     signed: bool = True
     reciprocal: bool = True
+    log_growth: bool = True
 
     def __post_init__(self):
         if isinstance(self.families, str):
@@ -231,7 +238,7 @@ class Library:
             )
         check_counts("Library", {"degree": (self.degree, 1), "powers": (self.powers, 0)})
         check_counts("Library", {"cross_degree": (self.cross_degree, 1)})
-        for name in ("cross", "trig_products", "signed", "reciprocal"):
+        for name in ("cross", "trig_products", "signed", "reciprocal", "log_growth"):
             if not isinstance(getattr(self, name), bool):
                 raise DiscoveryInputError(
                     f"Library({name}={getattr(self, name)!r}): expected True or False."
@@ -276,6 +283,11 @@ class Library:
                     terms.append(
                         Term(tuple(int(k == j) for k in range(n_inputs)), second=("abs", j))
                     )
+        if self.log_growth and "log" not in self.families:
+            for j in range(n_inputs):
+                if np.min(arrays[j]) > 0:
+                    own = tuple(int(k == j) for k in range(n_inputs))
+                    terms.append(Term(own, second=("log", j)))
         if self.trig_products:
             trig = [f for f in ("sin", "cos") if f in self.families]
             for i, j in itertools.combinations(range(n_inputs), 2):
