@@ -207,10 +207,11 @@ class Library:
     (12, 42 and 92 before the cross terms of degree 2, the products of angles and the drag,
     which were added for ODEBench: `benchmarks/discovery/odebench.md` has what they did;
     `Library(cross_degree=1, trig_products=False, signed=False, reciprocal=False,
-    log_growth=False)` is the library before them). The powers to 5 are not in the defaults: measured, they gained no
-    ODEBench term (the Landau term stays off the front) and cost the suite's
-    `lotka_volterra_other` at 1% noise, where a -3.4e-5*v**4 term joined u*v/2. `power` (v**a)
-    and `log` (log(a*v)) are available but not in the defaults either. Sums of up to
+    log_growth=False)` is the library before them). The powers to 5 are not in the
+    defaults: measured, they gained no ODEBench term (the Landau term stays off the front) and
+    cost the suite's `lotka_volterra_other` at 1% noise, where a -3.4e-5*v**4 term joined
+    u*v/2. `power` (v**a) and `log` (log(a*v)) are available but not in the defaults either.
+    Sums of up to
     `Offline.max_terms` of them, with fitted coefficients, are the expressions searched.
     """
 

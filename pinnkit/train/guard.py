@@ -77,6 +77,14 @@ class Guard:
         snapshot = self._last_good
         if self.failures > MAX_NAN_RETRIES or snapshot is None:
             last = snapshot["last_terms"] if snapshot else {}
+            if step == 0 and snapshot is None:
+                raise TrainingError(
+                    f"step 0: loss term {bad!r} is not finite at the start, before any step: "
+                    "it is not defined at the untrained network's values (a log or sqrt of a "
+                    "field that is <= 0 there, a division by one that is 0). Fix: start the "
+                    'fields near their data (`pk.MLP(scale="data")`, `--set model.scale=data`)'
+                    ", or write the term so that it is defined for any value of the field."
+                )
             raise TrainingError(
                 f"step {step}: loss term {bad!r} is not finite and stayed so after "
                 f"{self.failures - 1} rollbacks with a halved step each time. Last finite loss "

@@ -35,6 +35,19 @@ def test_nan_guard_gives_up_with_a_clear_error():
         trainer.run()
 
 
+def test_a_loss_not_finite_at_the_start_says_where_to_look():
+    """Not finite before any step (log(N) of an untrained network that takes N <= 0, as a
+    Gompertz term written into an exported problem did): the error names the start, the
+    cause and the fix, not a learning rate."""
+    from pinnkit.train import Trainer
+
+    trainer = Trainer(heat_problem(), TINY.replace(lbfgs=pk.LBFGS()))
+    trainer.model = _Exploding(trainer.model, after=0)
+    with pytest.raises(pk.TrainingError, match=r"step 0: .* not finite at the start") as err:
+        trainer.run()
+    assert 'pk.MLP(scale="data")' in str(err.value) and "learning_rate" not in str(err.value)
+
+
 def test_nan_guard_recovers_from_a_transient_failure(caplog):
     from pinnkit.train import Trainer
 
