@@ -570,7 +570,7 @@ def evidence_gap(entry: dict, component: int, level: float, chosen: str) -> floa
     number fitted, or its simple numbers (p/q, q <= 5, as discovery's rounding would make
     them) held exact and the rest fitted, whichever scores better. The truth's simple
     numbers are those it is written with; the chosen formula's, its fitted floats within 2%
-    of one (so the chosen 2.403 x_1 is judged as 12 x_1/5 too, as the truth's 12/5 is).
+    of one (39:x_1 at 5%: the chosen -2.397 x_0 is judged as -12 x_0/5 too, as the truth is).
     >= 0: the evidence itself prefers the chosen form (or ties), so no chooser by that
     evidence takes the truth over it. None when the chosen formula cannot be read or the fit
     fails."""

@@ -211,8 +211,8 @@ class Library:
     defaults: measured, they gained no ODEBench term (the Landau term stays off the front) and
     cost the suite's `lotka_volterra_other` at 1% noise, where a -3.4e-5*v**4 term joined
     u*v/2. `power` (v**a) and `log` (log(a*v)) are available but not in the defaults either.
-    Sums of up to
-    `Offline.max_terms` of them, with fitted coefficients, are the expressions searched.
+    Sums of up to `Offline.max_terms` of them, with fitted coefficients, are the expressions
+    searched.
     """
 
     degree: int = 3

@@ -78,8 +78,9 @@ class Guard:
         if self.failures > MAX_NAN_RETRIES or snapshot is None:
             last = snapshot["last_terms"] if snapshot else {}
             if step == 0 and snapshot is None:
+                what = "the gradient" if bad == "gradient" else f"loss term {bad!r}"
                 raise TrainingError(
-                    f"step 0: loss term {bad!r} is not finite at the start, before any step: "
+                    f"step 0: {what} is not finite at the start, before any step: "
                     "it is not defined at the untrained network's values (a log or sqrt of a "
                     "field that is <= 0 there, a division by one that is 0). Fix: start the "
                     'fields near their data (`pk.MLP(scale="data")`, `--set model.scale=data`)'
