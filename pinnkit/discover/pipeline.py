@@ -309,8 +309,19 @@ def _method(backend: str | AbstractBackend, options: dict) -> AbstractBackend:
 
 
 def _warn(name: str, selection: Selection) -> None:
-    """Warn when the chosen formula is not confirmed, and when other forms carry a share of
-    the evidence."""
+    """Warn when the chosen formula is not confirmed, when other forms carry a share of the
+    evidence, and when some of its constants have no finite standard error."""
+    loose = sorted(k for k, v in selection.errors.items() if not math.isfinite(v))
+    if loose:
+        warnings.warn(
+            f'Hidden "{name}": in {display(selection.formula)} the observations do not fix '
+            f"{', '.join(loose)} (no finite standard error: moving each leaves the fit as "
+            "good). The form has more constants than the data determine: read it as a fit "
+            "over the data's range, not as a law. Usual causes: a form the library cannot "
+            "write (a Gaussian off centre) or too few observations.",
+            PinnkitWarning,
+            stacklevel=3,
+        )
     if not selection.passed:
         best = selection.best
         warnings.warn(

@@ -64,6 +64,30 @@ def test_a_choice_that_no_candidate_passes_is_flagged_and_warned(planted):
     assert choose(planted, "f", right, samples, batches=batches, refit=0).passed is True
 
 
+def test_constants_without_a_finite_standard_error_are_warned():
+    """A chosen formula whose constants the observations do not fix (a look-alike of a hot
+    spot off centre, 1.15 x^2 - 1.12 sin(7.8 x) - 7.2 exp(-1.4 x) + 7.3/(3 x^2 + 1), had
+    two of seven unbounded) is read as a fit, not a law: the warning names those constants;
+    a formula whose constants all have finite errors gets no such warning."""
+    import math
+    import warnings
+
+    from pinnkit.discover.base import Candidate
+    from pinnkit.discover.pipeline import _warn
+    from pinnkit.discover.selection import Selection
+    from pinnkit.errors import PinnkitWarning
+
+    chosen = Candidate(
+        sp.Float(1.15) * U**2 - sp.Float(1.12) * sp.sin(sp.Float(7.8) * U), 9, 0.1, 0
+    )
+    loose = Selection(chosen, (), 1.0, errors={"f_c0": 0.46, "f_c1": math.inf})
+    with pytest.warns(PinnkitWarning, match=r'Hidden "f": .* do not fix f_c1 \(no finite'):
+        _warn("f", loose)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _warn("f", Selection(chosen, (), 1.0, errors={"f_c0": 0.46, "f_c1": 0.02}))
+
+
 # -- the command line ------------------------------------------------------------------------
 
 
