@@ -8,15 +8,15 @@ The rule (also in docs/discovery.md, "How a formula is chosen"):
    at least `NEAR_EXPLAINED`, 95%, of the term's variance over the samples; the network's
    smooth error can favour a look-alike of the truth on the samples), simplest first: the
    `SHORTLIST_SIZE` (12) simplest members, the backend's own choice (`Front.best`, PySR's
-   "best" rule), the 12 simplest near candidates whose terms do not cancel (their RMS
-   values over the samples add up to at most `CANCEL_FACTOR`, 10, times the term's RMS),
-   the members of the front of the polynomials alone that are not on the front
-   (`Front.subfront`: the offline backend searches sums of monomials exhaustively; their fit
-   to the network's values can rank far down among the near candidates), in an ODE problem
-   the simplest members of the integral regression's front of forms not yet among these
-   (`Front.integral`: fitted to the observations' increments, `pinnkit.discover.integral`),
-   and any formulas the user offers (`pk.discover(..., candidates=...)`). Polynomials
-   ranked below those by the samples are screened by a short refit (`screen`).
+   "best" rule), the 12 simplest near candidates whose terms do not cancel (`cancels`: RMS
+   values over the samples, a polynomial's about the means, adding up to at most
+   `CANCEL_FACTOR`, 10, times the term's RMS), the members of the front of the polynomials
+   alone that are not on the front (`Front.subfront`: the offline backend searches sums of
+   monomials exhaustively; their fit to the network's values can rank far down among the
+   near candidates), in an ODE problem the simplest members of the integral regression's
+   front of forms not yet among these (`Front.integral`: fitted to the observations'
+   increments, `pinnkit.discover.integral`), and formulas offered (`pk.discover(...,
+   candidates=...)`). Polynomials the samples rank below those get a short refit (`screen`).
 2. **Refit.** A candidate is substituted for the Hidden term in the Problem (`substitute`,
    its constants as Parameters), and the solution network and the constants are refit
    together, starting from the trained run: `refit` (500) L-BFGS iterations. Its loss

@@ -5,6 +5,8 @@ whether the terms of a near candidate cancel over the samples (`cancels`).
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import sympy as sp
 
@@ -15,6 +17,7 @@ __all__ = [
     "shortlist",
     "simplest",
     "cancels",
+    "centred",
     "snapped_complexity",
     "least_complexity",
     "rms",
@@ -30,7 +33,8 @@ SHORTLIST_SIZE = 12
 #: samples add up to at most this many times the RMS of the term's samples. Off the front,
 #: best-subset fits with cancelling terms abound (-5.3*u + 6.3*sin(u), or 3e4*exp(1.0001e-4*u)
 #: - 3e4*exp(1.0002e-4*u) - 1.6*u**3 on Fisher-KPP, which float32 Parameters then collapse
-#: to -1.6*u**3); u - u**3 on [-1, 1] adds up to about 4.
+#: to -1.6*u**3); u - u**3 on [-1, 1] adds up to about 4. A polynomial is judged in powers of
+#: its inputs' offsets from their means over the samples (`cancels`).
 CANCEL_FACTOR = 10.0
 #: `simplest` keeps the candidates tied in complexity with the last of its `size`, up to
 #: this many times `size` in all.
@@ -81,9 +85,28 @@ def simplest(candidates, size: int, order) -> list[Candidate]:
 
 def cancels(expr: sp.Expr, samples) -> bool:
     """Whether the additive terms of `expr` cancel over `samples` (a `HiddenSamples`): their
-    RMS values add up to more than `CANCEL_FACTOR` times the RMS of the target."""
+    RMS values add up to more than `CANCEL_FACTOR` times the RMS of the target. A polynomial
+    in the inputs is written first in powers of each input's offset from its mean over the
+    samples (`centred`): written about 0, a polynomial whose roots lie among samples far from
+    0 cancels without being ill-conditioned (the Allee growth 0.8 u (u - 0.25)(1 - u) over u
+    in [0.35, 1]: its terms in powers of u add up to about 45 times its RMS, about 6 in
+    powers of u - 0.68)."""
     scale = float(np.sqrt(np.mean(np.square(samples.target))))
+    expr, samples = centred(expr, samples)
     return sum(rms(term, samples) for term in sp.Add.make_args(expr)) > CANCEL_FACTOR * scale
+
+
+def centred(expr: sp.Expr, samples):
+    """`expr` and `samples` with every input v replaced by v - mean(v) over the samples
+    (`expr` expanded in those offsets) where `expr` is a polynomial in the inputs; both
+    unchanged otherwise. The values of `expr` are the same."""
+    symbols = [s for s in samples.symbols if s in expr.free_symbols]
+    if not symbols or not expr.is_polynomial(*symbols):
+        return expr, samples
+    means = {s: float(np.mean(samples.inputs[s])) for s in symbols}
+    shifted = sp.expand(expr.xreplace({s: s + m for s, m in means.items()}))
+    inputs = {s: v - means.get(s, 0.0) for s, v in samples.inputs.items()}
+    return shifted, dataclasses.replace(samples, inputs=inputs)
 
 
 def rms(term: sp.Expr, samples) -> float:

@@ -53,6 +53,28 @@ def test_near_candidates_whose_terms_cancel_are_not_judged():
     assert [c.expr for c in shortlist(front, samples)] == [sp.Float(0.1), cubic]
 
 
+def test_a_polynomial_is_judged_about_the_samples_not_about_zero():
+    """The Allee growth 0.8 u (u - 0.25)(1 - u) over u in [0.35, 1] (a new-user case,
+    `benchmarks/discovery/unseen/allee.py`): its terms in powers of u add up to 23 times its
+    RMS here (45 on that run's samples), so it was left out as cancelling; in powers of u
+    less the samples' mean, 2.3. `centred` keeps the values; a non-polynomial is judged as
+    written."""
+    from pinnkit.discover.shortlist import CANCEL_FACTOR, centred, rms
+
+    values = 0.35 + 0.65 * np.sqrt(np.linspace(0, 1, 400))  # most near u = 1, the plateau
+    allee = sp.expand(sp.Float(0.8) * U * (U - sp.Float(0.25)) * (1 - U))
+    target = sp.lambdify(U, allee)(values)
+    samples = HiddenSamples("f", (U,), (U,), {U: values}, target, {U: (0.35, 1.0)}, 400)
+    scale = float(np.sqrt(np.mean(target**2)))
+    about_zero = sum(rms(t, samples) for t in sp.Add.make_args(allee)) / scale
+    assert about_zero > CANCEL_FACTOR and not cancels(allee, samples)
+    shifted, moved = centred(allee, samples)
+    assert np.allclose(sp.lambdify(U, shifted)(moved.inputs[U]), target)
+    assert shifted != allee and centred(sp.sin(U), samples) == (sp.sin(U), samples)
+    taylor = sp.Float(-5.292) * (U + 2) + sp.Float(6.298) * sp.sin(U + 2)
+    assert cancels(taylor, samples)
+
+
 def test_the_sub_library_front_is_judged_beyond_the_near_quota():
     """`Front.subfront` (the polynomials' own front) is judged whatever the quota of near
     candidates: with `size=1` the longer near candidate is left out, the polynomial is not."""
