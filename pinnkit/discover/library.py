@@ -37,9 +37,8 @@ __all__ = ["Library", "Term", "FAMILIES", "inner_grid", "argument_span"]
 # to (1 - x)**1.2, and ODEBench's Gompertz growth, 7, has constants beyond its data). Pass
 # `Library(families=(..., "power", "log"))` to use them; with `log` the library also has
 # v*log(a*v), Gompertz's r x log(K/x) = -r x log(x/K), the one family term times its own input.
-# Without `log`, `log_growth` gives that term's shape v*log(v) (no inner constant; r log(K) v
-# is a monomial) for an input > 0: by default for a term of one input only (for every term,
-# ODEBench 42:x_1 at 5% was lost).
+# Without `log`, `Library(log_growth=True)` has that term's shape v*log(v) (no inner constant;
+# r log(K) v is a monomial) for each input > 0; not the default (ODEBench 42:x_1 at 5% lost).
 _ANY = (-np.inf, np.inf)
 _POSITIVE = (1e-3, 1e3)
 _FREQUENCIES = tuple(np.geomspace(0.1, 40.0, 48))  # a*s: up to ~6 periods over the range
@@ -200,17 +199,17 @@ class Library:
     (and `trig_products`) sin/cos(v_i)/v_j and sin/cos(v_i)*cot(v_j) of two different inputs,
     where v_j (for the quotient) or sin(v_j) (for the cotangent) stays away from 0 over the
     samples (`RECIPROCAL_FLOOR`; ODEBench's x_0 - cos(x_1)/x_0 and cos(x_0)*cot(x_1), rotations
-    in a shear flow), and v*log(v) for an input > 0 over the samples (Gompertz growth, r v
-    log(K/v) = r log(K) v - r v log(v), with no inner constant: the `log` family's v*log(a*v)
-    does the same where it is asked for): `log_growth=None`, the default, for a term of one
-    input, True for each input of any term, False never. With the defaults that
+    in a shear flow), and with `log_growth` v*log(v) for each input > 0 over the samples
+    (Gompertz growth, r v log(K/v) = r log(K) v - r v log(v), with no inner constant: the
+    `log` family's v*log(a*v) does the same where it is asked for). With the defaults that
     is 13 columns for one nonnegative input, 80 for two and 227 for three, and up to 8 and
     24 more reciprocal ones where inputs stay away from 0
     (12, 42 and 92 before the cross terms of degree 2, the products of angles and the drag,
     which were added for ODEBench: `benchmarks/discovery/odebench.md` has what they did;
     `Library(cross_degree=1, trig_products=False, signed=False, reciprocal=False)` is the
-    library before them). `log_growth` is not on for terms of several inputs: measured on
-    ODEBench, it lost 42:x_1 at 5% (a v*log(v) column changed the search). The
+    library before them). `log_growth` is off by default: measured on ODEBench, it kept the
+    class of 89 rows and lost 42:x_1 at 5% (a v*log(v) column changed the search); for terms
+    of one input only it kept every 1-D row's class and lost the new-user bistable cubic. The
     powers to 5 are not in the defaults: measured, they gained no ODEBench term (the Landau
     term stays off the front) and cost the suite's `lotka_volterra_other` at 1% noise, where
     a -3.4e-5*v**4 term joined u*v/2. `power` (v**a) and `log` (log(a*v)) are available but
@@ -226,7 +225,7 @@ class Library:
     trig_products: bool = True
     signed: bool = True
     reciprocal: bool = True
-    log_growth: bool | None = None
+    log_growth: bool = False
 
     def __post_init__(self):
         if isinstance(self.families, str):
@@ -243,11 +242,9 @@ class Library:
         check_counts("Library", {"degree": (self.degree, 1), "powers": (self.powers, 0)})
         check_counts("Library", {"cross_degree": (self.cross_degree, 1)})
         for name in ("cross", "trig_products", "signed", "reciprocal", "log_growth"):
-            value = getattr(self, name)
-            if not isinstance(value, bool) and not (name == "log_growth" and value is None):
-                extra = " (or None: for a term of one input)" if name == "log_growth" else ""
+            if not isinstance(getattr(self, name), bool):
                 raise DiscoveryInputError(
-                    f"Library({name}={value!r}): expected True or False{extra}."
+                    f"Library({name}={getattr(self, name)!r}): expected True or False."
                 )
 
     def terms(self, arrays: list[np.ndarray]) -> list[Term]:
@@ -289,8 +286,7 @@ class Library:
                     terms.append(
                         Term(tuple(int(k == j) for k in range(n_inputs)), second=("abs", j))
                     )
-        log_growth = n_inputs == 1 if self.log_growth is None else self.log_growth
-        if log_growth and "log" not in self.families:
+        if self.log_growth and "log" not in self.families:
             for j in range(n_inputs):
                 if np.min(arrays[j]) > 0:
                     own = tuple(int(k == j) for k in range(n_inputs))
