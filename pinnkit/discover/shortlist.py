@@ -90,7 +90,7 @@ def cancels(expr: sp.Expr, samples) -> bool:
     samples (`centred`): written about 0, a polynomial whose roots lie among samples far from
     0 cancels without being ill-conditioned (the Allee growth 0.8 u (u - 0.25)(1 - u) over u
     in [0.35, 1]: its terms in powers of u add up to about 45 times its RMS, about 6 in
-    powers of u - 0.68)."""
+    powers of u less its mean)."""
     scale = float(np.sqrt(np.mean(np.square(samples.target))))
     expr, samples = centred(expr, samples)
     return sum(rms(term, samples) for term in sp.Add.make_args(expr)) > CANCEL_FACTOR * scale
